@@ -1,0 +1,390 @@
+package ginjwt
+
+import (
+	"encoding/base64"
+	"math"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// DecodeToken verifies an encoded token and returns it, as flask's
+// decode_token: signature, algorithm, "exp", "nbf", "iat", the configured
+// issuer and audience, and the claim types. It does not check the token
+// type or freshness. The error is an *Error, as from a guard.
+func (m *Manager) DecodeToken(raw string) (*Token, error) {
+	tok, err := m.decode(raw)
+	if err != nil {
+		return nil, err
+	}
+	return tok, nil
+}
+
+// DecodeExpiredToken is DecodeToken with allow_expired=True: an expired but
+// otherwise valid token is returned without error.
+func (m *Manager) DecodeExpiredToken(raw string) (*Token, error) {
+	tok, err := m.decode(raw)
+	if err != nil {
+		if err.kind == ErrTokenExpired {
+			return err.Token, nil
+		}
+		return nil, err
+	}
+	return tok, nil
+}
+
+const (
+	msgNotEnoughSegments = "Not enough segments"
+	msgHeaderPadding     = "Invalid header padding"
+	msgHeaderString      = "Invalid header string: must be a json object"
+	msgPayloadPadding    = "Invalid payload padding"
+	msgPayloadString     = "Invalid payload string: must be a json object"
+	msgCryptoPadding     = "Invalid crypto padding"
+	msgNoAlg             = "Algorithm not specified"
+	msgAlgNotAllowed     = "The specified alg value is not allowed"
+	msgBadSignature      = "Signature verification failed"
+	msgExpired           = "Token has expired"
+)
+
+// The decoding scratch buffer is kept when it is no larger than this.
+const maxPooledScratch = 64 << 10
+
+// decode verifies raw in PyJWT's order (segments, header, payload and
+// signature encoding, algorithm, signature, then the claims) so each
+// failure gets flask's message. An expired token is returned inside the
+// error.
+func (m *Manager) decode(raw string) (*Token, *Error) {
+	if len(raw) > m.cfg.maxTokenSize {
+		return nil, invalid(ErrTokenMalformed, "Token is too large")
+	}
+	h64, rest, ok1 := strings.Cut(raw, ".")
+	p64, s64, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 {
+		return nil, invalid(ErrTokenMalformed, msgNotEnoughSegments)
+	}
+	if strings.IndexByte(s64, '.') >= 0 {
+		return nil, invalid(ErrTokenMalformed, "Too many segments")
+	}
+
+	// One scratch buffer holds a copy of the token (the HMAC input), the
+	// decoded header and payload side by side, the signature and the MAC.
+	bufp := m.getScratch(2*len(raw) + 64)
+	defer m.putScratch(bufp)
+	buf := *bufp
+	input := append(buf[:0], raw...)
+	signed := input[:len(h64)+1+len(p64)]
+	dec := input[len(input):cap(input)]
+	hdr, herr := decodeSegment(dec, input[:len(h64)])
+	if herr != nil {
+		return nil, invalid(ErrTokenMalformed, msgHeaderPadding)
+	}
+	pay, perr := decodeSegment(dec[len(hdr):], input[len(h64)+1:len(signed)])
+	// The signed JSON texts outlive the request: one allocation for both.
+	texts := string(dec[:len(hdr)+len(pay)])
+	tok := &Token{Raw: raw}
+	tok.Header.raw = texts[:len(hdr)]
+	if e := parseHeader(&tok.Header); e != nil {
+		return nil, e
+	}
+	if perr != nil {
+		return nil, invalid(ErrTokenMalformed, msgPayloadPadding)
+	}
+	rest2 := dec[len(hdr)+len(pay):]
+	sig, serr := decodeSegment(rest2, input[len(signed)+1:])
+	if serr != nil {
+		return nil, invalid(ErrTokenMalformed, msgCryptoPadding)
+	}
+
+	v := m.findVerifier(tok.Header.Alg)
+	if v == nil {
+		return nil, invalid(ErrAlgorithmNotAllowed, msgAlgNotAllowed)
+	}
+	if !v.verify(signed, raw[:len(signed)], sig, rest2[len(sig):]) {
+		return nil, invalid(ErrSignatureInvalid, msgBadSignature)
+	}
+
+	tok.Claims.raw = texts[len(hdr):]
+	if e := m.parseClaims(&tok.Claims); e != nil {
+		if e.kind == ErrTokenExpired {
+			e.Token = tok
+		}
+		return nil, e
+	}
+	return tok, nil
+}
+
+func (m *Manager) getScratch(n int) *[]byte {
+	if p, ok := m.scratch.Get().(*[]byte); ok {
+		if cap(*p) >= n {
+			return p
+		}
+	}
+	b := make([]byte, 0, max(n, 1024))
+	return &b
+}
+
+func (m *Manager) putScratch(p *[]byte) {
+	if cap(*p) <= maxPooledScratch {
+		m.scratch.Put(p)
+	}
+}
+
+// decodeSegment base64url-decodes src into dst's spare room, as golang-jwt's
+// default decoder does (no padding).
+func decodeSegment(dst, src []byte) ([]byte, error) {
+	enc := base64.RawURLEncoding
+	n, err := enc.Decode(dst[:enc.DecodedLen(len(src))], src)
+	return dst[:n], err
+}
+
+// parseHeader reads the JOSE header. "crit" is refused: ginjwt understands
+// no extension, and RFC 7515 §4.1.11 says to reject what it cannot honour.
+func parseHeader(h *Header) *Error {
+	var algSeen, algOK, kidBad, crit bool
+	ok := eachMember(h.raw, func(key, value string) bool {
+		switch key {
+		case "alg":
+			algSeen = true
+			h.Alg, algOK = stringValue(value)
+		case "typ":
+			h.Typ, _ = stringValue(value)
+		case "kid":
+			h.Kid, kidBad = "", false
+			if s, isStr := stringValue(value); isStr {
+				h.Kid = s
+			} else {
+				kidBad = true
+			}
+		case "crit":
+			crit = true
+		}
+		return true
+	})
+	switch {
+	case !ok:
+		return invalid(ErrTokenMalformed, msgHeaderString)
+	case !algSeen:
+		return invalid(ErrAlgorithmNotAllowed, msgNoAlg)
+	case !algOK:
+		return invalid(ErrAlgorithmNotAllowed, msgAlgNotAllowed)
+	case kidBad:
+		return invalid(ErrTokenMalformed, "Key ID header parameter must be a string")
+	case crit:
+		return invalid(ErrTokenMalformed, "Unsupported critical header parameters")
+	}
+	return nil
+}
+
+// claimSet remembers the raw text of the claims that need checking.
+type claimSet struct {
+	iat, nbf, exp, iss, aud, sub, jti, typ, fresh, csrf, identity string
+	hasIdentity                                                   bool
+}
+
+// parseClaims reads the payload and checks it in PyJWT's order (iat, nbf,
+// exp, iss, aud, sub, jti), then flask-jwt-extended's claims.
+func (m *Manager) parseClaims(c *Claims) *Error {
+	var cs claimSet
+	idName := m.cfg.identityClaim
+	ok := eachMember(c.raw, func(key, value string) bool {
+		switch key {
+		case "iat":
+			cs.iat = value
+		case "nbf":
+			cs.nbf = value
+		case "exp":
+			cs.exp = value
+		case "iss":
+			cs.iss = value
+		case "aud":
+			cs.aud = value
+		case "sub":
+			cs.sub = value
+		case "jti":
+			cs.jti = value
+		case "type":
+			cs.typ = value
+		case "fresh":
+			cs.fresh = value
+		case "csrf":
+			cs.csrf = value
+		}
+		if key == idName {
+			cs.identity, cs.hasIdentity = value, true
+		}
+		return true
+	})
+	if !ok {
+		return invalid(ErrTokenMalformed, msgPayloadString)
+	}
+	now := m.cfg.now()
+	leeway := m.cfg.leeway
+	var e *Error
+	if c.IssuedAt, e = numericDate(cs.iat, "Issued At claim (iat) must be an integer."); e != nil {
+		return e
+	}
+	if !c.IssuedAt.IsZero() && now.Before(c.IssuedAt.Add(-leeway)) {
+		return invalid(ErrTokenNotValidYet, "The token is not yet valid (iat)")
+	}
+	if c.NotBefore, e = numericDate(cs.nbf, "Not Before claim (nbf) must be an integer."); e != nil {
+		return e
+	}
+	if !c.NotBefore.IsZero() && now.Before(c.NotBefore.Add(-leeway)) {
+		return invalid(ErrTokenNotValidYet, "The token is not yet valid (nbf)")
+	}
+	if c.ExpiresAt, e = numericDate(cs.exp, "Expiration Time claim (exp) must be an integer."); e != nil {
+		return e
+	}
+	// Unlike golang-jwt's MapClaims, an "exp" of 0 is a date (long past),
+	// not an absent claim: PyJWT and flask-jwt-extended reject it too.
+	if cs.exp != "" && !now.Before(c.ExpiresAt.Add(leeway)) {
+		// Expiry wins over any later check; the token goes to the expired
+		// handler with whatever else could be read.
+		c.JTI, _ = stringValue(cs.jti)
+		_ = m.checkIssuer(c, cs.iss)
+		c.Audience, _ = audienceValue(cs.aud)
+		_ = m.fillFlaskClaims(c, &cs)
+		return newError(ErrTokenExpired, http.StatusUnauthorized, msgExpired)
+	}
+	if e = m.checkIssuer(c, cs.iss); e != nil {
+		return e
+	}
+	if e = m.checkAudience(c, cs.aud); e != nil {
+		return e
+	}
+	if cs.sub != "" && m.cfg.verifySub {
+		if _, isStr := stringValue(cs.sub); !isStr {
+			return invalid(ErrInvalidClaims, "Subject must be a string")
+		}
+	}
+	if cs.jti != "" {
+		var isStr bool
+		if c.JTI, isStr = stringValue(cs.jti); !isStr {
+			return invalid(ErrInvalidClaims, "JWT ID must be a string")
+		}
+	}
+	return m.fillFlaskClaims(c, &cs)
+}
+
+// fillFlaskClaims reads the identity, type, fresh and csrf claims.
+func (m *Manager) fillFlaskClaims(c *Claims, cs *claimSet) *Error {
+	if !cs.hasIdentity {
+		return invalid(ErrInvalidClaims, "Missing claim: "+m.cfg.identityClaim)
+	}
+	if s, isStr := stringValue(cs.identity); isStr {
+		// flask accepts an empty identity; an identity that names nobody is
+		// refused here so no handler ever runs for it.
+		if s == "" {
+			return invalid(ErrInvalidClaims, "Invalid claim: "+m.cfg.identityClaim+" must not be empty")
+		}
+		c.Identity = s
+	} else {
+		c.Identity = cs.identity
+	}
+	c.Type = TypeAccess
+	if cs.typ != "" {
+		s, isStr := stringValue(cs.typ)
+		if !isStr {
+			return invalid(ErrInvalidClaims, "Invalid claim: type must be a string")
+		}
+		c.Type = s
+	}
+	if cs.csrf != "" {
+		s, isStr := stringValue(cs.csrf)
+		if !isStr {
+			return invalid(ErrInvalidClaims, "Invalid claim: csrf must be a string")
+		}
+		c.CSRF = s
+	}
+	switch cs.fresh {
+	case "", "false":
+	case "true":
+		c.Fresh = true
+	default:
+		f, isNum := numberValue(cs.fresh)
+		if !isNum || !inUnixRange(f) {
+			return invalid(ErrInvalidClaims, "Invalid claim: fresh must be a boolean or a timestamp")
+		}
+		sec, frac := math.Modf(f)
+		c.FreshUntil = time.Unix(int64(sec), int64(math.Round(frac*1e6))*1e3)
+	}
+	return nil
+}
+
+// numericDate converts an "iat", "nbf" or "exp" value the way golang-jwt
+// does (seconds, fraction truncated). Values beyond int64 seconds are
+// refused: golang-jwt's conversion of them depends on the CPU.
+func numericDate(raw, msg string) (time.Time, *Error) {
+	if raw == "" {
+		return time.Time{}, nil
+	}
+	f, ok := numberValue(raw)
+	if !ok || !inUnixRange(f) {
+		return time.Time{}, invalid(ErrInvalidClaims, msg)
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)).Truncate(time.Second), nil
+}
+
+func inUnixRange(f float64) bool {
+	return f > -(1<<63) && f < 1<<63
+}
+
+func (m *Manager) checkIssuer(c *Claims, raw string) *Error {
+	if raw != "" {
+		c.Issuer, _ = stringValue(raw)
+	}
+	if len(m.cfg.decodeIssuers) == 0 {
+		return nil
+	}
+	iss, isStr := stringValue(raw)
+	switch {
+	case raw == "" || (isStr && iss == ""):
+		return invalid(ErrInvalidClaims, `Token is missing the "iss" claim`)
+	case !isStr || !slices.Contains(m.cfg.decodeIssuers, iss):
+		return invalid(ErrInvalidClaims, "Invalid issuer")
+	}
+	return nil
+}
+
+func (m *Manager) checkAudience(c *Claims, raw string) *Error {
+	if raw == "" {
+		if len(m.cfg.decodeAudience) > 0 {
+			return invalid(ErrInvalidClaims, `Token is missing the "aud" claim`)
+		}
+		return nil
+	}
+	aud, ok := audienceValue(raw)
+	if len(m.cfg.decodeAudience) == 0 {
+		c.Audience = aud
+		return nil
+	}
+	switch {
+	case !ok:
+		return invalid(ErrInvalidClaims, "Invalid claim format in token")
+	case len(aud) == 0 || (len(aud) == 1 && aud[0] == ""):
+		return invalid(ErrInvalidClaims, `Token is missing the "aud" claim`)
+	}
+	for _, a := range aud {
+		if slices.Contains(m.cfg.decodeAudience, a) {
+			c.Audience = aud
+			return nil
+		}
+	}
+	return invalid(ErrInvalidClaims, "Audience doesn't match")
+}
+
+// audienceValue reads "aud": a string or an array of strings.
+func audienceValue(raw string) ([]string, bool) {
+	if s, ok := stringValue(raw); ok {
+		return []string{s}, true
+	}
+	var out []string
+	ok := eachElement(raw, func(value string) bool {
+		s, isStr := stringValue(value)
+		out = append(out, s)
+		return isStr
+	})
+	return out, ok
+}

@@ -1,0 +1,193 @@
+// Package ginjwt brings flask-jwt-extended's route guards to Gin.
+//
+// A Manager (flask's JWTManager) creates tokens and hands out guards:
+//
+//	m, err := ginjwt.New(ginjwt.WithSecretKey(secret))
+//	r.POST("/login", func(c *gin.Context) {
+//		token, _ := m.CreateAccessToken("alice")
+//		c.JSON(200, gin.H{"access_token": token})
+//	})
+//	r.GET("/protected", m.JWTRequired(), func(c *gin.Context) {
+//		c.JSON(200, gin.H{"logged_in_as": ginjwt.CurrentIdentity(c)})
+//	})
+//
+// JWTRequired, RefreshRequired and FreshRequired are flask's
+// @jwt_required(), @jwt_required(refresh=True) and @jwt_required(fresh=True);
+// CurrentIdentity, CurrentClaims and CurrentHeader are get_jwt_identity,
+// get_jwt and get_jwt_header.
+//
+// Tokens keep flask-jwt-extended's claim layout (fresh, iat, jti, type, sub,
+// nbf, csrf, exp), so with the same secret a token minted by a Flask service
+// is accepted here and the other way round; failed guards answer with
+// flask's status codes and {"msg": ...} bodies, so front ends written
+// against a Flask API keep working.
+//
+// A Manager is immutable once New returns and safe for concurrent use;
+// nothing is kept in package variables, so several Managers with different
+// keys can serve one process.
+package ginjwt
+
+import (
+	"crypto"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/textproto"
+	"slices"
+	"sync"
+)
+
+// Manager creates and verifies tokens and makes the guards: the
+// counterpart of flask-jwt-extended's JWTManager. Create it with New.
+type Manager struct {
+	cfg config
+
+	signAlg *algorithm
+	signKey any // []byte secret or crypto.Signer; nil when verify-only
+	// verifiers holds one entry per accepted algorithm, in allow-list order.
+	verifiers []*verifier
+
+	messageKeyJSON []byte
+	headerKey      string // canonical form of the header name
+	// Messages of the header location, which depend on the configuration.
+	msgMissingHeader, msgMissingType, msgBadHeader string
+
+	handlers     map[error]ErrorHandler
+	errorHandler ErrorHandler
+
+	scratch sync.Pool // *[]byte buffers for decoding
+}
+
+// New returns a Manager configured by opts. Every misconfiguration is
+// reported here, all at once, wrapped in ErrConfig; a Manager that New
+// returned does not fail later because of its configuration.
+func New(opts ...Option) (*Manager, error) {
+	cfg := defaultConfig()
+	var errs []error
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&cfg); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	m := &Manager{cfg: cfg, handlers: cfg.handlers, errorHandler: cfg.errorHandler}
+	errs = append(errs, m.setupKeys()...)
+
+	key, err := json.Marshal(cfg.messageKey)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	m.messageKeyJSON = key
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, errors.Join(errs...))
+	}
+
+	name, typ := cfg.headerName, cfg.headerType
+	m.headerKey = textproto.CanonicalMIMEHeaderKey(name)
+	m.msgMissingHeader = "Missing " + name + " Header"
+	m.msgMissingType = fmt.Sprintf("Missing '%s' type in '%s' header. Expected '%s: %s <JWT>'", typ, name, name, typ)
+	if typ == "" {
+		m.msgBadHeader = fmt.Sprintf("Bad %s header. Expected '%s: <JWT>'", name, name)
+	} else {
+		m.msgBadHeader = fmt.Sprintf("Bad %s header. Expected '%s: %s <JWT>'", name, name, typ)
+	}
+	return m, nil
+}
+
+// setupKeys checks the algorithms against the keys and builds the verifiers.
+func (m *Manager) setupKeys() []error {
+	cfg := &m.cfg
+	var errs []error
+	m.signAlg = lookupAlgorithm(cfg.algorithm)
+	if m.signAlg == nil {
+		return []error{fmt.Errorf("unknown algorithm %q", cfg.algorithm)}
+	}
+	algs := slices.Clone(cfg.decodeAlgorithms)
+	if !slices.Contains(algs, cfg.algorithm) {
+		algs = append(algs, cfg.algorithm)
+	}
+
+	var signer crypto.Signer
+	if cfg.privateKey != nil {
+		s, err := parsePrivateKey(cfg.privateKey)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		signer = s
+	}
+	var public crypto.PublicKey
+	switch {
+	case cfg.publicKey != nil:
+		p, err := parsePublicKey(cfg.publicKey)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		public = p
+	case signer != nil:
+		public = signer.Public()
+	}
+
+	for _, name := range algs {
+		alg := lookupAlgorithm(name)
+		if alg == nil {
+			errs = append(errs, fmt.Errorf("unknown decode algorithm %q", name))
+			continue
+		}
+		if slices.ContainsFunc(m.verifiers, func(v *verifier) bool { return v.alg.name == name }) {
+			continue
+		}
+		if alg.family == familyHMAC {
+			if err := m.checkSecret(alg); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			m.verifiers = append(m.verifiers, newVerifier(alg, cfg.secret))
+			continue
+		}
+		if public == nil {
+			if cfg.publicKey == nil && cfg.privateKey == nil {
+				errs = append(errs, fmt.Errorf("%s needs WithPublicKey or WithPrivateKey", name))
+			}
+			continue
+		}
+		if err := checkPublicKey(alg, public); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		m.verifiers = append(m.verifiers, newVerifier(alg, public))
+	}
+
+	switch {
+	case m.signAlg.family == familyHMAC:
+		m.signKey = cfg.secret
+	case signer != nil:
+		if err := checkPublicKey(m.signAlg, signer.Public()); err != nil {
+			errs = append(errs, fmt.Errorf("private key: %w", err))
+		}
+		m.signKey = signer
+	}
+	return errs
+}
+
+func (m *Manager) checkSecret(alg *algorithm) error {
+	switch {
+	case len(m.cfg.secret) == 0:
+		return fmt.Errorf("%s needs WithSecretKey", alg.name)
+	case len(m.cfg.secret) < alg.size && !m.cfg.allowShortSecret:
+		return fmt.Errorf("%s needs a secret of at least %d bytes, got %d (WithInsecureShortSecret accepts it)",
+			alg.name, alg.size, len(m.cfg.secret))
+	}
+	return nil
+}
+
+// findVerifier returns the verifier of an allowed algorithm, or nil.
+func (m *Manager) findVerifier(alg string) *verifier {
+	for _, v := range m.verifiers {
+		if v.alg.name == alg {
+			return v
+		}
+	}
+	return nil
+}

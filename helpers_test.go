@@ -1,0 +1,85 @@
+package ginjwt_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ginjwt/ginjwt"
+	"github.com/gin-gonic/gin"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func init() { gin.SetMode(gin.TestMode) }
+
+const testSecret = "test-secret-0123456789abcdef0123456789abcdef"
+
+func newRouter() *gin.Engine { return gin.New() }
+
+func newManager(t testing.TB, opts ...ginjwt.Option) *ginjwt.Manager {
+	t.Helper()
+	m, err := ginjwt.New(append([]ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret))}, opts...)...)
+	require.NoError(t, err)
+	return m
+}
+
+// echoToken answers with what the accessors see, so tests can check it.
+func echoToken(c *gin.Context) {
+	claims, err := ginjwt.CurrentClaims(c).Map()
+	if err != nil {
+		c.JSON(500, gin.H{"error": err.Error()})
+		return
+	}
+	header, _ := ginjwt.CurrentHeader(c).Map()
+	tok, ok := ginjwt.CurrentToken(c)
+	fresh := false
+	typ := ""
+	if ok {
+		fresh = tok.Claims.IsFresh(time.Now())
+		typ = tok.Claims.Type
+	}
+	c.JSON(http.StatusOK, gin.H{
+		"identity": ginjwt.CurrentIdentity(c),
+		"claims":   claims,
+		"header":   header,
+		"type":     typ,
+		"fresh":    fresh,
+		"has":      ok,
+	})
+}
+
+type header struct{ k, v string }
+
+func bearer(token string) header { return header{"Authorization", "Bearer " + token} }
+
+func request(r http.Handler, method, path string, headers ...header) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, nil)
+	for _, h := range headers {
+		req.Header.Add(h.k, h.v)
+	}
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, req)
+	return w
+}
+
+func get(r http.Handler, path string, headers ...header) *httptest.ResponseRecorder {
+	return request(r, http.MethodGet, path, headers...)
+}
+
+func decodeBody(t testing.TB, w *httptest.ResponseRecorder) map[string]any {
+	t.Helper()
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &body), "body: %s", w.Body.String())
+	return body
+}
+
+// assertMsg checks a flask-style error body: exactly {"msg": msg}.
+func assertMsg(t testing.TB, w *httptest.ResponseRecorder, msg string) {
+	t.Helper()
+	assert.Equal(t, map[string]any{"msg": msg}, decodeBody(t, w))
+	assert.True(t, strings.HasPrefix(w.Header().Get("Content-Type"), "application/json"), w.Header().Get("Content-Type"))
+}

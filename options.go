@@ -1,0 +1,424 @@
+package ginjwt
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"time"
+)
+
+// Option configures a Manager; pass options to New. Each one names the
+// flask-jwt-extended setting it mirrors and its default.
+type Option func(*config) error
+
+// config is what the options set. New fills in the defaults first, so no
+// zero value is the unsafe one.
+type config struct {
+	secret           []byte
+	allowShortSecret bool
+	algorithm        string
+	decodeAlgorithms []string
+	privateKey       any
+	publicKey        any
+
+	accessExpires  time.Duration // 0: no "exp"
+	refreshExpires time.Duration
+
+	identityClaim string
+	headerName    string
+	headerType    string
+	messageKey    string
+
+	encodeIssuer   string
+	encodeAudience []string
+	decodeIssuers  []string
+	decodeAudience []string
+	leeway         time.Duration
+	verifySub      bool
+	encodeNBF      bool
+	csrfClaim      bool
+	maxTokenSize   int
+	now            func() time.Time
+
+	identityLoader func(identity any) (string, error)
+	claimsLoader   func(identity any) (map[string]any, error)
+	headersLoader  func(identity any) (map[string]any, error)
+
+	handlers     map[error]ErrorHandler
+	errorHandler ErrorHandler
+}
+
+func defaultConfig() config {
+	return config{
+		algorithm:      "HS256",
+		accessExpires:  15 * time.Minute,
+		refreshExpires: 30 * 24 * time.Hour,
+		identityClaim:  "sub",
+		headerName:     "Authorization",
+		headerType:     "Bearer",
+		messageKey:     "msg",
+		verifySub:      true,
+		encodeNBF:      true,
+		csrfClaim:      true,
+		maxTokenSize:   8 << 10,
+		now:            time.Now,
+		handlers:       map[error]ErrorHandler{},
+	}
+}
+
+// WithSecretKey sets the HMAC secret (JWT_SECRET_KEY). Required for the HS*
+// algorithms, and at least as long as the hash (32 bytes for HS256, 48 for
+// HS384, 64 for HS512) unless WithInsecureShortSecret is given.
+func WithSecretKey(secret []byte) Option {
+	return func(c *config) error {
+		c.secret = append([]byte(nil), secret...)
+		return nil
+	}
+}
+
+// WithInsecureShortSecret accepts an HMAC secret shorter than the hash, as
+// flask-jwt-extended does. Short secrets can be brute-forced offline from
+// one token; use it only to verify tokens from an existing Flask service
+// until its secret is rotated.
+func WithInsecureShortSecret() Option {
+	return func(c *config) error {
+		c.allowShortSecret = true
+		return nil
+	}
+}
+
+// WithAlgorithm sets the signing algorithm (JWT_ALGORITHM). Default: HS256.
+// Supported: HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 ES256
+// ES384 ES512 EdDSA.
+func WithAlgorithm(alg string) Option {
+	return func(c *config) error {
+		c.algorithm = alg
+		return nil
+	}
+}
+
+// WithDecodeAlgorithms sets the algorithms accepted in incoming tokens
+// (JWT_DECODE_ALGORITHMS). The signing algorithm is always accepted too.
+// Default: the signing algorithm alone. Each needs a key of its kind: the
+// secret for HS*, the public (or private) key for the others, so a token
+// can never be checked with a key meant for another algorithm.
+func WithDecodeAlgorithms(algs ...string) Option {
+	return func(c *config) error {
+		c.decodeAlgorithms = append([]string(nil), algs...)
+		return nil
+	}
+}
+
+// WithPrivateKey sets the signing key for RS*, PS*, ES* and EdDSA
+// (JWT_PRIVATE_KEY): PEM (PKCS#8, PKCS#1 or SEC 1) as a string or []byte,
+// or an *rsa.PrivateKey, *ecdsa.PrivateKey or ed25519.PrivateKey. Its
+// public half verifies tokens unless WithPublicKey is given.
+func WithPrivateKey(key any) Option {
+	return func(c *config) error {
+		c.privateKey = key
+		return nil
+	}
+}
+
+// WithPublicKey sets the verification key for RS*, PS*, ES* and EdDSA
+// (JWT_PUBLIC_KEY): PEM (SubjectPublicKeyInfo, PKCS#1 or a certificate) as a
+// string or []byte, or an *rsa.PublicKey, *ecdsa.PublicKey or
+// ed25519.PublicKey. A Manager with a public key only verifies tokens.
+func WithPublicKey(key any) Option {
+	return func(c *config) error {
+		c.publicKey = key
+		return nil
+	}
+}
+
+// WithAccessExpires sets the lifetime of access tokens
+// (JWT_ACCESS_TOKEN_EXPIRES). Default: 15 minutes.
+func WithAccessExpires(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("WithAccessExpires(%v): must be positive; use WithoutAccessExpiry for tokens that never expire", d)
+		}
+		c.accessExpires = d
+		return nil
+	}
+}
+
+// WithoutAccessExpiry makes access tokens that never expire
+// (JWT_ACCESS_TOKEN_EXPIRES = False). They stay valid until the key changes
+// or they are revoked.
+func WithoutAccessExpiry() Option {
+	return func(c *config) error {
+		c.accessExpires = 0
+		return nil
+	}
+}
+
+// WithRefreshExpires sets the lifetime of refresh tokens
+// (JWT_REFRESH_TOKEN_EXPIRES). Default: 30 days.
+func WithRefreshExpires(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("WithRefreshExpires(%v): must be positive; use WithoutRefreshExpiry for tokens that never expire", d)
+		}
+		c.refreshExpires = d
+		return nil
+	}
+}
+
+// WithoutRefreshExpiry makes refresh tokens that never expire
+// (JWT_REFRESH_TOKEN_EXPIRES = False).
+func WithoutRefreshExpiry() Option {
+	return func(c *config) error {
+		c.refreshExpires = 0
+		return nil
+	}
+}
+
+// WithIdentityClaim sets the claim that holds the identity
+// (JWT_IDENTITY_CLAIM). Default: "sub".
+func WithIdentityClaim(name string) Option {
+	return func(c *config) error {
+		if name == "" {
+			return errors.New("WithIdentityClaim: empty claim name")
+		}
+		c.identityClaim = name
+		return nil
+	}
+}
+
+// WithHeaderName sets the request header that carries the token
+// (JWT_HEADER_NAME). Default: "Authorization".
+func WithHeaderName(name string) Option {
+	return func(c *config) error {
+		if name == "" {
+			return errors.New("WithHeaderName: empty header name")
+		}
+		c.headerName = name
+		return nil
+	}
+}
+
+// WithHeaderType sets the scheme word before the token (JWT_HEADER_TYPE),
+// matched case-sensitively. Default: "Bearer". "" means the header holds
+// the bare token.
+func WithHeaderType(typ string) Option {
+	return func(c *config) error {
+		c.headerType = typ
+		return nil
+	}
+}
+
+// WithErrorMessageKey sets the JSON key of default error bodies
+// (JWT_ERROR_MESSAGE_KEY). Default: "msg".
+func WithErrorMessageKey(key string) Option {
+	return func(c *config) error {
+		c.messageKey = key
+		return nil
+	}
+}
+
+// WithEncodeIssuer sets the "iss" claim of new tokens (JWT_ENCODE_ISSUER).
+// Default: none.
+func WithEncodeIssuer(iss string) Option {
+	return func(c *config) error {
+		c.encodeIssuer = iss
+		return nil
+	}
+}
+
+// WithEncodeAudience sets the "aud" claim of new tokens
+// (JWT_ENCODE_AUDIENCE): a string for one value, a list for several.
+// Default: none.
+func WithEncodeAudience(aud ...string) Option {
+	return func(c *config) error {
+		c.encodeAudience = append([]string(nil), aud...)
+		return nil
+	}
+}
+
+// WithDecodeIssuer makes incoming tokens carry an "iss" equal to one of
+// issuers (JWT_DECODE_ISSUER; compared exactly, never as a substring).
+// Default: "iss" is not checked.
+func WithDecodeIssuer(issuers ...string) Option {
+	return func(c *config) error {
+		c.decodeIssuers = append([]string(nil), issuers...)
+		return nil
+	}
+}
+
+// WithDecodeAudience makes incoming tokens carry an "aud" that includes one
+// of audiences (JWT_DECODE_AUDIENCE). Default: "aud" is not checked.
+func WithDecodeAudience(audiences ...string) Option {
+	return func(c *config) error {
+		c.decodeAudience = append([]string(nil), audiences...)
+		return nil
+	}
+}
+
+// WithLeeway allows clock skew when checking "exp", "nbf" and "iat"
+// (JWT_DECODE_LEEWAY). Default: 0.
+func WithLeeway(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("WithLeeway(%v): must not be negative", d)
+		}
+		c.leeway = d
+		return nil
+	}
+}
+
+// WithVerifySub sets whether a "sub" claim must be a string
+// (JWT_VERIFY_SUB). Default: true.
+func WithVerifySub(verify bool) Option {
+	return func(c *config) error {
+		c.verifySub = verify
+		return nil
+	}
+}
+
+// WithEncodeNBF sets whether new tokens get an "nbf" claim equal to "iat"
+// (JWT_ENCODE_NBF). Default: true.
+func WithEncodeNBF(encode bool) Option {
+	return func(c *config) error {
+		c.encodeNBF = encode
+		return nil
+	}
+}
+
+// WithMaxTokenSize sets the length above which a token is rejected before
+// it is parsed. Default: 8 KiB.
+func WithMaxTokenSize(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("WithMaxTokenSize(%d): must be positive", n)
+		}
+		c.maxTokenSize = n
+		return nil
+	}
+}
+
+// WithClock sets the source of the current time, for tests. Default:
+// time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("WithClock: nil function")
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// WithUserIdentityLoader turns the value given to CreateAccessToken or
+// CreateRefreshToken into the identity claim (flask's user_identity_loader),
+// so handlers can pass their user type directly. A string identity that is
+// not a U is already an identity and is used as is, so the refresh flow
+// CreateAccessToken(CurrentIdentity(c)) keeps working. Default: the
+// identity must be a string, an integer or a fmt.Stringer.
+func WithUserIdentityLoader[U any](load func(user U) (string, error)) Option {
+	return func(c *config) error {
+		if load == nil {
+			return errors.New("WithUserIdentityLoader: nil function")
+		}
+		c.identityLoader = func(identity any) (string, error) {
+			if u, ok := identity.(U); ok {
+				return load(u)
+			}
+			if s, ok := identity.(string); ok {
+				return s, nil
+			}
+			return "", loaderTypeError[U]("user identity loader", identity)
+		}
+		return nil
+	}
+}
+
+// WithAdditionalClaimsLoader adds claims to every new token
+// (flask's additional_claims_loader). It receives the value given to
+// CreateAccessToken / CreateRefreshToken; a value that is not a U is an
+// error (use U = any to accept several types). AdditionalClaims given to
+// one call win over the loader's.
+func WithAdditionalClaimsLoader[U any](load func(identity U) (map[string]any, error)) Option {
+	return func(c *config) error {
+		if load == nil {
+			return errors.New("WithAdditionalClaimsLoader: nil function")
+		}
+		c.claimsLoader = typedLoader("additional claims loader", load)
+		return nil
+	}
+}
+
+// WithAdditionalHeadersLoader adds JOSE header parameters to every new
+// token (flask's additional_headers_loader), with the same typing rule as
+// WithAdditionalClaimsLoader. "alg" cannot be set this way.
+func WithAdditionalHeadersLoader[U any](load func(identity U) (map[string]any, error)) Option {
+	return func(c *config) error {
+		if load == nil {
+			return errors.New("WithAdditionalHeadersLoader: nil function")
+		}
+		c.headersLoader = typedLoader("additional headers loader", load)
+		return nil
+	}
+}
+
+func typedLoader[U any](name string, load func(U) (map[string]any, error)) func(any) (map[string]any, error) {
+	return func(identity any) (map[string]any, error) {
+		u, ok := identity.(U)
+		if !ok {
+			return nil, loaderTypeError[U](name, identity)
+		}
+		return load(u)
+	}
+}
+
+func loaderTypeError[U any](name string, got any) error {
+	return fmt.Errorf("%w: the %s takes %v, got %T", ErrInvalidIdentity, name, reflect.TypeFor[U](), got)
+}
+
+// WithErrorHandler replaces the default response of every guard failure
+// that has no handler of its own below.
+func WithErrorHandler(h ErrorHandler) Option {
+	return withHandler("WithErrorHandler", h, nil)
+}
+
+// WithUnauthorizedHandler replaces the response when no token was found
+// (flask's unauthorized_loader; default 401).
+func WithUnauthorizedHandler(h ErrorHandler) Option {
+	return withHandler("WithUnauthorizedHandler", h, unauthorizedKinds)
+}
+
+// WithInvalidTokenHandler replaces the response for a bad header or an
+// invalid token: malformed, wrong algorithm or signature, bad claims, wrong
+// type (flask's invalid_token_loader; default 422).
+func WithInvalidTokenHandler(h ErrorHandler) Option {
+	return withHandler("WithInvalidTokenHandler", h, invalidKinds)
+}
+
+// WithExpiredTokenHandler replaces the response for an expired token
+// (flask's expired_token_loader; default 401). err.Token holds the expired
+// token's header and claims.
+func WithExpiredTokenHandler(h ErrorHandler) Option {
+	return withHandler("WithExpiredTokenHandler", h, []error{ErrTokenExpired})
+}
+
+// WithNeedsFreshTokenHandler replaces the response when a fresh route gets
+// a non-fresh token (flask's needs_fresh_token_loader; default 401).
+// err.Token holds the token.
+func WithNeedsFreshTokenHandler(h ErrorHandler) Option {
+	return withHandler("WithNeedsFreshTokenHandler", h, []error{ErrFreshTokenRequired})
+}
+
+func withHandler(name string, h ErrorHandler, kinds []error) Option {
+	return func(c *config) error {
+		if h == nil {
+			return fmt.Errorf("%s: nil handler", name)
+		}
+		if kinds == nil {
+			c.errorHandler = h
+		}
+		for _, k := range kinds {
+			c.handlers[k] = h
+		}
+		return nil
+	}
+}

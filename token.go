@@ -1,0 +1,140 @@
+package ginjwt
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Token is a verified JWT: what a guard stores in the gin.Context and what
+// DecodeToken returns.
+type Token struct {
+	// Raw is the encoded token as it was received.
+	Raw string
+	// Header is the JOSE header.
+	Header Header
+	// Claims is the payload.
+	Claims Claims
+}
+
+// Token types, the values of the "type" claim.
+const (
+	TypeAccess  = "access"
+	TypeRefresh = "refresh"
+)
+
+// Header is a token's JOSE header (flask-jwt-extended's get_jwt_header).
+type Header struct {
+	// Alg is the signing algorithm, already checked against the allow-list.
+	Alg string
+	// Typ is the "typ" parameter, usually "JWT"; empty when absent.
+	Typ string
+	// Kid is the key ID; empty when absent.
+	Kid string
+
+	raw string
+}
+
+// JSON returns the header as the JSON text that was signed.
+func (h Header) JSON() string { return h.raw }
+
+// Map decodes every header parameter, including those with no field here.
+func (h Header) Map() (map[string]any, error) {
+	m := map[string]any{}
+	if h.raw == "" {
+		return m, nil
+	}
+	return m, json.Unmarshal([]byte(h.raw), &m)
+}
+
+// Claims is a token's payload. The fields hold the claims flask-jwt-extended
+// writes, with its defaults filled in for tokens from other issuers: Type is
+// "access" and Fresh is false when the claim is absent. Every other claim is
+// reachable through Get, Decode and Map.
+type Claims struct {
+	// Identity is the identity claim ("sub" unless WithIdentityClaim says
+	// otherwise): its string value, or the JSON text of a non-string value,
+	// which only tokens from other issuers have.
+	Identity string
+	// Type is "access" or "refresh".
+	Type string
+	// JTI is the token's unique ID; empty when absent.
+	JTI string
+	// CSRF is the double-submit value of cookie tokens; empty when absent.
+	CSRF string
+	// Issuer is the "iss" claim; empty when absent.
+	Issuer string
+	// Audience is the "aud" claim; nil when absent.
+	Audience []string
+	// ExpiresAt, NotBefore and IssuedAt are zero when the claim is absent.
+	ExpiresAt time.Time
+	NotBefore time.Time
+	IssuedAt  time.Time
+	// Fresh is true for a token created fresh without a time limit.
+	Fresh bool
+	// FreshUntil is the end of a time-limited freshness (flask writes it as a
+	// timestamp in the "fresh" claim); zero otherwise.
+	FreshUntil time.Time
+
+	raw string
+}
+
+// IsFresh reports whether the token counts as fresh at now, flask's rule:
+// "fresh" is true, or a timestamp that is not in the past.
+func (c Claims) IsFresh(now time.Time) bool {
+	return c.Fresh || (!c.FreshUntil.IsZero() && !now.After(c.FreshUntil))
+}
+
+// JSON returns the payload as the JSON text that was signed.
+func (c Claims) JSON() string { return c.raw }
+
+// Get returns the value of one claim as encoding/json decodes it into an
+// interface (strings, float64, bool, nil, []any, map[string]any).
+func (c Claims) Get(name string) (any, bool) {
+	raw, ok := c.lookup(name)
+	if !ok {
+		return nil, false
+	}
+	var v any
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		return nil, false
+	}
+	return v, true
+}
+
+// lookup returns the raw JSON text of one claim (the last one, if the name
+// repeats, as encoding/json decides).
+func (c Claims) lookup(name string) (raw string, found bool) {
+	eachMember(c.raw, func(key, value string) bool {
+		if key == name {
+			raw, found = value, true
+		}
+		return true
+	})
+	return raw, found
+}
+
+// Decode unmarshals the payload into v, typically the application's own
+// claims struct. It decodes the verified JSON; nothing is parsed or
+// verified again.
+func (c Claims) Decode(v any) error {
+	return json.Unmarshal([]byte(c.raw), v)
+}
+
+// Map returns every claim, as flask's get_jwt() does, with its defaults for
+// absent "type" ("access"), "fresh" (false) and "jti" (nil). The zero Claims
+// (no token) gives an empty map.
+func (c Claims) Map() (map[string]any, error) {
+	m := map[string]any{}
+	if c.raw == "" {
+		return m, nil
+	}
+	if err := json.Unmarshal([]byte(c.raw), &m); err != nil {
+		return nil, err
+	}
+	for k, v := range map[string]any{"type": TypeAccess, "fresh": false, "jti": nil} {
+		if _, ok := m[k]; !ok {
+			m[k] = v
+		}
+	}
+	return m, nil
+}

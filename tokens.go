@@ -1,0 +1,312 @@
+package ginjwt
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// TokenOption configures one CreateAccessToken or CreateRefreshToken call,
+// as the keyword arguments of flask's create_access_token do.
+type TokenOption func(*tokenOptions)
+
+type tokenOptions struct {
+	fresh      bool
+	freshUntil time.Time
+	freshFor   time.Duration
+	expires    time.Duration
+	expiresSet bool
+	claims     map[string]any
+	headers    map[string]any
+}
+
+// Fresh marks an access token as fresh (fresh=True): it passes
+// FreshRequired guards for its whole life. Create fresh tokens only right
+// after the user has given their password.
+func Fresh() TokenOption {
+	return func(o *tokenOptions) { o.fresh = true }
+}
+
+// FreshFor marks an access token as fresh for d from now
+// (fresh=timedelta(...)); it is written as a timestamp, as flask does.
+func FreshFor(d time.Duration) TokenOption {
+	return func(o *tokenOptions) { o.freshFor = d }
+}
+
+// FreshUntil marks an access token as fresh until t.
+func FreshUntil(t time.Time) TokenOption {
+	return func(o *tokenOptions) { o.freshUntil = t }
+}
+
+// ExpiresIn sets this token's lifetime instead of the Manager's
+// (expires_delta=timedelta(...)). Zero or negative means no "exp" claim
+// (expires_delta=False).
+func ExpiresIn(d time.Duration) TokenOption {
+	return func(o *tokenOptions) { o.expires, o.expiresSet = d, true }
+}
+
+// AdditionalClaims adds claims to this token (additional_claims). They are
+// merged over the claims of WithAdditionalClaimsLoader and, as in flask,
+// may replace the standard ones.
+func AdditionalClaims(claims map[string]any) TokenOption {
+	return func(o *tokenOptions) { o.claims = claims }
+}
+
+// AdditionalHeaders adds JOSE header parameters to this token
+// (additional_headers), merged over those of WithAdditionalHeadersLoader.
+// "alg" cannot be set: the Manager's algorithm signs every token.
+func AdditionalHeaders(headers map[string]any) TokenOption {
+	return func(o *tokenOptions) { o.headers = headers }
+}
+
+// CreateAccessToken returns a signed access token for identity
+// (flask's create_access_token). identity is turned into the identity claim
+// by WithUserIdentityLoader, or else must be a string, an integer or a
+// fmt.Stringer.
+func (m *Manager) CreateAccessToken(identity any, opts ...TokenOption) (string, error) {
+	return m.createToken(TypeAccess, identity, opts)
+}
+
+// CreateRefreshToken returns a signed refresh token for identity
+// (flask's create_refresh_token). Refresh tokens are never fresh.
+func (m *Manager) CreateRefreshToken(identity any, opts ...TokenOption) (string, error) {
+	return m.createToken(TypeRefresh, identity, opts)
+}
+
+// member is one claim or header parameter, its value already JSON.
+type member struct {
+	key   string
+	value []byte
+}
+
+func (m *Manager) createToken(typ string, identity any, opts []TokenOption) (string, error) {
+	if m.signKey == nil {
+		return "", ErrNoSigningKey
+	}
+	var o tokenOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if typ == TypeRefresh && (o.fresh || o.freshFor != 0 || !o.freshUntil.IsZero()) {
+		return "", errors.New("ginjwt: refresh tokens cannot be fresh")
+	}
+	id, err := m.identityString(identity)
+	if err != nil {
+		return "", err
+	}
+
+	now := m.cfg.now()
+	iat := strconv.AppendInt(nil, now.Unix(), 10)
+	claims := make([]member, 0, 12)
+	claims = append(claims,
+		member{"fresh", freshJSON(now, &o)},
+		member{"iat", iat},
+		member{"jti", quotedUUID()},
+		member{"type", []byte(`"` + typ + `"`)},
+		member{m.cfg.identityClaim, mustJSON(id)},
+	)
+	if m.cfg.encodeNBF {
+		claims = append(claims, member{"nbf", iat})
+	}
+	if m.cfg.csrfClaim {
+		claims = append(claims, member{"csrf", quotedUUID()})
+	}
+	switch len(m.cfg.encodeAudience) {
+	case 0:
+	case 1:
+		claims = append(claims, member{"aud", mustJSON(m.cfg.encodeAudience[0])})
+	default:
+		claims = append(claims, member{"aud", mustJSON(m.cfg.encodeAudience)})
+	}
+	if m.cfg.encodeIssuer != "" {
+		claims = append(claims, member{"iss", mustJSON(m.cfg.encodeIssuer)})
+	}
+	expires := m.cfg.accessExpires
+	if typ == TypeRefresh {
+		expires = m.cfg.refreshExpires
+	}
+	if o.expiresSet {
+		expires = o.expires
+	}
+	if expires > 0 {
+		claims = append(claims, member{"exp", strconv.AppendInt(nil, now.Add(expires).Unix(), 10)})
+	}
+	if claims, err = m.mergeExtra(claims, m.cfg.claimsLoader, identity, o.claims, "claim"); err != nil {
+		return "", err
+	}
+
+	header := []member{{"alg", mustJSON(m.signAlg.name)}, {"typ", []byte(`"JWT"`)}}
+	if header, err = m.mergeExtra(header, m.cfg.headersLoader, identity, o.headers, "header"); err != nil {
+		return "", err
+	}
+	if string(header[0].value) != string(mustJSON(m.signAlg.name)) {
+		return "", errors.New(`ginjwt: additional headers cannot set "alg"`)
+	}
+	// PyJWT writes header parameters sorted by name.
+	slices.SortFunc(header, func(a, b member) int { return strings.Compare(a.key, b.key) })
+	return m.sign(encodeObject(header), encodeObject(claims))
+}
+
+// identityString turns what the caller passed into the identity claim.
+func (m *Manager) identityString(identity any) (string, error) {
+	var id string
+	switch v := identity.(type) {
+	case nil:
+	case string:
+		id = v
+	case fmt.Stringer:
+		id = v.String()
+	case int:
+		id = strconv.Itoa(v)
+	case int64:
+		id = strconv.FormatInt(v, 10)
+	case int32:
+		id = strconv.FormatInt(int64(v), 10)
+	case uint:
+		id = strconv.FormatUint(uint64(v), 10)
+	case uint64:
+		id = strconv.FormatUint(v, 10)
+	case uint32:
+		id = strconv.FormatUint(uint64(v), 10)
+	default:
+		if m.cfg.identityLoader == nil {
+			return "", fmt.Errorf("%w: %T is not a string, an integer or a fmt.Stringer; use WithUserIdentityLoader", ErrInvalidIdentity, identity)
+		}
+	}
+	if m.cfg.identityLoader != nil {
+		var err error
+		if id, err = m.cfg.identityLoader(identity); err != nil {
+			return "", err
+		}
+	}
+	if id == "" {
+		return "", fmt.Errorf("%w: empty identity", ErrInvalidIdentity)
+	}
+	return id, nil
+}
+
+// mergeExtra merges the loader's values and then the call's over members:
+// a known key keeps its place, new keys follow in name order, as Python's
+// dict.update does over flask's layout.
+func (m *Manager) mergeExtra(members []member, loader func(any) (map[string]any, error), identity any, call map[string]any, what string) ([]member, error) {
+	var extra map[string]any
+	if loader != nil {
+		loaded, err := loader(identity)
+		if err != nil {
+			return nil, err
+		}
+		extra = maps.Clone(loaded)
+	}
+	if len(call) > 0 {
+		if extra == nil {
+			extra = map[string]any{}
+		}
+		maps.Copy(extra, call)
+	}
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
+		value, err := json.Marshal(extra[k])
+		if err != nil {
+			return nil, fmt.Errorf("ginjwt: %s %q: %w", what, k, err)
+		}
+		i := slices.IndexFunc(members, func(mb member) bool { return mb.key == k })
+		if i >= 0 {
+			members[i].value = value
+		} else {
+			members = append(members, member{k, value})
+		}
+	}
+	return members, nil
+}
+
+// sign assembles and signs header.payload.
+func (m *Manager) sign(header, payload []byte) (string, error) {
+	enc := base64.RawURLEncoding
+	buf := make([]byte, 0, enc.EncodedLen(len(header))+enc.EncodedLen(len(payload))+2+enc.EncodedLen(64+512))
+	buf = enc.AppendEncode(buf, header)
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, payload)
+	var sig []byte
+	if m.signAlg.family == familyHMAC {
+		sig = m.findVerifier(m.signAlg.name).mac(buf, nil)
+	} else {
+		var err error
+		if sig, err = m.signAlg.method.Sign(string(buf), m.signKey); err != nil {
+			return "", fmt.Errorf("ginjwt: signing: %w", err)
+		}
+	}
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, sig)
+	return string(buf), nil
+}
+
+func encodeObject(members []member) []byte {
+	n := 2
+	for _, mb := range members {
+		n += len(mb.key) + len(mb.value) + 4
+	}
+	out := make([]byte, 0, n)
+	out = append(out, '{')
+	for i, mb := range members {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, mustJSON(mb.key)...)
+		out = append(out, ':')
+		out = append(out, mb.value...)
+	}
+	return append(out, '}')
+}
+
+// freshJSON writes the "fresh" claim: false, true, or a float timestamp
+// with microseconds, as Python's float repr would.
+func freshJSON(now time.Time, o *tokenOptions) []byte {
+	until := o.freshUntil
+	if o.freshFor != 0 {
+		until = now.Add(o.freshFor)
+	}
+	switch {
+	case !until.IsZero():
+		b := strconv.AppendFloat(nil, float64(until.UnixMicro())/1e6, 'f', -1, 64)
+		if slices.Index(b, '.') < 0 {
+			b = append(b, ".0"...)
+		}
+		return b
+	case o.fresh:
+		return []byte("true")
+	}
+	return []byte("false")
+}
+
+// quotedUUID returns a random (version 4) UUID as a JSON string.
+func quotedUUID() []byte {
+	var u [16]byte
+	_, _ = rand.Read(u[:]) // crypto/rand.Read never fails (Go 1.24+)
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	out := make([]byte, 38)
+	out[0], out[37] = '"', '"'
+	hex.Encode(out[1:9], u[0:4])
+	out[9] = '-'
+	hex.Encode(out[10:14], u[4:6])
+	out[14] = '-'
+	hex.Encode(out[15:19], u[6:8])
+	out[19] = '-'
+	hex.Encode(out[20:24], u[8:10])
+	out[24] = '-'
+	hex.Encode(out[25:37], u[10:16])
+	return out
+}
+
+// mustJSON encodes strings and string slices, which cannot fail.
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
