@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ginjwt/ginjwt"
 	"github.com/gin-gonic/gin"
+	"github.com/ginjwt/ginjwt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -83,3 +84,7 @@ func assertMsg(t testing.TB, w *httptest.ResponseRecorder, msg string) {
 	assert.Equal(t, map[string]any{"msg": msg}, decodeBody(t, w))
 	assert.True(t, strings.HasPrefix(w.Header().Get("Content-Type"), "application/json"), w.Header().Get("Content-Type"))
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -176,4 +176,3 @@ func TestFlaskVectorKeysSignAndVerify(t *testing.T) {
 		})
 	}
 }
-

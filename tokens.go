@@ -24,6 +24,7 @@ type tokenOptions struct {
 	freshFor   time.Duration
 	expires    time.Duration
 	expiresSet bool
+	noExpiry   bool
 	claims     map[string]any
 	headers    map[string]any
 }
@@ -47,10 +48,16 @@ func FreshUntil(t time.Time) TokenOption {
 }
 
 // ExpiresIn sets this token's lifetime instead of the Manager's
-// (expires_delta=timedelta(...)). Zero or negative means no "exp" claim
-// (expires_delta=False).
+// (expires_delta=timedelta(...)). A negative d makes a token that is
+// already expired, which tests of expiry handling want. Unlike flask,
+// ExpiresIn(0) does not mean "never"; that is NoExpiry.
 func ExpiresIn(d time.Duration) TokenOption {
-	return func(o *tokenOptions) { o.expires, o.expiresSet = d, true }
+	return func(o *tokenOptions) { o.expires, o.expiresSet, o.noExpiry = d, true, false }
+}
+
+// NoExpiry makes this token never expire (expires_delta=False).
+func NoExpiry() TokenOption {
+	return func(o *tokenOptions) { o.noExpiry, o.expiresSet = true, false }
 }
 
 // AdditionalClaims adds claims to this token (additional_claims). They are
@@ -129,14 +136,17 @@ func (m *Manager) createToken(typ string, identity any, opts []TokenOption) (str
 	if m.cfg.encodeIssuer != "" {
 		claims = append(claims, member{"iss", mustJSON(m.cfg.encodeIssuer)})
 	}
-	expires := m.cfg.accessExpires
+	expires, expiring := m.cfg.accessExpires, m.cfg.accessExpires > 0
 	if typ == TypeRefresh {
-		expires = m.cfg.refreshExpires
+		expires, expiring = m.cfg.refreshExpires, m.cfg.refreshExpires > 0
 	}
-	if o.expiresSet {
-		expires = o.expires
+	switch {
+	case o.expiresSet:
+		expires, expiring = o.expires, true
+	case o.noExpiry:
+		expiring = false
 	}
-	if expires > 0 {
+	if expiring {
 		claims = append(claims, member{"exp", strconv.AppendInt(nil, now.Add(expires).Unix(), 10)})
 	}
 	if claims, err = m.mergeExtra(claims, m.cfg.claimsLoader, identity, o.claims, "claim"); err != nil {
