@@ -188,12 +188,11 @@ func nextWord(s string) (word, rest string) {
 
 // isPySpace reports the bytes Python's str.split() treats as whitespace in
 // a header value (Werkzeug decodes headers as Latin-1).
-func isPySpace(b byte) bool {
-	switch b {
-	case ' ', '\t', '\n', '\v', '\f', '\r', 0x1c, 0x1d, 0x1e, 0x1f, 0x85, 0xa0:
-		return true
-	}
-	return false
+func isPySpace(b byte) bool { return pySpace[b] }
+
+var pySpace = [256]bool{
+	' ': true, '\t': true, '\n': true, '\v': true, '\f': true, '\r': true,
+	0x1c: true, 0x1d: true, 0x1e: true, 0x1f: true, 0x85: true, 0xa0: true,
 }
 
 func trimLeftPySpace(s string) string {

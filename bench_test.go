@@ -1,0 +1,75 @@
+package ginjwt_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/ginjwt/ginjwt"
+	"github.com/gin-gonic/gin"
+)
+
+// Benchmarks of one request through a real gin.Engine. Compare within one
+// run: BenchmarkRequest/bare_route is the baseline (the cost of Gin and the
+// recorder); the others add the guard. For peer libraries, see _bench.
+
+func benchRequest(b *testing.B, r http.Handler, req *http.Request, status int) {
+	b.Helper()
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, req)
+	if w.Code != status {
+		b.Fatalf("status %d, want %d: %s", w.Code, status, w.Body)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+	}
+}
+
+func BenchmarkRequest(b *testing.B) {
+	gin.SetMode(gin.ReleaseMode)
+	m := newManager(b)
+	valid := mustToken(b)(m.CreateAccessToken("alice"))
+	expired := mustToken(b)(m.CreateAccessToken("alice", ginjwt.ExpiresIn(-time.Minute)))
+	identity := func(c *gin.Context) { c.JSON(200, gin.H{"logged_in_as": ginjwt.CurrentIdentity(c)}) }
+
+	r := gin.New()
+	r.GET("/bare", func(c *gin.Context) { c.JSON(200, gin.H{"logged_in_as": "alice"}) })
+	r.GET("/protected", m.JWTRequired(), identity)
+
+	newReq := func(path, token string) *http.Request {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		return req
+	}
+	b.Run("bare_route", func(b *testing.B) { benchRequest(b, r, newReq("/bare", ""), 200) })
+	b.Run("valid_HS256", func(b *testing.B) { benchRequest(b, r, newReq("/protected", valid), 200) })
+	b.Run("expired", func(b *testing.B) { benchRequest(b, r, newReq("/protected", expired), 401) })
+	b.Run("no_token", func(b *testing.B) { benchRequest(b, r, newReq("/protected", ""), 401) })
+}
+
+func BenchmarkCreateAccessToken(b *testing.B) {
+	m := newManager(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.CreateAccessToken("alice"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeToken(b *testing.B) {
+	m := newManager(b)
+	token := mustToken(b)(m.CreateAccessToken("alice"))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.DecodeToken(token); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
