@@ -1,0 +1,203 @@
+package ginjwt_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/ginjwt/ginjwt"
+	"github.com/gin-gonic/gin"
+)
+
+// do sends one request to r and prints the answer.
+func do(r http.Handler, method, path, token, body string) {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, req)
+	fmt.Println(w.Code, w.Body.String())
+}
+
+func ExampleNew() {
+	m, err := ginjwt.New(
+		ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")),
+		ginjwt.WithAccessExpires(15*time.Minute),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	token, _ := m.CreateAccessToken("alice")
+	tok, _ := m.DecodeToken(token)
+	fmt.Println(tok.Claims.Identity, tok.Claims.Type, tok.Header.Alg)
+
+	// Misconfiguration is reported by New, never later.
+	_, err = ginjwt.New(ginjwt.WithSecretKey([]byte("short")))
+	fmt.Println(err)
+	// Output:
+	// alice access HS256
+	// ginjwt: invalid configuration: HS256 needs a secret of at least 32 bytes, got 5 (WithInsecureShortSecret accepts it)
+}
+
+// The flask-jwt-extended quickstart: POST /login returns a token, GET
+// /protected needs it.
+func ExampleManager_JWTRequired() {
+	gin.SetMode(gin.ReleaseMode)
+	m, _ := ginjwt.New(ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")))
+	r := gin.New()
+	var token string
+	r.POST("/login", func(c *gin.Context) {
+		token, _ = m.CreateAccessToken("test")
+		c.JSON(http.StatusOK, gin.H{"access_token": "..."})
+	})
+	r.GET("/protected", m.JWTRequired(), func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"logged_in_as": ginjwt.CurrentIdentity(c)})
+	})
+
+	do(r, "POST", "/login", "", `{"username":"test","password":"test"}`)
+	do(r, "GET", "/protected", token, "")
+	do(r, "GET", "/protected", "", "")
+	do(r, "GET", "/protected", "not-a-jwt", "")
+	// Output:
+	// 200 {"access_token":"..."}
+	// 200 {"logged_in_as":"test"}
+	// 401 {"msg":"Missing Authorization Header"}
+	// 422 {"msg":"Not enough segments"}
+}
+
+// Guard a whole router group, with Optional routes beside it.
+func ExampleManager_JWTRequired_group() {
+	gin.SetMode(gin.ReleaseMode)
+	m, _ := ginjwt.New(ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")))
+	r := gin.New()
+	api := r.Group("/api", m.JWTRequired())
+	api.GET("/me", func(c *gin.Context) { c.String(200, ginjwt.CurrentIdentity(c)) })
+	r.GET("/hello", m.JWTRequired(ginjwt.Optional()), func(c *gin.Context) {
+		if who := ginjwt.CurrentIdentity(c); who != "" {
+			c.String(200, "hello "+who)
+			return
+		}
+		c.String(200, "hello stranger")
+	})
+	token, _ := m.CreateAccessToken("alice")
+	do(r, "GET", "/api/me", token, "")
+	do(r, "GET", "/api/me", "", "")
+	do(r, "GET", "/hello", token, "")
+	do(r, "GET", "/hello", "", "")
+	// Output:
+	// 200 alice
+	// 401 {"msg":"Missing Authorization Header"}
+	// 200 hello alice
+	// 200 hello stranger
+}
+
+// Refresh tokens get new access tokens; they are not accepted elsewhere.
+func ExampleManager_RefreshRequired() {
+	gin.SetMode(gin.ReleaseMode)
+	m, _ := ginjwt.New(ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")))
+	r := gin.New()
+	r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
+		access, err := m.RefreshAccessToken(c)
+		if err != nil {
+			_ = c.Error(err)
+			c.AbortWithStatus(http.StatusInternalServerError)
+			return
+		}
+		tok, _ := m.DecodeToken(access)
+		c.JSON(http.StatusOK, gin.H{"new_access_token_for": tok.Claims.Identity})
+	})
+	access, _ := m.CreateAccessToken("alice")
+	refresh, _ := m.CreateRefreshToken("alice")
+	do(r, "POST", "/refresh", refresh, "")
+	do(r, "POST", "/refresh", access, "")
+	// Output:
+	// 200 {"new_access_token_for":"alice"}
+	// 422 {"msg":"Only refresh tokens are allowed"}
+}
+
+// Fresh tokens come from a password login; refreshed ones are not fresh.
+func ExampleManager_FreshRequired() {
+	gin.SetMode(gin.ReleaseMode)
+	m, _ := ginjwt.New(ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")))
+	r := gin.New()
+	r.POST("/password", m.FreshRequired(), func(c *gin.Context) { c.String(200, "changed") })
+	fresh, _ := m.CreateAccessToken("alice", ginjwt.Fresh())
+	stale, _ := m.CreateAccessToken("alice")
+	do(r, "POST", "/password", fresh, "")
+	do(r, "POST", "/password", stale, "")
+	// Output:
+	// 200 changed
+	// 401 {"msg":"Fresh token required"}
+}
+
+// Replace one default response, as flask's expired_token_loader does.
+func ExampleWithExpiredTokenHandler() {
+	gin.SetMode(gin.ReleaseMode)
+	m, _ := ginjwt.New(
+		ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")),
+		ginjwt.WithExpiredTokenHandler(func(c *gin.Context, err *ginjwt.Error) {
+			c.JSON(http.StatusUnauthorized, gin.H{
+				"code": "token_expired",
+				"msg":  "The token of " + err.Token.Claims.Identity + " has expired",
+			})
+		}),
+	)
+	r := gin.New()
+	r.GET("/protected", m.JWTRequired(), func(c *gin.Context) { c.String(200, "ok") })
+	expired, _ := m.CreateAccessToken("alice", ginjwt.ExpiresIn(-1))
+	do(r, "GET", "/protected", expired, "")
+	// Output:
+	// 401 {"code":"token_expired","msg":"The token of alice has expired"}
+}
+
+// Read the claims into the application's own struct.
+func ExampleClaimsAs() {
+	gin.SetMode(gin.ReleaseMode)
+	m, _ := ginjwt.New(ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")))
+	type claims struct {
+		Sub   string   `json:"sub"`
+		Roles []string `json:"roles"`
+	}
+	r := gin.New()
+	r.GET("/roles", m.JWTRequired(), func(c *gin.Context) {
+		cl, err := ginjwt.ClaimsAs[claims](c)
+		if err != nil {
+			c.AbortWithStatus(http.StatusInternalServerError)
+			return
+		}
+		c.JSON(200, gin.H{"user": cl.Sub, "roles": cl.Roles})
+	})
+	token, _ := m.CreateAccessToken("alice", ginjwt.AdditionalClaims(map[string]any{"roles": []string{"admin"}}))
+	do(r, "GET", "/roles", token, "")
+	// Output:
+	// 200 {"roles":["admin"],"user":"alice"}
+}
+
+// Turn the application's user into the identity, and add claims from it.
+func ExampleWithUserIdentityLoader() {
+	type User struct {
+		ID   int
+		Name string
+		Role string
+	}
+	m, _ := ginjwt.New(
+		ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")),
+		ginjwt.WithUserIdentityLoader(func(u User) (string, error) { return u.Name, nil }),
+		ginjwt.WithAdditionalClaimsLoader(func(u User) (map[string]any, error) {
+			return map[string]any{"role": u.Role}, nil
+		}),
+	)
+	token, _ := m.CreateAccessToken(User{ID: 1, Name: "alice", Role: "admin"})
+	tok, _ := m.DecodeToken(token)
+	role, _ := tok.Claims.Get("role")
+	fmt.Println(tok.Claims.Identity, role)
+	// Output:
+	// alice admin
+}

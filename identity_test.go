@@ -1,0 +1,133 @@
+package ginjwt_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/ginjwt/ginjwt"
+	"github.com/gin-gonic/gin"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Without a guard, or on an optional route without a token, the accessors
+// give zero values and errors: they never panic (flask raises a 500 there).
+func TestAccessorsWithoutToken(t *testing.T) {
+	m := newManager(t)
+	check := func(c *gin.Context) {
+		_, ok := ginjwt.CurrentToken(c)
+		claims := ginjwt.CurrentClaims(c)
+		all, err := claims.Map()
+		_, typedErr := ginjwt.ClaimsAs[map[string]any](c)
+		header, herr := ginjwt.CurrentHeader(c).Map()
+		_, found := claims.Get("sub")
+		_, refreshErr := m.RefreshAccessToken(c)
+		c.JSON(200, gin.H{
+			"has": ok, "identity": ginjwt.CurrentIdentity(c), "claims": all, "claims_err": err == nil,
+			"typed_err": typedErr.Error(), "header": header, "header_err": herr == nil, "found": found,
+			"refresh_err": refreshErr.Error(), "fresh": claims.IsFresh(time.Now()),
+		})
+	}
+	r := newRouter()
+	r.GET("/open", check)
+	r.GET("/optional", m.JWTRequired(ginjwt.Optional()), check)
+	for _, path := range []string{"/open", "/optional"} {
+		w := get(r, path)
+		require.Equal(t, 200, w.Code)
+		assert.JSONEq(t, `{"has":false,"identity":"","claims":{},"claims_err":true,
+			"typed_err":"ginjwt: no verified token in this request","header":{},"header_err":true,
+			"found":false,"refresh_err":"ginjwt: no verified token in this request","fresh":false}`, w.Body.String(), path)
+	}
+}
+
+type appClaims struct {
+	Sub    string         `json:"sub"`
+	Role   string         `json:"role"`
+	Scopes []string       `json:"scopes"`
+	Org    map[string]int `json:"org"`
+}
+
+func TestAccessorsWithToken(t *testing.T) {
+	m := newManager(t)
+	token := mustToken(t)(m.CreateAccessToken("alice",
+		ginjwt.AdditionalClaims(map[string]any{"role": "admin", "scopes": []string{"read", "write"}, "org": map[string]int{"id": 7}}),
+		ginjwt.AdditionalHeaders(map[string]any{"kid": "k1"})))
+	r := newRouter()
+	r.GET("/me", m.JWTRequired(), func(c *gin.Context) {
+		typed, err := ginjwt.ClaimsAs[appClaims](c)
+		require.NoError(t, err)
+		claims := ginjwt.CurrentClaims(c)
+		role, ok := claims.Get("role")
+		require.True(t, ok)
+		_, missing := claims.Get("nope")
+		header := ginjwt.CurrentHeader(c)
+		c.JSON(200, gin.H{"typed": typed, "role": role, "missing": missing, "kid": header.Kid,
+			"alg": header.Alg, "type": claims.Type, "jti_set": claims.JTI != "", "csrf_set": claims.CSRF != ""})
+	})
+	w := get(r, "/me", bearer(token))
+	require.Equal(t, 200, w.Code, w.Body.String())
+	assert.JSONEq(t, `{"typed":{"sub":"alice","role":"admin","scopes":["read","write"],"org":{"id":7}},
+		"role":"admin","missing":false,"kid":"k1","alg":"HS256","type":"access","jti_set":true,"csrf_set":true}`, w.Body.String())
+}
+
+// get_jwt() fills in flask's defaults for tokens from other issuers.
+func TestClaimsMapDefaults(t *testing.T) {
+	m := newManager(t)
+	tok, err := m.DecodeToken(signPayload(`{"sub":"a"}`))
+	require.NoError(t, err)
+	all, err := tok.Claims.Map()
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"sub": "a", "type": "access", "fresh": false, "jti": nil}, all)
+	assert.Equal(t, `{"sub":"a"}`, tok.Claims.JSON())
+	assert.Equal(t, `{"alg":"HS256","typ":"JWT"}`, tok.Header.JSON())
+}
+
+func TestRefreshFlow(t *testing.T) {
+	now := time.Unix(1795566329, 0)
+	m := newManager(t, ginjwt.WithClock(func() time.Time { return now }))
+	r := newRouter()
+	r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
+		token, err := m.RefreshAccessToken(c)
+		if err != nil {
+			c.JSON(500, gin.H{"msg": err.Error()})
+			return
+		}
+		c.JSON(200, gin.H{"access_token": token})
+	})
+	r.POST("/misuse", m.JWTRequired(), func(c *gin.Context) {
+		_, err := m.RefreshAccessToken(c)
+		c.JSON(400, gin.H{"msg": err.Error()})
+	})
+	refresh := mustToken(t)(m.CreateRefreshToken("alice"))
+	w := request(r, http.MethodPost, "/refresh", bearer(refresh))
+	require.Equal(t, 200, w.Code, w.Body.String())
+	access := decodeBody(t, w)["access_token"].(string)
+	tok, err := m.DecodeToken(access)
+	require.NoError(t, err)
+	assert.Equal(t, "alice", tok.Claims.Identity)
+	assert.Equal(t, ginjwt.TypeAccess, tok.Claims.Type)
+	assert.False(t, tok.Claims.IsFresh(now), "refreshed tokens are not fresh")
+	assert.Equal(t, now.Add(15*time.Minute), tok.Claims.ExpiresAt)
+
+	w = request(r, http.MethodPost, "/refresh", bearer(access))
+	assert.Equal(t, 422, w.Code)
+	assertMsg(t, w, "Only refresh tokens are allowed")
+
+	w = request(r, http.MethodPost, "/misuse", bearer(access))
+	assert.Contains(t, decodeBody(t, w)["msg"], "needs a refresh token")
+}
+
+func TestDecodeExpiredToken(t *testing.T) {
+	m := newManager(t)
+	expired := mustToken(t)(m.CreateAccessToken("alice", ginjwt.ExpiresIn(-time.Hour)))
+	_, err := m.DecodeToken(expired)
+	assert.ErrorIs(t, err, ginjwt.ErrTokenExpired)
+	tok, err := m.DecodeExpiredToken(expired)
+	require.NoError(t, err)
+	assert.Equal(t, "alice", tok.Claims.Identity)
+	assert.NotEmpty(t, tok.Claims.JTI)
+
+	_, err = m.DecodeExpiredToken("a.b.c")
+	assert.ErrorIs(t, err, ginjwt.ErrTokenMalformed)
+}
