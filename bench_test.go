@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ginjwt/ginjwt"
 	"github.com/gin-gonic/gin"
+	"github.com/ginjwt/ginjwt"
 )
 
 // Benchmarks of one request through a real gin.Engine. Compare within one

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ginjwt/ginjwt"
 	"github.com/gin-gonic/gin"
+	"github.com/ginjwt/ginjwt"
 )
 
 // do sends one request to r and prints the answer.
