@@ -1,0 +1,133 @@
+package ginjwt_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/ginjwt/ginjwt"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// flaskPeer runs testdata/flask_peer.py with Debian's python3 and
+// flask-jwt-extended (package python3-python-flask-jwt-extended, which
+// .ci/run installs). Without it the test skips, unless
+// GINJWT_REQUIRE_FLASK is set, as CI sets it, which makes that a failure.
+func flaskPeer(t *testing.T, request any) (checked []struct {
+	Status int            `json:"status"`
+	Body   map[string]any `json:"body"`
+}, minted []string) {
+	t.Helper()
+	python := "/usr/bin/python3"
+	if err := exec.Command(python, "-c", "import flask_jwt_extended").Run(); err != nil {
+		if os.Getenv("GINJWT_REQUIRE_FLASK") != "" {
+			t.Fatalf("GINJWT_REQUIRE_FLASK is set but %s cannot import flask_jwt_extended: %v", python, err)
+		}
+		t.Skip("SKIPPED: no flask-jwt-extended for /usr/bin/python3 (apt-get install python3-python-flask-jwt-extended)")
+	}
+	in, err := json.Marshal(request)
+	require.NoError(t, err)
+	cmd := exec.Command(python, "testdata/flask_peer.py")
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, stderr.String())
+	var resp struct {
+		Checked []struct {
+			Status int            `json:"status"`
+			Body   map[string]any `json:"body"`
+		} `json:"checked"`
+		Minted []string `json:"minted"`
+	}
+	require.NoError(t, json.Unmarshal(out, &resp), string(out))
+	return resp.Checked, resp.Minted
+}
+
+type peerCheck struct {
+	Token string `json:"token"`
+	Route string `json:"route"`
+}
+
+// Tokens go both ways between ginjwt and the real flask-jwt-extended with
+// the same secret: each side's guards accept the other's tokens, and reject
+// them where flask would.
+func TestRealFlaskInterop(t *testing.T) {
+	m := newManager(t)
+	access := mustToken(t)(m.CreateAccessToken("alice", ginjwt.AdditionalClaims(map[string]any{"role": "admin", "n": 7})))
+	fresh := mustToken(t)(m.CreateAccessToken("alice", ginjwt.FreshFor(5*time.Minute)))
+	refresh := mustToken(t)(m.CreateRefreshToken("alice"))
+	expired := mustToken(t)(m.CreateAccessToken("alice", ginjwt.ExpiresIn(-time.Minute)))
+
+	checked, minted := flaskPeer(t, map[string]any{
+		"config": map[string]any{"JWT_SECRET_KEY": testSecret},
+		"check": []peerCheck{
+			{access, "access"}, {fresh, "fresh"}, {refresh, "refresh"},
+			{access, "fresh"}, {refresh, "access"}, {expired, "access"},
+		},
+		"mint": []map[string]any{
+			{"kind": "access", "identity": "bob", "claims": map[string]any{"role": "user"}},
+			{"kind": "access", "identity": "bob", "fresh": 300},
+			{"kind": "access", "identity": "bob", "fresh": true},
+			{"kind": "refresh", "identity": "bob"},
+		},
+	})
+	require.Len(t, checked, 6)
+	assert.Equal(t, 200, checked[0].Status, checked[0].Body)
+	assert.Equal(t, "alice", checked[0].Body["identity"])
+	claims := checked[0].Body["claims"].(map[string]any)
+	assert.Equal(t, "admin", claims["role"])
+	assert.Equal(t, float64(7), claims["n"])
+	assert.Equal(t, "access", claims["type"])
+	assert.Equal(t, 200, checked[1].Status, "flask accepts ginjwt's float freshness: %v", checked[1].Body)
+	assert.Equal(t, 200, checked[2].Status, checked[2].Body)
+	assert.Equal(t, 401, checked[3].Status)
+	assert.Equal(t, map[string]any{"msg": "Fresh token required"}, checked[3].Body)
+	assert.Equal(t, 422, checked[4].Status)
+	assert.Equal(t, map[string]any{"msg": "Only non-refresh tokens are allowed"}, checked[4].Body)
+	assert.Equal(t, 401, checked[5].Status)
+	assert.Equal(t, map[string]any{"msg": "Token has expired"}, checked[5].Body)
+
+	require.Len(t, minted, 4)
+	g := newGuarded(m)
+	w := get(g.r, "/protected", bearer(minted[0]))
+	require.Equal(t, 200, w.Code, w.Body.String())
+	body := decodeBody(t, w)
+	assert.Equal(t, "bob", body["identity"])
+	assert.Equal(t, "user", body["claims"].(map[string]any)["role"])
+	assert.Equal(t, 200, get(g.r, "/fresh", bearer(minted[1])).Code, "flask's timedelta freshness")
+	assert.Equal(t, 200, get(g.r, "/fresh", bearer(minted[2])).Code)
+	assert.Equal(t, 401, get(g.r, "/fresh", bearer(minted[0])).Code)
+	assert.Equal(t, 200, get(g.r, "/refresh", bearer(minted[3])).Code)
+	assert.Equal(t, 422, get(g.r, "/protected", bearer(minted[3])).Code)
+}
+
+// The same with RS256 keys: Flask signs with the private key, ginjwt
+// verifies with the public key alone, and the other way round.
+func TestRealFlaskInteropRS256(t *testing.T) {
+	var v flaskVector
+	for _, x := range loadFlaskVectors(t) {
+		if x.Alg == "RS256" {
+			v = x
+		}
+	}
+	require.NotEmpty(t, v.PrivateKeyPEM)
+	signer := managerFor(t, v)
+	token := mustToken(t)(signer.CreateAccessToken("alice", ginjwt.Fresh()))
+	checked, minted := flaskPeer(t, map[string]any{
+		"config": map[string]any{"JWT_ALGORITHM": "RS256", "JWT_PRIVATE_KEY": v.PrivateKeyPEM, "JWT_PUBLIC_KEY": v.PublicKeyPEM},
+		"check":  []peerCheck{{token, "fresh"}},
+		"mint":   []map[string]any{{"kind": "access", "identity": "bob"}},
+	})
+	require.Len(t, checked, 1)
+	assert.Equal(t, 200, checked[0].Status, checked[0].Body)
+	verifier, err := ginjwt.New(ginjwt.WithAlgorithm("RS256"), ginjwt.WithPublicKey(v.PublicKeyPEM))
+	require.NoError(t, err)
+	tok, err := verifier.DecodeToken(minted[0])
+	require.NoError(t, err)
+	assert.Equal(t, "bob", tok.Claims.Identity)
+}
