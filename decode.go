@@ -50,21 +50,30 @@ const (
 // The decoding scratch buffer is kept when it is no larger than this.
 const maxPooledScratch = 64 << 10
 
-// decode verifies raw in PyJWT's order (segments, header, payload and
+// decode verifies raw into a new Token.
+func (m *Manager) decode(raw string) (*Token, *Error) {
+	tok := new(Token)
+	if err := m.decodeInto(tok, raw); err != nil {
+		return nil, err
+	}
+	return tok, nil
+}
+
+// decodeInto verifies raw in PyJWT's order (segments, header, payload and
 // signature encoding, algorithm, signature, then the claims) so each
 // failure gets flask's message. An expired token is returned inside the
 // error.
-func (m *Manager) decode(raw string) (*Token, *Error) {
+func (m *Manager) decodeInto(tok *Token, raw string) *Error {
 	if len(raw) > m.cfg.maxTokenSize {
-		return nil, invalid(ErrTokenMalformed, "Token is too large")
+		return invalid(ErrTokenMalformed, "Token is too large")
 	}
 	h64, rest, ok1 := strings.Cut(raw, ".")
 	p64, s64, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 {
-		return nil, invalid(ErrTokenMalformed, msgNotEnoughSegments)
+		return invalid(ErrTokenMalformed, msgNotEnoughSegments)
 	}
 	if strings.IndexByte(s64, '.') >= 0 {
-		return nil, invalid(ErrTokenMalformed, "Too many segments")
+		return invalid(ErrTokenMalformed, "Too many segments")
 	}
 
 	// One scratch buffer holds a copy of the token (the HMAC input), the
@@ -77,31 +86,31 @@ func (m *Manager) decode(raw string) (*Token, *Error) {
 	dec := input[len(input):cap(input)]
 	hdr, herr := decodeSegment(dec, input[:len(h64)])
 	if herr != nil {
-		return nil, invalid(ErrTokenMalformed, msgHeaderPadding)
+		return invalid(ErrTokenMalformed, msgHeaderPadding)
 	}
 	pay, perr := decodeSegment(dec[len(hdr):], input[len(h64)+1:len(signed)])
 	// The signed JSON texts outlive the request: one allocation for both.
 	texts := string(dec[:len(hdr)+len(pay)])
-	tok := &Token{Raw: raw}
+	tok.Raw = raw
 	tok.Header.raw = texts[:len(hdr)]
 	if e := parseHeader(&tok.Header); e != nil {
-		return nil, e
+		return e
 	}
 	if perr != nil {
-		return nil, invalid(ErrTokenMalformed, msgPayloadPadding)
+		return invalid(ErrTokenMalformed, msgPayloadPadding)
 	}
 	rest2 := dec[len(hdr)+len(pay):]
 	sig, serr := decodeSegment(rest2, input[len(signed)+1:])
 	if serr != nil {
-		return nil, invalid(ErrTokenMalformed, msgCryptoPadding)
+		return invalid(ErrTokenMalformed, msgCryptoPadding)
 	}
 
 	v := m.findVerifier(tok.Header.Alg)
 	if v == nil {
-		return nil, invalid(ErrAlgorithmNotAllowed, msgAlgNotAllowed)
+		return invalid(ErrAlgorithmNotAllowed, msgAlgNotAllowed)
 	}
 	if !v.verify(signed, raw[:len(signed)], sig, rest2[len(sig):]) {
-		return nil, invalid(ErrSignatureInvalid, msgBadSignature)
+		return invalid(ErrSignatureInvalid, msgBadSignature)
 	}
 
 	tok.Claims.raw = texts[len(hdr):]
@@ -109,9 +118,9 @@ func (m *Manager) decode(raw string) (*Token, *Error) {
 		if e.kind == ErrTokenExpired {
 			e.Token = tok
 		}
-		return nil, e
+		return e
 	}
-	return tok, nil
+	return nil
 }
 
 func (m *Manager) getScratch(n int) *[]byte {

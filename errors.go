@@ -42,6 +42,15 @@ var (
 	// ErrFreshTokenRequired: a non-fresh token on a fresh route. 401 "Fresh
 	// token required".
 	ErrFreshTokenRequired = errors.New("ginjwt: fresh token required")
+	// ErrClaimsVerification: WithTokenVerifier's check returned false. 400
+	// "User claims verification failed".
+	ErrClaimsVerification = errors.New("ginjwt: user claims verification failed")
+	// ErrUserLookup: LoadUser found no user (401 "Error loading the user
+	// <identity>") or the lookup failed (500, same message).
+	ErrUserLookup = errors.New("ginjwt: error loading the user")
+	// ErrForbidden: a valid token failed a route's requirement. 403 with
+	// the requirement's reason.
+	ErrForbidden = errors.New("ginjwt: forbidden")
 )
 
 // Errors outside a request.

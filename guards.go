@@ -1,6 +1,8 @@
 package ginjwt
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -16,6 +18,21 @@ type guard struct {
 	fresh      bool // fresh access tokens only (fresh=True)
 	optional   bool
 	verifyType bool
+	loadUser   bool
+
+	requirements []requirement
+	overrides    []requirement
+	configErr    []error
+}
+
+// check reports options that could not be set up, such as a RequireClaim
+// value that is not JSON. Guards are built while routes are registered, so
+// this panics there, never during a request.
+func (g *guard) check() error {
+	if len(g.configErr) == 0 {
+		return nil
+	}
+	return fmt.Errorf("ginjwt: guard options: %w", errors.Join(g.configErr...))
 }
 
 // Optional lets requests without a token through to the handler, which then
@@ -67,32 +84,44 @@ func (m *Manager) newGuard(g guard, opts []GuardOption) gin.HandlerFunc {
 	for _, opt := range opts {
 		opt(&g)
 	}
+	if g.loadUser && m.cfg.userLookup == nil {
+		g.configErr = append(g.configErr, errors.New("LoadUser needs WithUserLookup"))
+	}
+	if err := g.check(); err != nil {
+		panic(err)
+	}
 	return func(c *gin.Context) {
 		if c.Request.Method == http.MethodOptions {
 			return
 		}
-		tok, err := m.verifyRequest(c, &g)
-		if err != nil {
+		st := &requestState{m: m}
+		if err := m.verifyRequest(c, &g, &st.tok); err != nil {
 			if g.optional && err.kind == ErrNoToken {
 				return
 			}
 			m.fail(c, err)
 			return
 		}
-		c.Set(tokenKey{}, tok)
+		c.Set(stateKey{}, st)
+		if g.loadUser {
+			if _, err := st.loadUser(c); err != nil {
+				c.Set(stateKey{}, nil)
+				m.fail(c, m.userError(&st.tok, err))
+			}
+		}
 	}
 }
 
 // verifyRequest finds, verifies and checks the token of one request, in
-// flask's order: decode, type, freshness.
-func (m *Manager) verifyRequest(c *gin.Context, g *guard) (*Token, *Error) {
+// flask's order: decode, type, freshness, claims verification, then the
+// route's requirements.
+func (m *Manager) verifyRequest(c *gin.Context, g *guard, tok *Token) *Error {
 	raw, err := m.tokenFromHeader(c.Request.Header)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	tok, err := m.decode(raw)
-	if err != nil {
-		return nil, err
+	if err = m.decodeInto(tok, raw); err != nil {
+		return err
 	}
 	if g.verifyType {
 		switch {
@@ -105,11 +134,14 @@ func (m *Manager) verifyRequest(c *gin.Context, g *guard) (*Token, *Error) {
 	if err == nil && g.fresh && !tok.Claims.IsFresh(m.cfg.now()) {
 		err = newError(ErrFreshTokenRequired, http.StatusUnauthorized, "Fresh token required")
 	}
+	if err == nil && m.cfg.tokenVerifier != nil && !m.cfg.tokenVerifier(c, tok) {
+		err = newError(ErrClaimsVerification, http.StatusBadRequest, "User claims verification failed")
+	}
 	if err != nil {
 		err.Token = tok
-		return nil, err
+		return err
 	}
-	return tok, nil
+	return g.authorize(c, tok)
 }
 
 // tokenFromHeader reads the token from the configured header exactly as

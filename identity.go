@@ -2,20 +2,28 @@ package ginjwt
 
 import "github.com/gin-gonic/gin"
 
-// tokenKey is the gin.Context key of the verified token; being unexported,
-// no other package can read or overwrite it.
-type tokenKey struct{}
+// stateKey is the gin.Context key of the guard's requestState; being
+// unexported, no other package can read or overwrite it.
+type stateKey struct{}
+
+func currentState(c *gin.Context) (*requestState, bool) {
+	v, ok := c.Get(stateKey{})
+	if !ok {
+		return nil, false
+	}
+	st, ok := v.(*requestState)
+	return st, ok && st != nil
+}
 
 // CurrentToken returns the token a guard verified for this request, and
 // false when there is none: no guard ran, an Optional guard found no token,
 // or the request is an OPTIONS request.
 func CurrentToken(c *gin.Context) (*Token, bool) {
-	v, ok := c.Get(tokenKey{})
+	st, ok := currentState(c)
 	if !ok {
 		return nil, false
 	}
-	tok, ok := v.(*Token)
-	return tok, ok && tok != nil
+	return &st.tok, true
 }
 
 // CurrentIdentity returns the identity of the verified token (flask's

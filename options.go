@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"reflect"
 	"time"
+
+	"github.com/gin-gonic/gin"
 )
 
 // Option configures a Manager; pass options to New. Each one names the
@@ -43,6 +45,10 @@ type config struct {
 	identityLoader func(identity any) (string, error)
 	claimsLoader   func(identity any) (map[string]any, error)
 	headersLoader  func(identity any) (map[string]any, error)
+
+	tokenVerifier func(c *gin.Context, tok *Token) bool
+	userLookup    func(c *gin.Context, tok *Token) (any, error)
+	userType      reflect.Type
 
 	handlers     map[error]ErrorHandler
 	errorHandler ErrorHandler
@@ -406,6 +412,40 @@ func WithExpiredTokenHandler(h ErrorHandler) Option {
 // err.Token holds the token.
 func WithNeedsFreshTokenHandler(h ErrorHandler) Option {
 	return withHandler("WithNeedsFreshTokenHandler", h, []error{ErrFreshTokenRequired})
+}
+
+// WithTokenVerifier adds a check of every verified token (flask's
+// token_verification_loader): when it returns false the guard answers 400
+// "User claims verification failed". It runs after the type, freshness and
+// revocation checks, before the route's requirements.
+func WithTokenVerifier(verify func(c *gin.Context, tok *Token) bool) Option {
+	return func(c *config) error {
+		if verify == nil {
+			return errors.New("WithTokenVerifier: nil function")
+		}
+		c.tokenVerifier = verify
+		return nil
+	}
+}
+
+// WithClaimsVerificationFailedHandler replaces the response when
+// WithTokenVerifier's check fails (flask's
+// token_verification_failed_loader; default 400).
+func WithClaimsVerificationFailedHandler(h ErrorHandler) Option {
+	return withHandler("WithClaimsVerificationFailedHandler", h, []error{ErrClaimsVerification})
+}
+
+// WithUserLookupErrorHandler replaces the response when the user lookup
+// finds no user or fails (flask's user_lookup_error_loader; default 401, or
+// 500 when the lookup itself failed).
+func WithUserLookupErrorHandler(h ErrorHandler) Option {
+	return withHandler("WithUserLookupErrorHandler", h, []error{ErrUserLookup})
+}
+
+// WithForbiddenHandler replaces the response when a valid token fails a
+// route's requirement (RequireClaim, RequireAll, ...; default 403).
+func WithForbiddenHandler(h ErrorHandler) Option {
+	return withHandler("WithForbiddenHandler", h, []error{ErrForbidden})
 }
 
 func withHandler(name string, h ErrorHandler, kinds []error) Option {

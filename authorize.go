@@ -1,0 +1,309 @@
+package ginjwt
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// A requirement is one authorization check on a verified token. It returns
+// "" when satisfied, or the reason sent to the client.
+type requirement func(c *gin.Context, tok *Token) string
+
+// RequireClaim lets a token through only if claim name has value (compared
+// as JSON values: 7 equals 7.0). An object value is a subset to match
+// recursively — every key it names must match, however deep — and a list
+// value must all be present in the claim's list. On failure the guard
+// answers 403.
+//
+//	m.JWTRequired(ginjwt.RequireClaim("org", map[string]any{"id": 7, "plan": "pro"}))
+func RequireClaim(name string, value any) GuardOption {
+	want, err := normalize(value)
+	return func(g *guard) {
+		if err != nil {
+			g.configErr = append(g.configErr, fmt.Errorf("RequireClaim(%q): %w", name, err))
+			return
+		}
+		reason := fmt.Sprintf("Claim '%s' does not have the required value", name)
+		g.requirements = append(g.requirements, func(_ *gin.Context, tok *Token) string {
+			if claimMatches(&tok.Claims, name, want) {
+				return ""
+			}
+			return reason
+		})
+	}
+}
+
+// RequireClaimParam lets a token through only if claim name equals the
+// route parameter param, as Flask-PyJWT's require_token(sub="username")
+// does for a route /users/:username. A string claim must equal the
+// parameter exactly; a number claim must equal it as a number ("42" for
+// 42). On failure the guard answers 403.
+func RequireClaimParam(name, param string) GuardOption {
+	reason := fmt.Sprintf("Claim '%s' does not match the route parameter '%s'", name, param)
+	return func(g *guard) {
+		g.requirements = append(g.requirements, func(c *gin.Context, tok *Token) string {
+			value := c.Param(param)
+			raw, ok := tok.Claims.lookup(name)
+			if ok && value != "" && rawEqualsParam(raw, value) {
+				return ""
+			}
+			return reason
+		})
+	}
+}
+
+// RequireAll lets a token through only if claim name holds every one of
+// values. The claim may be a list of strings (["read", "write"]), a
+// space-delimited string ("read write", OAuth's scope) or an object of
+// booleans ({"admin": true}). Use it for roles and scopes:
+//
+//	admin := m.JWTRequired(ginjwt.RequireAll("roles", "admin"))
+//
+// On failure the guard answers 403 naming what is missing.
+func RequireAll(name string, values ...string) GuardOption {
+	return func(g *guard) {
+		g.requirements = append(g.requirements, func(_ *gin.Context, tok *Token) string {
+			raw, _ := tok.Claims.lookup(name)
+			var missing []string
+			for _, v := range values {
+				if !holds(raw, v) {
+					missing = append(missing, v)
+				}
+			}
+			if len(missing) == 0 {
+				return ""
+			}
+			return fmt.Sprintf("Missing required %s: %s", name, strings.Join(missing, ", "))
+		})
+	}
+}
+
+// Require lets a token through only if check returns true: the escape
+// hatch for rules the other requirements cannot say. reason is sent to the
+// client with the 403.
+func Require(reason string, check func(c *gin.Context, tok *Token) bool) GuardOption {
+	return func(g *guard) {
+		if check == nil {
+			g.configErr = append(g.configErr, fmt.Errorf("Require(%q): nil check", reason))
+			return
+		}
+		g.requirements = append(g.requirements, func(c *gin.Context, tok *Token) string {
+			if check(c, tok) {
+				return ""
+			}
+			return reason
+		})
+	}
+}
+
+// Override lets a token through whatever the other requirements of the
+// same guard say when it has every claim in claims (matched as
+// RequireClaim does), as Flask-PyJWT's override={"admin": True}. Several
+// Override options grant access when any one of them matches. Type and
+// freshness checks still apply.
+func Override(claims map[string]any) GuardOption {
+	want, err := normalize(claims)
+	return func(g *guard) {
+		if err != nil {
+			g.configErr = append(g.configErr, fmt.Errorf("Override: %w", err))
+			return
+		}
+		wantMap, _ := want.(map[string]any)
+		g.overrides = append(g.overrides, func(_ *gin.Context, tok *Token) string {
+			for name, v := range wantMap {
+				if !claimMatches(&tok.Claims, name, v) {
+					return "no override"
+				}
+			}
+			return ""
+		})
+	}
+}
+
+// authorize runs the guard's requirements: all of them must pass, unless an
+// override matches. Every requirement is checked; none short-cuts to a
+// grant.
+func (g *guard) authorize(c *gin.Context, tok *Token) *Error {
+	if len(g.requirements) == 0 {
+		return nil
+	}
+	for _, o := range g.overrides {
+		if o(c, tok) == "" {
+			return nil
+		}
+	}
+	for _, r := range g.requirements {
+		if reason := r(c, tok); reason != "" {
+			e := newError(ErrForbidden, http.StatusForbidden, reason)
+			e.Token = tok
+			return e
+		}
+	}
+	return nil
+}
+
+// Authorize returns a middleware that checks requirements (RequireClaim,
+// RequireAll, Override, ...) against the token an earlier guard verified,
+// without verifying it again: put the guard on a group and the
+// requirements on the routes that need them.
+//
+//	api := r.Group("/api", m.JWTRequired())
+//	api.DELETE("/users/:id", m.Authorize(ginjwt.RequireAll("roles", "admin")), deleteUser)
+//
+// Without a verified token it answers 401 "Missing Authorization Header"
+// (the route lacks a guard, or an Optional guard found no token). Only the
+// requirement options are used; type, freshness and Optional belong to the
+// guard.
+func (m *Manager) Authorize(opts ...GuardOption) gin.HandlerFunc {
+	var g guard
+	for _, opt := range opts {
+		opt(&g)
+	}
+	if err := g.check(); err != nil {
+		panic(err)
+	}
+	return func(c *gin.Context) {
+		if c.Request.Method == http.MethodOptions {
+			return
+		}
+		tok, ok := CurrentToken(c)
+		if !ok {
+			m.fail(c, newError(ErrNoToken, http.StatusUnauthorized, m.msgMissingHeader))
+			return
+		}
+		if err := g.authorize(c, tok); err != nil {
+			m.fail(c, err)
+		}
+	}
+}
+
+// normalize turns a Go value into what encoding/json would decode it to,
+// so it compares with claims.
+func normalize(v any) (any, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var out any
+	err = json.Unmarshal(data, &out)
+	return out, err
+}
+
+// claimMatches reports whether claim name matches want (already
+// normalized). Strings, booleans and numbers compare on the raw claim text
+// without decoding the whole value.
+func claimMatches(c *Claims, name string, want any) bool {
+	raw, ok := c.lookup(name)
+	if !ok {
+		return false
+	}
+	switch w := want.(type) {
+	case string:
+		s, isStr := stringValue(raw)
+		return isStr && s == w
+	case bool:
+		return raw == strconv.FormatBool(w)
+	case float64:
+		f, isNum := numberValue(raw)
+		return isNum && f == w
+	case nil:
+		return raw == "null"
+	}
+	var got any
+	if json.Unmarshal([]byte(raw), &got) != nil {
+		return false
+	}
+	return contains(got, want)
+}
+
+// contains reports whether got holds want: objects by subset, recursively;
+// lists by every wanted element being present; other values by equality.
+func contains(got, want any) bool {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return false
+		}
+		// Check every key: a match on one must not hide a mismatch on another.
+		all := true
+		for k, wv := range w {
+			gv, present := g[k]
+			if !present || !contains(gv, wv) {
+				all = false
+			}
+		}
+		return all
+	case []any:
+		g, ok := got.([]any)
+		if !ok {
+			return false
+		}
+		for _, wv := range w {
+			found := false
+			for _, gv := range g {
+				if contains(gv, wv) {
+					found = true
+					break
+				}
+			}
+			if !found {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(got, want)
+}
+
+// rawEqualsParam compares a claim's raw JSON text with a route parameter.
+func rawEqualsParam(raw, param string) bool {
+	if s, isStr := stringValue(raw); isStr {
+		return s == param
+	}
+	f, isNum := numberValue(raw)
+	if !isNum {
+		return false
+	}
+	p, err := strconv.ParseFloat(param, 64)
+	return err == nil && p == f
+}
+
+// holds reports whether a roles/scopes claim (raw JSON) includes value.
+func holds(raw, value string) bool {
+	if raw == "" {
+		return false
+	}
+	if s, isStr := stringValue(raw); isStr {
+		for _, field := range strings.Fields(s) {
+			if field == value {
+				return true
+			}
+		}
+		return false
+	}
+	found := false
+	switch raw[0] {
+	case '[':
+		eachElement(raw, func(v string) bool {
+			if s, isStr := stringValue(v); isStr && s == value {
+				found = true
+			}
+			return true
+		})
+	case '{':
+		eachMember(raw, func(k, v string) bool {
+			if k == value {
+				found = v == "true"
+			}
+			return true
+		})
+	}
+	return found
+}

@@ -1,0 +1,165 @@
+package ginjwt_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/ginjwt/ginjwt"
+	"github.com/gin-gonic/gin"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestRequirements(t *testing.T) {
+	m := newManager(t)
+	tokenWith := func(identity string, claims map[string]any) string {
+		return mustToken(t)(m.CreateAccessToken(identity, ginjwt.AdditionalClaims(claims)))
+	}
+	admin := tokenWith("alice", map[string]any{"role": "admin", "roles": []string{"admin", "editor"}, "admin": true,
+		"org": map[string]any{"id": 7, "plan": "pro", "region": "eu"}, "scope": "orders:read orders:write", "uid": 42})
+	user := tokenWith("bob", map[string]any{"role": "user", "roles": []string{"editor"},
+		"org": map[string]any{"id": 7, "plan": "free"}, "scope": "orders:read", "perms": map[string]bool{"billing": true, "admin": false}, "uid": 43})
+
+	tests := []struct {
+		name   string
+		opts   []ginjwt.GuardOption
+		path   string
+		token  string
+		status int
+		msg    string
+	}{
+		{"claim equals constant", []ginjwt.GuardOption{ginjwt.RequireClaim("role", "admin")}, "/r", admin, 200, ""},
+		{"claim differs", []ginjwt.GuardOption{ginjwt.RequireClaim("role", "admin")}, "/r", user, 403, "Claim 'role' does not have the required value"},
+		{"claim absent", []ginjwt.GuardOption{ginjwt.RequireClaim("tenant", "x")}, "/r", user, 403, "Claim 'tenant' does not have the required value"},
+		{"boolean claim", []ginjwt.GuardOption{ginjwt.RequireClaim("admin", true)}, "/r", admin, 200, ""},
+		{"boolean claim absent", []ginjwt.GuardOption{ginjwt.RequireClaim("admin", true)}, "/r", user, 403, "Claim 'admin' does not have the required value"},
+		{"number claim", []ginjwt.GuardOption{ginjwt.RequireClaim("uid", 42)}, "/r", admin, 200, ""},
+		{"number claim as float", []ginjwt.GuardOption{ginjwt.RequireClaim("uid", 42.0)}, "/r", admin, 200, ""},
+		{"number is not its string", []ginjwt.GuardOption{ginjwt.RequireClaim("uid", "42")}, "/r", admin, 403, "Claim 'uid' does not have the required value"},
+		{"nested subset matches", []ginjwt.GuardOption{ginjwt.RequireClaim("org", map[string]any{"id": 7, "plan": "pro"})}, "/r", admin, 200, ""},
+		{"nested: first key matches, later key fails", []ginjwt.GuardOption{ginjwt.RequireClaim("org", map[string]any{"id": 7, "plan": "pro"})}, "/r", user, 403, "Claim 'org' does not have the required value"},
+		{"nested: later key missing", []ginjwt.GuardOption{ginjwt.RequireClaim("org", map[string]any{"id": 7, "region": "eu"})}, "/r", user, 403, "Claim 'org' does not have the required value"},
+		{"list claim contains", []ginjwt.GuardOption{ginjwt.RequireClaim("roles", []string{"editor"})}, "/r", user, 200, ""},
+		{"roles list has all", []ginjwt.GuardOption{ginjwt.RequireAll("roles", "admin", "editor")}, "/r", admin, 200, ""},
+		{"roles list lacks one", []ginjwt.GuardOption{ginjwt.RequireAll("roles", "admin", "editor")}, "/r", user, 403, "Missing required roles: admin"},
+		{"roles claim absent", []ginjwt.GuardOption{ginjwt.RequireAll("groups", "a", "b")}, "/r", user, 403, "Missing required groups: a, b"},
+		{"space-delimited scope has all", []ginjwt.GuardOption{ginjwt.RequireAll("scope", "orders:read", "orders:write")}, "/r", admin, 200, ""},
+		{"space-delimited scope lacks one", []ginjwt.GuardOption{ginjwt.RequireAll("scope", "orders:read", "orders:write")}, "/r", user, 403, "Missing required scope: orders:write"},
+		{"map of booleans, true", []ginjwt.GuardOption{ginjwt.RequireAll("perms", "billing")}, "/r", user, 200, ""},
+		{"map of booleans, false is not granted", []ginjwt.GuardOption{ginjwt.RequireAll("perms", "admin")}, "/r", user, 403, "Missing required perms: admin"},
+		{"sub equals route param", []ginjwt.GuardOption{ginjwt.RequireClaimParam("sub", "username")}, "/users/alice", admin, 200, ""},
+		{"sub differs from route param", []ginjwt.GuardOption{ginjwt.RequireClaimParam("sub", "username")}, "/users/alice", user, 403, "Claim 'sub' does not match the route parameter 'username'"},
+		{"numeric claim equals numeric param", []ginjwt.GuardOption{ginjwt.RequireClaimParam("uid", "username")}, "/users/42", admin, 200, ""},
+		{"numeric claim vs other number", []ginjwt.GuardOption{ginjwt.RequireClaimParam("uid", "username")}, "/users/43", admin, 403, "Claim 'uid' does not match the route parameter 'username'"},
+		{"numeric claim vs text param", []ginjwt.GuardOption{ginjwt.RequireClaimParam("uid", "username")}, "/users/abc", admin, 403, "Claim 'uid' does not match the route parameter 'username'"},
+		{"string claim is not a number", []ginjwt.GuardOption{ginjwt.RequireClaimParam("sub", "username")}, "/users/42", tokenWith("042", nil), 403, "Claim 'sub' does not match the route parameter 'username'"},
+		{"custom predicate passes", []ginjwt.GuardOption{ginjwt.Require("business hours only", func(c *gin.Context, tok *ginjwt.Token) bool { return tok.Claims.Identity == "alice" })}, "/r", admin, 200, ""},
+		{"custom predicate fails", []ginjwt.GuardOption{ginjwt.Require("business hours only", func(c *gin.Context, tok *ginjwt.Token) bool { return tok.Claims.Identity == "alice" })}, "/r", user, 403, "business hours only"},
+		{"all requirements must pass", []ginjwt.GuardOption{ginjwt.RequireAll("roles", "editor"), ginjwt.RequireClaim("role", "admin")}, "/r", user, 403, "Claim 'role' does not have the required value"},
+		{"override grants", []ginjwt.GuardOption{ginjwt.RequireClaimParam("sub", "username"), ginjwt.Override(map[string]any{"admin": true})}, "/users/bob", admin, 200, ""},
+		{"override absent: requirements apply", []ginjwt.GuardOption{ginjwt.RequireClaimParam("sub", "username"), ginjwt.Override(map[string]any{"admin": true})}, "/users/alice", user, 403, "Claim 'sub' does not match the route parameter 'username'"},
+		{"override needs every claim", []ginjwt.GuardOption{ginjwt.RequireClaim("role", "admin"), ginjwt.Override(map[string]any{"role": "user", "admin": true})}, "/r", user, 403, "Claim 'role' does not have the required value"},
+		{"any override suffices", []ginjwt.GuardOption{ginjwt.RequireClaim("role", "root"), ginjwt.Override(map[string]any{"role": "nobody"}), ginjwt.Override(map[string]any{"role": "user"})}, "/r", user, 200, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ran := 0
+			r := newRouter()
+			h := func(c *gin.Context) { ran++; c.JSON(200, gin.H{"ok": true}) }
+			r.GET("/r", m.JWTRequired(tc.opts...), h)
+			r.GET("/users/:username", m.JWTRequired(tc.opts...), h)
+			w := get(r, tc.path, bearer(tc.token))
+			require.Equal(t, tc.status, w.Code, w.Body.String())
+			if tc.msg == "" {
+				assert.Equal(t, 1, ran)
+				return
+			}
+			assertMsg(t, w, tc.msg)
+			assert.Zero(t, ran, "handler must not run")
+		})
+	}
+}
+
+// Requirements never rescue an invalid token, and type checks come first.
+func TestRequirementsComeAfterVerification(t *testing.T) {
+	m := newManager(t)
+	refresh := mustToken(t)(m.CreateRefreshToken("alice", ginjwt.AdditionalClaims(map[string]any{"admin": true})))
+	r := newRouter()
+	r.GET("/r", m.JWTRequired(ginjwt.RequireClaim("role", "x"), ginjwt.Override(map[string]any{"admin": true})), echoToken)
+	w := get(r, "/r", bearer(refresh))
+	assert.Equal(t, 422, w.Code)
+	assertMsg(t, w, "Only non-refresh tokens are allowed")
+	assert.Equal(t, 401, get(r, "/r").Code)
+}
+
+func TestGroupAndRouteRequirements(t *testing.T) {
+	m := newManager(t)
+	r := newRouter()
+	api := r.Group("/api", m.JWTRequired(ginjwt.RequireAll("scope", "api")))
+	api.GET("/items", echoToken)
+	api.DELETE("/items", m.Authorize(ginjwt.RequireAll("roles", "admin")), echoToken)
+	r.GET("/open", m.Authorize(ginjwt.RequireAll("roles", "admin")), echoToken)
+
+	reader := mustToken(t)(m.CreateAccessToken("bob", ginjwt.AdditionalClaims(map[string]any{"scope": "api"})))
+	admin := mustToken(t)(m.CreateAccessToken("alice", ginjwt.AdditionalClaims(map[string]any{"scope": "api", "roles": []string{"admin"}})))
+	outsider := mustToken(t)(m.CreateAccessToken("eve", ginjwt.AdditionalClaims(map[string]any{"roles": []string{"admin"}})))
+
+	assert.Equal(t, 200, get(r, "/api/items", bearer(reader)).Code)
+	w := request(r, http.MethodDelete, "/api/items", bearer(reader))
+	assert.Equal(t, 403, w.Code)
+	assertMsg(t, w, "Missing required roles: admin")
+	assert.Equal(t, 200, request(r, http.MethodDelete, "/api/items", bearer(admin)).Code)
+	w = request(r, http.MethodDelete, "/api/items", bearer(outsider))
+	assert.Equal(t, 403, w.Code, "the group's requirement applies too")
+	assertMsg(t, w, "Missing required scope: api")
+	w = get(r, "/open", bearer(admin))
+	assert.Equal(t, 401, w.Code, "Authorize without a guard has no token to check")
+	assertMsg(t, w, "Missing Authorization Header")
+}
+
+func TestForbiddenHandler(t *testing.T) {
+	m := newManager(t, ginjwt.WithForbiddenHandler(func(c *gin.Context, err *ginjwt.Error) {
+		c.JSON(404, gin.H{"msg": "Not found", "who": err.Token.Claims.Identity})
+	}))
+	r := newRouter()
+	r.GET("/admin", m.JWTRequired(ginjwt.RequireAll("roles", "admin")), echoToken)
+	w := get(r, "/admin", bearer(mustToken(t)(m.CreateAccessToken("bob"))))
+	assert.Equal(t, 404, w.Code)
+	assert.JSONEq(t, `{"msg":"Not found","who":"bob"}`, w.Body.String())
+}
+
+func TestBadRequirementPanicsAtSetup(t *testing.T) {
+	m := newManager(t)
+	assert.PanicsWithError(t, `ginjwt: guard options: RequireClaim("x"): json: unsupported type: func()`, func() {
+		m.JWTRequired(ginjwt.RequireClaim("x", func() {}))
+	})
+	assert.Panics(t, func() { m.Authorize(ginjwt.Require("r", nil)) })
+}
+
+func TestTokenVerifier(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenVerifier(func(c *gin.Context, tok *ginjwt.Token) bool {
+		v, _ := tok.Claims.Get("verified")
+		return v == true
+	}))
+	ok := mustToken(t)(m.CreateAccessToken("a", ginjwt.AdditionalClaims(map[string]any{"verified": true})))
+	bad := mustToken(t)(m.CreateAccessToken("a", ginjwt.Fresh()))
+	refresh := mustToken(t)(m.CreateRefreshToken("a"))
+	g := newGuarded(m)
+	for _, path := range []string{"/protected", "/fresh", "/optional"} {
+		w := get(g.r, path, bearer(bad))
+		assert.Equal(t, 400, w.Code, path)
+		assertMsg(t, w, "User claims verification failed")
+	}
+	assert.Equal(t, 200, get(g.r, "/protected", bearer(ok)).Code)
+	assert.Equal(t, 200, get(g.r, "/optional").Code, "no token, nothing to verify")
+	w := get(g.r, "/protected", bearer(refresh))
+	assert.Equal(t, 422, w.Code, "the type check comes first")
+
+	custom := newManager(t,
+		ginjwt.WithTokenVerifier(func(*gin.Context, *ginjwt.Token) bool { return false }),
+		ginjwt.WithClaimsVerificationFailedHandler(func(c *gin.Context, err *ginjwt.Error) {
+			c.JSON(418, gin.H{"msg": "nope"})
+		}))
+	w = get(newGuarded(custom).r, "/protected", bearer(mustToken(t)(custom.CreateAccessToken("a"))))
+	assert.Equal(t, 418, w.Code)
+}
