@@ -51,6 +51,12 @@ func BenchmarkRequest(b *testing.B) {
 	b.Run("valid_HS256", func(b *testing.B) { benchRequest(b, r, newReq("/protected", valid), 200) })
 	b.Run("expired", func(b *testing.B) { benchRequest(b, r, newReq("/protected", expired), 401) })
 	b.Run("no_token", func(b *testing.B) { benchRequest(b, r, newReq("/protected", ""), 401) })
+
+	// One role requirement against the same token without it.
+	withRoles := mustToken(b)(m.CreateAccessToken("alice", ginjwt.AdditionalClaims(map[string]any{"roles": []string{"editor", "admin"}})))
+	r.GET("/admin", m.JWTRequired(ginjwt.RequireAll("roles", "admin")), identity)
+	b.Run("roles_token_no_requirement", func(b *testing.B) { benchRequest(b, r, newReq("/protected", withRoles), 200) })
+	b.Run("roles_token_one_requirement", func(b *testing.B) { benchRequest(b, r, newReq("/admin", withRoles), 200) })
 }
 
 func BenchmarkCreateAccessToken(b *testing.B) {
