@@ -201,3 +201,81 @@ func ExampleWithUserIdentityLoader() {
 	// Output:
 	// alice admin
 }
+
+// A custom guard, the Go answer to flask's custom decorators: a guard plus
+// a requirement, in a function of its own.
+func ExampleRequire() {
+	gin.SetMode(gin.ReleaseMode)
+	m, _ := ginjwt.New(ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")))
+
+	adminRequired := func(opts ...ginjwt.GuardOption) gin.HandlerFunc {
+		isAdmin := ginjwt.Require("Admins only!", func(_ *gin.Context, tok *ginjwt.Token) bool {
+			v, _ := tok.Claims.Get("is_administrator")
+			return v == true
+		})
+		return m.JWTRequired(append(opts, isAdmin)...)
+	}
+
+	r := gin.New()
+	r.GET("/admin", adminRequired(), func(c *gin.Context) { c.String(200, "welcome") })
+	admin, _ := m.CreateAccessToken("root", ginjwt.AdditionalClaims(map[string]any{"is_administrator": true}))
+	user, _ := m.CreateAccessToken("bob")
+	do(r, "GET", "/admin", admin, "")
+	do(r, "GET", "/admin", user, "")
+	// Output:
+	// 200 welcome
+	// 403 {"msg":"Admins only!"}
+}
+
+// Roles on a group, a route parameter that must match the token, and an
+// override for administrators.
+func ExampleRequireClaimParam() {
+	gin.SetMode(gin.ReleaseMode)
+	m, _ := ginjwt.New(ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")))
+	r := gin.New()
+	users := r.Group("/users", m.JWTRequired(ginjwt.RequireAll("scope", "profile")))
+	users.GET("/:username", m.Authorize(
+		ginjwt.RequireClaimParam("sub", "username"),
+		ginjwt.Override(map[string]any{"admin": true}),
+	), func(c *gin.Context) { c.String(200, "profile of "+c.Param("username")) })
+
+	bob, _ := m.CreateAccessToken("bob", ginjwt.AdditionalClaims(map[string]any{"scope": "profile"}))
+	root, _ := m.CreateAccessToken("root", ginjwt.AdditionalClaims(map[string]any{"scope": "profile", "admin": true}))
+	do(r, "GET", "/users/bob", bob, "")
+	do(r, "GET", "/users/alice", bob, "")
+	do(r, "GET", "/users/alice", root, "")
+	// Output:
+	// 200 profile of bob
+	// 403 {"msg":"Claim 'sub' does not match the route parameter 'username'"}
+	// 200 profile of alice
+}
+
+// Load the application's user once per request, as flask's
+// user_lookup_loader and current_user.
+func ExampleCurrentUser() {
+	gin.SetMode(gin.ReleaseMode)
+	type User struct{ Name, Email string }
+	db := map[string]User{"alice": {"Alice", "alice@example.com"}}
+	m, _ := ginjwt.New(
+		ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")),
+		ginjwt.WithUserLookup(func(_ *gin.Context, tok *ginjwt.Token) (User, error) {
+			u, ok := db[tok.Claims.Identity]
+			if !ok {
+				return User{}, ginjwt.ErrUserNotFound
+			}
+			return u, nil
+		}),
+	)
+	r := gin.New()
+	r.GET("/me", m.JWTRequired(ginjwt.LoadUser()), func(c *gin.Context) {
+		u, _ := ginjwt.CurrentUser[User](c)
+		c.String(200, u.Email)
+	})
+	alice, _ := m.CreateAccessToken("alice")
+	gone, _ := m.CreateAccessToken("mallory")
+	do(r, "GET", "/me", alice, "")
+	do(r, "GET", "/me", gone, "")
+	// Output:
+	// 200 alice@example.com
+	// 401 {"msg":"Error loading the user mallory"}
+}
