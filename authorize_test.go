@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/ginjwt/ginjwt"
 	"github.com/gin-gonic/gin"
+	"github.com/ginjwt/ginjwt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
