@@ -47,6 +47,12 @@ const (
 	msgExpired           = "Token has expired"
 )
 
+// cachedHeader is the last header segment that parsed, with its parse.
+type cachedHeader struct {
+	segment string
+	header  Header
+}
+
 // The decoding scratch buffer is kept when it is no larger than this.
 const maxPooledScratch = 64 << 10
 
@@ -84,22 +90,35 @@ func (m *Manager) decodeInto(tok *Token, raw string) *Error {
 	input := append(buf[:0], raw...)
 	signed := input[:len(h64)+1+len(p64)]
 	dec := input[len(input):cap(input)]
-	hdr, herr := decodeSegment(dec, input[:len(h64)])
-	if herr != nil {
-		return invalid(ErrTokenMalformed, msgHeaderPadding)
-	}
-	pay, perr := decodeSegment(dec[len(hdr):], input[len(h64)+1:len(signed)])
-	// The signed JSON texts outlive the request: one allocation for both.
-	texts := string(dec[:len(hdr)+len(pay)])
 	tok.Raw = raw
-	tok.Header.raw = texts[:len(hdr)]
-	if e := parseHeader(&tok.Header); e != nil {
-		return e
+
+	// Most tokens of a service share one header: its parse is reused.
+	var pay []byte
+	var perr error
+	if cached := m.lastHeader.Load(); cached != nil && cached.segment == h64 {
+		tok.Header = cached.header
+		pay, perr = decodeSegment(dec, input[len(h64)+1:len(signed)])
+		tok.Claims.raw = string(pay)
+	} else {
+		hdr, herr := decodeSegment(dec, input[:len(h64)])
+		if herr != nil {
+			return invalid(ErrTokenMalformed, msgHeaderPadding)
+		}
+		pay, perr = decodeSegment(dec[len(hdr):], input[len(h64)+1:len(signed)])
+		// The signed JSON texts outlive the request: one allocation for both.
+		texts := string(dec[:len(hdr)+len(pay)])
+		tok.Header.raw = texts[:len(hdr)]
+		tok.Claims.raw = texts[len(hdr):]
+		if e := parseHeader(&tok.Header); e != nil {
+			return e
+		}
+		m.lastHeader.Store(&cachedHeader{segment: strings.Clone(h64), header: tok.Header})
+		dec = dec[len(hdr):]
 	}
 	if perr != nil {
 		return invalid(ErrTokenMalformed, msgPayloadPadding)
 	}
-	rest2 := dec[len(hdr)+len(pay):]
+	rest2 := dec[len(pay):]
 	sig, serr := decodeSegment(rest2, input[len(signed)+1:])
 	if serr != nil {
 		return invalid(ErrTokenMalformed, msgCryptoPadding)
@@ -113,7 +132,6 @@ func (m *Manager) decodeInto(tok *Token, raw string) *Error {
 		return invalid(ErrSignatureInvalid, msgBadSignature)
 	}
 
-	tok.Claims.raw = texts[len(hdr):]
 	if e := m.parseClaims(&tok.Claims); e != nil {
 		if e.kind == ErrTokenExpired {
 			e.Token = tok

@@ -35,6 +35,7 @@ import (
 	"net/textproto"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Manager creates and verifies tokens and makes the guards: the
@@ -55,7 +56,8 @@ type Manager struct {
 	handlers     map[error]ErrorHandler
 	errorHandler ErrorHandler
 
-	scratch sync.Pool // *[]byte buffers for decoding
+	scratch    sync.Pool // *[]byte buffers for decoding
+	lastHeader atomic.Pointer[cachedHeader]
 }
 
 // New returns a Manager configured by opts. Every misconfiguration is

@@ -211,11 +211,29 @@ func nextWord(s string) (word, rest string) {
 	for i < len(s) && isPySpace(s[i]) {
 		i++
 	}
-	j := i
-	for j < len(s) && !isPySpace(s[j]) {
-		j++
-	}
+	j := i + indexPySpace(s[i:])
 	return s[i:j], s[j:]
+}
+
+// indexPySpace returns the index of the first isPySpace byte in s, or
+// len(s). Tokens are long and hold none, so it tests eight bytes at a time:
+// only a chunk with a byte below 0x21 or above 0x7f can hold one.
+func indexPySpace(s string) int {
+	const lows, highs = 0x2121212121212121, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if ((x-lows)&^x|x)&highs != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if isPySpace(s[i]) {
+			return i
+		}
+	}
+	return len(s)
 }
 
 // isPySpace reports the bytes Python's str.split() treats as whitespace in

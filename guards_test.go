@@ -528,3 +528,29 @@ func TestConcurrentRequestsKeepTheirIdentity(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+func TestIndexPySpaceAgreesWithByteLoop(t *testing.T) {
+	spaces := []byte{' ', '\t', '\n', '\v', '\f', '\r', 0x1c, 0x1d, 0x1e, 0x1f, 0x85, 0xa0}
+	others := []byte{'a', 'Z', '.', '-', '_', '!', 0x20 + 1, 0x7f, 0x80, 0x84, 0x86, 0x9f, 0xa1, 0xff, 0x00, 0x1b}
+	for n := 0; n < 40; n++ {
+		for pos := 0; pos <= n; pos++ {
+			for _, sp := range spaces {
+				b := make([]byte, n)
+				for i := range b {
+					b[i] = others[(i*7+n)%len(others)]
+					if b[i] <= 0x20 && b[i] != 0x00 && b[i] != 0x1b {
+						b[i] = 'x'
+					}
+				}
+				want := n
+				if pos < n {
+					b[pos] = sp
+					want = pos
+				}
+				// 0x00 and 0x1b are not Python whitespace; the chunk test must
+				// still look at them byte by byte and move on.
+				assert.Equal(t, want, ginjwt.IndexPySpace(string(b)), "%q", b)
+			}
+		}
+	}
+}

@@ -210,20 +210,26 @@ func (sc *scanner) skipContainer(depth int) bool {
 func (sc *scanner) skipString() (plain, ok bool) {
 	s := sc.s
 	i := sc.pos + 1
-	plain = true
+	escaped, nonASCII := false, false
 	for i < len(s) {
-		c := s[i]
-		switch {
-		case c == '"':
-			if plain && !utf8.ValidString(s[sc.pos+1:i]) {
-				plain = false
-			}
+		// IDs and names are long runs of plain bytes.
+		if i = skipPlain(s, i); i >= len(s) {
+			break
+		}
+		switch strByteClass[s[i]] {
+		case strPlain:
+			i++
+		case strNonASCII:
+			nonASCII = true
+			i++
+		case strQuote:
+			plain = !escaped && (!nonASCII || utf8.ValidString(s[sc.pos+1:i]))
 			sc.pos = i + 1
 			return plain, true
-		case c < 0x20:
+		case strControl:
 			return false, false
-		case c == '\\':
-			plain = false
+		case strEscape:
+			escaped = true
 			i++
 			if i >= len(s) {
 				return false, false
@@ -232,24 +238,58 @@ func (sc *scanner) skipString() (plain, ok bool) {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i++
 			case 'u':
-				if i+4 >= len(s) {
+				if i+4 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) || !isHex(s[i+3]) || !isHex(s[i+4]) {
 					return false, false
-				}
-				for _, h := range []byte(s[i+1 : i+5]) {
-					if !isHex(h) {
-						return false, false
-					}
 				}
 				i += 5
 			default:
 				return false, false
 			}
-		default:
-			i++
 		}
 	}
 	return false, false
 }
+
+// skipPlain returns the index of the first byte from i on that is not
+// strPlain, give or take the last 7 bytes: it moves eight bytes at a time
+// while none is a quote, a backslash, a control character or non-ASCII.
+func skipPlain(s string, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		q, b := x^(ones*'"'), x^(ones*'\\')
+		if ((q-ones)&^q|(b-ones)&^b|(x-ones*0x20)|x)&highs != 0 {
+			break
+		}
+	}
+	return i
+}
+
+// Byte classes inside a JSON string, so the common byte costs one lookup.
+const (
+	strPlain = iota
+	strQuote
+	strEscape
+	strControl
+	strNonASCII
+)
+
+var strByteClass = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c == '"':
+			t[c] = strQuote
+		case c == '\\':
+			t[c] = strEscape
+		case c < 0x20:
+			t[c] = strControl
+		case c >= 0x80:
+			t[c] = strNonASCII
+		}
+	}
+	return t
+}()
 
 func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
@@ -346,6 +386,19 @@ func numberValue(raw string) (float64, bool) {
 	if raw == "" || (raw[0] != '-' && !isDigit(raw[0])) {
 		return 0, false
 	}
+	// Timestamps are plain integers: below 2^53 they convert exactly, which
+	// is what ParseFloat would return.
+	if len(raw) <= 15 && raw[0] != '-' && (len(raw) == 1 || raw[0] != '0') {
+		var n int64
+		for i := 0; i < len(raw); i++ {
+			if !isDigit(raw[i]) {
+				goto slow
+			}
+			n = n*10 + int64(raw[i]-'0')
+		}
+		return float64(n), true
+	}
+slow:
 	f, err := strconv.ParseFloat(raw, 64)
 	return f, err == nil
 }

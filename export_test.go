@@ -1,0 +1,4 @@
+package ginjwt
+
+// IndexPySpace exposes indexPySpace to the external tests.
+var IndexPySpace = indexPySpace
