@@ -248,36 +248,36 @@ func (m *Manager) parseClaims(c *Claims) *Error {
 	now := m.cfg.now()
 	leeway := m.cfg.leeway
 	var e *Error
-	if c.IssuedAt, e = numericDate(cs.iat, "Issued At claim (iat) must be an integer."); e != nil {
+	// The comparisons are golang-jwt's, on time.Time, so that even dates
+	// near the ends of the int64 range compare as there.
+	if c.iat, c.hasIat, e = numericDate(cs.iat, "Issued At claim (iat) must be an integer."); e != nil {
 		return e
 	}
-	if !c.IssuedAt.IsZero() && now.Before(c.IssuedAt.Add(-leeway)) {
+	if c.hasIat && now.Before(time.Unix(c.iat, 0).Add(-leeway)) {
 		return invalid(ErrTokenNotValidYet, "The token is not yet valid (iat)")
 	}
-	if c.NotBefore, e = numericDate(cs.nbf, "Not Before claim (nbf) must be an integer."); e != nil {
+	if c.nbf, c.hasNbf, e = numericDate(cs.nbf, "Not Before claim (nbf) must be an integer."); e != nil {
 		return e
 	}
-	if !c.NotBefore.IsZero() && now.Before(c.NotBefore.Add(-leeway)) {
+	if c.hasNbf && now.Before(time.Unix(c.nbf, 0).Add(-leeway)) {
 		return invalid(ErrTokenNotValidYet, "The token is not yet valid (nbf)")
 	}
-	if c.ExpiresAt, e = numericDate(cs.exp, "Expiration Time claim (exp) must be an integer."); e != nil {
+	if c.exp, c.hasExp, e = numericDate(cs.exp, "Expiration Time claim (exp) must be an integer."); e != nil {
 		return e
 	}
 	// Unlike golang-jwt's MapClaims, an "exp" of 0 is a date (long past),
 	// not an absent claim: PyJWT and flask-jwt-extended reject it too.
-	if cs.exp != "" && !now.Before(c.ExpiresAt.Add(leeway)) {
+	if c.hasExp && !now.Before(time.Unix(c.exp, 0).Add(leeway)) {
 		// Expiry wins over any later check; the token goes to the expired
 		// handler with whatever else could be read.
 		c.JTI, _ = stringValue(cs.jti)
-		_ = m.checkIssuer(c, cs.iss)
-		c.Audience, _ = audienceValue(cs.aud)
 		_ = m.fillFlaskClaims(c, &cs)
 		return newError(ErrTokenExpired, http.StatusUnauthorized, msgExpired)
 	}
-	if e = m.checkIssuer(c, cs.iss); e != nil {
+	if e = m.checkIssuer(cs.iss); e != nil {
 		return e
 	}
-	if e = m.checkAudience(c, cs.aud); e != nil {
+	if e = m.checkAudience(cs.aud); e != nil {
 		return e
 	}
 	if cs.sub != "" && m.cfg.verifySub {
@@ -330,38 +330,38 @@ func (m *Manager) fillFlaskClaims(c *Claims, cs *claimSet) *Error {
 		c.Fresh = true
 	default:
 		f, isNum := numberValue(cs.fresh)
-		if !isNum || !inUnixRange(f) {
+		// Microseconds, as flask writes them, must fit an int64.
+		if !isNum || !(f > -maxFreshSeconds && f < maxFreshSeconds) {
 			return invalid(ErrInvalidClaims, "Invalid claim: fresh must be a boolean or a timestamp")
 		}
-		sec, frac := math.Modf(f)
-		c.FreshUntil = time.Unix(int64(sec), int64(math.Round(frac*1e6))*1e3)
+		c.freshUntil, c.hasFU = int64(math.Round(f*1e6)), true
 	}
 	return nil
 }
 
-// numericDate converts an "iat", "nbf" or "exp" value the way golang-jwt
-// does (seconds, fraction truncated). Values beyond int64 seconds are
-// refused: golang-jwt's conversion of them depends on the CPU.
-func numericDate(raw, msg string) (time.Time, *Error) {
+// numericDate reads an "iat", "nbf" or "exp" value as golang-jwt does:
+// seconds, rounded down. Values beyond int64 seconds are refused:
+// golang-jwt's conversion of them depends on the CPU.
+func numericDate(raw, msg string) (sec int64, present bool, e *Error) {
 	if raw == "" {
-		return time.Time{}, nil
+		return 0, false, nil
 	}
 	f, ok := numberValue(raw)
 	if !ok || !inUnixRange(f) {
-		return time.Time{}, invalid(ErrInvalidClaims, msg)
+		return 0, false, invalid(ErrInvalidClaims, msg)
 	}
-	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(frac*1e9)).Truncate(time.Second), nil
+	return int64(math.Floor(f)), true, nil
 }
 
 func inUnixRange(f float64) bool {
 	return f > -(1<<63) && f < 1<<63
 }
 
-func (m *Manager) checkIssuer(c *Claims, raw string) *Error {
-	if raw != "" {
-		c.Issuer, _ = stringValue(raw)
-	}
+// maxFreshSeconds bounds a timestamp "fresh" (about 285,000 years either
+// way) so that its microseconds fit an int64.
+const maxFreshSeconds = 9e12
+
+func (m *Manager) checkIssuer(raw string) *Error {
 	if len(m.cfg.decodeIssuers) == 0 {
 		return nil
 	}
@@ -375,18 +375,14 @@ func (m *Manager) checkIssuer(c *Claims, raw string) *Error {
 	return nil
 }
 
-func (m *Manager) checkAudience(c *Claims, raw string) *Error {
-	if raw == "" {
-		if len(m.cfg.decodeAudience) > 0 {
-			return invalid(ErrInvalidClaims, `Token is missing the "aud" claim`)
-		}
+func (m *Manager) checkAudience(raw string) *Error {
+	if len(m.cfg.decodeAudience) == 0 {
 		return nil
+	}
+	if raw == "" {
+		return invalid(ErrInvalidClaims, `Token is missing the "aud" claim`)
 	}
 	aud, ok := audienceValue(raw)
-	if len(m.cfg.decodeAudience) == 0 {
-		c.Audience = aud
-		return nil
-	}
 	switch {
 	case !ok:
 		return invalid(ErrInvalidClaims, "Invalid claim format in token")
@@ -395,7 +391,6 @@ func (m *Manager) checkAudience(c *Claims, raw string) *Error {
 	}
 	for _, a := range aud {
 		if slices.Contains(m.cfg.decodeAudience, a) {
-			c.Audience = aud
 			return nil
 		}
 	}

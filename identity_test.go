@@ -108,7 +108,7 @@ func TestRefreshFlow(t *testing.T) {
 	assert.Equal(t, "alice", tok.Claims.Identity)
 	assert.Equal(t, ginjwt.TypeAccess, tok.Claims.Type)
 	assert.False(t, tok.Claims.IsFresh(now), "refreshed tokens are not fresh")
-	assert.Equal(t, now.Add(15*time.Minute), tok.Claims.ExpiresAt)
+	assert.Equal(t, now.Add(15*time.Minute), tok.Claims.ExpiresAt())
 
 	w = request(r, http.MethodPost, "/refresh", bearer(access))
 	assert.Equal(t, 422, w.Code)

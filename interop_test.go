@@ -131,9 +131,9 @@ func TestFlaskVectorFreshTimestamp(t *testing.T) {
 	m := managerFor(t, v)
 	tok, err := m.DecodeToken(v.Token)
 	require.NoError(t, err)
-	require.False(t, tok.Claims.FreshUntil.IsZero(), "fresh should be read as a timestamp")
-	issued := tok.Claims.IssuedAt
-	assert.Equal(t, time.Hour, tok.Claims.FreshUntil.Sub(issued).Round(time.Second))
+	require.False(t, tok.Claims.FreshUntil().IsZero(), "fresh should be read as a timestamp")
+	issued := tok.Claims.IssuedAt()
+	assert.Equal(t, time.Hour, tok.Claims.FreshUntil().Sub(issued).Round(time.Second))
 
 	for _, tc := range []struct {
 		now    time.Time

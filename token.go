@@ -48,8 +48,9 @@ func (h Header) Map() (map[string]any, error) {
 
 // Claims is a token's payload. The fields hold the claims flask-jwt-extended
 // writes, with its defaults filled in for tokens from other issuers: Type is
-// "access" and Fresh is false when the claim is absent. Every other claim is
-// reachable through Get, Decode and Map.
+// "access" and Fresh is false when the claim is absent. The registered
+// claims have methods; every other claim is reachable through Get, Decode
+// and Map.
 type Claims struct {
 	// Identity is the identity claim ("sub" unless WithIdentityClaim says
 	// otherwise): its string value, or the JSON text of a non-string value,
@@ -61,27 +62,66 @@ type Claims struct {
 	JTI string
 	// CSRF is the double-submit value of cookie tokens; empty when absent.
 	CSRF string
-	// Issuer is the "iss" claim; empty when absent.
-	Issuer string
-	// Audience is the "aud" claim; nil when absent.
-	Audience []string
-	// ExpiresAt, NotBefore and IssuedAt are zero when the claim is absent.
-	ExpiresAt time.Time
-	NotBefore time.Time
-	IssuedAt  time.Time
-	// Fresh is true for a token created fresh without a time limit.
+	// Fresh is true for a token created fresh without a time limit; see
+	// also FreshUntil and IsFresh.
 	Fresh bool
-	// FreshUntil is the end of a time-limited freshness (flask writes it as a
-	// timestamp in the "fresh" claim); zero otherwise.
-	FreshUntil time.Time
+
+	// Unix seconds of "exp", "nbf", "iat", and the microseconds of a
+	// timestamp "fresh": kept as numbers, the state every request
+	// allocates stays small.
+	exp, nbf, iat, freshUntil     int64
+	hasExp, hasNbf, hasIat, hasFU bool
 
 	raw string
+}
+
+func unixOrZero(sec int64, ok bool) time.Time {
+	if !ok {
+		return time.Time{}
+	}
+	return time.Unix(sec, 0)
+}
+
+// ExpiresAt returns the "exp" claim, or the zero time when absent.
+func (c Claims) ExpiresAt() time.Time { return unixOrZero(c.exp, c.hasExp) }
+
+// NotBefore returns the "nbf" claim, or the zero time when absent.
+func (c Claims) NotBefore() time.Time { return unixOrZero(c.nbf, c.hasNbf) }
+
+// IssuedAt returns the "iat" claim, or the zero time when absent.
+func (c Claims) IssuedAt() time.Time { return unixOrZero(c.iat, c.hasIat) }
+
+// FreshUntil returns the end of a time-limited freshness (flask writes it
+// as a timestamp in the "fresh" claim), or the zero time.
+func (c Claims) FreshUntil() time.Time {
+	if !c.hasFU {
+		return time.Time{}
+	}
+	return time.UnixMicro(c.freshUntil)
 }
 
 // IsFresh reports whether the token counts as fresh at now, flask's rule:
 // "fresh" is true, or a timestamp that is not in the past.
 func (c Claims) IsFresh(now time.Time) bool {
-	return c.Fresh || (!c.FreshUntil.IsZero() && !now.After(c.FreshUntil))
+	return c.Fresh || (c.hasFU && !now.After(time.UnixMicro(c.freshUntil)))
+}
+
+// Issuer returns the "iss" claim, or "" when absent or not a string.
+func (c Claims) Issuer() string {
+	raw, _ := c.lookup("iss")
+	iss, _ := stringValue(raw)
+	return iss
+}
+
+// Audience returns the "aud" claim as a list (a single string becomes a
+// list of one), or nil when absent or malformed.
+func (c Claims) Audience() []string {
+	raw, ok := c.lookup("aud")
+	if !ok {
+		return nil
+	}
+	aud, _ := audienceValue(raw)
+	return aud
 }
 
 // JSON returns the payload as the JSON text that was signed.
