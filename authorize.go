@@ -7,13 +7,14 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 )
 
 // A requirement is one authorization check on a verified token. It returns
 // "" when satisfied, or the reason sent to the client.
-type requirement func(c *gin.Context, tok *Token) string
+type requirement func(c *gin.Context, st *requestState) string
 
 // RequireClaim lets a token through only if claim name has value (compared
 // as JSON values: 7 equals 7.0). An object value is a subset to match
@@ -30,8 +31,9 @@ func RequireClaim(name string, value any) GuardOption {
 			return
 		}
 		reason := fmt.Sprintf("Claim '%s' does not have the required value", name)
-		g.requirements = append(g.requirements, func(_ *gin.Context, tok *Token) string {
-			if claimMatches(&tok.Claims, name, want) {
+		g.needClaim(name)
+		g.requirements = append(g.requirements, func(_ *gin.Context, st *requestState) string {
+			if claimMatches(st, name, want) {
 				return ""
 			}
 			return reason
@@ -47,9 +49,10 @@ func RequireClaim(name string, value any) GuardOption {
 func RequireClaimParam(name, param string) GuardOption {
 	reason := fmt.Sprintf("Claim '%s' does not match the route parameter '%s'", name, param)
 	return func(g *guard) {
-		g.requirements = append(g.requirements, func(c *gin.Context, tok *Token) string {
+		g.needClaim(name)
+		g.requirements = append(g.requirements, func(c *gin.Context, st *requestState) string {
 			value := c.Param(param)
-			raw, ok := tok.Claims.lookup(name)
+			raw, ok := st.claim(name)
 			if ok && value != "" && rawEqualsParam(raw, value) {
 				return ""
 			}
@@ -68,8 +71,9 @@ func RequireClaimParam(name, param string) GuardOption {
 // On failure the guard answers 403 naming what is missing.
 func RequireAll(name string, values ...string) GuardOption {
 	return func(g *guard) {
-		g.requirements = append(g.requirements, func(_ *gin.Context, tok *Token) string {
-			raw, _ := tok.Claims.lookup(name)
+		g.needClaim(name)
+		g.requirements = append(g.requirements, func(_ *gin.Context, st *requestState) string {
+			raw, _ := st.claim(name)
 			var missing []string
 			for _, v := range values {
 				if !holds(raw, v) {
@@ -93,8 +97,8 @@ func Require(reason string, check func(c *gin.Context, tok *Token) bool) GuardOp
 			g.configErr = append(g.configErr, fmt.Errorf("Require(%q): nil check", reason))
 			return
 		}
-		g.requirements = append(g.requirements, func(c *gin.Context, tok *Token) string {
-			if check(c, tok) {
+		g.requirements = append(g.requirements, func(c *gin.Context, st *requestState) string {
+			if check(c, &st.tok) {
 				return ""
 			}
 			return reason
@@ -115,9 +119,12 @@ func Override(claims map[string]any) GuardOption {
 			return
 		}
 		wantMap, _ := want.(map[string]any)
-		g.overrides = append(g.overrides, func(_ *gin.Context, tok *Token) string {
+		for name := range wantMap {
+			g.needClaim(name)
+		}
+		g.overrides = append(g.overrides, func(_ *gin.Context, st *requestState) string {
 			for name, v := range wantMap {
-				if !claimMatches(&tok.Claims, name, v) {
+				if !claimMatches(st, name, v) {
 					return "no override"
 				}
 			}
@@ -129,19 +136,19 @@ func Override(claims map[string]any) GuardOption {
 // authorize runs the guard's requirements: all of them must pass, unless an
 // override matches. Every requirement is checked; none short-cuts to a
 // grant.
-func (g *guard) authorize(c *gin.Context, tok *Token) *Error {
+func (g *guard) authorize(c *gin.Context, st *requestState) *Error {
 	if len(g.requirements) == 0 {
 		return nil
 	}
 	for _, o := range g.overrides {
-		if o(c, tok) == "" {
+		if o(c, st) == "" {
 			return nil
 		}
 	}
 	for _, r := range g.requirements {
-		if reason := r(c, tok); reason != "" {
+		if reason := r(c, st); reason != "" {
 			e := newError(ErrForbidden, http.StatusForbidden, reason)
-			e.Token = tok
+			e.Token = &st.tok
 			return e
 		}
 	}
@@ -172,12 +179,12 @@ func (m *Manager) Authorize(opts ...GuardOption) gin.HandlerFunc {
 		if c.Request.Method == http.MethodOptions {
 			return
 		}
-		tok, ok := CurrentToken(c)
+		st, ok := currentState(c)
 		if !ok {
 			m.fail(c, newError(ErrNoToken, http.StatusUnauthorized, m.msgMissingHeader))
 			return
 		}
-		if err := g.authorize(c, tok); err != nil {
+		if err := g.authorize(c, st); err != nil {
 			m.fail(c, err)
 		}
 	}
@@ -198,8 +205,8 @@ func normalize(v any) (any, error) {
 // claimMatches reports whether claim name matches want (already
 // normalized). Strings, booleans and numbers compare on the raw claim text
 // without decoding the whole value.
-func claimMatches(c *Claims, name string, want any) bool {
-	raw, ok := c.lookup(name)
+func claimMatches(st *requestState, name string, want any) bool {
+	raw, ok := st.claim(name)
 	if !ok {
 		return false
 	}
@@ -275,6 +282,18 @@ func rawEqualsParam(raw, param string) bool {
 	return err == nil && p == f
 }
 
+// arrayStringIs reports whether the JSON string elem decodes to value.
+// Without escapes and with valid UTF-8 on both sides, the text itself is
+// the value, which is the common case and needs no decoding.
+func arrayStringIs(elem, value string) bool {
+	inner := elem[1 : len(elem)-1]
+	if strings.IndexByte(inner, '\\') < 0 && utf8.ValidString(inner) {
+		return inner == value
+	}
+	s, ok := stringValue(elem)
+	return ok && s == value
+}
+
 // holds reports whether a roles/scopes claim (raw JSON) includes value.
 func holds(raw, value string) bool {
 	if raw == "" {
@@ -291,12 +310,21 @@ func holds(raw, value string) bool {
 	found := false
 	switch raw[0] {
 	case '[':
-		eachElement(raw, func(v string) bool {
-			if s, isStr := stringValue(v); isStr && s == value {
-				found = true
+		// raw is verified JSON: walk the elements by their boundaries, and
+		// compare plain strings without decoding them.
+		for i := 1; i < len(raw); {
+			for i < len(raw) && (isJSONSpace(raw[i]) || raw[i] == ',') {
+				i++
 			}
-			return true
-		})
+			if i >= len(raw) || raw[i] == ']' {
+				break
+			}
+			end := valueEnd(raw, i)
+			if elem := raw[i:end]; elem[0] == '"' && arrayStringIs(elem, value) {
+				return true
+			}
+			i = end
+		}
 	case '{':
 		eachMember(raw, func(k, v string) bool {
 			if k == value {

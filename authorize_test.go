@@ -10,6 +10,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// rawJSON puts JSON text into a claim as is.
+type rawJSON string
+
+func (r rawJSON) MarshalJSON() ([]byte, error) { return []byte(r), nil }
+
 func TestRequirements(t *testing.T) {
 	m := newManager(t)
 	tokenWith := func(identity string, claims map[string]any) string {
@@ -45,6 +50,8 @@ func TestRequirements(t *testing.T) {
 		{"roles claim absent", []ginjwt.GuardOption{ginjwt.RequireAll("groups", "a", "b")}, "/r", user, 403, "Missing required groups: a, b"},
 		{"space-delimited scope has all", []ginjwt.GuardOption{ginjwt.RequireAll("scope", "orders:read", "orders:write")}, "/r", admin, 200, ""},
 		{"space-delimited scope lacks one", []ginjwt.GuardOption{ginjwt.RequireAll("scope", "orders:read", "orders:write")}, "/r", user, 403, "Missing required scope: orders:write"},
+		{"escaped role matches", []ginjwt.GuardOption{ginjwt.RequireAll("esc", "admin")}, "/r", tokenWith("x", map[string]any{"esc": rawJSON(`["\u0061dmin"]`)}), 200, ""},
+		{"escape is not its letters", []ginjwt.GuardOption{ginjwt.RequireAll("esc", `a\nb`)}, "/r", tokenWith("x", map[string]any{"esc": rawJSON(`["a\nb"]`)}), 403, `Missing required esc: a\nb`},
 		{"map of booleans, true", []ginjwt.GuardOption{ginjwt.RequireAll("perms", "billing")}, "/r", user, 200, ""},
 		{"map of booleans, false is not granted", []ginjwt.GuardOption{ginjwt.RequireAll("perms", "admin")}, "/r", user, 403, "Missing required perms: admin"},
 		{"sub equals route param", []ginjwt.GuardOption{ginjwt.RequireClaimParam("sub", "username")}, "/users/alice", admin, 200, ""},

@@ -59,7 +59,7 @@ const maxPooledScratch = 64 << 10
 // decode verifies raw into a new Token.
 func (m *Manager) decode(raw string) (*Token, *Error) {
 	tok := new(Token)
-	if err := m.decodeInto(tok, raw); err != nil {
+	if err := m.decodeInto(tok, raw, nil, nil); err != nil {
 		return nil, err
 	}
 	return tok, nil
@@ -68,8 +68,9 @@ func (m *Manager) decode(raw string) (*Token, *Error) {
 // decodeInto verifies raw in PyJWT's order (segments, header, payload and
 // signature encoding, algorithm, signature, then the claims) so each
 // failure gets flask's message. An expired token is returned inside the
-// error.
-func (m *Manager) decodeInto(tok *Token, raw string) *Error {
+// error. The raw values of the claims named in want are stored in got as
+// the payload is read, so a guard's requirements need not scan it again.
+func (m *Manager) decodeInto(tok *Token, raw string, want, got []string) *Error {
 	if len(raw) > m.cfg.maxTokenSize {
 		return invalid(ErrTokenMalformed, "Token is too large")
 	}
@@ -132,7 +133,7 @@ func (m *Manager) decodeInto(tok *Token, raw string) *Error {
 		return invalid(ErrSignatureInvalid, msgBadSignature)
 	}
 
-	if e := m.parseClaims(&tok.Claims); e != nil {
+	if e := m.parseClaims(&tok.Claims, want, got); e != nil {
 		if e.kind == ErrTokenExpired {
 			e.Token = tok
 		}
@@ -211,7 +212,7 @@ type claimSet struct {
 
 // parseClaims reads the payload and checks it in PyJWT's order (iat, nbf,
 // exp, iss, aud, sub, jti), then flask-jwt-extended's claims.
-func (m *Manager) parseClaims(c *Claims) *Error {
+func (m *Manager) parseClaims(c *Claims, want, got []string) *Error {
 	var cs claimSet
 	idName := m.cfg.identityClaim
 	ok := eachMember(c.raw, func(key, value string) bool {
@@ -239,6 +240,11 @@ func (m *Manager) parseClaims(c *Claims) *Error {
 		}
 		if key == idName {
 			cs.identity, cs.hasIdentity = value, true
+		}
+		for i, w := range want {
+			if key == w {
+				got[i] = value
+			}
 		}
 		return true
 	})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -22,7 +23,17 @@ type guard struct {
 
 	requirements []requirement
 	overrides    []requirement
-	configErr    []error
+	// claims names the claims the requirements read, captured while the
+	// payload is parsed (up to maxCaptured of them).
+	claims    []string
+	configErr []error
+}
+
+// needClaim records that a requirement reads claim name.
+func (g *guard) needClaim(name string) {
+	if len(g.claims) < maxCaptured && !slices.Contains(g.claims, name) {
+		g.claims = append(g.claims, name)
+	}
 }
 
 // check reports options that could not be set up, such as a RequireClaim
@@ -94,8 +105,8 @@ func (m *Manager) newGuard(g guard, opts []GuardOption) gin.HandlerFunc {
 		if c.Request.Method == http.MethodOptions {
 			return
 		}
-		st := &requestState{m: m}
-		if err := m.verifyRequest(c, &g, &st.tok); err != nil {
+		st := &requestState{m: m, captured: g.claims}
+		if err := m.verifyRequest(c, &g, st); err != nil {
 			if g.optional && err.kind == ErrNoToken {
 				return
 			}
@@ -115,12 +126,13 @@ func (m *Manager) newGuard(g guard, opts []GuardOption) gin.HandlerFunc {
 // verifyRequest finds, verifies and checks the token of one request, in
 // flask's order: decode, type, freshness, claims verification, then the
 // route's requirements.
-func (m *Manager) verifyRequest(c *gin.Context, g *guard, tok *Token) *Error {
+func (m *Manager) verifyRequest(c *gin.Context, g *guard, st *requestState) *Error {
 	raw, err := m.tokenFromHeader(c.Request.Header)
 	if err != nil {
 		return err
 	}
-	if err = m.decodeInto(tok, raw); err != nil {
+	tok := &st.tok
+	if err = m.decodeInto(tok, raw, st.captured, st.values[:len(st.captured)]); err != nil {
 		return err
 	}
 	if g.verifyType {
@@ -141,7 +153,7 @@ func (m *Manager) verifyRequest(c *gin.Context, g *guard, tok *Token) *Error {
 		err.Token = tok
 		return err
 	}
-	return g.authorize(c, tok)
+	return g.authorize(c, st)
 }
 
 // tokenFromHeader reads the token from the configured header exactly as

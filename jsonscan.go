@@ -402,3 +402,100 @@ slow:
 	f, err := strconv.ParseFloat(raw, 64)
 	return f, err == nil
 }
+
+// lookupMember returns the raw text of the last top-level member called
+// name in obj, a JSON object that eachMember has already accepted. Since
+// obj is known to be valid, it only finds boundaries: strings end at the
+// next unescaped quote and containers at their matching bracket.
+func lookupMember(obj, name string) (raw string, found bool) {
+	i := strings.IndexByte(obj, '{')
+	if i < 0 {
+		return "", false
+	}
+	i++
+	for {
+		q := strings.IndexByte(obj[i:], '"')
+		if q < 0 {
+			return raw, found
+		}
+		keyStart := i + q
+		// Keys are short and plain: a byte loop beats IndexByte's call.
+		j := keyStart + 1
+		for obj[j] != '"' && obj[j] != '\\' && obj[j] < utf8.RuneSelf {
+			j++
+		}
+		key := obj[keyStart+1 : j]
+		if obj[j] != '"' { // escapes or non-ASCII: decode as encoding/json does
+			j = stringEnd(obj, keyStart) - 1
+			key, _ = unquote(obj[keyStart : j+1])
+		}
+		i = j + 1
+		for obj[i] != ':' {
+			i++
+		}
+		i++
+		for isJSONSpace(obj[i]) {
+			i++
+		}
+		valStart := i
+		i = valueEnd(obj, i)
+		if key == name {
+			raw, found = obj[valStart:i], true
+		}
+		// Move past the comma, or stop at the closing brace.
+		for i < len(obj) && obj[i] != ',' && obj[i] != '}' {
+			i++
+		}
+		if i >= len(obj) || obj[i] == '}' {
+			return raw, found
+		}
+		i++
+	}
+}
+
+// stringEnd returns the index just past the string that opens at s[i].
+func stringEnd(s string, i int) int {
+	i++
+	for {
+		q := strings.IndexByte(s[i:], '"')
+		end := i + q
+		// The quote is escaped when an odd number of backslashes precede it.
+		n := 0
+		for end-1-n >= i && s[end-1-n] == '\\' {
+			n++
+		}
+		if n%2 == 0 {
+			return end + 1
+		}
+		i = end + 1
+	}
+}
+
+// valueEnd returns the index just past the valid JSON value at s[i].
+func valueEnd(s string, i int) int {
+	switch s[i] {
+	case '"':
+		return stringEnd(s, i)
+	case '{', '[':
+		depth := 0
+		for {
+			switch s[i] {
+			case '"':
+				i = stringEnd(s, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+	}
+	for i < len(s) && s[i] != ',' && s[i] != '}' && s[i] != ']' && !isJSONSpace(s[i]) {
+		i++
+	}
+	return i
+}

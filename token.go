@@ -144,13 +144,7 @@ func (c Claims) Get(name string) (any, bool) {
 // lookup returns the raw JSON text of one claim (the last one, if the name
 // repeats, as encoding/json decides).
 func (c Claims) lookup(name string) (raw string, found bool) {
-	eachMember(c.raw, func(key, value string) bool {
-		if key == name {
-			raw, found = value, true
-		}
-		return true
-	})
-	return raw, found
+	return lookupMember(c.raw, name)
 }
 
 // Decode unmarshals the payload into v, typically the application's own

@@ -73,9 +73,27 @@ type requestState struct {
 	tok Token
 	m   *Manager
 
+	// captured names the claims whose raw values the parse kept in values.
+	captured []string
+	values   [maxCaptured]string
+
 	userOnce sync.Once
 	user     any
 	userErr  error
+}
+
+// maxCaptured is how many claims a guard's requirements can have captured.
+const maxCaptured = 4
+
+// claim returns the raw value of a claim, captured during the parse when
+// the guard asked for it.
+func (st *requestState) claim(name string) (string, bool) {
+	for i, n := range st.captured {
+		if n == name {
+			return st.values[i], st.values[i] != ""
+		}
+	}
+	return st.tok.Claims.lookup(name)
 }
 
 func (st *requestState) loadUser(c *gin.Context) (any, error) {
