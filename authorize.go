@@ -326,9 +326,9 @@ func holds(raw, value string) bool {
 			i = end
 		}
 	case '{':
-		eachMember(raw, func(k, v string) bool {
+		eachMember(raw, func(k string, v rawValue) bool {
 			if k == value {
-				found = v == "true"
+				found = v.raw == "true"
 			}
 			return true
 		})

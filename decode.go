@@ -170,16 +170,16 @@ func decodeSegment(dst, src []byte) ([]byte, error) {
 // no extension, and RFC 7515 §4.1.11 says to reject what it cannot honour.
 func parseHeader(h *Header) *Error {
 	var algSeen, algOK, kidBad, crit bool
-	ok := eachMember(h.raw, func(key, value string) bool {
+	ok := eachMember(h.raw, func(key string, value rawValue) bool {
 		switch key {
 		case "alg":
 			algSeen = true
-			h.Alg, algOK = stringValue(value)
+			h.Alg, algOK = value.str()
 		case "typ":
-			h.Typ, _ = stringValue(value)
+			h.Typ, _ = value.str()
 		case "kid":
 			h.Kid, kidBad = "", false
-			if s, isStr := stringValue(value); isStr {
+			if s, isStr := value.str(); isStr {
 				h.Kid = s
 			} else {
 				kidBad = true
@@ -206,7 +206,7 @@ func parseHeader(h *Header) *Error {
 
 // claimSet remembers the raw text of the claims that need checking.
 type claimSet struct {
-	iat, nbf, exp, iss, aud, sub, jti, typ, fresh, csrf, identity string
+	iat, nbf, exp, iss, aud, sub, jti, typ, fresh, csrf, identity rawValue
 	hasIdentity                                                   bool
 }
 
@@ -215,7 +215,7 @@ type claimSet struct {
 func (m *Manager) parseClaims(c *Claims, want, got []string) *Error {
 	var cs claimSet
 	idName := m.cfg.identityClaim
-	ok := eachMember(c.raw, func(key, value string) bool {
+	ok := eachMember(c.raw, func(key string, value rawValue) bool {
 		switch key {
 		case "iat":
 			cs.iat = value
@@ -243,7 +243,7 @@ func (m *Manager) parseClaims(c *Claims, want, got []string) *Error {
 		}
 		for i, w := range want {
 			if key == w {
-				got[i] = value
+				got[i] = value.raw
 			}
 		}
 		return true
@@ -256,19 +256,19 @@ func (m *Manager) parseClaims(c *Claims, want, got []string) *Error {
 	var e *Error
 	// The comparisons are golang-jwt's, on time.Time, so that even dates
 	// near the ends of the int64 range compare as there.
-	if c.iat, c.hasIat, e = numericDate(cs.iat, "Issued At claim (iat) must be an integer."); e != nil {
+	if c.iat, c.hasIat, e = numericDate(cs.iat.raw, "Issued At claim (iat) must be an integer."); e != nil {
 		return e
 	}
 	if c.hasIat && now.Before(time.Unix(c.iat, 0).Add(-leeway)) {
 		return invalid(ErrTokenNotValidYet, "The token is not yet valid (iat)")
 	}
-	if c.nbf, c.hasNbf, e = numericDate(cs.nbf, "Not Before claim (nbf) must be an integer."); e != nil {
+	if c.nbf, c.hasNbf, e = numericDate(cs.nbf.raw, "Not Before claim (nbf) must be an integer."); e != nil {
 		return e
 	}
 	if c.hasNbf && now.Before(time.Unix(c.nbf, 0).Add(-leeway)) {
 		return invalid(ErrTokenNotValidYet, "The token is not yet valid (nbf)")
 	}
-	if c.exp, c.hasExp, e = numericDate(cs.exp, "Expiration Time claim (exp) must be an integer."); e != nil {
+	if c.exp, c.hasExp, e = numericDate(cs.exp.raw, "Expiration Time claim (exp) must be an integer."); e != nil {
 		return e
 	}
 	// Unlike golang-jwt's MapClaims, an "exp" of 0 is a date (long past),
@@ -276,24 +276,24 @@ func (m *Manager) parseClaims(c *Claims, want, got []string) *Error {
 	if c.hasExp && !now.Before(time.Unix(c.exp, 0).Add(leeway)) {
 		// Expiry wins over any later check; the token goes to the expired
 		// handler with whatever else could be read.
-		c.JTI, _ = stringValue(cs.jti)
+		c.JTI, _ = cs.jti.str()
 		_ = m.fillFlaskClaims(c, &cs)
 		return newError(ErrTokenExpired, http.StatusUnauthorized, msgExpired)
 	}
-	if e = m.checkIssuer(cs.iss); e != nil {
+	if e = m.checkIssuer(cs.iss.raw); e != nil {
 		return e
 	}
-	if e = m.checkAudience(cs.aud); e != nil {
+	if e = m.checkAudience(cs.aud.raw); e != nil {
 		return e
 	}
-	if cs.sub != "" && m.cfg.verifySub {
-		if _, isStr := stringValue(cs.sub); !isStr {
+	if cs.sub.raw != "" && m.cfg.verifySub {
+		if _, isStr := cs.sub.str(); !isStr {
 			return invalid(ErrInvalidClaims, "Subject must be a string")
 		}
 	}
-	if cs.jti != "" {
+	if cs.jti.raw != "" {
 		var isStr bool
-		if c.JTI, isStr = stringValue(cs.jti); !isStr {
+		if c.JTI, isStr = cs.jti.str(); !isStr {
 			return invalid(ErrInvalidClaims, "JWT ID must be a string")
 		}
 	}
@@ -305,7 +305,7 @@ func (m *Manager) fillFlaskClaims(c *Claims, cs *claimSet) *Error {
 	if !cs.hasIdentity {
 		return invalid(ErrInvalidClaims, "Missing claim: "+m.cfg.identityClaim)
 	}
-	if s, isStr := stringValue(cs.identity); isStr {
+	if s, isStr := cs.identity.str(); isStr {
 		// flask accepts an empty identity; an identity that names nobody is
 		// refused here so no handler ever runs for it.
 		if s == "" {
@@ -313,29 +313,29 @@ func (m *Manager) fillFlaskClaims(c *Claims, cs *claimSet) *Error {
 		}
 		c.Identity = s
 	} else {
-		c.Identity = cs.identity
+		c.Identity = cs.identity.raw
 	}
 	c.Type = TypeAccess
-	if cs.typ != "" {
-		s, isStr := stringValue(cs.typ)
+	if cs.typ.raw != "" {
+		s, isStr := cs.typ.str()
 		if !isStr {
 			return invalid(ErrInvalidClaims, "Invalid claim: type must be a string")
 		}
 		c.Type = s
 	}
-	if cs.csrf != "" {
-		s, isStr := stringValue(cs.csrf)
+	if cs.csrf.raw != "" {
+		s, isStr := cs.csrf.str()
 		if !isStr {
 			return invalid(ErrInvalidClaims, "Invalid claim: csrf must be a string")
 		}
 		c.CSRF = s
 	}
-	switch cs.fresh {
+	switch cs.fresh.raw {
 	case "", "false":
 	case "true":
 		c.Fresh = true
 	default:
-		f, isNum := numberValue(cs.fresh)
+		f, isNum := numberValue(cs.fresh.raw)
 		// Microseconds, as flask writes them, must fit an int64.
 		if !isNum || !(f > -maxFreshSeconds && f < maxFreshSeconds) {
 			return invalid(ErrInvalidClaims, "Invalid claim: fresh must be a boolean or a timestamp")

@@ -234,8 +234,7 @@ func indexPySpace(s string) int {
 	const lows, highs = 0x2121212121212121, 0x8080808080808080
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		x := load64(s[i : i+8])
 		if ((x-lows)&^x|x)&highs != 0 {
 			break
 		}

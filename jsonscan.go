@@ -35,9 +35,9 @@ func (sc *scanner) skipSpace() {
 }
 
 // eachMember walks a top-level JSON object and calls fn with each member's
-// key (unescaped) and the raw text of its value. It reports false when the
-// text is not exactly one valid JSON object, or when fn does.
-func eachMember(s string, fn func(key, value string) bool) bool {
+// key (unescaped) and value. It reports false when the text is not exactly
+// one valid JSON object, or when fn does.
+func eachMember(s string, fn func(key string, value rawValue) bool) bool {
 	sc := scanner{s: s}
 	sc.skipSpace()
 	if sc.pos >= len(s) || s[sc.pos] != '{' {
@@ -73,10 +73,15 @@ func eachMember(s string, fn func(key, value string) bool) bool {
 		sc.pos++
 		sc.skipSpace()
 		valStart := sc.pos
-		if !sc.skipValue(2) {
+		plainStr := false
+		if sc.pos < len(s) && s[sc.pos] == '"' {
+			if plainStr, ok = sc.skipString(); !ok {
+				return false
+			}
+		} else if !sc.skipValue(2) {
 			return false
 		}
-		if !fn(key, s[valStart:sc.pos]) {
+		if !fn(key, rawValue{s[valStart:sc.pos], plainStr}) {
 			return false
 		}
 		sc.skipSpace()
@@ -256,14 +261,21 @@ func (sc *scanner) skipString() (plain, ok bool) {
 func skipPlain(s string, i int) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		x := load64(s[i : i+8])
 		q, b := x^(ones*'"'), x^(ones*'\\')
 		if ((q-ones)&^q|(b-ones)&^b|(x-ones*0x20)|x)&highs != 0 {
 			break
 		}
 	}
 	return i
+}
+
+// load64 reads 8 bytes little-endian; with a fixed-length slice the
+// compiler makes it one load.
+func load64(b string) uint64 {
+	b = b[:8]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
 // Byte classes inside a JSON string, so the common byte costs one lookup.
@@ -366,6 +378,21 @@ func unquote(lit string) (string, bool) {
 		return "", false
 	}
 	return s, true
+}
+
+// rawValue is the raw JSON text of a member's value; plain says it is a
+// string whose content needs no decoding (no escapes, valid UTF-8).
+type rawValue struct {
+	raw   string
+	plain bool
+}
+
+// str returns the value of a JSON string, decoding it only when needed.
+func (v rawValue) str() (string, bool) {
+	if v.plain {
+		return v.raw[1 : len(v.raw)-1], true
+	}
+	return stringValue(v.raw)
 }
 
 // stringValue returns the content of a JSON string value given as raw text.
