@@ -68,6 +68,24 @@ func BenchmarkRequest(b *testing.B) {
 	b.Run("roles_token_one_requirement", func(b *testing.B) { benchRequest(b, r, newReq("/admin", withRoles), 200) })
 }
 
+// The same request with the in-memory blocklist, against none.
+func BenchmarkRevocation(b *testing.B) {
+	gin.SetMode(gin.ReleaseMode)
+	plain := newManager(b)
+	withList := newManager(b, ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)))
+	identity := func(c *gin.Context) { c.JSON(200, gin.H{"logged_in_as": ginjwt.CurrentIdentity(c)}) }
+	for _, tc := range []struct {
+		name string
+		m    *ginjwt.Manager
+	}{{"no_blocklist", plain}, {"memory_blocklist", withList}} {
+		r := gin.New()
+		r.GET("/protected", tc.m.JWTRequired(), identity)
+		req := httptest.NewRequest(http.MethodGet, "/protected", nil)
+		req.Header.Set("Authorization", "Bearer "+mustToken(b)(tc.m.CreateAccessToken("alice")))
+		b.Run(tc.name, func(b *testing.B) { benchRequest(b, r, req, 200) })
+	}
+}
+
 func BenchmarkCreateAccessToken(b *testing.B) {
 	m := newManager(b)
 	b.ReportAllocs()

@@ -76,6 +76,9 @@ func New(opts ...Option) (*Manager, error) {
 	}
 	m := &Manager{cfg: cfg, handlers: cfg.handlers, errorHandler: cfg.errorHandler}
 	errs = append(errs, m.setupKeys()...)
+	if cfg.rotation && cfg.blocklist == nil {
+		errs = append(errs, errors.New("WithRefreshRotation needs WithBlocklist"))
+	}
 
 	key, err := json.Marshal(cfg.messageKey)
 	if err != nil {

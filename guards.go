@@ -17,9 +17,10 @@ type GuardOption func(*guard)
 type guard struct {
 	refresh    bool // refresh tokens only (refresh=True)
 	fresh      bool // fresh access tokens only (fresh=True)
-	optional   bool
-	verifyType bool
-	loadUser   bool
+	optional       bool
+	verifyType     bool
+	loadUser       bool
+	skipRevocation bool
 
 	requirements []requirement
 	overrides    []requirement
@@ -95,6 +96,9 @@ func (m *Manager) newGuard(g guard, opts []GuardOption) gin.HandlerFunc {
 	for _, opt := range opts {
 		opt(&g)
 	}
+	if m.cfg.rotation {
+		g.needClaim(familyClaim)
+	}
 	if g.loadUser && m.cfg.userLookup == nil {
 		g.configErr = append(g.configErr, errors.New("LoadUser needs WithUserLookup"))
 	}
@@ -124,8 +128,8 @@ func (m *Manager) newGuard(g guard, opts []GuardOption) gin.HandlerFunc {
 }
 
 // verifyRequest finds, verifies and checks the token of one request, in
-// flask's order: decode, type, freshness, claims verification, then the
-// route's requirements.
+// flask's order: decode, type, freshness, revocation, claims verification,
+// then the route's requirements.
 func (m *Manager) verifyRequest(c *gin.Context, g *guard, st *requestState) *Error {
 	raw, err := m.tokenFromHeader(c.Request.Header)
 	if err != nil {
@@ -145,6 +149,9 @@ func (m *Manager) verifyRequest(c *gin.Context, g *guard, st *requestState) *Err
 	}
 	if err == nil && g.fresh && !tok.Claims.IsFresh(m.cfg.now()) {
 		err = newError(ErrFreshTokenRequired, http.StatusUnauthorized, "Fresh token required")
+	}
+	if err == nil && !g.skipRevocation {
+		err = m.checkRevoked(c, st)
 	}
 	if err == nil && m.cfg.tokenVerifier != nil && !m.cfg.tokenVerifier(c, tok) {
 		err = newError(ErrClaimsVerification, http.StatusBadRequest, "User claims verification failed")

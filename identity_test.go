@@ -115,7 +115,7 @@ func TestRefreshFlow(t *testing.T) {
 	assertMsg(t, w, "Only refresh tokens are allowed")
 
 	w = request(r, http.MethodPost, "/misuse", bearer(access))
-	assert.Contains(t, decodeBody(t, w)["msg"], "needs a refresh token")
+	assert.Contains(t, decodeBody(t, w)["msg"], "a refresh token is needed")
 }
 
 func TestDecodeExpiredToken(t *testing.T) {

@@ -46,6 +46,11 @@ type config struct {
 	claimsLoader   func(identity any) (map[string]any, error)
 	headersLoader  func(identity any) (map[string]any, error)
 
+	blocklist        Blocklist
+	revokedCheck     func(c *gin.Context, tok *Token) (bool, error)
+	blocklistTimeout time.Duration
+	rotation         bool
+
 	tokenVerifier func(c *gin.Context, tok *Token) bool
 	userLookup    func(c *gin.Context, tok *Token) (any, error)
 	userType      reflect.Type
@@ -56,19 +61,20 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		algorithm:      "HS256",
-		accessExpires:  15 * time.Minute,
-		refreshExpires: 30 * 24 * time.Hour,
-		identityClaim:  "sub",
-		headerName:     "Authorization",
-		headerType:     "Bearer",
-		messageKey:     "msg",
-		verifySub:      true,
-		encodeNBF:      true,
-		csrfClaim:      true,
-		maxTokenSize:   8 << 10,
-		now:            time.Now,
-		handlers:       map[error]ErrorHandler{},
+		algorithm:        "HS256",
+		accessExpires:    15 * time.Minute,
+		refreshExpires:   30 * 24 * time.Hour,
+		identityClaim:    "sub",
+		headerName:       "Authorization",
+		headerType:       "Bearer",
+		messageKey:       "msg",
+		verifySub:        true,
+		encodeNBF:        true,
+		csrfClaim:        true,
+		maxTokenSize:     8 << 10,
+		blocklistTimeout: time.Second,
+		now:              time.Now,
+		handlers:         map[error]ErrorHandler{},
 	}
 }
 

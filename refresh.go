@@ -1,7 +1,10 @@
 package ginjwt
 
 import (
+	"context"
 	"errors"
+	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -17,15 +20,144 @@ import (
 //	})
 //
 // The new token is not fresh (a refresh proves no password) unless opts
-// say otherwise. Without a verified refresh token on the request it
-// returns ErrNoTokenInContext.
+// say otherwise; it belongs to the refresh token's family, if any. Without
+// a verified refresh token on the request it returns ErrNoTokenInContext.
 func (m *Manager) RefreshAccessToken(c *gin.Context, opts ...TokenOption) (string, error) {
+	tok, err := currentRefreshToken(c)
+	if err != nil {
+		return "", err
+	}
+	return m.createToken(TypeAccess, tok.Claims.Identity, append(opts, inFamily(tokenFamily(tok))))
+}
+
+func currentRefreshToken(c *gin.Context) (*Token, error) {
 	tok, ok := CurrentToken(c)
 	if !ok {
-		return "", ErrNoTokenInContext
+		return nil, ErrNoTokenInContext
 	}
 	if tok.Claims.Type != TypeRefresh {
-		return "", errors.New("ginjwt: RefreshAccessToken needs a refresh token; guard the route with RefreshRequired")
+		return nil, errors.New("ginjwt: a refresh token is needed; guard the route with RefreshRequired")
 	}
-	return m.CreateAccessToken(tok.Claims.Identity, opts...)
+	return tok, nil
+}
+
+// WithRefreshRotation turns on refresh-token rotation with reuse detection
+// (OAuth 2.0 Security BCP, §4.14): RotateRefreshToken uses up the refresh
+// token it is given and returns a new pair, and a refresh token presented a
+// second time revokes every token of its login (its family), access tokens
+// included, and gets 401. Tokens of one login share a "fam" claim;
+// CreateTokenPair starts a family. Needs WithBlocklist; with several
+// instances the store must be shared (redisblocklist), so that "used once"
+// holds across them.
+func WithRefreshRotation() Option {
+	return func(c *config) error {
+		c.rotation = true
+		return nil
+	}
+}
+
+// CreateTokenPair returns an access and a refresh token for identity, as a
+// login does. With WithRefreshRotation they start a new family. opts apply
+// to both tokens, except freshness, which only the access token takes.
+func (m *Manager) CreateTokenPair(identity any, opts ...TokenOption) (access, refresh string, err error) {
+	var fam TokenOption
+	if m.cfg.rotation {
+		fam = inFamily(newUUID())
+	}
+	if access, err = m.createToken(TypeAccess, identity, append(opts, fam)); err != nil {
+		return "", "", err
+	}
+	refresh, err = m.createToken(TypeRefresh, identity, append(opts, fam, notFresh))
+	return access, refresh, err
+}
+
+// ErrRefreshTokenReused: a refresh token was presented after it had been
+// rotated. Its family is revoked. 401 "Token has been revoked".
+var ErrRefreshTokenReused = errors.New("ginjwt: refresh token reused")
+
+// RotateRefreshToken uses up the refresh token that RefreshRequired
+// verified on this request and returns a new access and refresh token of
+// the same family: the /refresh route of WithRefreshRotation.
+//
+//	r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
+//		access, refresh, err := m.RotateRefreshToken(c)
+//		if err != nil {
+//			m.Abort(c, err) // 401 on reuse, 503 when the store is down
+//			return
+//		}
+//		c.JSON(200, gin.H{"access_token": access, "refresh_token": refresh})
+//	})
+//
+// Of concurrent requests with one refresh token, exactly one gets a new
+// pair; the others count as reuse. The errors are *Error values for Abort.
+func (m *Manager) RotateRefreshToken(c *gin.Context, opts ...TokenOption) (access, refresh string, err error) {
+	if !m.cfg.rotation {
+		return "", "", errors.New("ginjwt: RotateRefreshToken needs WithRefreshRotation")
+	}
+	tok, err := currentRefreshToken(c)
+	if err != nil {
+		return "", "", err
+	}
+	if tok.Claims.JTI == "" {
+		return "", "", invalid(ErrInvalidClaims, "Missing claim: jti")
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
+	first, err := m.cfg.blocklist.RevokeOnce(ctx, tok.Claims.JTI, tok.Claims.ExpiresAt())
+	cancel()
+	if err != nil {
+		return "", "", m.unavailable(err)
+	}
+	if !first {
+		st, _ := currentState(c)
+		m.revokeFamily(c, st)
+		e := newError(ErrRevoked, http.StatusUnauthorized, "Token has been revoked")
+		e.Token, e.cause = tok, ErrRefreshTokenReused
+		return "", "", e
+	}
+	fam := inFamily(tokenFamily(tok))
+	if fam == nil {
+		// A refresh token from before rotation was on: start its family.
+		fam = inFamily(newUUID())
+	}
+	if access, err = m.createToken(TypeAccess, tok.Claims.Identity, append(opts, fam)); err != nil {
+		return "", "", err
+	}
+	refresh, err = m.createToken(TypeRefresh, tok.Claims.Identity, append(opts, fam, notFresh))
+	return access, refresh, err
+}
+
+// Abort answers the request as a guard would for err: an *Error returned
+// by a Manager method gets its response (or the configured handler's),
+// any other error a 500. The chain is aborted and err recorded.
+func (m *Manager) Abort(c *gin.Context, err error) {
+	var e *Error
+	if errors.As(err, &e) {
+		m.fail(c, e)
+		return
+	}
+	_ = c.Error(err)
+	c.AbortWithStatus(http.StatusInternalServerError)
+}
+
+// tokenFamily returns the token's family, or "" when it has none.
+func tokenFamily(tok *Token) string {
+	raw, ok := tok.Claims.lookup(familyClaim)
+	if !ok {
+		return ""
+	}
+	f, _ := stringValue(raw)
+	return f
+}
+
+// inFamily puts a token in family fam; nil when there is none.
+func inFamily(fam string) TokenOption {
+	if fam == "" {
+		return nil
+	}
+	return func(o *tokenOptions) { o.family = fam }
+}
+
+// notFresh drops freshness options for refresh tokens of a pair.
+func notFresh(o *tokenOptions) {
+	o.fresh, o.freshFor, o.freshUntil = false, 0, time.Time{}
 }

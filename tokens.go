@@ -27,6 +27,7 @@ type tokenOptions struct {
 	noExpiry   bool
 	claims     map[string]any
 	headers    map[string]any
+	family     string
 }
 
 // Fresh marks an access token as fresh (fresh=True): it passes
@@ -100,7 +101,9 @@ func (m *Manager) createToken(typ string, identity any, opts []TokenOption) (str
 	}
 	var o tokenOptions
 	for _, opt := range opts {
-		opt(&o)
+		if opt != nil {
+			opt(&o)
+		}
 	}
 	if typ == TypeRefresh && (o.fresh || o.freshFor != 0 || !o.freshUntil.IsZero()) {
 		return "", errors.New("ginjwt: refresh tokens cannot be fresh")
@@ -135,6 +138,12 @@ func (m *Manager) createToken(typ string, identity any, opts []TokenOption) (str
 	}
 	if m.cfg.encodeIssuer != "" {
 		claims = append(claims, member{"iss", mustJSON(m.cfg.encodeIssuer)})
+	}
+	if o.family == "" && typ == TypeRefresh && m.cfg.rotation {
+		o.family = newUUID()
+	}
+	if o.family != "" {
+		claims = append(claims, member{familyClaim, mustJSON(o.family)})
 	}
 	expires, expiring := m.cfg.accessExpires, m.cfg.accessExpires > 0
 	if typ == TypeRefresh {
@@ -293,6 +302,12 @@ func freshJSON(now time.Time, o *tokenOptions) []byte {
 		return []byte("true")
 	}
 	return []byte("false")
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	q := quotedUUID()
+	return string(q[1 : len(q)-1])
 }
 
 // quotedUUID returns a random (version 4) UUID as a JSON string.

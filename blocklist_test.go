@@ -1,0 +1,353 @@
+package ginjwt_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/blocklisttest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fakeClock is a clock tests move by hand.
+type fakeClock struct{ ns atomic.Int64 }
+
+func newFakeClock() *fakeClock {
+	c := &fakeClock{}
+	c.ns.Store(time.Unix(1795566329, 0).UnixNano())
+	return c
+}
+
+func (c *fakeClock) Now() time.Time        { return time.Unix(0, c.ns.Load()) }
+func (c *fakeClock) Sleep(d time.Duration) { c.ns.Add(int64(d)) }
+func (c *fakeClock) option() ginjwt.Option { return ginjwt.WithClock(c.Now) }
+
+func TestMemoryBlocklistConformance(t *testing.T) {
+	clock := newFakeClock()
+	blocklisttest.Run(t, blocklisttest.Harness{
+		New:   func(*testing.T) ginjwt.Blocklist { return ginjwt.NewMemoryBlocklist(clock.Now) },
+		Now:   clock.Now,
+		Sleep: clock.Sleep,
+	})
+}
+
+// Revoking many short-lived tokens does not grow the store for ever.
+func TestMemoryBlocklistForgetsExpiredTokens(t *testing.T) {
+	clock := newFakeClock()
+	b := ginjwt.NewMemoryBlocklist(clock.Now)
+	ctx := context.Background()
+	for i := range 10000 {
+		require.NoError(t, b.Revoke(ctx, "short-"+itoa(i), clock.Now().Add(time.Minute)))
+	}
+	peak := b.Len()
+	assert.Greater(t, peak, 1000)
+	clock.Sleep(2 * time.Minute)
+	for i := range 10 {
+		require.NoError(t, b.Revoke(ctx, "later-"+itoa(i), clock.Now().Add(time.Hour)))
+	}
+	assert.LessOrEqual(t, b.Len(), 10, "expired entries are swept")
+	revoked, err := b.IsRevoked(ctx, "later-3")
+	require.NoError(t, err)
+	assert.True(t, revoked)
+}
+
+// logoutRouter is flask's blocklist example: login, DELETE /logout revokes,
+// the protected route then answers 401 revoked.
+func logoutRouter(t *testing.T, m *ginjwt.Manager) *gin.Engine {
+	r := newRouter()
+	r.GET("/protected", m.JWTRequired(), echoToken)
+	r.GET("/status", m.JWTRequired(ginjwt.SkipRevocationCheck()), echoToken)
+	r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
+		token, err := m.RefreshAccessToken(c)
+		if err != nil {
+			m.Abort(c, err)
+			return
+		}
+		c.JSON(200, gin.H{"access_token": token})
+	})
+	r.DELETE("/logout", m.JWTRequired(ginjwt.VerifyType(false)), func(c *gin.Context) {
+		if err := m.RevokeCurrent(c); err != nil {
+			m.Abort(c, err)
+			return
+		}
+		c.JSON(200, gin.H{"msg": "Token revoked"})
+	})
+	return r
+}
+
+func TestRevocation(t *testing.T) {
+	clock := newFakeClock()
+	store := ginjwt.NewMemoryBlocklist(clock.Now)
+	m := newManager(t, clock.option(), ginjwt.WithBlocklist(store))
+	r := logoutRouter(t, m)
+	access, refresh, err := m.CreateTokenPair("alice")
+	require.NoError(t, err)
+
+	require.Equal(t, 200, get(r, "/protected", bearer(access)).Code)
+	w := request(r, http.MethodDelete, "/logout", bearer(access))
+	require.Equal(t, 200, w.Code, w.Body.String())
+
+	w = get(r, "/protected", bearer(access))
+	assert.Equal(t, 401, w.Code)
+	assertMsg(t, w, "Token has been revoked")
+	assert.Equal(t, 200, get(r, "/status", bearer(access)).Code, "skip_revocation_check")
+
+	// The refresh token still works until it is revoked too.
+	assert.Equal(t, 200, request(r, http.MethodPost, "/refresh", bearer(refresh)).Code)
+	require.Equal(t, 200, request(r, http.MethodDelete, "/logout", bearer(refresh)).Code)
+	w = request(r, http.MethodPost, "/refresh", bearer(refresh))
+	assert.Equal(t, 401, w.Code)
+	assertMsg(t, w, "Token has been revoked")
+
+	// flask's order: the type check comes before the blocklist.
+	w = get(r, "/protected", bearer(refresh))
+	assert.Equal(t, 422, w.Code)
+	assertMsg(t, w, "Only non-refresh tokens are allowed")
+
+	// The entry lives as long as the token, then goes.
+	clock.Sleep(16 * time.Minute)
+	revoked, err := store.IsRevoked(context.Background(), mustDecode(t, m, access).Claims.JTI)
+	require.NoError(t, err)
+	assert.False(t, revoked, "entry expired with the access token")
+}
+
+func mustDecode(t *testing.T, m *ginjwt.Manager, raw string) *ginjwt.Token {
+	t.Helper()
+	tok, err := m.DecodeExpiredToken(raw)
+	require.NoError(t, err)
+	return tok
+}
+
+// flask users revoke both tokens at logout: the access token that guards
+// the route, and the refresh token sent in the body.
+func TestRevokeBothTokensAtLogout(t *testing.T) {
+	m := newManager(t, ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)))
+	r := logoutRouter(t, m)
+	r.POST("/logout-all", m.JWTRequired(), func(c *gin.Context) {
+		var body struct {
+			RefreshToken string `json:"refresh_token"`
+		}
+		if err := c.ShouldBindJSON(&body); err != nil {
+			c.JSON(400, gin.H{"msg": "Missing refresh_token"})
+			return
+		}
+		tok, _ := ginjwt.CurrentToken(c)
+		if err := m.Revoke(c.Request.Context(), tok.Raw, body.RefreshToken); err != nil {
+			m.Abort(c, err)
+			return
+		}
+		c.Status(204)
+	})
+	access, refresh, err := m.CreateTokenPair("alice")
+	require.NoError(t, err)
+
+	req := httptest.NewRequest(http.MethodPost, "/logout-all", strings.NewReader(`{"refresh_token":"`+refresh+`"}`))
+	req.Header.Set("Authorization", "Bearer "+access)
+	req.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, req)
+	require.Equal(t, 204, w.Code, w.Body.String())
+	assert.Equal(t, 401, get(r, "/protected", bearer(access)).Code)
+	assert.Equal(t, 401, request(r, http.MethodPost, "/refresh", bearer(refresh)).Code)
+
+	// A forged refresh token in the body is refused, nothing revoked.
+	fresh, _, err := m.CreateTokenPair("alice")
+	require.NoError(t, err)
+	req = httptest.NewRequest(http.MethodPost, "/logout-all", strings.NewReader(`{"refresh_token":"a.b.c"}`))
+	req.Header.Set("Authorization", "Bearer "+fresh)
+	req.Header.Set("Content-Type", "application/json")
+	w = httptest.NewRecorder()
+	r.ServeHTTP(w, req)
+	assert.Equal(t, 422, w.Code)
+	assert.Equal(t, 200, get(r, "/protected", bearer(fresh)).Code)
+
+	// Without a blocklist the helpers say so.
+	plain := newManager(t)
+	assert.ErrorIs(t, plain.Revoke(context.Background(), access), ginjwt.ErrNoBlocklist)
+}
+
+type failingStore struct{ err error }
+
+func (s failingStore) Revoke(context.Context, string, time.Time) error { return s.err }
+func (s failingStore) RevokeOnce(context.Context, string, time.Time) (bool, error) {
+	return false, s.err
+}
+func (s failingStore) IsRevoked(context.Context, ...string) (bool, error) { return false, s.err }
+
+func TestRevocationFailsClosed(t *testing.T) {
+	var ran atomic.Int32
+	m := newManager(t, ginjwt.WithBlocklist(failingStore{errors.New("dial tcp 127.0.0.1:6379: connection refused")}))
+	r := newRouter()
+	var recorded []error
+	r.Use(func(c *gin.Context) {
+		c.Next()
+		for _, e := range c.Errors {
+			recorded = append(recorded, e.Err)
+		}
+	})
+	r.GET("/protected", m.JWTRequired(), func(c *gin.Context) { ran.Add(1); c.Status(200) })
+	w := get(r, "/protected", bearer(mustToken(t)(m.CreateAccessToken("alice"))))
+	assert.Equal(t, 503, w.Code)
+	assertMsg(t, w, "Token revocation status is unavailable")
+	assert.Zero(t, ran.Load())
+	require.Len(t, recorded, 1)
+	assert.ErrorIs(t, recorded[0], ginjwt.ErrRevocationUnavailable)
+	assert.ErrorContains(t, recorded[0].(interface{ Unwrap() []error }).Unwrap()[1], "connection refused")
+}
+
+// slowStore answers only when its context ends.
+type slowStore struct{}
+
+func (slowStore) Revoke(ctx context.Context, _ string, _ time.Time) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+func (slowStore) RevokeOnce(ctx context.Context, _ string, _ time.Time) (bool, error) {
+	<-ctx.Done()
+	return false, ctx.Err()
+}
+func (slowStore) IsRevoked(ctx context.Context, _ ...string) (bool, error) {
+	<-ctx.Done()
+	return false, ctx.Err()
+}
+
+func TestSlowStoreTimesOut(t *testing.T) {
+	m := newManager(t, ginjwt.WithBlocklist(slowStore{}), ginjwt.WithBlocklistTimeout(50*time.Millisecond))
+	r := newRouter()
+	r.GET("/protected", m.JWTRequired(), echoToken)
+	start := time.Now()
+	w := get(r, "/protected", bearer(mustToken(t)(m.CreateAccessToken("alice"))))
+	assert.Equal(t, 503, w.Code)
+	assert.Less(t, time.Since(start), 5*time.Second)
+}
+
+func TestTokenInBlocklistLoader(t *testing.T) {
+	var seen []string
+	m := newManager(t, ginjwt.WithTokenInBlocklistLoader(func(c *gin.Context, tok *ginjwt.Token) (bool, error) {
+		seen = append(seen, tok.Header.Alg+"/"+tok.Claims.Identity)
+		if tok.Claims.Identity == "down" {
+			return false, errors.New("db down")
+		}
+		return tok.Claims.Identity == "mallory", nil
+	}), ginjwt.WithRevokedTokenHandler(func(c *gin.Context, err *ginjwt.Error) {
+		c.JSON(404, gin.H{"baz": "foo"})
+	}))
+	g := newGuarded(m)
+	assert.Equal(t, 200, get(g.r, "/protected", bearer(mustToken(t)(m.CreateAccessToken("alice")))).Code)
+	w := get(g.r, "/protected", bearer(mustToken(t)(m.CreateAccessToken("mallory"))))
+	assert.Equal(t, 404, w.Code)
+	assert.JSONEq(t, `{"baz":"foo"}`, w.Body.String())
+	assert.Equal(t, 503, get(g.r, "/protected", bearer(mustToken(t)(m.CreateAccessToken("down")))).Code)
+	assert.Equal(t, []string{"HS256/alice", "HS256/mallory", "HS256/down"}, seen)
+}
+
+func TestBlocklistNeedsJTI(t *testing.T) {
+	m := newManager(t, ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)))
+	r := newRouter()
+	r.GET("/protected", m.JWTRequired(), echoToken)
+	w := get(r, "/protected", bearer(signPayload(`{"sub":"a"}`)))
+	assert.Equal(t, 422, w.Code)
+	assertMsg(t, w, "Missing claim: jti")
+}
+
+func TestRefreshRotation(t *testing.T) {
+	clock := newFakeClock()
+	store := ginjwt.NewMemoryBlocklist(clock.Now)
+	m := newManager(t, clock.option(), ginjwt.WithBlocklist(store), ginjwt.WithRefreshRotation())
+	r := rotationRouter(m)
+
+	access, refresh, err := m.CreateTokenPair("alice", ginjwt.Fresh())
+	require.NoError(t, err)
+	assert.True(t, mustDecode(t, m, access).Claims.Fresh)
+	assert.False(t, mustDecode(t, m, refresh).Claims.Fresh)
+	assert.Equal(t, family(t, m, access), family(t, m, refresh))
+
+	w := request(r, http.MethodPost, "/refresh", bearer(refresh))
+	require.Equal(t, 200, w.Code, w.Body.String())
+	body := decodeBody(t, w)
+	access2, refresh2 := body["access_token"].(string), body["refresh_token"].(string)
+	assert.Equal(t, family(t, m, refresh), family(t, m, refresh2), "the new pair stays in the family")
+	assert.False(t, mustDecode(t, m, access2).Claims.Fresh, "rotation proves no password")
+	assert.Equal(t, 200, get(r, "/protected", bearer(access2)).Code)
+	assert.Equal(t, 200, get(r, "/protected", bearer(access)).Code, "older access tokens live on until reuse")
+
+	// The old refresh token comes back: reuse. The whole family goes.
+	w = request(r, http.MethodPost, "/refresh", bearer(refresh))
+	assert.Equal(t, 401, w.Code)
+	assertMsg(t, w, "Token has been revoked")
+	for _, tok := range []string{access, access2} {
+		w = get(r, "/protected", bearer(tok))
+		assert.Equal(t, 401, w.Code)
+		assertMsg(t, w, "Token has been revoked")
+	}
+	w = request(r, http.MethodPost, "/refresh", bearer(refresh2))
+	assert.Equal(t, 401, w.Code, "the newest refresh token of the family is revoked too")
+
+	// Another login is another family, untouched.
+	other, _, err := m.CreateTokenPair("alice")
+	require.NoError(t, err)
+	assert.Equal(t, 200, get(r, "/protected", bearer(other)).Code)
+}
+
+func rotationRouter(m *ginjwt.Manager) *gin.Engine {
+	r := newRouter()
+	r.GET("/protected", m.JWTRequired(), echoToken)
+	r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
+		access, refresh, err := m.RotateRefreshToken(c)
+		if err != nil {
+			m.Abort(c, err)
+			return
+		}
+		c.JSON(200, gin.H{"access_token": access, "refresh_token": refresh})
+	})
+	return r
+}
+
+func family(t *testing.T, m *ginjwt.Manager, raw string) any {
+	t.Helper()
+	v, ok := mustDecode(t, m, raw).Claims.Get("fam")
+	require.True(t, ok, "token has a family")
+	return v
+}
+
+// 50 requests replaying one refresh token at once: exactly one new pair.
+func TestRotationRaceHasOneWinner(t *testing.T) {
+	m := newManager(t, ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)), ginjwt.WithRefreshRotation())
+	r := rotationRouter(m)
+	_, refresh, err := m.CreateTokenPair("alice")
+	require.NoError(t, err)
+	var ok, revoked atomic.Int32
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := request(r, http.MethodPost, "/refresh", bearer(refresh))
+			switch w.Code {
+			case 200:
+				ok.Add(1)
+			case 401:
+				revoked.Add(1)
+			default:
+				t.Errorf("unexpected %d %s", w.Code, w.Body)
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int32(1), ok.Load())
+	assert.Equal(t, int32(49), revoked.Load())
+}
+
+func TestRotationNeedsBlocklist(t *testing.T) {
+	_, err := ginjwt.New(ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithRefreshRotation())
+	assert.ErrorContains(t, err, "WithRefreshRotation needs WithBlocklist")
+}
