@@ -15,8 +15,8 @@ import (
 type GuardOption func(*guard)
 
 type guard struct {
-	refresh    bool // refresh tokens only (refresh=True)
-	fresh      bool // fresh access tokens only (fresh=True)
+	refresh        bool // refresh tokens only (refresh=True)
+	fresh          bool // fresh access tokens only (fresh=True)
 	optional       bool
 	verifyType     bool
 	loadUser       bool
