@@ -1,0 +1,81 @@
+// Command blocklist_memory is flask-jwt-extended's blocklist example with
+// the in-memory store, for a single process, plus refresh-token rotation:
+// login returns a pair, /refresh uses the refresh token up and returns a
+// new pair (replaying an old one revokes the whole login), DELETE /logout
+// revokes the token it is called with.
+//
+//	go run ./blocklist_memory
+//	curl -s -X POST localhost:5000/login -H 'Content-Type: application/json' -d '{"username":"test","password":"test"}'
+//	curl -s localhost:5000/protected -H "Authorization: Bearer $ACCESS_TOKEN"
+//	curl -s -X DELETE localhost:5000/logout -H "Authorization: Bearer $ACCESS_TOKEN"
+//	curl -s localhost:5000/protected -H "Authorization: Bearer $ACCESS_TOKEN"   # 401 Token has been revoked
+//
+// Several instances of a service need a shared store: see
+// _example/blocklist_redis.
+package main
+
+import (
+	"log"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/_example/internal/demo"
+)
+
+func newRouter(secret []byte) (*gin.Engine, error) {
+	jwt, err := ginjwt.New(
+		ginjwt.WithSecretKey(secret),
+		ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)),
+		ginjwt.WithRefreshRotation(),
+	)
+	if err != nil {
+		return nil, err
+	}
+	r := gin.Default()
+
+	r.POST("/login", func(c *gin.Context) {
+		username, ok := demo.CheckPassword(c)
+		if !ok {
+			return
+		}
+		access, refresh, err := jwt.CreateTokenPair(username, ginjwt.Fresh())
+		if err != nil {
+			jwt.Abort(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"access_token": access, "refresh_token": refresh})
+	})
+
+	r.POST("/refresh", jwt.RefreshRequired(), func(c *gin.Context) {
+		access, refresh, err := jwt.RotateRefreshToken(c)
+		if err != nil {
+			jwt.Abort(c, err) // 401 when the refresh token was used before
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"access_token": access, "refresh_token": refresh})
+	})
+
+	// VerifyType(false): one logout route for access and refresh tokens.
+	r.DELETE("/logout", jwt.JWTRequired(ginjwt.VerifyType(false)), func(c *gin.Context) {
+		if err := jwt.RevokeCurrent(c); err != nil {
+			jwt.Abort(c, err)
+			return
+		}
+		kind := ginjwt.CurrentClaims(c).Type
+		c.JSON(http.StatusOK, gin.H{"msg": kind + " token successfully revoked"})
+	})
+
+	r.GET("/protected", jwt.JWTRequired(), func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"hello": "world"})
+	})
+	return r, nil
+}
+
+func main() {
+	r, err := newRouter(demo.SecretKey())
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Fatal(r.Run(demo.Addr()))
+}
