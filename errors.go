@@ -19,6 +19,13 @@ var (
 	// ErrInvalidHeader: a header that names the type but is not
 	// "<type> <JWT>" (flask's InvalidHeaderError). 422.
 	ErrInvalidHeader = errors.New("ginjwt: bad authorization header")
+	// ErrInvalidQueryParam: the query parameter lacks the configured
+	// prefix (flask's InvalidQueryParamError). 422.
+	ErrInvalidQueryParam = errors.New("ginjwt: bad query parameter")
+	// ErrCSRF: a cookie token on a CSRF method without the double-submit
+	// value, or with another one (flask's CSRFError). 401 "Missing CSRF
+	// token" / "CSRF double submit tokens do not match".
+	ErrCSRF = errors.New("ginjwt: CSRF check failed")
 	// ErrTokenMalformed: not a JWT (segments, base64, JSON, size). 422.
 	ErrTokenMalformed = errors.New("ginjwt: malformed token")
 	// ErrAlgorithmNotAllowed: the token's "alg" is not on the allow-list
@@ -157,9 +164,9 @@ func (m *Manager) errorBody(msg string) []byte {
 // Error kinds that each replaceable response covers, mirroring
 // flask-jwt-extended's loaders.
 var (
-	unauthorizedKinds = []error{ErrNoToken}
+	unauthorizedKinds = []error{ErrNoToken, ErrCSRF}
 	invalidKinds      = []error{
-		ErrInvalidHeader, ErrTokenMalformed, ErrAlgorithmNotAllowed,
+		ErrInvalidHeader, ErrInvalidQueryParam, ErrTokenMalformed, ErrAlgorithmNotAllowed,
 		ErrSignatureInvalid, ErrTokenNotValidYet, ErrInvalidClaims, ErrWrongTokenType,
 	}
 )

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 )
@@ -21,6 +20,7 @@ type guard struct {
 	verifyType     bool
 	loadUser       bool
 	skipRevocation bool
+	locations      []Location // nil: the Manager's
 
 	requirements []requirement
 	overrides    []requirement
@@ -118,6 +118,9 @@ func (m *Manager) newGuard(g guard, opts []GuardOption) gin.HandlerFunc {
 			return
 		}
 		c.Set(stateKey{}, st)
+		if m.cfg.refreshWindow > 0 && st.location == Cookies && !g.refresh {
+			m.refreshCookie(c, &st.tok)
+		}
 		if g.loadUser {
 			if _, err := st.loadUser(c); err != nil {
 				c.Set(stateKey{}, nil)
@@ -131,14 +134,18 @@ func (m *Manager) newGuard(g guard, opts []GuardOption) gin.HandlerFunc {
 // flask's order: decode, type, freshness, revocation, claims verification,
 // then the route's requirements.
 func (m *Manager) verifyRequest(c *gin.Context, g *guard, st *requestState) *Error {
-	raw, err := m.tokenFromHeader(c.Request.Header)
+	f, loc, err := m.findToken(c, g)
 	if err != nil {
 		return err
 	}
 	tok := &st.tok
-	if err = m.decodeInto(tok, raw, st.captured, st.values[:len(st.captured)]); err != nil {
+	if err = m.decodeInto(tok, f.raw, st.captured, st.values[:len(st.captured)]); err != nil {
 		return err
 	}
+	if err = checkCSRF(f, tok); err != nil {
+		return err
+	}
+	st.location = loc
 	if g.verifyType {
 		switch {
 		case g.refresh && tok.Claims.Type != TypeRefresh:
@@ -161,119 +168,4 @@ func (m *Manager) verifyRequest(c *gin.Context, g *guard, st *requestState) *Err
 		return err
 	}
 	return g.authorize(c, st)
-}
-
-// tokenFromHeader reads the token from the configured header exactly as
-// flask-jwt-extended does: repeated headers count as one comma-separated
-// value; with a type, exactly one comma-separated element must start with
-// it (case-sensitive) and hold one more word.
-func (m *Manager) tokenFromHeader(h http.Header) (string, *Error) {
-	var value string
-	switch values := h[m.headerKey]; len(values) {
-	case 0:
-	case 1:
-		value = values[0]
-	default:
-		value = strings.Join(values, ", ")
-	}
-	value = strings.Trim(trimPySpace(value), ",")
-	if value == "" {
-		return "", newError(ErrNoToken, http.StatusUnauthorized, m.msgMissingHeader)
-	}
-	if m.cfg.headerType == "" {
-		token, rest := nextWord(value)
-		if extra, _ := nextWord(rest); extra != "" {
-			return "", invalid(ErrInvalidHeader, m.msgBadHeader)
-		}
-		return token, nil
-	}
-	var match string
-	matches := 0
-	for elem := range splitCommaSpace(value) {
-		if first, _ := nextWord(elem); first == m.cfg.headerType {
-			match = elem
-			matches++
-		}
-	}
-	if matches != 1 {
-		return "", newError(ErrNoToken, http.StatusUnauthorized, m.msgMissingType)
-	}
-	_, rest := nextWord(match)
-	token, rest := nextWord(rest)
-	if extra, _ := nextWord(rest); token == "" || extra != "" {
-		return "", invalid(ErrInvalidHeader, m.msgBadHeader)
-	}
-	return token, nil
-}
-
-// splitCommaSpace yields the elements of Python's re.split(r",\s*", s).
-func splitCommaSpace(s string) func(yield func(string) bool) {
-	return func(yield func(string) bool) {
-		for {
-			i := strings.IndexByte(s, ',')
-			if i < 0 {
-				yield(s)
-				return
-			}
-			if !yield(s[:i]) {
-				return
-			}
-			s = trimLeftPySpace(s[i+1:])
-		}
-	}
-}
-
-// nextWord returns the first word of s as Python's str.split() sees it, and
-// what follows it.
-func nextWord(s string) (word, rest string) {
-	i := 0
-	for i < len(s) && isPySpace(s[i]) {
-		i++
-	}
-	j := i + indexPySpace(s[i:])
-	return s[i:j], s[j:]
-}
-
-// indexPySpace returns the index of the first isPySpace byte in s, or
-// len(s). Tokens are long and hold none, so it tests eight bytes at a time:
-// only a chunk with a byte below 0x21 or above 0x7f can hold one.
-func indexPySpace(s string) int {
-	const lows, highs = 0x2121212121212121, 0x8080808080808080
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		x := load64(s[i : i+8])
-		if ((x-lows)&^x|x)&highs != 0 {
-			break
-		}
-	}
-	for ; i < len(s); i++ {
-		if isPySpace(s[i]) {
-			return i
-		}
-	}
-	return len(s)
-}
-
-// isPySpace reports the bytes Python's str.split() treats as whitespace in
-// a header value (Werkzeug decodes headers as Latin-1).
-func isPySpace(b byte) bool { return pySpace[b] }
-
-var pySpace = [256]bool{
-	' ': true, '\t': true, '\n': true, '\v': true, '\f': true, '\r': true,
-	0x1c: true, 0x1d: true, 0x1e: true, 0x1f: true, 0x85: true, 0xa0: true,
-}
-
-func trimLeftPySpace(s string) string {
-	for len(s) > 0 && isPySpace(s[0]) {
-		s = s[1:]
-	}
-	return s
-}
-
-func trimPySpace(s string) string {
-	s = trimLeftPySpace(s)
-	for len(s) > 0 && isPySpace(s[len(s)-1]) {
-		s = s[:len(s)-1]
-	}
-	return s
 }

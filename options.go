@@ -38,9 +38,21 @@ type config struct {
 	leeway         time.Duration
 	verifySub      bool
 	encodeNBF      bool
-	csrfClaim      bool
 	maxTokenSize   int
 	now            func() time.Time
+
+	locations      []Location
+	cookies        cookieConfig
+	csrfProtect    bool
+	csrfMethods    []string
+	csrfInCookies  bool
+	csrfCheckForm  bool
+	queryName      string
+	queryPrefix    string
+	jsonKey        string
+	refreshJSONKey string
+	maxBodySize    int64
+	refreshWindow  time.Duration // implicit refresh of cookie tokens; 0: off
 
 	identityLoader func(identity any) (string, error)
 	claimsLoader   func(identity any) (map[string]any, error)
@@ -70,7 +82,15 @@ func defaultConfig() config {
 		messageKey:       "msg",
 		verifySub:        true,
 		encodeNBF:        true,
-		csrfClaim:        true,
+		locations:        []Location{Headers},
+		cookies:          defaultCookies(),
+		csrfProtect:      true,
+		csrfMethods:      []string{"POST", "PUT", "PATCH", "DELETE"},
+		csrfInCookies:    true,
+		queryName:        "jwt",
+		jsonKey:          "access_token",
+		refreshJSONKey:   "refresh_token",
+		maxBodySize:      1 << 20,
 		maxTokenSize:     8 << 10,
 		blocklistTimeout: time.Second,
 		now:              time.Now,

@@ -126,7 +126,7 @@ func (m *Manager) createToken(typ string, identity any, opts []TokenOption) (str
 	if m.cfg.encodeNBF {
 		claims = append(claims, member{"nbf", iat})
 	}
-	if m.cfg.csrfClaim {
+	if m.cfg.csrfProtect {
 		claims = append(claims, member{"csrf", quotedUUID()})
 	}
 	switch len(m.cfg.encodeAudience) {

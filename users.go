@@ -70,8 +70,9 @@ func CurrentUser[U any](c *gin.Context) (U, error) {
 // requestState is what a guard stores in the gin.Context: the token, and
 // the user once loaded.
 type requestState struct {
-	tok Token
-	m   *Manager
+	tok      Token
+	m        *Manager
+	location Location
 
 	// captured names the claims whose raw values the parse kept in values.
 	captured []string

@@ -1,0 +1,351 @@
+package ginjwt
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// cookieNames are the names and paths of one token kind's cookies.
+type cookieNames struct {
+	cookie, path         string // the JWT cookie
+	csrfCookie, csrfPath string // the readable CSRF cookie
+	csrfHeader           string // where the front end sends the CSRF value back
+	csrfField            string // form field alternative (WithCSRFCheckForm)
+}
+
+type cookieConfig struct {
+	access, refresh cookieNames
+	insecure        bool // Secure attribute off
+	domain          string
+	sameSite        http.SameSite
+	persistent      bool // Max-Age instead of a session cookie
+}
+
+// persistentMaxAge is flask's fixed lifetime of non-session cookies (about
+// a year); it does not follow the token's expiry.
+const persistentMaxAge = 31540000
+
+func defaultCookies() cookieConfig {
+	return cookieConfig{
+		access: cookieNames{
+			cookie: "access_token_cookie", path: "/",
+			csrfCookie: "csrf_access_token", csrfPath: "/",
+			csrfHeader: "X-CSRF-TOKEN", csrfField: "csrf_token",
+		},
+		refresh: cookieNames{
+			cookie: "refresh_token_cookie", path: "/",
+			csrfCookie: "csrf_refresh_token", csrfPath: "/",
+			csrfHeader: "X-CSRF-TOKEN", csrfField: "csrf_token",
+		},
+	}
+}
+
+// WithCookieNames sets the JWT cookies' names (JWT_ACCESS_COOKIE_NAME,
+// JWT_REFRESH_COOKIE_NAME). Default: "access_token_cookie",
+// "refresh_token_cookie".
+func WithCookieNames(access, refresh string) Option {
+	return func(c *config) error {
+		if access == "" || refresh == "" {
+			return errors.New("WithCookieNames: empty name")
+		}
+		c.cookies.access.cookie, c.cookies.refresh.cookie = access, refresh
+		return nil
+	}
+}
+
+// WithCookiePaths sets the JWT cookies' Path (JWT_ACCESS_COOKIE_PATH,
+// JWT_REFRESH_COOKIE_PATH), e.g. "/" and "/refresh" so the refresh token
+// only travels to the refresh route. Default: "/" for both.
+func WithCookiePaths(access, refresh string) Option {
+	return func(c *config) error {
+		c.cookies.access.path, c.cookies.refresh.path = access, refresh
+		return nil
+	}
+}
+
+// WithCSRFCookieNames sets the readable CSRF cookies' names
+// (JWT_ACCESS_CSRF_COOKIE_NAME, JWT_REFRESH_CSRF_COOKIE_NAME). Default:
+// "csrf_access_token", "csrf_refresh_token".
+func WithCSRFCookieNames(access, refresh string) Option {
+	return func(c *config) error {
+		if access == "" || refresh == "" {
+			return errors.New("WithCSRFCookieNames: empty name")
+		}
+		c.cookies.access.csrfCookie, c.cookies.refresh.csrfCookie = access, refresh
+		return nil
+	}
+}
+
+// WithCSRFCookiePaths sets the CSRF cookies' Path
+// (JWT_ACCESS_CSRF_COOKIE_PATH, JWT_REFRESH_CSRF_COOKIE_PATH). Default: "/".
+func WithCSRFCookiePaths(access, refresh string) Option {
+	return func(c *config) error {
+		c.cookies.access.csrfPath, c.cookies.refresh.csrfPath = access, refresh
+		return nil
+	}
+}
+
+// WithCSRFHeaderNames sets the headers that carry the CSRF value back
+// (JWT_ACCESS_CSRF_HEADER_NAME, JWT_REFRESH_CSRF_HEADER_NAME). Default:
+// "X-CSRF-TOKEN" for both.
+func WithCSRFHeaderNames(access, refresh string) Option {
+	return func(c *config) error {
+		if access == "" || refresh == "" {
+			return errors.New("WithCSRFHeaderNames: empty name")
+		}
+		c.cookies.access.csrfHeader, c.cookies.refresh.csrfHeader = access, refresh
+		return nil
+	}
+}
+
+// WithCSRFFieldNames sets the form fields read by WithCSRFCheckForm
+// (JWT_ACCESS_CSRF_FIELD_NAME, JWT_REFRESH_CSRF_FIELD_NAME). Default:
+// "csrf_token" for both.
+func WithCSRFFieldNames(access, refresh string) Option {
+	return func(c *config) error {
+		c.cookies.access.csrfField, c.cookies.refresh.csrfField = access, refresh
+		return nil
+	}
+}
+
+// WithInsecureCookies drops the Secure attribute from the cookies, for
+// plain-HTTP development on localhost. flask-jwt-extended defaults
+// JWT_COOKIE_SECURE to False; ginjwt sends Secure cookies unless told.
+func WithInsecureCookies() Option {
+	return func(c *config) error {
+		c.cookies.insecure = true
+		return nil
+	}
+}
+
+// WithCookieDomain sets the cookies' Domain (JWT_COOKIE_DOMAIN). Default:
+// none (the host that set them).
+func WithCookieDomain(domain string) Option {
+	return func(c *config) error {
+		c.cookies.domain = domain
+		return nil
+	}
+}
+
+// WithCookieSameSite sets the cookies' SameSite attribute
+// (JWT_COOKIE_SAMESITE). Default: not sent (the browser's default, Lax in
+// current browsers).
+func WithCookieSameSite(mode http.SameSite) Option {
+	return func(c *config) error {
+		c.cookies.sameSite = mode
+		return nil
+	}
+}
+
+// WithPersistentCookies makes the cookies last about a year (flask's
+// JWT_SESSION_COOKIE = False: Max-Age 31540000) instead of ending with the
+// browser session. The cookie's life does not follow the token's.
+func WithPersistentCookies() Option {
+	return func(c *config) error {
+		c.cookies.persistent = true
+		return nil
+	}
+}
+
+// WithCookieCSRFProtect sets JWT_COOKIE_CSRF_PROTECT. Default: true: new
+// tokens carry a "csrf" claim, SetAccessCookies also sets the readable CSRF
+// cookie, and cookie tokens need the double-submit value on CSRF methods.
+// Turning it off is only safe when every cookie is SameSite=Strict and the
+// API accepts no simple cross-site requests.
+func WithCookieCSRFProtect(protect bool) Option {
+	return func(c *config) error {
+		c.csrfProtect = protect
+		return nil
+	}
+}
+
+// WithCSRFMethods sets the methods on which cookie tokens need the CSRF
+// value (JWT_CSRF_METHODS). Default: POST, PUT, PATCH, DELETE.
+func WithCSRFMethods(methods ...string) Option {
+	return func(c *config) error {
+		c.csrfMethods = append([]string(nil), methods...)
+		return nil
+	}
+}
+
+// WithCSRFInCookies sets whether SetAccessCookies and SetRefreshCookies
+// also set the readable CSRF cookies (JWT_CSRF_IN_COOKIES). Default: true.
+// Front ends on another site cannot read those cookies; they take the value
+// from the login response instead (GetCSRFToken).
+func WithCSRFInCookies(set bool) Option {
+	return func(c *config) error {
+		c.csrfInCookies = set
+		return nil
+	}
+}
+
+// WithCSRFCheckForm makes guards also accept the CSRF value in a form field
+// when the header is missing (JWT_CSRF_CHECK_FORM). Default: false.
+func WithCSRFCheckForm(check bool) Option {
+	return func(c *config) error {
+		c.csrfCheckForm = check
+		return nil
+	}
+}
+
+// WithQueryString sets the query parameter that carries the token and the
+// prefix its value must start with (JWT_QUERY_STRING_NAME,
+// JWT_QUERY_STRING_VALUE_PREFIX). Default: "jwt" and no prefix.
+func WithQueryString(name, prefix string) Option {
+	return func(c *config) error {
+		if name == "" {
+			return errors.New("WithQueryString: empty name")
+		}
+		c.queryName, c.queryPrefix = name, prefix
+		return nil
+	}
+}
+
+// WithJSONKeys sets the JSON body keys of access and refresh tokens
+// (JWT_JSON_KEY, JWT_REFRESH_JSON_KEY). Default: "access_token",
+// "refresh_token".
+func WithJSONKeys(access, refresh string) Option {
+	return func(c *config) error {
+		if access == "" || refresh == "" {
+			return errors.New("WithJSONKeys: empty key")
+		}
+		c.jsonKey, c.refreshJSONKey = access, refresh
+		return nil
+	}
+}
+
+// WithMaxBodySize bounds how much of a JSON body the JSON location reads.
+// Default: 1 MiB.
+func WithMaxBodySize(n int64) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("WithMaxBodySize(%d): must be positive", n)
+		}
+		c.maxBodySize = n
+		return nil
+	}
+}
+
+// WithImplicitRefresh renews access cookies that are about to expire: when
+// a guard accepts an access token from a cookie that expires within window,
+// the response sets a new access cookie (same identity and family, not
+// fresh), as flask's implicit_refresh example does in after_request. Tokens
+// from headers, the query string or a JSON body are left alone; their
+// clients refresh explicitly.
+func WithImplicitRefresh(window time.Duration) Option {
+	return func(c *config) error {
+		if window <= 0 {
+			return fmt.Errorf("WithImplicitRefresh(%v): must be positive", window)
+		}
+		c.refreshWindow = window
+		return nil
+	}
+}
+
+// refreshCookie sets a new access cookie when tok expires within the
+// window. A failure is recorded and does not fail the request: the old
+// token is still valid.
+func (m *Manager) refreshCookie(c *gin.Context, tok *Token) {
+	exp := tok.Claims.ExpiresAt()
+	if exp.IsZero() || exp.Sub(m.cfg.now()) > m.cfg.refreshWindow {
+		return
+	}
+	token, err := m.createToken(TypeAccess, tok.Claims.Identity, []TokenOption{inFamily(tokenFamily(tok))})
+	if err == nil {
+		err = m.SetAccessCookies(c, token)
+	}
+	if err != nil {
+		_ = c.Error(fmt.Errorf("ginjwt: implicit refresh: %w", err))
+	}
+}
+
+// SetAccessCookies sets the access token cookie and, with CSRF protection,
+// the readable csrf_access_token cookie whose value the front end sends
+// back in X-CSRF-TOKEN (flask's set_access_cookies). The token is verified
+// first: its csrf claim is the cookie's value.
+func (m *Manager) SetAccessCookies(c *gin.Context, token string) error {
+	return m.setCookies(c, token, &m.cfg.cookies.access)
+}
+
+// SetRefreshCookies is SetAccessCookies for a refresh token (flask's
+// set_refresh_cookies).
+func (m *Manager) SetRefreshCookies(c *gin.Context, token string) error {
+	return m.setCookies(c, token, &m.cfg.cookies.refresh)
+}
+
+// UnsetJWTCookies expires every cookie the Manager sets (flask's
+// unset_jwt_cookies), e.g. at logout.
+func (m *Manager) UnsetJWTCookies(c *gin.Context) {
+	m.UnsetAccessCookies(c)
+	m.UnsetRefreshCookies(c)
+}
+
+// UnsetAccessCookies expires the access cookies (flask's
+// unset_access_cookies).
+func (m *Manager) UnsetAccessCookies(c *gin.Context) { m.unsetCookies(c, &m.cfg.cookies.access) }
+
+// UnsetRefreshCookies expires the refresh cookies (flask's
+// unset_refresh_cookies).
+func (m *Manager) UnsetRefreshCookies(c *gin.Context) { m.unsetCookies(c, &m.cfg.cookies.refresh) }
+
+// GetCSRFToken returns the CSRF value of a token (flask's get_csrf_token),
+// for front ends that keep it from the login response rather than from
+// the cookie. The token is verified.
+func (m *Manager) GetCSRFToken(token string) (string, error) {
+	tok, err := m.DecodeToken(token)
+	if err != nil {
+		return "", err
+	}
+	if tok.Claims.CSRF == "" {
+		return "", invalid(ErrInvalidClaims, "Missing claim: csrf")
+	}
+	return tok.Claims.CSRF, nil
+}
+
+func (m *Manager) setCookies(c *gin.Context, token string, names *cookieNames) error {
+	tok, err := m.DecodeExpiredToken(token)
+	if err != nil {
+		return err
+	}
+	m.writeCookie(c, names.cookie, token, names.path, true, false)
+	if m.cfg.csrfProtect && m.cfg.csrfInCookies {
+		if tok.Claims.CSRF == "" {
+			return invalid(ErrInvalidClaims, "Missing claim: csrf")
+		}
+		m.writeCookie(c, names.csrfCookie, tok.Claims.CSRF, names.csrfPath, false, false)
+	}
+	return nil
+}
+
+func (m *Manager) unsetCookies(c *gin.Context, names *cookieNames) {
+	m.writeCookie(c, names.cookie, "", names.path, true, true)
+	if m.cfg.csrfProtect && m.cfg.csrfInCookies {
+		m.writeCookie(c, names.csrfCookie, "", names.csrfPath, false, true)
+	}
+}
+
+// writeCookie adds a Set-Cookie header with the Manager's attributes; an
+// unset cookie has an empty value and expires in 1970, as flask writes it.
+func (m *Manager) writeCookie(c *gin.Context, name, value, path string, httpOnly, unset bool) {
+	ck := &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     path,
+		Domain:   m.cfg.cookies.domain,
+		Secure:   !m.cfg.cookies.insecure,
+		HttpOnly: httpOnly,
+		SameSite: m.cfg.cookies.sameSite,
+	}
+	switch {
+	case unset:
+		ck.Expires = time.Unix(0, 0)
+	case m.cfg.cookies.persistent:
+		ck.MaxAge = persistentMaxAge
+		ck.Expires = m.cfg.now().Add(persistentMaxAge * time.Second)
+	}
+	http.SetCookie(c.Writer, ck)
+}

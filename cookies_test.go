@@ -1,0 +1,302 @@
+package ginjwt_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/ginjwt/ginjwt"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// cookieApp is flask's cookie test app: login sets cookies, logout unsets
+// them, protected routes read them.
+func cookieApp(t *testing.T, m *ginjwt.Manager) *gin.Engine {
+	r := newRouter()
+	r.GET("/login", func(c *gin.Context) {
+		access, refresh, err := m.CreateTokenPair("alice")
+		require.NoError(t, err)
+		require.NoError(t, m.SetAccessCookies(c, access))
+		require.NoError(t, m.SetRefreshCookies(c, refresh))
+		c.Status(204)
+	})
+	r.GET("/login-access", func(c *gin.Context) {
+		access := mustToken(t)(m.CreateAccessToken("alice"))
+		require.NoError(t, m.SetAccessCookies(c, access))
+		c.Status(204)
+	})
+	r.GET("/logout", func(c *gin.Context) { m.UnsetJWTCookies(c); c.Status(204) })
+	h := func(c *gin.Context) { c.JSON(200, gin.H{"who": ginjwt.CurrentIdentity(c)}) }
+	r.Any("/protected", m.JWTRequired(), h)
+	r.Any("/optional", m.JWTRequired(ginjwt.Optional()), h)
+	r.Any("/refresh", m.RefreshRequired(), h)
+	return r
+}
+
+// setCookies parses a response's Set-Cookie headers by name.
+func setCookies(t *testing.T, w *httptest.ResponseRecorder) map[string]*http.Cookie {
+	t.Helper()
+	out := map[string]*http.Cookie{}
+	for _, line := range w.Header().Values("Set-Cookie") {
+		c, err := http.ParseSetCookie(line)
+		require.NoError(t, err, line)
+		out[c.Name] = c
+	}
+	return out
+}
+
+func cookieValues(cs map[string]*http.Cookie) map[string]string {
+	out := map[string]string{}
+	for k, c := range cs {
+		out[k] = c.Value
+	}
+	return out
+}
+
+func TestSetCookies(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies))
+	w := req{target: "/login"}.send(cookieApp(t, m))
+	require.Equal(t, 204, w.Code)
+	require.Len(t, w.Header().Values("Set-Cookie"), 4, "two per token kind")
+	cs := setCookies(t, w)
+
+	access := cs["access_token_cookie"]
+	require.NotNil(t, access)
+	assert.True(t, access.HttpOnly, "JavaScript cannot read the JWT")
+	assert.True(t, access.Secure, "Secure by default")
+	assert.Equal(t, "/", access.Path)
+	assert.Zero(t, access.MaxAge, "a session cookie by default")
+	assert.True(t, access.Expires.IsZero())
+	assert.Equal(t, http.SameSite(0), access.SameSite, "no SameSite attribute by default")
+
+	csrf := cs["csrf_access_token"]
+	require.NotNil(t, csrf)
+	assert.False(t, csrf.HttpOnly, "the front end reads the CSRF cookie")
+	assert.True(t, csrf.Secure)
+	tok, err := m.DecodeToken(access.Value)
+	require.NoError(t, err)
+	assert.Equal(t, tok.Claims.CSRF, csrf.Value)
+	got, err := m.GetCSRFToken(access.Value)
+	require.NoError(t, err)
+	assert.Equal(t, csrf.Value, got)
+
+	refresh := cs["refresh_token_cookie"]
+	require.NotNil(t, refresh)
+	assert.True(t, refresh.HttpOnly)
+	rtok, err := m.DecodeToken(refresh.Value)
+	require.NoError(t, err)
+	assert.Equal(t, "refresh", rtok.Claims.Type)
+	assert.Equal(t, rtok.Claims.CSRF, cs["csrf_refresh_token"].Value)
+}
+
+func TestCookieAttributes(t *testing.T) {
+	now := time.Unix(1795566329, 0)
+	m := newManager(t,
+		ginjwt.WithClock(func() time.Time { return now }),
+		ginjwt.WithInsecureCookies(), ginjwt.WithCookieDomain(".example.com"),
+		ginjwt.WithCookieSameSite(http.SameSiteStrictMode), ginjwt.WithPersistentCookies(),
+		ginjwt.WithCookiePaths("/api", "/refresh"), ginjwt.WithCSRFCookiePaths("/", "/"),
+		ginjwt.WithCookieNames("a_cookie", "r_cookie"), ginjwt.WithCSRFCookieNames("a_csrf", "r_csrf"),
+	)
+	w := req{target: "/login"}.send(cookieApp(t, m))
+	cs := setCookies(t, w)
+	require.Len(t, cs, 4)
+	for name, path := range map[string]string{"a_cookie": "/api", "r_cookie": "/refresh", "a_csrf": "/", "r_csrf": "/"} {
+		c := cs[name]
+		require.NotNil(t, c, name)
+		assert.False(t, c.Secure, name)
+		assert.Equal(t, "example.com", c.Domain, name)
+		assert.Equal(t, http.SameSiteStrictMode, c.SameSite, name)
+		assert.Equal(t, 31540000, c.MaxAge, name)
+		assert.Equal(t, now.Add(31540000*time.Second).UTC(), c.Expires.UTC(), name)
+		assert.Equal(t, path, c.Path, name)
+	}
+	// flask's default header, byte for byte, once Secure is off.
+	plain := newManager(t, ginjwt.WithInsecureCookies())
+	w = req{target: "/login-access"}.send(cookieApp(t, plain))
+	lines := w.Header().Values("Set-Cookie")
+	require.Len(t, lines, 2)
+	assert.Regexp(t, `^access_token_cookie=[\w-]+\.[\w-]+\.[\w-]+; Path=/; HttpOnly$`, lines[0])
+	assert.Regexp(t, `^csrf_access_token=[0-9a-f-]{36}; Path=/$`, lines[1])
+}
+
+func TestUnsetCookies(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithInsecureCookies())
+	w := req{target: "/logout"}.send(cookieApp(t, m))
+	lines := w.Header().Values("Set-Cookie")
+	assert.Equal(t, []string{
+		"access_token_cookie=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly",
+		"csrf_access_token=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+		"refresh_token_cookie=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly",
+		"csrf_refresh_token=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+	}, lines)
+	// A browser that applied them sends no cookie: the guard says so.
+	w = req{}.send(cookieApp(t, m))
+	assert.Equal(t, 401, w.Code)
+	assertMsg(t, w, `Missing cookie "access_token_cookie"`)
+	w = req{target: "/refresh"}.send(cookieApp(t, m))
+	assertMsg(t, w, `Missing cookie "refresh_token_cookie"`)
+}
+
+// loggedIn logs in through the app and returns the cookies a browser keeps.
+func loggedIn(t *testing.T, r http.Handler) map[string]string {
+	t.Helper()
+	w := req{target: "/login"}.send(r)
+	require.Equal(t, 204, w.Code)
+	return cookieValues(setCookies(t, w))
+}
+
+func TestCSRFDoubleSubmit(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies))
+	r := cookieApp(t, m)
+	jar := loggedIn(t, r)
+	access := map[string]string{"access_token_cookie": jar["access_token_cookie"], "csrf_access_token": jar["csrf_access_token"]}
+	good := map[string]string{"X-CSRF-TOKEN": jar["csrf_access_token"]}
+
+	for _, method := range []string{"GET", "HEAD", "OPTIONS"} {
+		w := req{method: method, cookies: access}.send(r)
+		assert.Equal(t, 200, w.Code, "%s needs no CSRF value", method)
+	}
+	for _, method := range []string{"POST", "PUT", "PATCH", "DELETE"} {
+		w := req{method: method, cookies: access}.send(r)
+		assert.Equal(t, 401, w.Code, method)
+		assertMsg(t, w, "Missing CSRF token")
+
+		w = req{method: method, cookies: access, headers: good}.send(r)
+		assert.Equal(t, 200, w.Code, method)
+
+		w = req{method: method, cookies: access, headers: map[string]string{"X-CSRF-TOKEN": "not-the-value"}}.send(r)
+		assert.Equal(t, 401, w.Code, method)
+		assertMsg(t, w, "CSRF double submit tokens do not match")
+
+		// The header name is case-insensitive, as HTTP headers are.
+		w = req{method: method, cookies: access, headers: map[string]string{"x-csrf-token": jar["csrf_access_token"]}}.send(r)
+		assert.Equal(t, 200, w.Code, method)
+	}
+
+	// The refresh route checks the refresh cookie's CSRF value.
+	refresh := map[string]string{"refresh_token_cookie": jar["refresh_token_cookie"]}
+	w := req{method: "POST", target: "/refresh", cookies: refresh, headers: good}.send(r)
+	assert.Equal(t, 401, w.Code, "the access CSRF value does not fit the refresh token")
+	assertMsg(t, w, "CSRF double submit tokens do not match")
+	w = req{method: "POST", target: "/refresh", cookies: refresh, headers: map[string]string{"X-CSRF-TOKEN": jar["csrf_refresh_token"]}}.send(r)
+	assert.Equal(t, 200, w.Code)
+}
+
+func TestCSRFOnOptionalRoute(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies))
+	r := cookieApp(t, m)
+	jar := loggedIn(t, r)
+	w := req{method: "POST", target: "/optional"}.send(r)
+	assert.Equal(t, 200, w.Code, "no cookie: anonymous")
+	w = req{method: "POST", target: "/optional", cookies: map[string]string{"access_token_cookie": jar["access_token_cookie"]}}.send(r)
+	assert.Equal(t, 401, w.Code, "a cookie without its CSRF value is not anonymous")
+	assertMsg(t, w, "Missing CSRF token")
+}
+
+func TestCSRFFormFieldAndCustomNames(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCSRFCheckForm(true),
+		ginjwt.WithCSRFHeaderNames("X-XSRF", "X-XSRF-R"), ginjwt.WithCSRFFieldNames("xsrf", "xsrf_r"))
+	r := cookieApp(t, m)
+	r.POST("/form", m.JWTRequired(), func(c *gin.Context) { c.JSON(200, gin.H{"name": c.PostForm("name")}) })
+	jar := loggedIn(t, r)
+	cookies := map[string]string{"access_token_cookie": jar["access_token_cookie"]}
+
+	w := req{method: "POST", target: "/form", cookies: cookies, body: "name=bob&xsrf=" + jar["csrf_access_token"],
+		contentType: "application/x-www-form-urlencoded"}.send(r)
+	assert.Equal(t, 200, w.Code, w.Body.String())
+	assert.JSONEq(t, `{"name":"bob"}`, w.Body.String(), "the handler still reads the form")
+	w = req{method: "POST", target: "/form", cookies: cookies, headers: map[string]string{"X-XSRF": jar["csrf_access_token"]}}.send(r)
+	assert.Equal(t, 200, w.Code)
+	w = req{method: "POST", target: "/form", cookies: cookies, headers: map[string]string{"X-CSRF-TOKEN": jar["csrf_access_token"]}}.send(r)
+	assert.Equal(t, 401, w.Code, "the default header name no longer counts")
+
+	noForm := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies))
+	r2 := cookieApp(t, noForm)
+	jar2 := loggedIn(t, r2)
+	w = req{method: "POST", cookies: map[string]string{"access_token_cookie": jar2["access_token_cookie"]},
+		body: "csrf_token=" + jar2["csrf_access_token"], contentType: "application/x-www-form-urlencoded"}.send(r2)
+	assert.Equal(t, 401, w.Code, "the form field counts only with WithCSRFCheckForm")
+}
+
+func TestCustomCSRFMethods(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCSRFMethods("GET"))
+	r := cookieApp(t, m)
+	jar := loggedIn(t, r)
+	cookies := map[string]string{"access_token_cookie": jar["access_token_cookie"]}
+	assert.Equal(t, 401, req{cookies: cookies}.send(r).Code)
+	assert.Equal(t, 200, req{method: "POST", cookies: cookies}.send(r).Code)
+}
+
+func TestCSRFDisabled(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookieCSRFProtect(false))
+	r := cookieApp(t, m)
+	w := req{target: "/login-access"}.send(r)
+	require.Len(t, w.Header().Values("Set-Cookie"), 1, "no CSRF cookie")
+	access := setCookies(t, w)["access_token_cookie"].Value
+	tok, err := m.DecodeToken(access)
+	require.NoError(t, err)
+	assert.Empty(t, tok.Claims.CSRF, "no csrf claim")
+	assert.Equal(t, 200, req{method: "POST", cookies: map[string]string{"access_token_cookie": access}}.send(r).Code)
+}
+
+// A token without a csrf claim (say, from a Flask app with CSRF protection
+// off) sent as a cookie with a CSRF value.
+func TestCSRFClaimMissing(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies))
+	w := req{method: "POST", cookies: map[string]string{"access_token_cookie": signPayload(`{"sub":"a"}`)},
+		headers: map[string]string{"X-CSRF-TOKEN": "x"}}.send(cookieApp(t, m))
+	assert.Equal(t, 422, w.Code)
+	assertMsg(t, w, "Missing claim: csrf")
+}
+
+func TestCSRFInCookiesOff(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCSRFInCookies(false))
+	w := req{target: "/login-access"}.send(cookieApp(t, m))
+	lines := w.Header().Values("Set-Cookie")
+	require.Len(t, lines, 1)
+	assert.True(t, strings.HasPrefix(lines[0], "access_token_cookie="))
+}
+
+func TestSetCookiesRefusesBadTokens(t *testing.T) {
+	m := newManager(t)
+	r := newRouter()
+	r.GET("/", func(c *gin.Context) {
+		err := m.SetAccessCookies(c, "a.b.c")
+		assert.ErrorIs(t, err, ginjwt.ErrTokenMalformed)
+		c.Status(204)
+	})
+	w := req{target: "/"}.send(r)
+	assert.Empty(t, w.Header().Values("Set-Cookie"))
+}
+
+func TestImplicitRefresh(t *testing.T) {
+	clock := newFakeClock()
+	m := newManager(t, clock.option(), ginjwt.WithTokenLocations(ginjwt.Cookies, ginjwt.Headers),
+		ginjwt.WithImplicitRefresh(5*time.Minute))
+	r := cookieApp(t, m)
+	access := mustToken(t)(m.CreateAccessToken("alice")) // expires in 15 minutes
+
+	w := req{cookies: map[string]string{"access_token_cookie": access}}.send(r)
+	require.Equal(t, 200, w.Code)
+	assert.Empty(t, w.Header().Values("Set-Cookie"), "outside the window: no new cookie")
+
+	clock.Sleep(11 * time.Minute)
+	w = req{cookies: map[string]string{"access_token_cookie": access}}.send(r)
+	require.Equal(t, 200, w.Code)
+	cs := setCookies(t, w)
+	require.Contains(t, cs, "access_token_cookie", "inside the window: a new access cookie")
+	renewed, err := m.DecodeToken(cs["access_token_cookie"].Value)
+	require.NoError(t, err)
+	assert.Equal(t, "alice", renewed.Claims.Identity)
+	assert.Equal(t, clock.Now().Add(15*time.Minute).Unix(), renewed.Claims.ExpiresAt().Unix())
+	assert.Equal(t, renewed.Claims.CSRF, cs["csrf_access_token"].Value)
+
+	w = get(r, "/protected", bearer(access))
+	require.Equal(t, 200, w.Code)
+	assert.Empty(t, w.Header().Values("Set-Cookie"), "header tokens are left alone")
+}
