@@ -106,3 +106,37 @@ func BenchmarkDecodeToken(b *testing.B) {
 		}
 	}
 }
+
+// One guarded request per algorithm, and ES256 with keys from a warm JWKS
+// cache against the same key configured locally.
+func BenchmarkAlgorithms(b *testing.B) {
+	gin.SetMode(gin.ReleaseMode)
+	identity := func(c *gin.Context) { c.JSON(200, gin.H{"logged_in_as": ginjwt.CurrentIdentity(c)}) }
+	run := func(b *testing.B, verify, sign *ginjwt.Manager) {
+		r := gin.New()
+		r.GET("/protected", verify.JWTRequired(), identity)
+		req := httptest.NewRequest(http.MethodGet, "/protected", nil)
+		req.Header.Set("Authorization", "Bearer "+mustToken(b)(sign.CreateAccessToken("alice")))
+		benchRequest(b, r, req, 200)
+	}
+	for _, alg := range []string{"HS256", "RS256", "ES256", "EdDSA"} {
+		var m *ginjwt.Manager
+		if alg == "HS256" {
+			m = newManager(b)
+		} else {
+			m = mustManager(b, ginjwt.WithAlgorithm(alg), ginjwt.WithPrivateKey(privateFor(alg)))
+		}
+		b.Run(alg, func(b *testing.B) { run(b, m, m) })
+	}
+
+	aud := []ginjwt.Option{ginjwt.WithEncodeIssuer("https://a.example"), ginjwt.WithEncodeAudience("api"),
+		ginjwt.WithDecodeIssuer("https://a.example"), ginjwt.WithDecodeAudience("api")}
+	signer := mustManager(b, append(aud, ginjwt.WithAlgorithm("ES256"), ginjwt.WithPrivateKey(privateFor("ES256")), ginjwt.WithKeyID("k1"))...)
+	r := gin.New()
+	r.GET("/jwks", signer.JWKSHandler())
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	viaJWKS := mustManager(b, append(aud, ginjwt.WithAlgorithm("ES256"), ginjwt.WithJWKS(ginjwt.NewJWKS(srv.URL+"/jwks")))...)
+	b.Run("ES256_local_key", func(b *testing.B) { run(b, signer, signer) })
+	b.Run("ES256_warm_JWKS", func(b *testing.B) { run(b, viaJWKS, signer) })
+}

@@ -125,9 +125,9 @@ func (m *Manager) decodeInto(tok *Token, raw string, want, got []string) *Error 
 		return invalid(ErrTokenMalformed, msgCryptoPadding)
 	}
 
-	v := m.findVerifier(tok.Header.Alg)
-	if v == nil {
-		return invalid(ErrAlgorithmNotAllowed, msgAlgNotAllowed)
+	v, e := m.verifierFor(tok)
+	if e != nil {
+		return e
 	}
 	if !v.verify(signed, raw[:len(signed)], sig, rest2[len(sig):]) {
 		return invalid(ErrSignatureInvalid, msgBadSignature)

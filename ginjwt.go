@@ -45,8 +45,13 @@ type Manager struct {
 
 	signAlg *algorithm
 	signKey any // []byte secret or crypto.Signer; nil when verify-only
-	// verifiers holds one entry per accepted algorithm, in allow-list order.
+	signMAC *verifier // the default secret's pooled HMAC, for HS* signing
+	// allowed is the algorithm allow-list, fixed here.
+	allowed []string
+	// verifiers holds the default key's verifier of each allowed algorithm
+	// it fits; byKid the verifiers of keys with an ID.
 	verifiers []*verifier
+	byKid     map[string][]*verifier
 
 	messageKeyJSON []byte
 	headerKey      string // canonical form of the header name
@@ -76,6 +81,9 @@ func New(opts ...Option) (*Manager, error) {
 	}
 	m := &Manager{cfg: cfg, handlers: cfg.handlers, errorHandler: cfg.errorHandler}
 	errs = append(errs, m.setupKeys()...)
+	if cfg.jwks != nil && (len(cfg.decodeIssuers) == 0 || len(cfg.decodeAudience) == 0) {
+		errs = append(errs, errors.New("WithJWKS needs WithDecodeIssuer and WithDecodeAudience: tokens from another service must be meant for this one"))
+	}
 	if cfg.rotation && cfg.blocklist == nil {
 		errs = append(errs, errors.New("WithRefreshRotation needs WithBlocklist"))
 	}
@@ -140,33 +148,45 @@ func (m *Manager) setupKeys() []error {
 			errs = append(errs, fmt.Errorf("unknown decode algorithm %q", name))
 			continue
 		}
-		if slices.ContainsFunc(m.verifiers, func(v *verifier) bool { return v.alg.name == name }) {
+		if slices.Contains(m.allowed, alg.name) {
 			continue
 		}
+		m.allowed = append(m.allowed, alg.name)
 		if alg.family == familyHMAC {
-			if err := m.checkSecret(alg); err != nil {
-				errs = append(errs, err)
+			if err := m.checkSecret(alg, cfg.secret); err != nil {
+				if len(cfg.secret) > 0 || !m.keysFromElsewhere() {
+					errs = append(errs, err)
+				}
 				continue
 			}
 			m.verifiers = append(m.verifiers, newVerifier(alg, cfg.secret))
 			continue
 		}
 		if public == nil {
-			if cfg.publicKey == nil && cfg.privateKey == nil {
+			if cfg.publicKey == nil && cfg.privateKey == nil && !m.keysFromElsewhere() {
 				errs = append(errs, fmt.Errorf("%s needs WithPublicKey or WithPrivateKey", name))
 			}
 			continue
 		}
 		if err := checkPublicKey(alg, public); err != nil {
-			errs = append(errs, err)
+			if !m.keysFromElsewhere() {
+				errs = append(errs, err)
+			}
 			continue
 		}
 		m.verifiers = append(m.verifiers, newVerifier(alg, public))
 	}
+	errs = append(errs, m.setupNamedKeys()...)
+	if len(errs) == 0 {
+		errs = m.checkCoverage()
+	}
 
 	switch {
 	case m.signAlg.family == familyHMAC:
-		m.signKey = cfg.secret
+		if len(cfg.secret) > 0 {
+			m.signKey = cfg.secret
+			m.signMAC, _ = pick(m.verifiers, m.signAlg.name)
+		}
 	case signer != nil:
 		if err := checkPublicKey(m.signAlg, signer.Public()); err != nil {
 			errs = append(errs, fmt.Errorf("private key: %w", err))
@@ -176,23 +196,13 @@ func (m *Manager) setupKeys() []error {
 	return errs
 }
 
-func (m *Manager) checkSecret(alg *algorithm) error {
+func (m *Manager) checkSecret(alg *algorithm, secret []byte) error {
 	switch {
-	case len(m.cfg.secret) == 0:
+	case len(secret) == 0:
 		return fmt.Errorf("%s needs WithSecretKey", alg.name)
-	case len(m.cfg.secret) < alg.size && !m.cfg.allowShortSecret:
+	case len(secret) < alg.size && !m.cfg.allowShortSecret:
 		return fmt.Errorf("%s needs a secret of at least %d bytes, got %d (WithInsecureShortSecret accepts it)",
-			alg.name, alg.size, len(m.cfg.secret))
-	}
-	return nil
-}
-
-// findVerifier returns the verifier of an allowed algorithm, or nil.
-func (m *Manager) findVerifier(alg string) *verifier {
-	for _, v := range m.verifiers {
-		if v.alg.name == alg {
-			return v
-		}
+			alg.name, alg.size, len(secret))
 	}
 	return nil
 }

@@ -22,6 +22,11 @@ type config struct {
 	decodeAlgorithms []string
 	privateKey       any
 	publicKey        any
+	signingKid       string
+	namedKeys        []namedKey
+	jwks             *JWKS
+	encodeKeyLoader  func(identity any) (kid string, key any, err error)
+	decodeKeyLoader  func(tok *Token) (any, error)
 
 	accessExpires  time.Duration // 0: no "exp"
 	refreshExpires time.Duration

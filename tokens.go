@@ -96,8 +96,9 @@ type member struct {
 }
 
 func (m *Manager) createToken(typ string, identity any, opts []TokenOption) (string, error) {
-	if m.signKey == nil {
-		return "", ErrNoSigningKey
+	kid, key, err := m.signingKey(identity)
+	if err != nil {
+		return "", err
 	}
 	var o tokenOptions
 	for _, opt := range opts {
@@ -163,6 +164,9 @@ func (m *Manager) createToken(typ string, identity any, opts []TokenOption) (str
 	}
 
 	header := []member{{"alg", mustJSON(m.signAlg.name)}, {"typ", []byte(`"JWT"`)}}
+	if kid != "" {
+		header = append(header, member{"kid", mustJSON(kid)})
+	}
 	if header, err = m.mergeExtra(header, m.cfg.headersLoader, identity, o.headers, "header"); err != nil {
 		return "", err
 	}
@@ -171,7 +175,7 @@ func (m *Manager) createToken(typ string, identity any, opts []TokenOption) (str
 	}
 	// PyJWT writes header parameters sorted by name.
 	slices.SortFunc(header, func(a, b member) int { return strings.Compare(a.key, b.key) })
-	return m.sign(encodeObject(header), encodeObject(claims))
+	return m.sign(encodeObject(header), encodeObject(claims), key)
 }
 
 // identityString turns what the caller passed into the identity claim.
@@ -245,19 +249,19 @@ func (m *Manager) mergeExtra(members []member, loader func(any) (map[string]any,
 	return members, nil
 }
 
-// sign assembles and signs header.payload.
-func (m *Manager) sign(header, payload []byte) (string, error) {
+// sign assembles and signs header.payload with key.
+func (m *Manager) sign(header, payload []byte, key any) (string, error) {
 	enc := base64.RawURLEncoding
 	buf := make([]byte, 0, enc.EncodedLen(len(header))+enc.EncodedLen(len(payload))+2+enc.EncodedLen(64+512))
 	buf = enc.AppendEncode(buf, header)
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, payload)
 	var sig []byte
-	if m.signAlg.family == familyHMAC {
-		sig = m.findVerifier(m.signAlg.name).mac(buf, nil)
+	if v := m.signMAC; v != nil && m.cfg.encodeKeyLoader == nil {
+		sig = v.mac(buf, nil) // the default secret: pooled HMAC state
 	} else {
 		var err error
-		if sig, err = m.signAlg.method.Sign(string(buf), m.signKey); err != nil {
+		if sig, err = m.signAlg.method.Sign(string(buf), key); err != nil {
 			return "", fmt.Errorf("ginjwt: signing: %w", err)
 		}
 	}

@@ -1,0 +1,279 @@
+package ginjwt
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// JWKS verifies tokens with the public keys an issuer publishes as a JWK
+// Set at a URL (an OIDC provider's jwks_uri, or another ginjwt service's
+// JWKSHandler). It fetches the set on first use, keeps it for a while,
+// fetches again when a token names an unknown "kid" (at most once per
+// minimum interval, so forged kids cannot hammer the issuer), and keeps
+// verifying with the keys it has when the issuer is briefly unreachable.
+// Symmetric ("oct") keys in the set are ignored. Create it with NewJWKS and
+// give it to WithJWKS.
+type JWKS struct {
+	url         string
+	client      *http.Client
+	ttl         time.Duration
+	minInterval time.Duration
+	now         func() time.Time
+
+	keys    atomic.Pointer[jwkSet]
+	mu      sync.Mutex // one fetch at a time
+	lastTry time.Time
+	fetches atomic.Int64
+	lastErr atomic.Pointer[error]
+}
+
+type jwkSet struct {
+	byKid   map[string][]*verifier
+	fetched time.Time
+}
+
+// JWKSOption configures a JWKS.
+type JWKSOption func(*JWKS)
+
+// JWKSClient sets the HTTP client. Default: a client with a 5-second
+// timeout.
+func JWKSClient(c *http.Client) JWKSOption { return func(s *JWKS) { s.client = c } }
+
+// JWKSRefresh sets how long a fetched set is used before it is fetched
+// again. Default: 5 minutes.
+func JWKSRefresh(d time.Duration) JWKSOption { return func(s *JWKS) { s.ttl = d } }
+
+// JWKSMinInterval sets the shortest time between two fetches, whatever the
+// tokens say. Default: 30 seconds.
+func JWKSMinInterval(d time.Duration) JWKSOption { return func(s *JWKS) { s.minInterval = d } }
+
+// JWKSClock sets the clock, for tests. Default: time.Now.
+func JWKSClock(now func() time.Time) JWKSOption { return func(s *JWKS) { s.now = now } }
+
+// NewJWKS returns a key source for the JWK Set at url.
+func NewJWKS(url string, opts ...JWKSOption) *JWKS {
+	s := &JWKS{
+		url:         url,
+		client:      &http.Client{Timeout: 5 * time.Second},
+		ttl:         5 * time.Minute,
+		minInterval: 30 * time.Second,
+		now:         time.Now,
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
+}
+
+// Fetches returns how many times the set was fetched (or tried).
+func (s *JWKS) Fetches() int64 { return s.fetches.Load() }
+
+// LastError returns the error of the last failed fetch, or nil.
+func (s *JWKS) LastError() error {
+	if p := s.lastErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// WithJWKS verifies tokens with the keys of a remote JWK Set (see JWKS).
+// Such tokens come from another service, so WithDecodeIssuer and
+// WithDecodeAudience are required with it. The algorithms allowed are
+// still the Manager's (WithAlgorithm, WithDecodeAlgorithms).
+func WithJWKS(src *JWKS) Option {
+	return func(c *config) error {
+		if src == nil || src.url == "" {
+			return errors.New("WithJWKS: no URL")
+		}
+		c.jwks = src
+		return nil
+	}
+}
+
+// verifier returns the verifier of key kid for alg, fetching the set when
+// it is missing, stale, or lacks kid.
+func (s *JWKS) verifier(kid, alg string) (*verifier, *Error) {
+	set := s.keys.Load()
+	if set == nil || s.now().Sub(set.fetched) >= s.ttl {
+		set = s.refresh()
+	}
+	vs, ok := set.lookup(kid)
+	if !ok && set.byKid != nil {
+		set = s.refresh()
+		vs, ok = set.lookup(kid)
+	}
+	if set.byKid == nil {
+		return nil, keysUnavailable(s.LastError())
+	}
+	if !ok {
+		return nil, invalid(ErrUnknownKey, msgUnknownKey)
+	}
+	return pick(vs, alg)
+}
+
+// lookup finds kid; a token without one fits a set of one key.
+func (set *jwkSet) lookup(kid string) ([]*verifier, bool) {
+	if set == nil {
+		return nil, false
+	}
+	if kid == "" && len(set.byKid) == 1 {
+		for _, vs := range set.byKid {
+			return vs, true
+		}
+	}
+	vs, ok := set.byKid[kid]
+	return vs, ok
+}
+
+// refresh fetches the set unless another fetch happened within the minimum
+// interval, and returns the current set (the old one when the fetch fails).
+func (s *JWKS) refresh() *jwkSet {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if !s.lastTry.IsZero() && now.Sub(s.lastTry) < s.minInterval {
+		return s.current()
+	}
+	s.lastTry = now
+	s.fetches.Add(1)
+	set, err := s.fetch()
+	if err != nil {
+		err = fmt.Errorf("ginjwt: fetching JWKS %s: %w", s.url, err)
+		s.lastErr.Store(&err)
+		return s.current()
+	}
+	s.lastErr.Store(nil)
+	set.fetched = now
+	s.keys.Store(set)
+	return set
+}
+
+func (s *JWKS) current() *jwkSet {
+	if set := s.keys.Load(); set != nil {
+		return set
+	}
+	return &jwkSet{}
+}
+
+// maxJWKSSize bounds the fetched document.
+const maxJWKSSize = 1 << 20
+
+func (s *JWKS) fetch() (*jwkSet, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.client.Timeout+time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/jwk-set+json, application/json")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("status %d", resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSSize))
+	if err != nil {
+		return nil, err
+	}
+	return parseJWKSet(body)
+}
+
+type jwk struct {
+	Kty, Kid, Alg, Use, Crv, N, E, X, Y string
+}
+
+// parseJWKSet reads the signature keys of a JWK Set. Keys it cannot use
+// are skipped; a set with none is an error.
+func parseJWKSet(data []byte) (*jwkSet, error) {
+	var doc struct {
+		Keys []jwk `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	set := &jwkSet{byKid: map[string][]*verifier{}}
+	for _, k := range doc.Keys {
+		if k.Use != "" && k.Use != "sig" {
+			continue
+		}
+		pub, err := k.publicKey()
+		if err != nil {
+			continue
+		}
+		for _, name := range []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"} {
+			if k.Alg != "" && k.Alg != name {
+				continue
+			}
+			alg := lookupAlgorithm(name)
+			if checkPublicKey(alg, pub) == nil {
+				set.byKid[k.Kid] = append(set.byKid[k.Kid], newVerifier(alg, pub))
+			}
+		}
+	}
+	if len(set.byKid) == 0 {
+		return nil, errors.New("no usable signature key in the set")
+	}
+	return set, nil
+}
+
+func (k jwk) publicKey() (any, error) {
+	dec := func(s string) ([]byte, error) { return b64.DecodeString(s) }
+	switch k.Kty {
+	case "RSA":
+		n, err1 := dec(k.N)
+		e, err2 := dec(k.E)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, err
+		}
+		exp := new(big.Int).SetBytes(e)
+		if !exp.IsInt64() || exp.Int64() < 3 || exp.Int64() > 1<<31-1 {
+			return nil, errors.New("bad RSA exponent")
+		}
+		return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(exp.Int64())}, nil
+	case "EC":
+		var curve elliptic.Curve
+		switch k.Crv {
+		case "P-256":
+			curve = elliptic.P256()
+		case "P-384":
+			curve = elliptic.P384()
+		case "P-521":
+			curve = elliptic.P521()
+		default:
+			return nil, fmt.Errorf("curve %q", k.Crv)
+		}
+		x, err1 := dec(k.X)
+		y, err2 := dec(k.Y)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, err
+		}
+		size := (curve.Params().BitSize + 7) / 8
+		if len(x) != size || len(y) != size {
+			return nil, errors.New("bad EC coordinates")
+		}
+		// ParseUncompressedPublicKey checks that the point is on the curve.
+		return ecdsa.ParseUncompressedPublicKey(curve, append(append([]byte{4}, x...), y...))
+	case "OKP":
+		x, err := dec(k.X)
+		if err != nil || k.Crv != "Ed25519" || len(x) != ed25519.PublicKeySize {
+			return nil, errors.New("bad Ed25519 key")
+		}
+		return ed25519.PublicKey(x), nil
+	}
+	return nil, fmt.Errorf("key type %q", k.Kty)
+}

@@ -1,0 +1,421 @@
+package ginjwt
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/http"
+	"slices"
+
+	"github.com/gin-gonic/gin"
+)
+
+// namedKey is a verification key with an ID, from WithVerificationKey or
+// WithVerificationSecret.
+type namedKey struct {
+	kid    string
+	key    any // a public key (any accepted form) or, with secret, []byte
+	secret bool
+}
+
+// WithKeyID names the signing key: new tokens carry it as the "kid" header,
+// and tokens with that kid are checked with it. Give every key an ID to
+// rotate keys: sign with the new one, keep the old one as a verification
+// key until its tokens have expired, then drop it.
+func WithKeyID(kid string) Option {
+	return func(c *config) error {
+		if kid == "" {
+			return errors.New("WithKeyID: empty key ID")
+		}
+		c.signingKid = kid
+		return nil
+	}
+}
+
+// WithVerificationKey adds a public key (PEM or crypto key, as
+// WithPublicKey) that verifies tokens whose "kid" header is kid, typically
+// the previous signing key during a rotation. It serves the allowed
+// algorithms of its kind only.
+func WithVerificationKey(kid string, publicKey any) Option {
+	return func(c *config) error {
+		if kid == "" || publicKey == nil {
+			return errors.New("WithVerificationKey: empty key ID or key")
+		}
+		c.namedKeys = append(c.namedKeys, namedKey{kid: kid, key: publicKey})
+		return nil
+	}
+}
+
+// WithVerificationSecret adds an HMAC secret that verifies HS* tokens whose
+// "kid" header is kid.
+func WithVerificationSecret(kid string, secret []byte) Option {
+	return func(c *config) error {
+		if kid == "" || len(secret) == 0 {
+			return errors.New("WithVerificationSecret: empty key ID or secret")
+		}
+		c.namedKeys = append(c.namedKeys, namedKey{kid: kid, key: append([]byte(nil), secret...), secret: true})
+		return nil
+	}
+}
+
+// keysFromElsewhere reports whether verification keys come from somewhere
+// else than the default key options.
+func (m *Manager) keysFromElsewhere() bool {
+	return len(m.cfg.namedKeys) > 0 || m.cfg.jwks != nil || m.cfg.decodeKeyLoader != nil
+}
+
+// setupNamedKeys builds the verifiers of the keys with an ID; the default
+// key joins them under WithKeyID's name.
+func (m *Manager) setupNamedKeys() []error {
+	var errs []error
+	add := func(kid string, vs []*verifier) {
+		if m.byKid == nil {
+			m.byKid = map[string][]*verifier{}
+		}
+		if _, dup := m.byKid[kid]; dup {
+			errs = append(errs, fmt.Errorf("key ID %q given twice", kid))
+			return
+		}
+		m.byKid[kid] = vs
+	}
+	if kid := m.cfg.signingKid; kid != "" {
+		add(kid, m.verifiers)
+	}
+	for _, nk := range m.cfg.namedKeys {
+		var vs []*verifier
+		var problems []error
+		for _, name := range m.allowed {
+			alg := lookupAlgorithm(name)
+			var err error
+			var key any
+			if nk.secret {
+				if alg.family != familyHMAC {
+					continue
+				}
+				err, key = m.checkSecret(alg, nk.key.([]byte)), nk.key
+			} else {
+				if alg.family == familyHMAC {
+					continue
+				}
+				var pub crypto.PublicKey
+				if pub, err = parsePublicKey(nk.key); err == nil {
+					err, key = checkPublicKey(alg, pub), pub
+				}
+			}
+			if err != nil {
+				problems = append(problems, err)
+				continue
+			}
+			vs = append(vs, newVerifier(alg, key))
+		}
+		if len(vs) == 0 {
+			errs = append(errs, fmt.Errorf("key %q fits no allowed algorithm (%v): %w", nk.kid, m.allowed, errors.Join(problems...)))
+			continue
+		}
+		add(nk.kid, vs)
+	}
+	return errs
+}
+
+// checkCoverage reports allowed algorithms that no key can verify.
+func (m *Manager) checkCoverage() []error {
+	if m.cfg.jwks != nil || m.cfg.decodeKeyLoader != nil {
+		return nil
+	}
+	var errs []error
+	for _, name := range m.allowed {
+		_, e := pick(m.verifiers, name)
+		for _, vs := range m.byKid {
+			if e == nil {
+				break
+			}
+			_, e = pick(vs, name)
+		}
+		if e != nil {
+			errs = append(errs, fmt.Errorf("%s: no key of its kind (WithSecretKey, WithPublicKey, WithPrivateKey, WithVerificationKey)", name))
+		}
+	}
+	return errs
+}
+
+// verifierFor picks the key that checks a token, by its "kid" when keys
+// have IDs, from the allowed algorithms only: the algorithm is checked
+// before any key is touched.
+func (m *Manager) verifierFor(tok *Token) (*verifier, *Error) {
+	alg := tok.Header.Alg
+	if !slices.Contains(m.allowed, alg) {
+		return nil, invalid(ErrAlgorithmNotAllowed, msgAlgNotAllowed)
+	}
+	switch {
+	case m.cfg.decodeKeyLoader != nil:
+		return m.loadedVerifier(tok)
+	case m.cfg.jwks != nil:
+		return m.cfg.jwks.verifier(tok.Header.Kid, alg)
+	case m.byKid != nil && tok.Header.Kid != "":
+		vs, ok := m.byKid[tok.Header.Kid]
+		if !ok {
+			return nil, invalid(ErrUnknownKey, msgUnknownKey)
+		}
+		return pick(vs, alg)
+	}
+	return pick(m.verifiers, alg)
+}
+
+const msgUnknownKey = "Unknown key ID"
+
+// ErrUnknownKey: the token's "kid" names no key the Manager has (or one
+// retired). 422 "Unknown key ID".
+var ErrUnknownKey = errors.New("ginjwt: unknown key ID")
+
+func pick(vs []*verifier, alg string) (*verifier, *Error) {
+	for _, v := range vs {
+		if v.alg.name == alg {
+			return v, nil
+		}
+	}
+	return nil, invalid(ErrAlgorithmNotAllowed, msgAlgNotAllowed)
+}
+
+// JWKSHandler serves the public keys that verify this Manager's tokens as a
+// JWK Set (RFC 7517): the signing key and the verification keys, never a
+// secret. Mount it where other services look, e.g.
+//
+//	r.GET("/.well-known/jwks.json", m.JWKSHandler())
+//
+// Keys without an ID get their RFC 7638 thumbprint as "kid". The answer
+// may be cached for five minutes: keep a retired key published at least
+// that long after you stop signing with it.
+func (m *Manager) JWKSHandler() gin.HandlerFunc {
+	body, err := json.Marshal(map[string]any{"keys": m.publicJWKs()})
+	return func(c *gin.Context) {
+		if err != nil {
+			_ = c.AbortWithError(http.StatusInternalServerError, err)
+			return
+		}
+		c.Header("Cache-Control", "public, max-age=300")
+		c.Data(http.StatusOK, "application/jwk-set+json", body)
+	}
+}
+
+// publicJWKs lists the asymmetric verification keys as JWKs.
+func (m *Manager) publicJWKs() []map[string]string {
+	var out []map[string]string
+	seen := map[string]bool{}
+	addAll := func(kid string, vs []*verifier) {
+		for _, v := range vs {
+			if v.alg.family == familyHMAC {
+				continue
+			}
+			jwk := publicJWK(v.key)
+			if jwk == nil {
+				continue
+			}
+			if kid == "" {
+				kid = thumbprint(jwk)
+			}
+			if seen[kid+"/"+v.alg.name] {
+				continue
+			}
+			seen[kid+"/"+v.alg.name] = true
+			jwk["kid"], jwk["alg"], jwk["use"] = kid, v.alg.name, "sig"
+			out = append(out, jwk)
+		}
+	}
+	if m.cfg.signingKid == "" {
+		addAll("", m.verifiers)
+	}
+	for _, kid := range slices.Sorted(mapKeys(m.byKid)) {
+		addAll(kid, m.byKid[kid])
+	}
+	return out
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+var b64 = base64.RawURLEncoding
+
+// publicJWK encodes a public key's members (RFC 7518 §6).
+func publicJWK(key any) map[string]string {
+	switch k := key.(type) {
+	case *rsa.PublicKey:
+		return map[string]string{"kty": "RSA", "n": b64.EncodeToString(k.N.Bytes()),
+			"e": b64.EncodeToString(big.NewInt(int64(k.E)).Bytes())}
+	case *ecdsa.PublicKey:
+		raw, err := k.Bytes() // 0x04 || X || Y
+		if err != nil {
+			return nil
+		}
+		n := (len(raw) - 1) / 2
+		return map[string]string{"kty": "EC", "crv": k.Curve.Params().Name,
+			"x": b64.EncodeToString(raw[1 : 1+n]), "y": b64.EncodeToString(raw[1+n:])}
+	case ed25519.PublicKey:
+		return map[string]string{"kty": "OKP", "crv": "Ed25519", "x": b64.EncodeToString(k)}
+	}
+	return nil
+}
+
+// thumbprint is the RFC 7638 JWK thumbprint: SHA-256 of the required
+// members in lexical order.
+func thumbprint(jwk map[string]string) string {
+	var members []string
+	switch jwk["kty"] {
+	case "RSA":
+		members = []string{"e", "kty", "n"}
+	case "EC":
+		members = []string{"crv", "kty", "x", "y"}
+	default:
+		members = []string{"crv", "kty", "x"}
+	}
+	buf := []byte{'{'}
+	for i, name := range members {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, mustJSON(name)...)
+		buf = append(buf, ':')
+		buf = append(buf, mustJSON(jwk[name])...)
+	}
+	buf = append(buf, '}')
+	sum := sha256.Sum256(buf)
+	return b64.EncodeToString(sum[:])
+}
+
+// ErrKeysUnavailable: the verification keys could not be had (a key loader
+// failed, or a JWKS was never fetched). The guard fails closed: 503
+// "Verification keys unavailable".
+var ErrKeysUnavailable = errors.New("ginjwt: verification keys unavailable")
+
+func keysUnavailable(err error) *Error {
+	e := newError(ErrKeysUnavailable, http.StatusServiceUnavailable, "Verification keys unavailable")
+	e.cause = err
+	return e
+}
+
+// WithEncodeKeyLoader chooses the signing key per token (flask's
+// encode_key_loader), e.g. one key per tenant. It receives the value given
+// to CreateAccessToken and returns the key's ID (written as "kid"; may be
+// empty) and the key: a secret for HS*, a private key (PEM or crypto key)
+// otherwise. The algorithm stays the Manager's: a key that does not fit it
+// is an error.
+func WithEncodeKeyLoader[U any](load func(identity U) (kid string, key any, err error)) Option {
+	return func(c *config) error {
+		if load == nil {
+			return errors.New("WithEncodeKeyLoader: nil function")
+		}
+		c.encodeKeyLoader = func(identity any) (string, any, error) {
+			u, ok := identity.(U)
+			if !ok {
+				return "", nil, loaderTypeError[U]("encode key loader", identity)
+			}
+			return load(u)
+		}
+		return nil
+	}
+}
+
+// WithDecodeKeyLoader chooses the verification key per token (flask's
+// decode_key_loader): it sees the header and the claims before the
+// signature is checked, so it must only use them to pick a key (by "kid",
+// "iss" or a tenant claim), never to trust them. It returns a secret for
+// HS* or a public key (PEM or crypto key) for the others; the token's
+// algorithm must be on the allow-list and fit the key. Return an error
+// wrapping ErrUnknownKey for a token whose key does not exist (422); other
+// errors fail closed (503).
+func WithDecodeKeyLoader(load func(tok *Token) (key any, err error)) Option {
+	return func(c *config) error {
+		if load == nil {
+			return errors.New("WithDecodeKeyLoader: nil function")
+		}
+		c.decodeKeyLoader = load
+		return nil
+	}
+}
+
+// loadedVerifier asks the decode key loader for the token's key.
+func (m *Manager) loadedVerifier(tok *Token) (*verifier, *Error) {
+	if !eachMember(tok.Claims.raw, func(string, rawValue) bool { return true }) {
+		return nil, invalid(ErrTokenMalformed, msgPayloadString)
+	}
+	key, err := m.cfg.decodeKeyLoader(tok)
+	if err != nil {
+		if errors.Is(err, ErrUnknownKey) {
+			e := invalid(ErrUnknownKey, msgUnknownKey)
+			e.cause = err
+			return nil, e
+		}
+		return nil, keysUnavailable(err)
+	}
+	alg := lookupAlgorithm(tok.Header.Alg)
+	if alg.family == familyHMAC {
+		secret, ok := key.([]byte)
+		if !ok {
+			// A public key is never an HMAC secret, whatever the token says.
+			e := invalid(ErrAlgorithmNotAllowed, msgAlgNotAllowed)
+			e.cause = fmt.Errorf("decode key loader returned %T for %s", key, alg.name)
+			return nil, e
+		}
+		if err := m.checkSecret(alg, secret); err != nil {
+			return nil, keysUnavailable(fmt.Errorf("decode key loader: %w", err))
+		}
+		return newVerifier(alg, secret), nil
+	}
+	pub, err := parsePublicKey(key)
+	if err == nil {
+		err = checkPublicKey(alg, pub)
+	}
+	if err != nil {
+		// The key does not fit the token's algorithm: a token cannot choose
+		// how its key is used.
+		e := invalid(ErrAlgorithmNotAllowed, msgAlgNotAllowed)
+		e.cause = err
+		return nil, e
+	}
+	return newVerifier(alg, pub), nil
+}
+
+// signingKey returns the key and "kid" that sign a token for identity.
+func (m *Manager) signingKey(identity any) (kid string, key any, err error) {
+	if m.cfg.encodeKeyLoader == nil {
+		if m.signKey == nil {
+			return "", nil, ErrNoSigningKey
+		}
+		return m.cfg.signingKid, m.signKey, nil
+	}
+	kid, key, err = m.cfg.encodeKeyLoader(identity)
+	if err != nil {
+		return "", nil, err
+	}
+	if m.signAlg.family == familyHMAC {
+		secret, ok := key.([]byte)
+		if !ok {
+			return "", nil, fmt.Errorf("ginjwt: encode key loader: %s needs a []byte secret, got %T", m.signAlg.name, key)
+		}
+		if err := m.checkSecret(m.signAlg, secret); err != nil {
+			return "", nil, fmt.Errorf("ginjwt: encode key loader: %w", err)
+		}
+		return kid, secret, nil
+	}
+	signer, err := parsePrivateKey(key)
+	if err == nil {
+		err = checkPublicKey(m.signAlg, signer.Public())
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("ginjwt: encode key loader: %w", err)
+	}
+	return kid, signer, nil
+}
