@@ -44,7 +44,7 @@ type Manager struct {
 	cfg config
 
 	signAlg *algorithm
-	signKey any // []byte secret or crypto.Signer; nil when verify-only
+	signKey any       // []byte secret or crypto.Signer; nil when verify-only
 	signMAC *verifier // the default secret's pooled HMAC, for HS* signing
 	// allowed is the algorithm allow-list, fixed here.
 	allowed []string
