@@ -2,3 +2,8 @@ package ginjwt
 
 // IndexPySpace exposes indexPySpace to the external tests.
 var IndexPySpace = indexPySpace
+
+// TokenFromHeader exposes the header parser to the fuzz test.
+func TokenFromHeader(m *Manager, value string) (string, *Error) {
+	return m.tokenFromHeader(map[string][]string{"Authorization": {value}})
+}

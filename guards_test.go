@@ -235,6 +235,9 @@ func TestCustomHeaderNameAndType(t *testing.T) {
 		w := get(r, "/p", bearer(token))
 		assert.Equal(t, 422, w.Code)
 		assertMsg(t, w, "Bad Authorization header. Expected 'Authorization: <JWT>'")
+		w = get(r, "/p", header{"Authorization", ", ,"})
+		assert.Equal(t, 422, w.Code, "blank between commas: no token (found by FuzzHeaderParsing)")
+		assertMsg(t, w, "Bad Authorization header. Expected 'Authorization: <JWT>'")
 	})
 	t.Run("error message key", func(t *testing.T) {
 		m := newManager(t, ginjwt.WithErrorMessageKey("message"))

@@ -285,7 +285,7 @@ func (m *Manager) tokenFromHeader(h http.Header) (string, *Error) {
 	}
 	if m.cfg.headerType == "" {
 		token, rest := nextWord(value)
-		if extra, _ := nextWord(rest); extra != "" {
+		if extra, _ := nextWord(rest); token == "" || extra != "" {
 			return "", invalid(ErrInvalidHeader, m.msgBadHeader)
 		}
 		return token, nil
