@@ -6,14 +6,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ginjwt/ginjwt"
 	"github.com/gin-gonic/gin"
+	"github.com/ginjwt/ginjwt"
 )
 
 // pyWhitespace is what Python's str.split() and re's \s match in a header
 // that Werkzeug decoded as Latin-1.
 const pyWhitespace = " \t\n\v\f\r\x1c\x1d\x1e\x1f\x85\xa0"
-
 
 // referenceHeader is flask-jwt-extended's _decode_jwt_from_headers written
 // plainly, byte for byte (strings in Latin-1, so no UTF-8 decoding): the
