@@ -93,6 +93,7 @@ type Error struct {
 	cause error
 }
 
+// Error returns the client-safe message.
 func (e *Error) Error() string { return e.Message }
 
 // Unwrap gives errors.Is and errors.As the kind and the underlying cause.
