@@ -1,0 +1,270 @@
+package redisblocklist_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/blocklisttest"
+	"github.com/ginjwt/ginjwt/redisblocklist"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const secret = "redis-test-secret-0123456789abcdef0123"
+
+// server is a real redis-server the test starts on a free loopback port.
+type server struct {
+	cmd  *exec.Cmd
+	addr string
+}
+
+// startRedis starts redis-server, or skips loudly when it is not installed
+// (and fails instead when GINJWT_REQUIRE_REDIS is set, as in CI).
+func startRedis(t testing.TB) *server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("GINJWT_REQUIRE_REDIS") != "" {
+			t.Fatal("GINJWT_REQUIRE_REDIS is set but redis-server is not installed")
+		}
+		t.Skip("SKIPPED: redis-server not installed (apt-get install redis-server); the Redis store is NOT tested")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	require.NoError(t, ln.Close())
+	s := &server{addr: "127.0.0.1:" + strconv.Itoa(port)}
+	s.cmd = exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--daemonize", "no")
+	require.NoError(t, s.cmd.Start())
+	t.Cleanup(s.stop)
+	client := redis.NewClient(&redis.Options{Addr: s.addr})
+	defer client.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for client.Ping(context.Background()).Err() != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("redis-server did not answer within 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return s
+}
+
+func (s *server) stop() {
+	if s.cmd.Process != nil && s.cmd.ProcessState == nil {
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
+	}
+}
+
+func (s *server) client(t testing.TB) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: s.addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func TestConformance(t *testing.T) {
+	srv := startRedis(t)
+	n := 0
+	blocklisttest.Run(t, blocklisttest.Harness{
+		New: func(t *testing.T) ginjwt.Blocklist {
+			n++ // each subtest in its own key space
+			return redisblocklist.New(srv.client(t), redisblocklist.WithKeyPrefix(fmt.Sprintf("conformance:%d:", n)))
+		},
+		Now:   time.Now,
+		Sleep: time.Sleep,
+	})
+}
+
+func TestTTLFollowsTheToken(t *testing.T) {
+	srv := startRedis(t)
+	client := srv.client(t)
+	store := redisblocklist.New(client, redisblocklist.WithKeyPrefix("app1:revoked:"))
+	ctx := context.Background()
+	require.NoError(t, store.Revoke(ctx, "jti-1", time.Now().Add(15*time.Minute)))
+	ttl, err := client.PTTL(ctx, "app1:revoked:jti-1").Result()
+	require.NoError(t, err)
+	assert.InDelta(t, float64(15*time.Minute), float64(ttl), float64(time.Second), "TTL = remaining lifetime")
+
+	require.NoError(t, store.Revoke(ctx, "forever", time.Time{}))
+	ttl, err = client.TTL(ctx, "app1:revoked:forever").Result()
+	require.NoError(t, err)
+	assert.Equal(t, time.Duration(-1), ttl, "no expiry: no TTL")
+
+	require.NoError(t, store.Revoke(ctx, "past", time.Now().Add(-time.Second)))
+	n, err := client.Exists(ctx, "app1:revoked:past").Result()
+	require.NoError(t, err)
+	assert.Zero(t, n, "an expired token is not stored")
+
+	require.NoError(t, store.Revoke(ctx, "short", time.Now().Add(300*time.Millisecond)))
+	time.Sleep(600 * time.Millisecond)
+	n, err = client.Exists(ctx, "app1:revoked:short").Result()
+	require.NoError(t, err)
+	assert.Zero(t, n, "Redis dropped the key when the token expired")
+}
+
+// app is flask's blocklist_redis.py through a real gin.Engine.
+func app(t *testing.T, m *ginjwt.Manager, ran *atomic.Int32) *gin.Engine {
+	gin.SetMode(gin.TestMode)
+	r := gin.New()
+	r.GET("/protected", m.JWTRequired(), func(c *gin.Context) {
+		ran.Add(1)
+		c.JSON(200, gin.H{"hello": "world"})
+	})
+	r.DELETE("/logout", m.JWTRequired(ginjwt.VerifyType(false)), func(c *gin.Context) {
+		if err := m.RevokeCurrent(c); err != nil {
+			m.Abort(c, err)
+			return
+		}
+		c.JSON(200, gin.H{"msg": "Access token revoked"})
+	})
+	r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
+		access, refresh, err := m.RotateRefreshToken(c)
+		if err != nil {
+			m.Abort(c, err)
+			return
+		}
+		c.JSON(200, gin.H{"access_token": access, "refresh_token": refresh})
+	})
+	return r
+}
+
+func send(r http.Handler, method, path, token string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, req)
+	return w
+}
+
+func TestLogoutAndFailClosed(t *testing.T) {
+	srv := startRedis(t)
+	m, err := ginjwt.New(ginjwt.WithSecretKey([]byte(secret)),
+		ginjwt.WithBlocklist(redisblocklist.New(srv.client(t))),
+		ginjwt.WithBlocklistTimeout(500*time.Millisecond))
+	require.NoError(t, err)
+	var ran atomic.Int32
+	r := app(t, m, &ran)
+	var recorded []error
+	access, err := m.CreateAccessToken("alice")
+	require.NoError(t, err)
+	other, err := m.CreateAccessToken("bob")
+	require.NoError(t, err)
+
+	require.Equal(t, 200, send(r, "GET", "/protected", access).Code)
+	w := send(r, "DELETE", "/logout", access)
+	require.Equal(t, 200, w.Code, w.Body.String())
+	w = send(r, "GET", "/protected", access)
+	assert.Equal(t, 401, w.Code)
+	assert.JSONEq(t, `{"msg":"Token has been revoked"}`, w.Body.String())
+	require.Equal(t, 200, send(r, "GET", "/protected", other).Code)
+
+	// Redis goes away mid-test: guarded routes fail closed.
+	srv.stop()
+	before := ran.Load()
+	r2 := gin.New()
+	r2.Use(func(c *gin.Context) {
+		c.Next()
+		for _, e := range c.Errors {
+			recorded = append(recorded, e.Err)
+		}
+	})
+	r2.GET("/protected", m.JWTRequired(), func(c *gin.Context) { ran.Add(1); c.Status(200) })
+	start := time.Now()
+	w = send(r2, "GET", "/protected", other)
+	assert.Equal(t, 503, w.Code)
+	assert.JSONEq(t, `{"msg":"Token revocation status is unavailable"}`, w.Body.String())
+	assert.Equal(t, before, ran.Load(), "the handler did not run")
+	assert.Less(t, time.Since(start), 5*time.Second)
+	require.Len(t, recorded, 1)
+	assert.True(t, errors.Is(recorded[0], ginjwt.ErrRevocationUnavailable))
+	assert.Equal(t, 503, send(r, "GET", "/protected", access).Code, "no fallback to 'not revoked'")
+}
+
+func TestRotationAgainstRedis(t *testing.T) {
+	srv := startRedis(t)
+	m, err := ginjwt.New(ginjwt.WithSecretKey([]byte(secret)),
+		ginjwt.WithBlocklist(redisblocklist.New(srv.client(t))), ginjwt.WithRefreshRotation())
+	require.NoError(t, err)
+	var ran atomic.Int32
+	r := app(t, m, &ran)
+	access, refresh, err := m.CreateTokenPair("alice")
+	require.NoError(t, err)
+
+	var ok, revoked atomic.Int32
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			switch w := send(r, "POST", "/refresh", refresh); w.Code {
+			case 200:
+				ok.Add(1)
+			case 401:
+				revoked.Add(1)
+			default:
+				t.Errorf("%d %s", w.Code, w.Body)
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int32(1), ok.Load(), "exactly one new pair")
+	assert.Equal(t, int32(49), revoked.Load())
+	w := send(r, "GET", "/protected", access)
+	assert.Equal(t, 401, w.Code, "reuse revoked the family")
+	assert.JSONEq(t, `{"msg":"Token has been revoked"}`, w.Body.String())
+}
+
+// One guarded request with the Redis blocklist on loopback, against the
+// same request with the in-memory store and without revocation.
+func BenchmarkGuardedRequest(b *testing.B) {
+	gin.SetMode(gin.ReleaseMode)
+	srv := startRedis(b)
+	for _, tc := range []struct {
+		name  string
+		store ginjwt.Blocklist
+	}{{"no_blocklist", nil}, {"memory", ginjwt.NewMemoryBlocklist(nil)}, {"redis_loopback", redisblocklist.New(srv.client(b))}} {
+		opts := []ginjwt.Option{ginjwt.WithSecretKey([]byte(secret))}
+		if tc.store != nil {
+			opts = append(opts, ginjwt.WithBlocklist(tc.store))
+		}
+		m, err := ginjwt.New(opts...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := gin.New()
+		r.GET("/protected", m.JWTRequired(), func(c *gin.Context) { c.JSON(200, gin.H{"logged_in_as": ginjwt.CurrentIdentity(c)}) })
+		token, err := m.CreateAccessToken("alice")
+		if err != nil {
+			b.Fatal(err)
+		}
+		req := httptest.NewRequest(http.MethodGet, "/protected", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				r.ServeHTTP(w, req)
+				if w.Code != 200 {
+					b.Fatal(w.Code, w.Body)
+				}
+			}
+		})
+	}
+}
