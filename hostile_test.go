@@ -1,0 +1,265 @@
+package ginjwt_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ginjwt/ginjwt"
+	"github.com/gin-gonic/gin"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The hostile-input suite: requests an attacker can send, through a real
+// gin.Engine. None may get a 5xx, panic, or reach the handler; each gets
+// the exact refusal.
+func TestHostileInput(t *testing.T) {
+	enc := base64.RawURLEncoding.EncodeToString
+	hdr := enc([]byte(`{"alg":"HS256","typ":"JWT"}`))
+	valid := signPayload(`{"sub":"alice","jti":"j1","type":"access"}`)
+	parts := strings.Split(valid, ".")
+	otherSig := strings.Split(signPayload(`{"sub":"bob"}`), ".")[2]
+	deep := `{"sub":"a","x":` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}`
+	rsaKey := testKeys()["RSA"].(*rsa.PrivateKey)
+	ecKey := testKeys()["P-256"].(*ecdsa.PrivateKey)
+	rsaSPKI, _ := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
+	ecSPKI, _ := x509.MarshalPKIXPublicKey(&ecKey.PublicKey)
+	rsaPEM, ecPEM := string(pemBlock("PUBLIC KEY", rsaSPKI)), string(pemBlock("PUBLIC KEY", ecSPKI))
+
+	const (
+		notAllowed = "The specified alg value is not allowed"
+		badSig     = "Signature verification failed"
+		segments   = "Not enough segments"
+		hdrPad     = "Invalid header padding"
+		hdrJSON    = "Invalid header string: must be a json object"
+		payPad     = "Invalid payload padding"
+		payJSON    = "Invalid payload string: must be a json object"
+		cryptoPad  = "Invalid crypto padding"
+		badHeader  = "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'"
+		noType     = "Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'"
+		expInt     = "Expiration Time claim (exp) must be an integer."
+		nbfInt     = "Not Before claim (nbf) must be an integer."
+		iatInt     = "Issued At claim (iat) must be an integer."
+		subStr     = "Subject must be a string"
+	)
+	type hcase struct {
+		name    string
+		headers [][2]string // raw header lines
+		status  int
+		msg     string
+	}
+	auth := func(v string) [][2]string { return [][2]string{{"Authorization", v}} }
+	b := func(token string) [][2]string { return auth("Bearer " + token) }
+	cases := []hcase{}
+	add := func(name string, h [][2]string, status int, msg string) {
+		cases = append(cases, hcase{name, h, status, msg})
+	}
+	// alg none in every casing, with and without a signature.
+	for _, alg := range []string{"none", "None", "NONE", "nOnE"} {
+		h := enc([]byte(`{"alg":"` + alg + `","typ":"JWT"}`))
+		add("alg "+alg+", empty signature", b(h+"."+parts[1]+"."), 422, notAllowed)
+		add("alg "+alg+", with a signature", b(h+"."+parts[1]+"."+parts[2]), 422, notAllowed)
+	}
+	add("alg missing", b(signRaw(`{"typ":"JWT"}`, `{"sub":"a"}`, testSecret)), 422, "Algorithm not specified")
+	add("alg empty", b(signRaw(`{"alg":""}`, `{"sub":"a"}`, testSecret)), 422, notAllowed)
+	add("alg null", b(signRaw(`{"alg":null}`, `{"sub":"a"}`, testSecret)), 422, notAllowed)
+	add("alg lowercase hs256", b(signRaw(`{"alg":"hs256"}`, `{"sub":"a"}`, testSecret)), 422, notAllowed)
+	add("alg HS512 not allowed", b(signRaw(`{"alg":"HS512"}`, `{"sub":"a"}`, testSecret)), 422, notAllowed)
+	add("alg in an array", b(signRaw(`{"alg":["HS256"]}`, `{"sub":"a"}`, testSecret)), 422, notAllowed)
+	add("duplicate alg, none last", b(signRaw(`{"alg":"HS256","alg":"none"}`, `{"sub":"a"}`, testSecret)), 422, notAllowed)
+	// Signatures.
+	add("empty signature", b(parts[0]+"."+parts[1]+"."), 422, badSig)
+	add("truncated signature", b(valid[:len(valid)-5]), 422, badSig)
+	add("signature of another token", b(parts[0]+"."+parts[1]+"."+otherSig), 422, badSig)
+	add("signature over another payload", b(parts[0]+"."+enc([]byte(`{"sub":"mallory"}`))+"."+parts[2]), 422, badSig)
+	add("signature padded with =", b(valid+"="), 422, cryptoPad)
+	add("signature in standard base64", b(parts[0]+"."+parts[1]+"."+strings.NewReplacer("-", "+", "_", "/").Replace(parts[2])+"+/"), 422, cryptoPad)
+	add("wrong secret", b(signRaw(`{"alg":"HS256"}`, `{"sub":"a"}`, "another-secret-0123456789abcdef0123456")), 422, badSig)
+	// Segments.
+	add("1 segment", b("abc"), 422, segments)
+	add("2 segments", b(parts[0]+"."+parts[1]), 422, segments)
+	add("4 segments", b(valid+"."+parts[2]), 422, "Too many segments")
+	add("5 segments", b(valid+"."+parts[1]+"."+parts[2]), 422, "Too many segments")
+	add("only dots", b(".."), 422, hdrJSON)
+	// Base64.
+	add("header with padding", b(hdr+"=."+parts[1]+"."+parts[2]), 422, hdrPad)
+	add("header in standard base64", b("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9+/."+parts[1]+"."+parts[2]), 422, hdrPad)
+	add("payload with a NUL", b(parts[0]+"."+parts[1][:4]+"\x00"+parts[1][4:]+"."+parts[2]), 422, payPad)
+	add("header of impossible length", b("aaaaa."+parts[1]+"."+parts[2]), 422, hdrPad)
+	// JSON shapes.
+	for _, v := range []string{`[]`, `"alg"`, `42`, `null`, `{"alg":"HS256"`, `{"alg":"HS256"}x`} {
+		add("header "+v, b(enc([]byte(v))+"."+parts[1]+"."+parts[2]), 422, hdrJSON)
+	}
+	for _, v := range []string{`[]`, `"sub"`, `42`, `null`, `{"sub":"a"`, `{"sub":"a"}x`, `{"sub":"a",}`} {
+		add("payload "+v, b(signPayload(v)), 422, payJSON)
+	}
+	add("duplicate sub, number last", b(signPayload(`{"sub":"a","sub":1}`)), 422, subStr)
+	add("nesting deeper than encoding/json allows", b(signPayload(deep)), 422, "Token is too large")
+	add("crit header", b(signRaw(`{"alg":"HS256","crit":["exp"]}`, `{"sub":"a"}`, testSecret)), 422, "Unsupported critical header parameters")
+	add("crit empty", b(signRaw(`{"alg":"HS256","crit":[]}`, `{"sub":"a"}`, testSecret)), 422, "Unsupported critical header parameters")
+	add("kid not a string", b(signRaw(`{"alg":"HS256","kid":["a"]}`, `{"sub":"a"}`, testSecret)), 422, "Key ID header parameter must be a string")
+	// Key confusion: HS256 signed with public keys as secrets.
+	add("HS256 signed with the RSA public key (HS manager)", b(signRaw(`{"alg":"HS256"}`, `{"sub":"a"}`, rsaPEM)), 422, badSig)
+	add("HS256 signed with the EC public key (HS manager)", b(signRaw(`{"alg":"HS256"}`, `{"sub":"a"}`, ecPEM)), 422, badSig)
+	// Dates.
+	for _, tc := range []struct{ claim, v, msg string }{
+		{"exp", `"4318436137"`, expInt}, {"exp", `null`, expInt}, {"exp", `true`, expInt}, {"exp", `1e300`, expInt},
+		{"exp", `-1e300`, expInt}, {"exp", `9223372036854775808`, expInt}, {"exp", `[1]`, expInt},
+		{"nbf", `"0"`, nbfInt}, {"nbf", `1e300`, nbfInt}, {"nbf", `{}`, nbfInt},
+		{"iat", `null`, iatInt}, {"iat", `99999999999.5`, "The token is not yet valid (iat)"},
+	} {
+		add(tc.claim+" = "+tc.v, b(signPayload(`{"sub":"a","`+tc.claim+`":`+tc.v+`}`)), map[bool]int{true: 401, false: 422}[tc.msg == "Token has expired"], tc.msg)
+	}
+	add("exp negative", b(signPayload(`{"sub":"a","exp":-5}`)), 401, "Token has expired")
+	add("exp float in the past", b(signPayload(`{"sub":"a","exp":1.5}`)), 401, "Token has expired")
+	// Identity and flask claims.
+	for _, v := range []string{`1`, `{"id":1}`, `["a"]`, `true`, `null`} {
+		add("sub "+v, b(signPayload(`{"sub":`+v+`}`)), 422, subStr)
+	}
+	add("sub empty", b(signPayload(`{"sub":""}`)), 422, "Invalid claim: sub must not be empty")
+	add("no sub", b(signPayload(`{"user":"a"}`)), 422, "Missing claim: sub")
+	add("type a number", b(signPayload(`{"sub":"a","type":1}`)), 422, "Invalid claim: type must be a string")
+	add("type refresh on an access route", b(signPayload(`{"sub":"a","type":"refresh"}`)), 422, "Only non-refresh tokens are allowed")
+	add("jti a number", b(signPayload(`{"sub":"a","jti":5}`)), 422, "JWT ID must be a string")
+	add("csrf a number", b(signPayload(`{"sub":"a","csrf":5}`)), 422, "Invalid claim: csrf must be a string")
+	add("fresh a string", b(signPayload(`{"sub":"a","fresh":"true"}`)), 422, "Invalid claim: fresh must be a boolean or a timestamp")
+	// Headers.
+	big := strings.Repeat("a", 9000)
+	add("token above 8 KiB", b(big+"."+big+"."+big), 422, "Token is too large")
+	add("two Authorization lines, two Bearers", [][2]string{{"Authorization", "Bearer " + valid}, {"Authorization", "Bearer " + valid}}, 401, noType)
+	add("Bearer with two tokens", auth("Bearer "+valid+" "+valid), 422, badHeader)
+	add("lowercase scheme", auth("bearer "+valid), 401, noType)
+	add("scheme only", auth("Bearer"), 422, badHeader)
+	add("token with a tab inside", auth("Bearer "+valid[:10]+"\t"+valid[10:]), 422, badHeader)
+	add("NBSP between scheme and token parts", auth("Bearer "+valid[:10]+"\xa0"+valid[10:]), 422, badHeader)
+	add("empty header", auth(""), 401, "Missing Authorization Header")
+	add("Basic credentials only", auth("Basic YWxhZGRpbjpvcGVuc2VzYW1l"), 401, noType)
+
+	var ran atomic.Int32
+	m := newManager(t)
+	r := newRouter()
+	r.GET("/protected", m.JWTRequired(), func(c *gin.Context) { ran.Add(1); c.Status(200) })
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/protected", nil)
+			for _, h := range tc.headers {
+				req.Header.Add(h[0], h[1])
+			}
+			w := httptest.NewRecorder()
+			before := ran.Load()
+			require.NotPanics(t, func() { r.ServeHTTP(w, req) })
+			assert.Equal(t, tc.status, w.Code, w.Body.String())
+			assertMsg(t, w, tc.msg)
+			assert.Equal(t, before, ran.Load(), "the handler must not run")
+		})
+	}
+	assert.GreaterOrEqual(t, len(cases), 60)
+	t.Logf("%d hostile cases", len(cases))
+}
+
+// jku, x5u, jwk and x5c headers are never fetched nor trusted: the token
+// stands or falls by the configured key alone.
+func TestHostileKeyHeadersAreIgnored(t *testing.T) {
+	m := newManager(t)
+	r := newRouter()
+	r.GET("/protected", m.JWTRequired(), echoToken)
+	for _, h := range []string{
+		`{"alg":"HS256","jku":"http://127.0.0.1:1/jwks.json"}`,
+		`{"alg":"HS256","x5u":"http://127.0.0.1:1/cert.pem"}`,
+		`{"alg":"HS256","jwk":{"kty":"oct","k":"YQ"}}`,
+		`{"alg":"HS256","x5c":["MIIB"]}`,
+		`{"alg":"HS256","kid":"../../../../etc/passwd"}`,
+		`{"alg":"HS256","kid":"` + strings.Repeat("k", 4000) + `"}`,
+	} {
+		w := get(r, "/protected", bearer(signRaw(h, `{"sub":"alice"}`, testSecret)))
+		assert.Equal(t, 200, w.Code, "right key: accepted whatever the header points at: %s", h[:min(len(h), 60)])
+		w = get(r, "/protected", bearer(signRaw(h, `{"sub":"alice"}`, "YQ-attacker-secret-0123456789abcdef0123")))
+		assert.Equal(t, 422, w.Code, "attacker's key: refused")
+		assertMsg(t, w, "Signature verification failed")
+	}
+}
+
+// Hostile input to the other locations, and their CSRF checks.
+func TestHostileLocations(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies, ginjwt.QueryString, ginjwt.JSON), ginjwt.WithMaxBodySize(4096))
+	r := cookieApp(t, m)
+	jar := loggedIn(t, r)
+	access, csrf := jar["access_token_cookie"], jar["csrf_access_token"]
+	var ran atomic.Int32
+	r.Any("/h", m.JWTRequired(), func(c *gin.Context) { ran.Add(1); c.Status(200) })
+
+	for _, tc := range []struct {
+		name   string
+		build  func() *http.Request
+		status int
+		msg    string
+	}{
+		{"two cookies of the same name, bad first", func() *http.Request {
+			q := httptest.NewRequest("GET", "/h", nil)
+			q.Header.Add("Cookie", "access_token_cookie=a.b.c; access_token_cookie="+access)
+			return q
+		}, 422, "Invalid header padding"},
+		{"CSRF header twice, the first wrong", func() *http.Request {
+			q := httptest.NewRequest("POST", "/h", nil)
+			q.AddCookie(&http.Cookie{Name: "access_token_cookie", Value: access})
+			q.Header.Add("X-CSRF-TOKEN", "wrong")
+			q.Header.Add("X-CSRF-TOKEN", csrf)
+			return q
+		}, 401, "CSRF double submit tokens do not match"},
+		{"CSRF value differing only in case", func() *http.Request {
+			q := httptest.NewRequest("POST", "/h", nil)
+			q.AddCookie(&http.Cookie{Name: "access_token_cookie", Value: access})
+			q.Header.Set("X-CSRF-TOKEN", strings.ToUpper(csrf))
+			return q
+		}, 401, "CSRF double submit tokens do not match"},
+		{"repeated jwt parameter, bad first", func() *http.Request {
+			return httptest.NewRequest("GET", "/h?jwt=a.b.c&jwt="+access, nil)
+		}, 422, "Invalid header padding"},
+		{"JSON body that is not JSON", func() *http.Request {
+			q := httptest.NewRequest("POST", "/h", strings.NewReader("<xml/>"))
+			q.Header.Set("Content-Type", "application/json")
+			return q
+		}, 401, `Missing JWT in cookies, query_string or json (Missing cookie "access_token_cookie"; Missing 'jwt' query paramater; Missing "access_token" key in json data.)`},
+		{"JSON body above the limit", func() *http.Request {
+			q := httptest.NewRequest("POST", "/h", strings.NewReader(`{"access_token":"`+access+`","pad":"`+strings.Repeat("x", 8192)+`"}`))
+			q.Header.Set("Content-Type", "application/json")
+			return q
+		}, 401, `Missing JWT in cookies, query_string or json (Missing cookie "access_token_cookie"; Missing 'jwt' query paramater; Missing "access_token" key in json data.)`},
+		{"JSON body truncated", func() *http.Request {
+			q := httptest.NewRequest("POST", "/h", strings.NewReader(`{"access_token":"`+access[:20]))
+			q.Header.Set("Content-Type", "application/json")
+			return q
+		}, 401, `Missing JWT in cookies, query_string or json (Missing cookie "access_token_cookie"; Missing 'jwt' query paramater; Missing "access_token" key in json data.)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			before := ran.Load()
+			r.ServeHTTP(w, tc.build())
+			assert.Equal(t, tc.status, w.Code, w.Body.String())
+			assertMsg(t, w, tc.msg)
+			assert.Equal(t, before, ran.Load(), "the handler must not run")
+		})
+	}
+}
+
+// Nesting deeper than encoding/json's limit, let through the size check.
+func TestHostileDeepNesting(t *testing.T) {
+	m := newManager(t, ginjwt.WithMaxTokenSize(1<<20))
+	r := newRouter()
+	r.GET("/protected", m.JWTRequired(), echoToken)
+	for depth, status := range map[int]int{9990: 200, 10001: 422} {
+		payload := `{"sub":"a","x":` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + `}`
+		w := get(r, "/protected", bearer(signPayload(payload)))
+		assert.Equal(t, status, w.Code, "depth %d", depth)
+		if status == 422 {
+			assertMsg(t, w, "Invalid payload string: must be a json object")
+		}
+	}
+}
