@@ -11,8 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/ginjwt/ginjwt"
 	"github.com/gin-gonic/gin"
+	"github.com/ginjwt/ginjwt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
