@@ -30,10 +30,10 @@ type Blocklist interface {
 	IsRevoked(ctx context.Context, keys ...string) (bool, error)
 }
 
-// ErrRevoked: the token is on the blocklist. 401 "Token has been revoked".
+// ErrRevoked is the kind of a revoked token: 401 "Token has been revoked".
 var ErrRevoked = errors.New("ginjwt: token has been revoked")
 
-// ErrRevocationUnavailable: the revocation check failed (the store is down
+// ErrRevocationUnavailable is the kind of a failed revocation check (the store is down
 // or slow). The guard fails closed: 503 "Token revocation status is
 // unavailable", and the handler does not run.
 var ErrRevocationUnavailable = errors.New("ginjwt: revocation status unavailable")

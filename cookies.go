@@ -331,7 +331,7 @@ func (m *Manager) unsetCookies(c *gin.Context, names *cookieNames) {
 // writeCookie adds a Set-Cookie header with the Manager's attributes; an
 // unset cookie has an empty value and expires in 1970, as flask writes it.
 func (m *Manager) writeCookie(c *gin.Context, name, value, path string, httpOnly, unset bool) {
-	ck := &http.Cookie{
+	ck := &http.Cookie{ //nolint:gosec // G124: Secure and SameSite are options (Secure by default); the CSRF cookie must be readable by scripts
 		Name:     name,
 		Value:    value,
 		Path:     path,

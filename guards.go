@@ -54,7 +54,8 @@ func Optional() GuardOption {
 	return func(g *guard) { g.optional = true }
 }
 
-// VerifyType(false) accepts access and refresh tokens alike
+// VerifyType sets whether the guard checks the token type: VerifyType(false)
+// accepts access and refresh tokens alike
 // (verify_type=False), e.g. on a logout route that revokes either.
 // Default: true.
 func VerifyType(verify bool) GuardOption {

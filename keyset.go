@@ -170,7 +170,7 @@ func (m *Manager) verifierFor(tok *Token) (*verifier, *Error) {
 
 const msgUnknownKey = "Unknown key ID"
 
-// ErrUnknownKey: the token's "kid" names no key the Manager has (or one
+// ErrUnknownKey is the kind of a token whose "kid" names no key the Manager has (or one
 // retired). 422 "Unknown key ID".
 var ErrUnknownKey = errors.New("ginjwt: unknown key ID")
 
@@ -295,7 +295,7 @@ func thumbprint(jwk map[string]string) string {
 	return b64.EncodeToString(sum[:])
 }
 
-// ErrKeysUnavailable: the verification keys could not be had (a key loader
+// ErrKeysUnavailable is the kind of a request whose verification keys could not be had (a key loader
 // failed, or a JWKS was never fetched). The guard fails closed: 503
 // "Verification keys unavailable".
 var ErrKeysUnavailable = errors.New("ginjwt: verification keys unavailable")

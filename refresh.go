@@ -71,7 +71,7 @@ func (m *Manager) CreateTokenPair(identity any, opts ...TokenOption) (access, re
 	return access, refresh, err
 }
 
-// ErrRefreshTokenReused: a refresh token was presented after it had been
+// ErrRefreshTokenReused is the cause of a refusal of a refresh token presented after it had been
 // rotated. Its family is revoked. 401 "Token has been revoked".
 var ErrRefreshTokenReused = errors.New("ginjwt: refresh token reused")
 

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 fuzztime=${FUZZTIME:-5s}
+lint_version=v2.15.0
 modules=$(find . -name go.mod -not -path './.git/*' -printf '%h\n' | sort)
 
 unformatted=$(gofmt -l .)
@@ -16,9 +17,23 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 
+# golangci-lint at a pinned version, installed when missing (LINT=0 skips).
+lint=""
+if [ "${LINT:-1}" != "0" ]; then
+	lint=$(go env GOPATH)/bin/golangci-lint
+	if ! "$lint" version 2>/dev/null | grep -q "${lint_version#v}"; then
+		echo "== installing golangci-lint $lint_version"
+		GOFLAGS= go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$lint_version"
+	fi
+fi
+
+root=$(pwd)
 for mod in $modules; do
 	echo "== $mod"
 	(cd "$mod" && go vet ./... && go test -race -count=1 ./...)
+	if [ -n "$lint" ]; then
+		(cd "$mod" && "$lint" run --config "$root/.golangci.yml" ./...)
+	fi
 done
 
 if [ "$fuzztime" != "0" ]; then

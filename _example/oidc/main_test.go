@@ -31,6 +31,7 @@ func TestOIDCFlow(t *testing.T) {
 
 	status, body := demotest.Call(t, "GET", api.URL+"/anonymous", "", "")
 	assert.Equal(t, 200, status)
+	assert.Equal(t, map[string]any{"result": "anonymous ok"}, body)
 	status, body = demotest.Call(t, "GET", api.URL+"/protected", admin, "")
 	assert.Equal(t, 200, status)
 	assert.Equal(t, map[string]any{"result": "protected ok", "user": "ann@example.com"}, body)
