@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/redisblocklist"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	require.NoError(t, json.Unmarshal(data, &out), string(data))
+	return resp.StatusCode, out
+}
+
+func msg(s string) map[string]any { return map[string]any{"msg": s} }
+
+// story runs the tutorial's exercises over real HTTP on 127.0.0.1.
+func story(t *testing.T, store ginjwt.Blocklist) {
+	r, err := newRouter([]byte("test-secret-0123456789abcdef0123456789"), store)
+	require.NoError(t, err)
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	login := func(user, password string) string {
+		status, body := call(t, "POST", srv.URL+"/login", "", `{"username":"`+user+`","password":"`+password+`"}`)
+		require.Equal(t, 200, status, body)
+		return body["access_token"].(string)
+	}
+
+	status, body := call(t, "POST", srv.URL+"/login", "", `{"username":"alice","password":"bob-password"}`)
+	assert.Equal(t, 401, status)
+	assert.Equal(t, msg("Bad username or password"), body)
+
+	alice, bob := login("alice", "alice-password"), login("bob", "bob-password")
+	status, body = call(t, "GET", srv.URL+"/me", bob, "")
+	assert.Equal(t, 200, status)
+	assert.Equal(t, map[string]any{"user": "bob", "role": "user"}, body)
+	status, body = call(t, "GET", srv.URL+"/admin", alice, "")
+	assert.Equal(t, 200, status)
+	assert.Equal(t, msg("Welcome, admin alice"), body)
+	status, body = call(t, "GET", srv.URL+"/admin", bob, "")
+	assert.Equal(t, 403, status)
+	assert.Equal(t, msg("Claim 'role' does not have the required value"), body)
+
+	status, body = call(t, "DELETE", srv.URL+"/logout", alice, "")
+	assert.Equal(t, 200, status)
+	assert.Equal(t, msg("Successfully logged out"), body)
+	for _, path := range []string{"/me", "/admin"} {
+		status, body = call(t, "GET", srv.URL+path, alice, "")
+		assert.Equal(t, 401, status, path)
+		assert.Equal(t, msg("Token has been revoked"), body, path)
+	}
+	status, _ = call(t, "GET", srv.URL+"/me", bob, "")
+	assert.Equal(t, 200, status, "bob's token is untouched")
+}
+
+func TestRBACWithMemoryBlocklist(t *testing.T) { story(t, ginjwt.NewMemoryBlocklist(nil)) }
+
+func TestRBACWithRedis(t *testing.T) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("GINJWT_REQUIRE_REDIS") != "" {
+			t.Fatal("GINJWT_REQUIRE_REDIS is set but redis-server is not installed")
+		}
+		t.Skip("SKIPPED: redis-server not installed (apt-get install redis-server)")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	require.NoError(t, ln.Close())
+	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	require.NoError(t, cmd.Start())
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + port})
+	defer client.Close()
+	for deadline := time.Now().Add(10 * time.Second); client.Ping(context.Background()).Err() != nil; time.Sleep(20 * time.Millisecond) {
+		require.True(t, time.Now().Before(deadline), "redis-server did not start")
+	}
+	story(t, redisblocklist.New(client))
+}
