@@ -3,6 +3,7 @@ package ginjwt_test
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"testing"
@@ -17,10 +18,24 @@ import (
 // flask-jwt-extended (package python3-python-flask-jwt-extended, which
 // .ci/run installs). Without it the test skips, unless
 // GINJWT_REQUIRE_FLASK is set, as CI sets it, which makes that a failure.
-func flaskPeer(t *testing.T, request any) (checked []struct {
+func flaskPeer(t *testing.T, request any) (checked []peerAnswer, minted []string) {
+	resp := flaskPeerFull(t, request)
+	return resp.Checked, resp.Minted
+}
+
+type peerAnswer struct {
 	Status int            `json:"status"`
 	Body   map[string]any `json:"body"`
-}, minted []string) {
+}
+
+type peerResponse struct {
+	Checked       []peerAnswer `json:"checked"`
+	Minted        []string     `json:"minted"`
+	CookieChecked []peerAnswer `json:"cookie_checked"`
+	CookieMinted  [][]string   `json:"cookie_minted"`
+}
+
+func flaskPeerFull(t *testing.T, request any) peerResponse {
 	t.Helper()
 	python := "/usr/bin/python3"
 	if err := exec.Command(python, "-c", "import flask_jwt_extended").Run(); err != nil {
@@ -37,15 +52,9 @@ func flaskPeer(t *testing.T, request any) (checked []struct {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	require.NoError(t, err, stderr.String())
-	var resp struct {
-		Checked []struct {
-			Status int            `json:"status"`
-			Body   map[string]any `json:"body"`
-		} `json:"checked"`
-		Minted []string `json:"minted"`
-	}
+	var resp peerResponse
 	require.NoError(t, json.Unmarshal(out, &resp), string(out))
-	return resp.Checked, resp.Minted
+	return resp
 }
 
 type peerCheck struct {
@@ -130,4 +139,47 @@ func TestRealFlaskInteropRS256(t *testing.T) {
 	tok, err := verifier.DecodeToken(minted[0])
 	require.NoError(t, err)
 	assert.Equal(t, "bob", tok.Claims.Identity)
+}
+
+// Cookies go both ways too: flask's guard accepts the cookie and CSRF value
+// ginjwt sets, and refuses it without the CSRF header; ginjwt accepts the
+// cookies flask's set_access_cookies writes.
+func TestRealFlaskCookieInterop(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithInsecureCookies())
+	r := cookieApp(t, m)
+	jar := loggedIn(t, r)
+	resp := flaskPeerFull(t, map[string]any{
+		// Debian's flask-jwt-extended (4.4) enables CSRF only with cookies
+		// among the configured locations; 4.7 always does.
+		"config": map[string]any{"JWT_SECRET_KEY": testSecret, "JWT_TOKEN_LOCATION": []string{"headers", "cookies"}},
+		"cookie_check": []map[string]string{
+			{"cookie": jar["access_token_cookie"], "csrf": jar["csrf_access_token"], "method": "POST"},
+			{"cookie": jar["access_token_cookie"], "method": "POST"},
+			{"cookie": jar["access_token_cookie"], "method": "GET"},
+		},
+		"cookie_mint": []string{"carol"},
+	})
+	require.Len(t, resp.CookieChecked, 3)
+	assert.Equal(t, 200, resp.CookieChecked[0].Status, resp.CookieChecked[0].Body)
+	assert.Equal(t, "alice", resp.CookieChecked[0].Body["identity"])
+	assert.Equal(t, 401, resp.CookieChecked[1].Status)
+	assert.Equal(t, "Missing CSRF token", resp.CookieChecked[1].Body["msg"])
+	assert.Equal(t, 200, resp.CookieChecked[2].Status)
+
+	require.Len(t, resp.CookieMinted, 1)
+	cookies := map[string]string{}
+	for _, line := range resp.CookieMinted[0] {
+		c, err := http.ParseSetCookie(line)
+		require.NoError(t, err, line)
+		cookies[c.Name] = c.Value
+	}
+	require.Contains(t, cookies, "access_token_cookie")
+	require.Contains(t, cookies, "csrf_access_token")
+	w := req{method: "POST", cookies: map[string]string{"access_token_cookie": cookies["access_token_cookie"]},
+		headers: map[string]string{"X-CSRF-TOKEN": cookies["csrf_access_token"]}}.send(r)
+	require.Equal(t, 200, w.Code, w.Body.String())
+	assert.JSONEq(t, `{"who":"carol"}`, w.Body.String())
+	w = req{method: "POST", cookies: map[string]string{"access_token_cookie": cookies["access_token_cookie"]}}.send(r)
+	assert.Equal(t, 401, w.Code)
+	assertMsg(t, w, "Missing CSRF token")
 }

@@ -3,8 +3,11 @@
 Reads a JSON request on stdin:
   {"config": {...JWT_* settings...},
    "check": [{"token": "...", "route": "access|refresh|fresh"}],
-   "mint": [{"kind": "access|refresh", "identity": "...", "fresh": bool|seconds, "claims": {...}}]}
-and prints {"checked": [{"status": int, "body": {...}}], "minted": ["..."]}.
+   "mint": [{"kind": "access|refresh", "identity": "...", "fresh": bool|seconds, "claims": {...}}],
+   "cookie_check": [{"cookie": "...", "csrf": "...", "method": "GET|POST"}],
+   "cookie_mint": ["identity", ...]}
+and prints {"checked": [...], "minted": [...], "cookie_checked": [{"status", "body"}],
+"cookie_minted": [["Set-Cookie header", ...], ...]}.
 """
 import json
 import sys
@@ -12,7 +15,7 @@ from datetime import timedelta
 
 from flask import Flask, jsonify
 from flask_jwt_extended import (JWTManager, create_access_token, create_refresh_token,
-                                get_jwt, get_jwt_identity, jwt_required)
+                                get_jwt, get_jwt_identity, jwt_required, set_access_cookies)
 
 req = json.load(sys.stdin)
 app = Flask(__name__)
@@ -27,8 +30,9 @@ def echo():
 app.add_url_rule("/access", "access", jwt_required()(echo))
 app.add_url_rule("/refresh", "refresh", jwt_required(refresh=True)(echo))
 app.add_url_rule("/fresh", "fresh", jwt_required(fresh=True)(echo))
+app.add_url_rule("/cookie", "cookie", jwt_required(locations=["cookies"])(echo), methods=["GET", "POST"])
 
-out = {"checked": [], "minted": []}
+out = {"checked": [], "minted": [], "cookie_checked": [], "cookie_minted": []}
 client = app.test_client()
 for c in req.get("check", []):
     resp = client.get("/" + c["route"], headers={"Authorization": "Bearer " + c["token"]})
@@ -43,5 +47,20 @@ with app.app_context():
             out["minted"].append(create_access_token(m["identity"], **kwargs))
         else:
             out["minted"].append(create_refresh_token(m["identity"], **kwargs))
+
+# Without its cookie jar, the test client sends the Cookie header as given.
+bare_client = app.test_client(use_cookies=False)
+for c in req.get("cookie_check", []):
+    headers = {"Cookie": "access_token_cookie=" + c["cookie"]}
+    if c.get("csrf"):
+        headers["X-CSRF-TOKEN"] = c["csrf"]
+    resp = bare_client.open("/cookie", method=c.get("method", "GET"), headers=headers)
+    out["cookie_checked"].append({"status": resp.status_code, "body": resp.get_json()})
+
+with app.test_request_context():
+    for identity in req.get("cookie_mint", []):
+        resp = jsonify(login=True)
+        set_access_cookies(resp, create_access_token(identity))
+        out["cookie_minted"].append(resp.headers.getlist("Set-Cookie"))
 
 json.dump(out, sys.stdout)
