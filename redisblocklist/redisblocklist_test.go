@@ -4,12 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,71 +15,20 @@ import (
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/blocklisttest"
 	"github.com/ginjwt/ginjwt/redisblocklist"
-	"github.com/redis/go-redis/v9"
+	"github.com/ginjwt/ginjwt/redisblocklist/redistest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 const secret = "redis-test-secret-0123456789abcdef0123"
 
-// server is a real redis-server the test starts on a free loopback port.
-type server struct {
-	cmd  *exec.Cmd
-	addr string
-}
-
-// startRedis starts redis-server, or skips loudly when it is not installed
-// (and fails instead when GINJWT_REQUIRE_REDIS is set, as in CI).
-func startRedis(t testing.TB) *server {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("GINJWT_REQUIRE_REDIS") != "" {
-			t.Fatal("GINJWT_REQUIRE_REDIS is set but redis-server is not installed")
-		}
-		t.Skip("SKIPPED: redis-server not installed (apt-get install redis-server); the Redis store is NOT tested")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	require.NoError(t, ln.Close())
-	s := &server{addr: "127.0.0.1:" + strconv.Itoa(port)}
-	s.cmd = exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no")
-	require.NoError(t, s.cmd.Start())
-	t.Cleanup(s.stop)
-	client := redis.NewClient(&redis.Options{Addr: s.addr})
-	defer client.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for client.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("redis-server did not answer within 10s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return s
-}
-
-func (s *server) stop() {
-	if s.cmd.Process != nil && s.cmd.ProcessState == nil {
-		_ = s.cmd.Process.Kill()
-		_ = s.cmd.Wait()
-	}
-}
-
-func (s *server) client(t testing.TB) *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: s.addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
 func TestConformance(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	n := 0
 	blocklisttest.Run(t, blocklisttest.Harness{
 		New: func(t *testing.T) ginjwt.Blocklist {
 			n++ // each subtest in its own key space
-			return redisblocklist.New(srv.client(t), redisblocklist.WithKeyPrefix(fmt.Sprintf("conformance:%d:", n)))
+			return redisblocklist.New(srv.Client(t), redisblocklist.WithKeyPrefix(fmt.Sprintf("conformance:%d:", n)))
 		},
 		Now:   time.Now,
 		Sleep: time.Sleep,
@@ -91,8 +36,8 @@ func TestConformance(t *testing.T) {
 }
 
 func TestTTLFollowsTheToken(t *testing.T) {
-	srv := startRedis(t)
-	client := srv.client(t)
+	srv := redistest.Start(t)
+	client := srv.Client(t)
 	store := redisblocklist.New(client, redisblocklist.WithKeyPrefix("app1:revoked:"))
 	ctx := context.Background()
 	require.NoError(t, store.Revoke(ctx, "jti-1", time.Now().Add(15*time.Minute)))
@@ -154,9 +99,9 @@ func send(r http.Handler, method, path, token string) *httptest.ResponseRecorder
 }
 
 func TestLogoutAndFailClosed(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	m, err := ginjwt.New(ginjwt.WithSecretKey([]byte(secret)),
-		ginjwt.WithBlocklist(redisblocklist.New(srv.client(t))),
+		ginjwt.WithBlocklist(redisblocklist.New(srv.Client(t))),
 		ginjwt.WithBlocklistTimeout(500*time.Millisecond))
 	require.NoError(t, err)
 	var ran atomic.Int32
@@ -176,7 +121,7 @@ func TestLogoutAndFailClosed(t *testing.T) {
 	require.Equal(t, 200, send(r, "GET", "/protected", other).Code)
 
 	// Redis goes away mid-test: guarded routes fail closed.
-	srv.stop()
+	srv.Stop()
 	before := ran.Load()
 	r2 := gin.New()
 	r2.Use(func(c *gin.Context) {
@@ -198,9 +143,9 @@ func TestLogoutAndFailClosed(t *testing.T) {
 }
 
 func TestRotationAgainstRedis(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	m, err := ginjwt.New(ginjwt.WithSecretKey([]byte(secret)),
-		ginjwt.WithBlocklist(redisblocklist.New(srv.client(t))), ginjwt.WithRefreshRotation())
+		ginjwt.WithBlocklist(redisblocklist.New(srv.Client(t))), ginjwt.WithRefreshRotation())
 	require.NoError(t, err)
 	var ran atomic.Int32
 	r := app(t, m, &ran)
@@ -235,11 +180,11 @@ func TestRotationAgainstRedis(t *testing.T) {
 // same request with the in-memory store and without revocation.
 func BenchmarkGuardedRequest(b *testing.B) {
 	gin.SetMode(gin.ReleaseMode)
-	srv := startRedis(b)
+	srv := redistest.Start(b)
 	for _, tc := range []struct {
 		name  string
 		store ginjwt.Blocklist
-	}{{"no_blocklist", nil}, {"memory", ginjwt.NewMemoryBlocklist(nil)}, {"redis_loopback", redisblocklist.New(srv.client(b))}} {
+	}{{"no_blocklist", nil}, {"memory", ginjwt.NewMemoryBlocklist(nil)}, {"redis_loopback", redisblocklist.New(srv.Client(b))}} {
 		opts := []ginjwt.Option{ginjwt.WithSecretKey([]byte(secret))}
 		if tc.store != nil {
 			opts = append(opts, ginjwt.WithBlocklist(tc.store))

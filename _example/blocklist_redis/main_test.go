@@ -4,46 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ginjwt/ginjwt/redisblocklist"
-	"github.com/redis/go-redis/v9"
+	"github.com/ginjwt/ginjwt/redisblocklist/redistest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// startRedis starts a redis-server on a free loopback port for the test, or
-// skips loudly (fails when GINJWT_REQUIRE_REDIS is set).
-func startRedis(t *testing.T) string {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("GINJWT_REQUIRE_REDIS") != "" {
-			t.Fatal("GINJWT_REQUIRE_REDIS is set but redis-server is not installed")
-		}
-		t.Skip("SKIPPED: redis-server not installed (apt-get install redis-server)")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	require.NoError(t, ln.Close())
-	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + port})
-	defer c.Close()
-	for deadline := time.Now().Add(10 * time.Second); c.Ping(context.Background()).Err() != nil; time.Sleep(20 * time.Millisecond) {
-		require.True(t, time.Now().Before(deadline), "redis-server did not start")
-	}
-	return "127.0.0.1:" + port
-}
 
 func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
@@ -62,9 +33,7 @@ func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
 }
 
 func TestRedisBlocklistFlow(t *testing.T) {
-	addr := startRedis(t)
-	client := redis.NewClient(&redis.Options{Addr: addr})
-	defer client.Close()
+	client := redistest.Start(t).Client(t)
 	r, err := newRouter([]byte("test-secret-0123456789abcdef0123456789"), redisblocklist.New(client))
 	require.NoError(t, err)
 	srv := httptest.NewServer(r)

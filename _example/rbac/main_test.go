@@ -1,22 +1,16 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/redisblocklist"
-	"github.com/redis/go-redis/v9"
+	"github.com/ginjwt/ginjwt/redisblocklist/redistest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -82,24 +76,6 @@ func story(t *testing.T, store ginjwt.Blocklist) {
 func TestRBACWithMemoryBlocklist(t *testing.T) { story(t, ginjwt.NewMemoryBlocklist(nil)) }
 
 func TestRBACWithRedis(t *testing.T) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("GINJWT_REQUIRE_REDIS") != "" {
-			t.Fatal("GINJWT_REQUIRE_REDIS is set but redis-server is not installed")
-		}
-		t.Skip("SKIPPED: redis-server not installed (apt-get install redis-server)")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	require.NoError(t, ln.Close())
-	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	require.NoError(t, cmd.Start())
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + port})
-	defer client.Close()
-	for deadline := time.Now().Add(10 * time.Second); client.Ping(context.Background()).Err() != nil; time.Sleep(20 * time.Millisecond) {
-		require.True(t, time.Now().Before(deadline), "redis-server did not start")
-	}
+	client := redistest.Start(t).Client(t)
 	story(t, redisblocklist.New(client))
 }
