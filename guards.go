@@ -73,7 +73,9 @@ func VerifyType(verify bool) GuardOption {
 // the other accessors. On failure the chain is aborted with flask's
 // response (or the configured handler's) and the error is added to
 // c.Errors. OPTIONS requests pass unchecked, as in flask, so CORS preflight
-// works.
+// works. Options that cannot work (a RequireClaim value that is not JSON,
+// LoadUser without WithUserLookup) panic here, while routes are set up,
+// never during a request.
 func (m *Manager) JWTRequired(opts ...GuardOption) gin.HandlerFunc {
 	return m.newGuard(guard{verifyType: true}, opts)
 }
