@@ -1,7 +1,9 @@
 package ginjwt
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -44,8 +46,10 @@ func RequireClaim(name string, value any) GuardOption {
 // RequireClaimParam lets a token through only if claim name equals the
 // route parameter param, as Flask-PyJWT's require_token(sub="username")
 // does for a route /users/:username. A string claim must equal the
-// parameter exactly; a number claim must equal it as a number ("42" for
-// 42). On failure the guard answers 403.
+// parameter exactly. A number claim must equal it exactly, written the
+// usual way: 42 matches "42" but not "042", "+42", "42.0" or "4.2e1", and
+// two 64-bit IDs that differ in the last digit never match. On failure the
+// guard answers 403.
 func RequireClaimParam(name, param string) GuardOption {
 	reason := fmt.Sprintf("Claim '%s' does not match the route parameter '%s'", name, param)
 	return func(g *guard) {
@@ -71,6 +75,11 @@ func RequireClaimParam(name, param string) GuardOption {
 // On failure the guard answers 403 naming what is missing.
 func RequireAll(name string, values ...string) GuardOption {
 	return func(g *guard) {
+		if len(values) == 0 {
+			// Requiring nothing would let every token through.
+			g.configErr = append(g.configErr, fmt.Errorf("RequireAll(%q): no values", name))
+			return
+		}
 		g.needClaim(name)
 		g.requirements = append(g.requirements, func(_ *gin.Context, st *requestState) string {
 			raw, _ := st.claim(name)
@@ -114,11 +123,16 @@ func Require(reason string, check func(c *gin.Context, tok *Token) bool) GuardOp
 func Override(claims map[string]any) GuardOption {
 	want, err := normalize(claims)
 	return func(g *guard) {
-		if err != nil {
+		wantMap, _ := want.(map[string]any)
+		switch {
+		case err != nil:
 			g.configErr = append(g.configErr, fmt.Errorf("Override: %w", err))
 			return
+		case len(wantMap) == 0:
+			// An empty override would match every token.
+			g.configErr = append(g.configErr, errors.New("Override: no claims"))
+			return
 		}
-		wantMap, _ := want.(map[string]any)
 		for name := range wantMap {
 			g.needClaim(name)
 		}
@@ -191,15 +205,25 @@ func (m *Manager) Authorize(opts ...GuardOption) gin.HandlerFunc {
 }
 
 // normalize turns a Go value into what encoding/json would decode it to,
-// so it compares with claims.
+// so it compares with claims; numbers stay json.Number, exact.
 func normalize(v any) (any, error) {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
+	return decodeExact(data)
+}
+
+// decodeExact decodes JSON keeping numbers as their text: as float64, two
+// 64-bit IDs a few units apart would compare equal.
+func decodeExact(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
 	var out any
-	err = json.Unmarshal(data, &out)
-	return out, err
+	if err := dec.Decode(&out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // claimMatches reports whether claim name matches want (already
@@ -216,14 +240,13 @@ func claimMatches(st *requestState, name string, want any) bool {
 		return isStr && s == w
 	case bool:
 		return raw == strconv.FormatBool(w)
-	case float64:
-		f, isNum := numberValue(raw)
-		return isNum && f == w
+	case json.Number:
+		return sameNumber(raw, string(w))
 	case nil:
 		return raw == "null"
 	}
-	var got any
-	if json.Unmarshal([]byte(raw), &got) != nil {
+	got, err := decodeExact([]byte(raw))
+	if err != nil {
 		return false
 	}
 	return contains(got, want)
@@ -265,6 +288,9 @@ func contains(got, want any) bool {
 			}
 		}
 		return true
+	case json.Number:
+		g, ok := got.(json.Number)
+		return ok && sameNumber(string(g), string(w))
 	}
 	return reflect.DeepEqual(got, want)
 }
@@ -274,12 +300,7 @@ func rawEqualsParam(raw, param string) bool {
 	if s, isStr := stringValue(raw); isStr {
 		return s == param
 	}
-	f, isNum := numberValue(raw)
-	if !isNum {
-		return false
-	}
-	p, err := strconv.ParseFloat(param, 64)
-	return err == nil && p == f
+	return isPlainDecimal(param) && sameNumber(raw, param)
 }
 
 // arrayStringIs reports whether the JSON string elem decodes to value.

@@ -22,6 +22,7 @@ func TestRequirements(t *testing.T) {
 	}
 	admin := tokenWith("alice", map[string]any{"role": "admin", "roles": []string{"admin", "editor"}, "admin": true,
 		"org": map[string]any{"id": 7, "plan": "pro", "region": "eu"}, "scope": "orders:read orders:write", "uid": 42})
+	bigID := tokenWith("carol", map[string]any{"uid": int64(1234567890123456789), "org": map[string]any{"id": int64(1234567890123456789)}})
 	user := tokenWith("bob", map[string]any{"role": "user", "roles": []string{"editor"},
 		"org": map[string]any{"id": 7, "plan": "free"}, "scope": "orders:read", "perms": map[string]bool{"billing": true, "admin": false}, "uid": 43})
 
@@ -60,6 +61,21 @@ func TestRequirements(t *testing.T) {
 		{"numeric claim vs other number", []ginjwt.GuardOption{ginjwt.RequireClaimParam("uid", "username")}, "/users/43", admin, 403, "Claim 'uid' does not match the route parameter 'username'"},
 		{"numeric claim vs text param", []ginjwt.GuardOption{ginjwt.RequireClaimParam("uid", "username")}, "/users/abc", admin, 403, "Claim 'uid' does not match the route parameter 'username'"},
 		{"string claim is not a number", []ginjwt.GuardOption{ginjwt.RequireClaimParam("sub", "username")}, "/users/42", tokenWith("042", nil), 403, "Claim 'sub' does not match the route parameter 'username'"},
+		{"64-bit ID equals its param", []ginjwt.GuardOption{ginjwt.RequireClaimParam("uid", "username")}, "/users/1234567890123456789", bigID, 200, ""},
+		{"64-bit ID one below is another user", []ginjwt.GuardOption{ginjwt.RequireClaimParam("uid", "username")}, "/users/1234567890123456788", bigID, 403, "Claim 'uid' does not match the route parameter 'username'"},
+		{"64-bit ID rounded is another user", []ginjwt.GuardOption{ginjwt.RequireClaimParam("uid", "username")}, "/users/1234567890123456800", bigID, 403, "Claim 'uid' does not match the route parameter 'username'"},
+		{"leading zero is not the number", []ginjwt.GuardOption{ginjwt.RequireClaimParam("uid", "username")}, "/users/042", admin, 403, "Claim 'uid' does not match the route parameter 'username'"},
+		{"plus sign is not the number", []ginjwt.GuardOption{ginjwt.RequireClaimParam("uid", "username")}, "/users/+42", admin, 403, "Claim 'uid' does not match the route parameter 'username'"},
+		{"exponent is not the number", []ginjwt.GuardOption{ginjwt.RequireClaimParam("uid", "username")}, "/users/4.2e1", admin, 403, "Claim 'uid' does not match the route parameter 'username'"},
+		{"trailing fraction is not the number", []ginjwt.GuardOption{ginjwt.RequireClaimParam("uid", "username")}, "/users/42.0", admin, 403, "Claim 'uid' does not match the route parameter 'username'"},
+		{"hex float is not the number", []ginjwt.GuardOption{ginjwt.RequireClaimParam("uid", "username")}, "/users/0x2Ap0", admin, 403, "Claim 'uid' does not match the route parameter 'username'"},
+		{"claim written with an exponent matches", []ginjwt.GuardOption{ginjwt.RequireClaimParam("uid", "username")}, "/users/42", tokenWith("x", map[string]any{"uid": rawJSON(`4.20e1`)}), 200, ""},
+		{"fractional claim matches its decimal", []ginjwt.GuardOption{ginjwt.RequireClaimParam("uid", "username")}, "/users/-0.5", tokenWith("x", map[string]any{"uid": rawJSON(`-5e-1`)}), 200, ""},
+		{"64-bit constant matches exactly", []ginjwt.GuardOption{ginjwt.RequireClaim("uid", int64(1234567890123456789))}, "/r", bigID, 200, ""},
+		{"64-bit constant one above fails", []ginjwt.GuardOption{ginjwt.RequireClaim("uid", uint64(1234567890123456790))}, "/r", bigID, 403, "Claim 'uid' does not have the required value"},
+		{"nested 64-bit ID one below fails", []ginjwt.GuardOption{ginjwt.RequireClaim("org", map[string]any{"id": int64(1234567890123456788)})}, "/r", bigID, 403, "Claim 'org' does not have the required value"},
+		{"nested 64-bit ID matches", []ginjwt.GuardOption{ginjwt.RequireClaim("org", map[string]any{"id": int64(1234567890123456789)})}, "/r", bigID, 200, ""},
+		{"override with a 64-bit ID one below does not grant", []ginjwt.GuardOption{ginjwt.RequireClaim("role", "root"), ginjwt.Override(map[string]any{"uid": int64(1234567890123456788)})}, "/r", bigID, 403, "Claim 'role' does not have the required value"},
 		{"custom predicate passes", []ginjwt.GuardOption{ginjwt.Require("business hours only", func(c *gin.Context, tok *ginjwt.Token) bool { return tok.Claims.Identity == "alice" })}, "/r", admin, 200, ""},
 		{"custom predicate fails", []ginjwt.GuardOption{ginjwt.Require("business hours only", func(c *gin.Context, tok *ginjwt.Token) bool { return tok.Claims.Identity == "alice" })}, "/r", user, 403, "business hours only"},
 		{"all requirements must pass", []ginjwt.GuardOption{ginjwt.RequireAll("roles", "editor"), ginjwt.RequireClaim("role", "admin")}, "/r", user, 403, "Claim 'role' does not have the required value"},
@@ -141,6 +157,16 @@ func TestBadRequirementPanicsAtSetup(t *testing.T) {
 		m.JWTRequired(ginjwt.RequireClaim("x", func() {}))
 	})
 	assert.Panics(t, func() { m.Authorize(ginjwt.Require("r", nil)) })
+	// Requirements that would let every token through.
+	assert.PanicsWithError(t, "ginjwt: guard options: Override: no claims", func() {
+		m.JWTRequired(ginjwt.RequireAll("roles", "admin"), ginjwt.Override(map[string]any{}))
+	})
+	assert.PanicsWithError(t, "ginjwt: guard options: Override: no claims", func() {
+		m.Authorize(ginjwt.RequireAll("roles", "admin"), ginjwt.Override(nil))
+	})
+	assert.PanicsWithError(t, `ginjwt: guard options: RequireAll("roles"): no values`, func() {
+		m.JWTRequired(ginjwt.RequireAll("roles"))
+	})
 }
 
 func TestTokenVerifier(t *testing.T) {

@@ -7,3 +7,6 @@ var IndexPySpace = indexPySpace
 func TokenFromHeader(m *Manager, value string) (string, *Error) {
 	return m.tokenFromHeader(map[string][]string{"Authorization": {value}})
 }
+
+// SameNumber exposes the exact number comparison to the external tests.
+var SameNumber = sameNumber
