@@ -164,6 +164,9 @@ func TestBadRequirementPanicsAtSetup(t *testing.T) {
 	assert.PanicsWithError(t, "ginjwt: guard options: Override: no claims", func() {
 		m.Authorize(ginjwt.RequireAll("roles", "admin"), ginjwt.Override(nil))
 	})
+	assert.PanicsWithError(t, "ginjwt: guard options: Optional cannot be combined with requirements: requests without a token would skip them", func() {
+		m.JWTRequired(ginjwt.Optional(), ginjwt.RequireAll("roles", "admin"))
+	})
 	assert.PanicsWithError(t, `ginjwt: guard options: RequireAll("roles"): no values`, func() {
 		m.JWTRequired(ginjwt.RequireAll("roles"))
 	})

@@ -49,7 +49,9 @@ func (g *guard) check() error {
 
 // Optional lets requests without a token through to the handler, which then
 // sees no identity (optional=True). A token that is present but invalid,
-// expired or of the wrong type is still rejected, as in flask.
+// expired or of the wrong type is still rejected, as in flask. Requirements
+// (RequireClaim, RequireAll, ...) cannot be combined with it: an anonymous
+// request would never meet them; the guard panics at setup instead.
 func Optional() GuardOption {
 	return func(g *guard) { g.optional = true }
 }
@@ -101,6 +103,11 @@ func (m *Manager) newGuard(g guard, opts []GuardOption) gin.HandlerFunc {
 	}
 	if m.cfg.rotation {
 		g.needClaim(familyClaim)
+	}
+	if g.optional && len(g.requirements) > 0 {
+		// A request without a token would skip them: fail at setup rather
+		// than let anonymous requests into a route that looks restricted.
+		g.configErr = append(g.configErr, errors.New("Optional cannot be combined with requirements: requests without a token would skip them"))
 	}
 	if g.loadUser && m.cfg.userLookup == nil {
 		g.configErr = append(g.configErr, errors.New("LoadUser needs WithUserLookup"))
