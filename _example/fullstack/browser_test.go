@@ -8,10 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/ginjwt/ginjwt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -92,11 +94,14 @@ func eval[T any](t *testing.T, ctx context.Context, js string) T {
 }
 
 // The tutorial's story in a real browser: sign up, log in, the private
-// page, log out.
+// page, log out (which revokes both tokens on the server).
 func TestBrowserSameOrigin(t *testing.T) {
 	srv, _ := startApp(t)
 	ctx := browse(t)
-	open(t, ctx, srv.URL+"/")
+	// The page takes its API from itself, never from the URL: a crafted
+	// link cannot send the password elsewhere.
+	open(t, ctx, srv.URL+"/?api=http://127.0.0.1:1")
+	assert.Equal(t, srv.URL, eval[string](t, ctx, `document.getElementById("api").textContent`))
 	fill(t, ctx, "ann@example.com", "correct horse", "Ann")
 	assert.Equal(t, "201 signed up as ann@example.com", click(t, ctx, "signup", "201"))
 	assert.Equal(t, "401 Missing Authorization Header", click(t, ctx, "private", "401"), "not logged in yet")
@@ -104,18 +109,60 @@ func TestBrowserSameOrigin(t *testing.T) {
 	stored := eval[string](t, ctx, `sessionStorage.getItem("access_token") || ""`)
 	assert.Equal(t, 2, strings.Count(stored, "."), "the token is kept in sessionStorage")
 	assert.Equal(t, "200 Hello Ann <ann@example.com>", click(t, ctx, "private", "200"))
+	access := eval[string](t, ctx, `sessionStorage.getItem("access_token")`)
+	refresh := eval[string](t, ctx, `sessionStorage.getItem("refresh_token")`)
 	assert.Equal(t, "logged out", click(t, ctx, "logout", "logged out"))
 	assert.Equal(t, 0, eval[int](t, ctx, `sessionStorage.length`), "logout clears the tokens")
 	assert.Equal(t, "401 Missing Authorization Header", click(t, ctx, "private", "401"))
+
+	// Copies of the tokens taken before the logout no longer work.
+	status, body, _ := call(t, "GET", srv.URL+"/private", access, "")
+	assert.Equal(t, 401, status)
+	assert.Equal(t, msg("Token has been revoked"), body)
+	status, body, _ = call(t, "POST", srv.URL+"/refresh", refresh, "")
+	assert.Equal(t, 401, status)
+	assert.Equal(t, msg("Token has been revoked"), body)
+}
+
+// When the access token has expired, the page refreshes it with the
+// refresh token and retries, and the user sees the private page.
+func TestBrowserRefreshesExpiredToken(t *testing.T) {
+	var ahead atomic.Int64 // how far the server's clock is ahead
+	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	srv, _ := startApp(t, ginjwt.WithClock(now), ginjwt.WithAccessExpires(time.Minute))
+	ctx := browse(t)
+	open(t, ctx, srv.URL+"/")
+	fill(t, ctx, "cy@example.com", "correct horse", "Cy")
+	assert.Equal(t, "201 signed up as cy@example.com", click(t, ctx, "signup", "201"))
+	assert.Equal(t, "200 logged in", click(t, ctx, "login", "200"))
+	first := eval[string](t, ctx, `sessionStorage.getItem("access_token")`)
+
+	ahead.Store(int64(2 * time.Minute))
+	status, body, _ := call(t, "GET", srv.URL+"/private", first, "")
+	require.Equal(t, 401, status)
+	require.Equal(t, msg("Token has expired"), body)
+
+	assert.Equal(t, "200 Hello Cy <cy@example.com>", click(t, ctx, "private", "200"))
+	second := eval[string](t, ctx, `sessionStorage.getItem("access_token")`)
+	assert.NotEqual(t, first, second, "the page stored the new access token")
+	status, _, _ = call(t, "GET", srv.URL+"/private", second, "")
+	assert.Equal(t, 200, status)
 }
 
 // The front end on another origin: allowed by CORS it works; from an
 // origin the API does not list, the browser blocks the call.
 func TestBrowserCrossOrigin(t *testing.T) {
-	// The front-end servers serve the same page; the API is another port.
-	page, err := static.ReadFile("static/index.html")
-	require.NoError(t, err)
-	serve := func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(page) }
+	// The front-end servers serve a copy of the page whose api-base names
+	// the API, on another port, as a deployment would.
+	var apiURL atomic.Value
+	serve := func(w http.ResponseWriter, _ *http.Request) {
+		page, err := static.ReadFile("static/index.html")
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		_, _ = w.Write([]byte(strings.Replace(string(page), `name="api-base" content=""`, `name="api-base" content="`+apiURL.Load().(string)+`"`, 1)))
+	}
 	front := httptest.NewServer(http.HandlerFunc(serve))
 	defer front.Close()
 	stranger := httptest.NewServer(http.HandlerFunc(serve))
@@ -126,15 +173,17 @@ func TestBrowserCrossOrigin(t *testing.T) {
 	defer db.Close()
 	api := httptest.NewServer(r)
 	defer api.Close()
+	apiURL.Store(api.URL)
 
 	ctx := browse(t)
-	open(t, ctx, front.URL+"/?api="+api.URL)
+	open(t, ctx, front.URL+"/")
+	assert.Equal(t, api.URL, eval[string](t, ctx, `document.getElementById("api").textContent`))
 	fill(t, ctx, "bob@example.com", "correct horse", "Bob")
 	assert.Equal(t, "201 signed up as bob@example.com", click(t, ctx, "signup", "201"))
 	assert.Equal(t, "200 logged in", click(t, ctx, "login", "200"))
 	assert.Equal(t, "200 Hello Bob <bob@example.com>", click(t, ctx, "private", "200"), "cross-origin call with Authorization")
 
-	open(t, ctx, stranger.URL+"/?api="+api.URL)
+	open(t, ctx, stranger.URL+"/")
 	fill(t, ctx, "bob@example.com", "correct horse", "")
 	out := click(t, ctx, "login", "error")
 	assert.True(t, strings.HasPrefix(out, "error: TypeError"), "the browser blocked the call: %q", out)

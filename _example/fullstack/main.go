@@ -1,8 +1,9 @@
 // Command fullstack is the Gin twin of the full-stack Flask tutorial: users
 // in a SQL database with bcrypt-hashed passwords, POST /token for a login,
-// a private page that loads the user from the token, token refresh, and a
-// plain HTML + JavaScript front end that keeps the tokens in sessionStorage
-// and may run on another origin (CORS).
+// a private page that loads the user from the token, token refresh, a
+// logout that revokes both tokens, and a plain HTML + JavaScript front end
+// that keeps the tokens in sessionStorage and may run on another origin
+// (CORS).
 //
 //	go run .                       # then open http://127.0.0.1:5000
 //	DATABASE_PATH=users.db go run .
@@ -50,6 +51,7 @@ type User struct {
 
 // Limits on input; bcrypt reads at most 72 bytes of a password.
 const (
+	maxBody     = 16 << 10
 	maxEmail    = 254
 	maxName     = 100
 	maxPassword = 72
@@ -104,6 +106,8 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 	jwt, err := ginjwt.New(append([]ginjwt.Option{
 		ginjwt.WithSecretKey(cfg.Secret),
 		ginjwt.WithUserLookup(lookup),
+		// One process: the in-memory blocklist. Several: redisblocklist.
+		ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)),
 	}, cfg.JWTOptions...)...)
 	if err != nil {
 		_ = db.Close()
@@ -111,6 +115,7 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 	}
 
 	r := gin.Default()
+	r.Use(limitBody)
 	r.Use(cors.New(cors.Config{
 		AllowOrigins:  cfg.Origins,
 		AllowMethods:  []string{"GET", "POST", "DELETE"},
@@ -209,6 +214,27 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 		}
 		c.JSON(http.StatusOK, u)
 	})
+	// Logout revokes the access token and, when the body names it, the
+	// refresh token: neither works again, even if it was copied.
+	private.DELETE("/logout", func(c *gin.Context) {
+		var in struct {
+			RefreshToken string `json:"refresh_token"`
+		}
+		if c.Request.ContentLength != 0 && c.ShouldBindJSON(&in) != nil {
+			c.JSON(http.StatusBadRequest, gin.H{"msg": "Invalid JSON in request"})
+			return
+		}
+		tok, _ := ginjwt.CurrentToken(c)
+		raws := []string{tok.Raw}
+		if in.RefreshToken != "" {
+			raws = append(raws, in.RefreshToken)
+		}
+		if err := jwt.Revoke(c.Request.Context(), raws...); err != nil {
+			jwt.Abort(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"msg": "Logged out"})
+	})
 	private.DELETE("/account", func(c *gin.Context) {
 		u, _ := ginjwt.CurrentUser[User](c)
 		if _, err := db.ExecContext(c.Request.Context(), `DELETE FROM users WHERE id = ?`, u.ID); err != nil {
@@ -218,6 +244,27 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 		c.JSON(http.StatusOK, gin.H{"msg": "Account deleted"})
 	})
 	return r, db, nil
+}
+
+// limitBody refuses request bodies above maxBody before a handler reads
+// them.
+func limitBody(c *gin.Context) {
+	if c.Request.ContentLength > maxBody {
+		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, gin.H{"msg": "Request body too large"})
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
+}
+
+// splitOrigins reads a comma-separated origin list, forgiving spaces.
+func splitOrigins(list string) []string {
+	var out []string
+	for _, o := range strings.Split(list, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // validate checks sign-up input; it returns the message for the client.
@@ -249,7 +296,7 @@ func main() {
 	if o := os.Getenv("CORS_ORIGINS"); o != "" {
 		origins = o
 	}
-	r, db, err := newApp(Config{DatabasePath: os.Getenv("DATABASE_PATH"), Secret: secret, Origins: strings.Split(origins, ",")})
+	r, db, err := newApp(Config{DatabasePath: os.Getenv("DATABASE_PATH"), Secret: secret, Origins: splitOrigins(origins)})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -162,3 +162,87 @@ func TestFrontEndIsServed(t *testing.T) {
 	assert.Equal(t, 200, resp.StatusCode)
 	assert.Contains(t, string(page), "sessionStorage")
 }
+
+func TestTokenErrors(t *testing.T) {
+	srv, _ := startApp(t)
+	for _, tc := range []struct {
+		body, msg string
+	}{
+		{`not json`, "Missing JSON in request"},
+		{`{"password":"correct horse"}`, "Missing email or password"},
+		{`{"email":"ann@example.com"}`, "Missing email or password"},
+	} {
+		status, body, _ := call(t, "POST", srv.URL+"/token", "", tc.body)
+		assert.Equal(t, 400, status, tc.body)
+		assert.Equal(t, msg(tc.msg), body, tc.body)
+	}
+}
+
+func TestBodyLimit(t *testing.T) {
+	srv, db := startApp(t)
+	huge := `{"email":"big@example.com","password":"long enough","name":"` + strings.Repeat("n", maxBody) + `"}`
+	status, body, _ := call(t, "POST", srv.URL+"/signup", "", huge)
+	assert.Equal(t, 413, status)
+	assert.Equal(t, msg("Request body too large"), body)
+	var n int
+	require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM users`).Scan(&n))
+	assert.Zero(t, n)
+}
+
+// login signs a user up and returns its access and refresh tokens.
+func login(t *testing.T, u, email string) (access, refresh string) {
+	t.Helper()
+	status, body, _ := call(t, "POST", u+"/signup", "", `{"email":"`+email+`","password":"correct horse"}`)
+	require.Equal(t, 201, status, body)
+	status, body, _ = call(t, "POST", u+"/token", "", `{"email":"`+email+`","password":"correct horse"}`)
+	require.Equal(t, 200, status, body)
+	return body["access_token"].(string), body["refresh_token"].(string)
+}
+
+func TestLogoutRevokes(t *testing.T) {
+	srv, _ := startApp(t)
+	u := srv.URL
+
+	t.Run("both tokens", func(t *testing.T) {
+		access, refresh := login(t, u, "ann@example.com")
+		status, body, _ := call(t, "DELETE", u+"/logout", access, `{"refresh_token":"`+refresh+`"}`)
+		require.Equal(t, 200, status, body)
+		assert.Equal(t, msg("Logged out"), body)
+		status, body, _ = call(t, "GET", u+"/private", access, "")
+		assert.Equal(t, 401, status)
+		assert.Equal(t, msg("Token has been revoked"), body)
+		status, body, _ = call(t, "POST", u+"/refresh", refresh, "")
+		assert.Equal(t, 401, status)
+		assert.Equal(t, msg("Token has been revoked"), body)
+	})
+	t.Run("access token only", func(t *testing.T) {
+		access, refresh := login(t, u, "bob@example.com")
+		status, body, _ := call(t, "DELETE", u+"/logout", access, "")
+		require.Equal(t, 200, status, body)
+		status, _, _ = call(t, "GET", u+"/private", access, "")
+		assert.Equal(t, 401, status)
+		status, body, _ = call(t, "POST", u+"/refresh", refresh, "")
+		assert.Equal(t, 200, status, "the refresh token was not named: %v", body)
+	})
+	t.Run("bad refresh token revokes nothing", func(t *testing.T) {
+		access, _ := login(t, u, "cy@example.com")
+		status, body, _ := call(t, "DELETE", u+"/logout", access, `{"refresh_token":"not.a.token"}`)
+		assert.Equal(t, 422, status)
+		assert.Equal(t, msg("Invalid header string: must be a json object"), body)
+		status, _, _ = call(t, "GET", u+"/private", access, "")
+		assert.Equal(t, 200, status, "the access token still works")
+		status, body, _ = call(t, "DELETE", u+"/logout", access, `not json`)
+		assert.Equal(t, 400, status)
+		assert.Equal(t, msg("Invalid JSON in request"), body)
+	})
+	t.Run("needs a token", func(t *testing.T) {
+		status, body, _ := call(t, "DELETE", u+"/logout", "", "")
+		assert.Equal(t, 401, status)
+		assert.Equal(t, msg("Missing Authorization Header"), body)
+	})
+}
+
+func TestSplitOrigins(t *testing.T) {
+	assert.Equal(t, []string{"http://a.example", "http://b.example"}, splitOrigins(" http://a.example, http://b.example ,,"))
+	assert.Empty(t, splitOrigins(""))
+}
