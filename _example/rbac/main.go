@@ -40,6 +40,10 @@ func users() map[string]user {
 	return table
 }
 
+// unknownUserHash is what a login for a name not in the table is checked
+// against; no password matches it.
+var unknownUserHash, _ = bcrypt.GenerateFromPassword([]byte("no user has this password"), bcrypt.MinCost)
+
 func newRouter(secret []byte, store ginjwt.Blocklist) (*gin.Engine, error) {
 	table := users()
 	jwt, err := ginjwt.New(
@@ -62,7 +66,13 @@ func newRouter(secret []byte, store ginjwt.Blocklist) (*gin.Engine, error) {
 			return
 		}
 		u, ok := table[in.Username]
-		if !ok || bcrypt.CompareHashAndPassword(u.hash, []byte(in.Password)) != nil {
+		hash := u.hash
+		if !ok {
+			// Compare anyway, so an unknown name answers as slowly as a
+			// known one and timing does not tell which names exist.
+			hash = unknownUserHash
+		}
+		if bcrypt.CompareHashAndPassword(hash, []byte(in.Password)) != nil || !ok {
 			c.JSON(http.StatusUnauthorized, gin.H{"msg": "Bad username or password"})
 			return
 		}

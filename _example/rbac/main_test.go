@@ -79,3 +79,22 @@ func TestRBACWithRedis(t *testing.T) {
 	client := redistest.Start(t).Client(t)
 	story(t, redisblocklist.New(client))
 }
+
+// main's choice of store: REDIS_URL picks Redis, a bad URL is an error.
+func TestBlocklistFromEnvironment(t *testing.T) {
+	t.Setenv("REDIS_URL", "")
+	store, err := blocklist()
+	require.NoError(t, err)
+	assert.IsType(t, &ginjwt.MemoryBlocklist{}, store)
+
+	t.Setenv("REDIS_URL", "http://not-redis")
+	_, err = blocklist()
+	assert.Error(t, err)
+
+	srv := redistest.Start(t)
+	t.Setenv("REDIS_URL", "redis://"+srv.Addr+"/0")
+	store, err = blocklist()
+	require.NoError(t, err)
+	assert.IsType(t, &redisblocklist.Store{}, store)
+	story(t, store)
+}
