@@ -89,6 +89,16 @@ func WithCSRFCookiePaths(access, refresh string) Option {
 	}
 }
 
+// CSRFHeaderName returns the header in which requests send back the CSRF
+// value of a token of type tokenType (TypeAccess or TypeRefresh), for
+// front ends and tests that build such requests.
+func (m *Manager) CSRFHeaderName(tokenType string) string {
+	if tokenType == TypeRefresh {
+		return m.cfg.cookies.refresh.csrfHeader
+	}
+	return m.cfg.cookies.access.csrfHeader
+}
+
 // WithCSRFHeaderNames sets the headers that carry the CSRF value back
 // (JWT_ACCESS_CSRF_HEADER_NAME, JWT_REFRESH_CSRF_HEADER_NAME). Default:
 // "X-CSRF-TOKEN" for both.

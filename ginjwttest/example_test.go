@@ -73,3 +73,35 @@ func TestHelpers(t *testing.T) {
 		t.Errorf("cookies without CSRF: %d %s", w.Code, w.Body)
 	}
 }
+
+// Cookies follows the Manager's cookie and header names.
+func TestCookiesWithCustomNames(t *testing.T) {
+	m, err := ginjwt.New(ginjwt.WithSecretKey([]byte("test-secret-0123456789abcdef0123456789")),
+		ginjwt.WithTokenLocations(ginjwt.Cookies),
+		ginjwt.WithCookieNames("jwt_a", "jwt_r"),
+		ginjwt.WithCSRFCookieNames("csrf_a", "csrf_r"),
+		ginjwt.WithCSRFHeaderNames("X-A", "X-R"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gin.SetMode(gin.TestMode)
+	r := gin.New()
+	r.POST("/me", m.JWTRequired(), func(c *gin.Context) { c.String(200, ginjwt.CurrentIdentity(c)) })
+	r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) { c.String(200, "refreshed "+ginjwt.CurrentIdentity(c)) })
+	for _, tc := range []struct {
+		path, token, header, want string
+	}{
+		{"/me", ginjwttest.Access(t, m, "alice"), "X-A", "alice"},
+		{"/refresh", ginjwttest.Refresh(t, m, "alice"), "X-R", "refreshed alice"},
+	} {
+		req := ginjwttest.Cookies(t, m, httptest.NewRequest(http.MethodPost, tc.path, nil), tc.token)
+		if req.Header.Get(tc.header) == "" {
+			t.Errorf("%s: no %s header", tc.path, tc.header)
+		}
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		if w.Code != 200 || w.Body.String() != tc.want {
+			t.Errorf("%s: %d %s, want 200 %s", tc.path, w.Code, w.Body, tc.want)
+		}
+	}
+}

@@ -3,7 +3,7 @@
 // them on requests, as a header or as cookies with the CSRF value, so a
 // test of a protected route takes one line.
 //
-//	req := ginjwttest.Get(t, m, "/me", ginjwttest.Access(t, m, "alice"))
+//	w := ginjwttest.Get(t, router, "/me", ginjwttest.Access(t, m, "alice"))
 package ginjwttest
 
 import (
@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
 )
 
@@ -55,23 +56,30 @@ func Bearer(req *http.Request, token string) *http.Request {
 }
 
 // Cookies puts token on req as a browser would after SetAccessCookies (or
-// SetRefreshCookies, for a refresh token): the JWT cookie, the CSRF cookie,
-// and the X-CSRF-TOKEN header the front end copies it into. It uses the
-// default names; with other names, set them yourself.
+// SetRefreshCookies, for a refresh token): the cookies m sets, under the
+// names m is configured with, and the CSRF header the front end copies the
+// value into.
 func Cookies(t testing.TB, m *ginjwt.Manager, req *http.Request, token string) *http.Request {
 	t.Helper()
 	tok, err := m.DecodeExpiredToken(token)
 	if err != nil {
 		t.Fatalf("ginjwttest: %v", err)
 	}
-	cookie, csrfCookie := "access_token_cookie", "csrf_access_token"
+	w := httptest.NewRecorder()
+	c, _ := gin.CreateTestContext(w)
+	c.Request = httptest.NewRequest(http.MethodGet, "/", nil)
+	set := m.SetAccessCookies
 	if tok.Claims.Type == ginjwt.TypeRefresh {
-		cookie, csrfCookie = "refresh_token_cookie", "csrf_refresh_token"
+		set = m.SetRefreshCookies
 	}
-	req.AddCookie(&http.Cookie{Name: cookie, Value: token}) //nolint:gosec // G124: a request cookie has no attributes
+	if err := set(c, token); err != nil {
+		t.Fatalf("ginjwttest: setting cookies: %v", err)
+	}
+	for _, cookie := range w.Result().Cookies() {
+		req.AddCookie(&http.Cookie{Name: cookie.Name, Value: cookie.Value}) //nolint:gosec // G124: a request cookie has no attributes
+	}
 	if tok.Claims.CSRF != "" {
-		req.AddCookie(&http.Cookie{Name: csrfCookie, Value: tok.Claims.CSRF}) //nolint:gosec // G124: a request cookie has no attributes
-		req.Header.Set("X-CSRF-TOKEN", tok.Claims.CSRF)
+		req.Header.Set(m.CSRFHeaderName(tok.Claims.Type), tok.Claims.CSRF)
 	}
 	return req
 }
