@@ -82,6 +82,17 @@ func (m *Manager) decodeInto(tok *Token, raw string, want, got []string) *Error 
 	if strings.IndexByte(s64, '.') >= 0 {
 		return invalid(ErrTokenMalformed, "Too many segments")
 	}
+	// Base64 decoders skip CR and LF, so "sig\nnature" would verify as the
+	// signed token it is not: refuse them where the decoder would fail.
+	if i := newlineAt(raw); i >= 0 {
+		switch {
+		case i < len(h64):
+			return invalid(ErrTokenMalformed, msgHeaderPadding)
+		case i < len(h64)+1+len(p64):
+			return invalid(ErrTokenMalformed, msgPayloadPadding)
+		}
+		return invalid(ErrTokenMalformed, msgCryptoPadding)
+	}
 
 	// One scratch buffer holds a copy of the token (the HMAC input), the
 	// decoded header and payload side by side, the signature and the MAC.
@@ -140,6 +151,15 @@ func (m *Manager) decodeInto(tok *Token, raw string, want, got []string) *Error 
 		return e
 	}
 	return nil
+}
+
+// newlineAt returns the index of the first CR or LF in s, or -1.
+func newlineAt(s string) int {
+	lf, cr := strings.IndexByte(s, '\n'), strings.IndexByte(s, '\r')
+	if lf < 0 || (cr >= 0 && cr < lf) {
+		return cr
+	}
+	return lf
 }
 
 func (m *Manager) getScratch(n int) *[]byte {

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -219,6 +220,24 @@ func TestHostileLocations(t *testing.T) {
 			q.Header.Set("X-CSRF-TOKEN", strings.ToUpper(csrf))
 			return q
 		}, 401, "CSRF double submit tokens do not match"},
+		// Base64 decoders skip CR and LF: a newline in the signature must
+		// not leave a token that verifies.
+		{"newline in the signature", func() *http.Request {
+			return httptest.NewRequest("GET", "/h?jwt="+url.QueryEscape(access[:len(access)-4]+"\n"+access[len(access)-4:]), nil)
+		}, 422, "Invalid crypto padding"},
+		{"CR LF in the signature", func() *http.Request {
+			return httptest.NewRequest("GET", "/h?jwt="+url.QueryEscape(access+"\r\n"), nil)
+		}, 422, "Invalid crypto padding"},
+		{"newline in the payload", func() *http.Request {
+			dot := strings.IndexByte(access, '.')
+			return httptest.NewRequest("GET", "/h?jwt="+url.QueryEscape(access[:dot+5]+"\n"+access[dot+5:]), nil)
+		}, 422, "Invalid payload padding"},
+		{"newline in the header", func() *http.Request {
+			return httptest.NewRequest("GET", "/h?jwt="+url.QueryEscape("\n"+access), nil)
+		}, 422, "Invalid header padding"},
+		{"NUL in the signature", func() *http.Request {
+			return httptest.NewRequest("GET", "/h?jwt="+url.QueryEscape(access[:len(access)-4]+"\x00"+access[len(access)-4:]), nil)
+		}, 422, "Invalid crypto padding"},
 		{"repeated jwt parameter, bad first", func() *http.Request {
 			return httptest.NewRequest("GET", "/h?jwt=a.b.c&jwt="+access, nil)
 		}, 422, "Invalid header padding"},
