@@ -2,6 +2,8 @@ package ginjwt_test
 
 import (
 	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -281,4 +284,132 @@ func TestHostileDeepNesting(t *testing.T) {
 			assertMsg(t, w, "Invalid payload string: must be a json object")
 		}
 	}
+}
+
+// The same attacks against services that verify with public keys: HS256
+// signed with the public key (algorithm confusion), "none", and ES256
+// signed with the attacker's own key, which the header embeds (jwk) or
+// points at (jku, x5u, on a server that counts fetches). kid values reach
+// no file system and pick no key.
+func TestHostileAgainstPublicKeys(t *testing.T) {
+	ecKey := testKeys()["P-256"].(*ecdsa.PrivateKey)
+	rsaKey := testKeys()["RSA"].(*rsa.PrivateKey)
+	attacker, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	point, err := attacker.PublicKey.Bytes() // 0x04 || X || Y
+	require.NoError(t, err)
+	enc := base64.RawURLEncoding.EncodeToString
+	attackerJWK := `{"kty":"EC","crv":"P-256","x":"` + enc(point[1:33]) + `","y":"` + enc(point[33:]) + `"}`
+
+	var fetched atomic.Int32
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fetched.Add(1)
+		_, _ = w.Write([]byte(`{"keys":[` + attackerJWK + `]}`))
+	}))
+	defer evil.Close()
+
+	signES := func(header, payload string, key *ecdsa.PrivateKey) string {
+		input := enc([]byte(header)) + "." + enc([]byte(payload))
+		sig, err := jwt.SigningMethodES256.Sign(input, key)
+		require.NoError(t, err)
+		return input + "." + enc(sig)
+	}
+	unsigned := func(header string) string {
+		return enc([]byte(header)) + "." + enc([]byte(`{"sub":"mallory"}`)) + "."
+	}
+	spki := func(pub any) string {
+		der, err := x509.MarshalPKIXPublicKey(pub)
+		require.NoError(t, err)
+		return string(pemBlock("PUBLIC KEY", der))
+	}
+
+	const notAllowed, badSig, unknownKid = "The specified alg value is not allowed", "Signature verification failed", "Unknown key ID"
+	for _, svc := range []struct {
+		name string
+		m    *ginjwt.Manager
+		pub  any
+	}{
+		{"ES256 service", mustManager(t, ginjwt.WithAlgorithm("ES256"), ginjwt.WithPrivateKey(ecKey), ginjwt.WithKeyID("k1")), &ecKey.PublicKey},
+		{"RS256 service", mustManager(t, ginjwt.WithAlgorithm("RS256"), ginjwt.WithPrivateKey(rsaKey)), &rsaKey.PublicKey},
+	} {
+		pubPEM := spki(svc.pub)
+		der, _ := x509.MarshalPKIXPublicKey(svc.pub)
+		// ES256 itself is not allowed on the RS256 service.
+		esRefusal := badSig
+		if svc.name == "RS256 service" {
+			esRefusal = notAllowed
+		}
+		cases := []struct {
+			name, token, msg string
+		}{
+			{"HS256 signed with the public key PEM", signRaw(`{"alg":"HS256","kid":"k1"}`, `{"sub":"mallory"}`, pubPEM), notAllowed},
+			{"HS256 signed with the public key DER", signRaw(`{"alg":"HS256","kid":"k1"}`, `{"sub":"mallory"}`, string(der)), notAllowed},
+			{"HS512 signed with the public key PEM", signRaw(`{"alg":"HS512","kid":"k1"}`, `{"sub":"mallory"}`, pubPEM), notAllowed},
+			{"alg none", unsigned(`{"alg":"none","kid":"k1"}`), notAllowed},
+			{"alg NONE", unsigned(`{"alg":"NONE","kid":"k1"}`), notAllowed},
+			{"alg nOnE with a signature", unsigned(`{"alg":"nOnE","kid":"k1"}`) + "c2ln", notAllowed},
+			{"attacker's key embedded as jwk", signES(`{"alg":"ES256","kid":"k1","jwk":`+attackerJWK+`}`, `{"sub":"mallory"}`, attacker), esRefusal},
+			{"attacker's JWKS at jku", signES(`{"alg":"ES256","kid":"k1","jku":"`+evil.URL+`"}`, `{"sub":"mallory"}`, attacker), esRefusal},
+			{"attacker's certificate at x5u", signES(`{"alg":"ES256","kid":"k1","x5u":"`+evil.URL+`"}`, `{"sub":"mallory"}`, attacker), esRefusal},
+		}
+		if svc.name == "ES256 service" {
+			// Only a Manager with key IDs reads kid; it picks nothing else.
+			cases = append(cases,
+				struct{ name, token, msg string }{"kid path traversal", signES(`{"alg":"ES256","kid":"../../../../etc/passwd"}`, `{"sub":"mallory"}`, attacker), unknownKid},
+				struct{ name, token, msg string }{"kid of 4000 bytes", signES(`{"alg":"ES256","kid":"`+strings.Repeat("k", 4000)+`"}`, `{"sub":"mallory"}`, attacker), unknownKid},
+				struct{ name, token, msg string }{"kid with a NUL", signES(`{"alg":"ES256","kid":"k1\u0000"}`, `{"sub":"mallory"}`, attacker), unknownKid},
+			)
+		}
+		var ran atomic.Int32
+		r := newRouter()
+		r.GET("/protected", svc.m.JWTRequired(), func(c *gin.Context) { ran.Add(1); c.Status(200) })
+		genuine := mustToken(t)(svc.m.CreateAccessToken("alice"))
+		require.Equal(t, 200, get(r, "/protected", bearer(genuine)).Code, "%s: its own token passes", svc.name)
+		for _, tc := range cases {
+			t.Run(svc.name+"/"+tc.name, func(t *testing.T) {
+				before := ran.Load()
+				w := get(r, "/protected", bearer(tc.token))
+				assert.Equal(t, 422, w.Code, w.Body.String())
+				assertMsg(t, w, tc.msg)
+				assert.Equal(t, before, ran.Load(), "the handler must not run")
+			})
+		}
+	}
+	assert.Zero(t, fetched.Load(), "no key URL is ever fetched")
+}
+
+// Only the exact "refresh" is a refresh token. Refresh routes refuse every
+// other spelling; access routes, as flask's, refuse only the exact one.
+func TestHostileTokenTypes(t *testing.T) {
+	m := newManager(t)
+	var ran atomic.Int32
+	r := newRouter()
+	h := func(c *gin.Context) { ran.Add(1); c.Status(200) }
+	r.GET("/access", m.JWTRequired(), h)
+	r.POST("/refresh", m.RefreshRequired(), h)
+	for _, typ := range []string{`"REFRESH"`, `"Refresh"`, `"refresh "`, `" refresh"`, `"refresh\u0000"`, `"refres\u0068"`} {
+		token := signPayload(`{"sub":"a","type":` + typ + `}`)
+		before := ran.Load()
+		req := httptest.NewRequest(http.MethodPost, "/refresh", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		want := 422
+		msg := "Only refresh tokens are allowed"
+		if typ == `"refres\u0068"` { // the escape spells "refresh" exactly
+			want, msg = 200, ""
+		}
+		assert.Equal(t, want, w.Code, "type %s on a refresh route: %s", typ, w.Body)
+		if msg != "" {
+			assertMsg(t, w, msg)
+			assert.Equal(t, before, ran.Load(), "type %s: the handler must not run", typ)
+		}
+	}
+	w := get(r, "/access", bearer(signPayload(`{"sub":"a","type":"refresh"}`)))
+	assert.Equal(t, 422, w.Code)
+	assertMsg(t, w, "Only non-refresh tokens are allowed")
+	w = get(r, "/access", bearer(signPayload(`{"sub":"a","type":"refres\u0068"}`)))
+	assert.Equal(t, 422, w.Code, "an escaped spelling is still refresh")
+	w = get(r, "/access", bearer(signPayload(`{"sub":"a","type":"REFRESH"}`)))
+	assert.Equal(t, 200, w.Code, "flask lets other spellings through access routes")
 }
