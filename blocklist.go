@@ -223,15 +223,25 @@ func (m *Manager) revokeToken(ctx context.Context, tok *Token) error {
 // revokeFamily revokes every token of st's login, for as long as a refresh
 // token lives. Errors are recorded on the context: the request is refused
 // anyway.
+// familyLifetime bounds the life of every token of a family (createToken
+// refuses longer ones), so revoking the family for that long outlasts
+// them all; 0 means tokens may never expire.
+func (m *Manager) familyLifetime() time.Duration {
+	if m.cfg.accessExpires <= 0 || m.cfg.refreshExpires <= 0 {
+		return 0
+	}
+	return max(m.cfg.accessExpires, m.cfg.refreshExpires)
+}
+
 func (m *Manager) revokeFamily(c *gin.Context, st *requestState) {
 	fam, ok := st.claim(familyClaim)
 	family, isStr := stringValue(fam)
 	if !ok || !isStr {
 		return
 	}
-	until := time.Time{}
-	if m.cfg.refreshExpires > 0 {
-		until = m.cfg.now().Add(m.cfg.refreshExpires)
+	until := time.Time{} // forever, when tokens may never expire
+	if limit := m.familyLifetime(); limit > 0 {
+		until = m.cfg.now().Add(limit)
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
 	defer cancel()

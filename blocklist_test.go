@@ -291,11 +291,49 @@ func TestRefreshRotation(t *testing.T) {
 	}
 	w = request(r, http.MethodPost, "/refresh", bearer(refresh2))
 	assert.Equal(t, 401, w.Code, "the newest refresh token of the family is revoked too")
+	// Until the end of its life: the family's revocation outlasts it.
+	clock.Sleep(30*24*time.Hour - time.Minute)
+	w = request(r, http.MethodPost, "/refresh", bearer(refresh2))
+	assert.Equal(t, 401, w.Code, "a minute before the refresh token expires, still revoked")
+	assertMsg(t, w, "Token has been revoked")
 
 	// Another login is another family, untouched.
 	other, _, err := m.CreateTokenPair("alice")
 	require.NoError(t, err)
 	assert.Equal(t, 200, get(r, "/protected", bearer(other)).Code)
+}
+
+// With rotation, no token of a family may outlive how long a reused
+// family stays revoked; a longer one would come back to life.
+func TestRotationBoundsTokenLifetimes(t *testing.T) {
+	m := newManager(t, ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)), ginjwt.WithRefreshRotation())
+	for name, opt := range map[string]ginjwt.TokenOption{
+		"refresh 90 days": ginjwt.ExpiresIn(90 * 24 * time.Hour),
+		"no expiry":       ginjwt.NoExpiry(),
+	} {
+		_, _, err := m.CreateTokenPair("alice", opt)
+		assert.ErrorContains(t, err, "with WithRefreshRotation no token may live longer than 720h0m0s", name)
+		_, err = m.CreateRefreshToken("alice", opt)
+		assert.Error(t, err, name)
+	}
+	_, _, err := m.CreateTokenPair("alice", ginjwt.ExpiresIn(30*24*time.Hour))
+	assert.NoError(t, err, "as long as the refresh expiry is fine")
+	_, err = m.CreateAccessToken("alice", ginjwt.NoExpiry())
+	assert.NoError(t, err, "a token outside any family is not bound")
+
+	// A longer access expiry is the family's bound then.
+	clock := newFakeClock()
+	m = newManager(t, clock.option(), ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(clock.Now)), ginjwt.WithRefreshRotation(),
+		ginjwt.WithAccessExpires(60*24*time.Hour))
+	r := rotationRouter(m)
+	access, refresh, err := m.CreateTokenPair("alice")
+	require.NoError(t, err)
+	require.Equal(t, 200, request(r, http.MethodPost, "/refresh", bearer(refresh)).Code)
+	require.Equal(t, 401, request(r, http.MethodPost, "/refresh", bearer(refresh)).Code, "reuse")
+	clock.Sleep(60*24*time.Hour - time.Minute)
+	w := get(r, "/protected", bearer(access))
+	assert.Equal(t, 401, w.Code, "the access token of the reused family stays revoked to its end")
+	assertMsg(t, w, "Token has been revoked")
 }
 
 func rotationRouter(m *ginjwt.Manager) *gin.Engine {

@@ -48,7 +48,9 @@ func currentRefreshToken(c *gin.Context) (*Token, error) {
 // included, and gets 401. Tokens of one login share a "fam" claim;
 // CreateTokenPair starts a family. Needs WithBlocklist; with several
 // instances the store must be shared (redisblocklist), so that "used once"
-// holds across them.
+// holds across them. A family stays revoked for the longest of the access
+// and refresh expiries, so tokens of a family cannot be made to live longer
+// (ExpiresIn, NoExpiry): creating one is an error.
 func WithRefreshRotation() Option {
 	return func(c *config) error {
 		c.rotation = true

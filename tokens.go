@@ -156,6 +156,10 @@ func (m *Manager) createToken(typ string, identity any, opts []TokenOption) (str
 	case o.noExpiry:
 		expiring = false
 	}
+	if limit := m.familyLifetime(); o.family != "" && limit > 0 && (!expiring || expires > limit) {
+		return "", fmt.Errorf("ginjwt: with WithRefreshRotation no token may live longer than %s, "+
+			"the longest of the access and refresh expiries: a reused login stays revoked that long", limit)
+	}
 	if expiring {
 		claims = append(claims, member{"exp", strconv.AppendInt(nil, now.Add(expires).Unix(), 10)})
 	}
