@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -336,6 +337,57 @@ func (m *Manager) unsetCookies(c *gin.Context, names *cookieNames) {
 	if m.cfg.csrfProtect && m.cfg.csrfInCookies {
 		m.writeCookie(c, names.csrfCookie, "", names.csrfPath, false, true)
 	}
+}
+
+// checkNames refuses, at New, names and settings that net/http or browsers
+// would silently drop later: a cookie that is never set, a header no
+// client can send, a CSRF method list no request matches.
+func checkNames(cfg *config) []error {
+	var errs []error
+	ck := &cfg.cookies
+	for _, n := range []cookieNames{ck.access, ck.refresh} {
+		for _, cookie := range []http.Cookie{
+			{Name: n.cookie, Value: "v", Path: n.path, Domain: ck.domain},
+			{Name: n.csrfCookie, Value: "v", Path: n.csrfPath, Domain: ck.domain},
+		} {
+			if err := cookie.Valid(); err != nil {
+				errs = append(errs, fmt.Errorf("cookie %q: %w", cookie.Name, err))
+			}
+		}
+		if !isToken(n.csrfHeader) {
+			errs = append(errs, fmt.Errorf("CSRF header %q is not a valid header name", n.csrfHeader))
+		}
+	}
+	if ck.sameSite == http.SameSiteNoneMode && ck.insecure {
+		errs = append(errs, errors.New("SameSite=None needs Secure cookies: browsers drop the others (WithInsecureCookies)"))
+	}
+	if !isToken(cfg.headerName) {
+		errs = append(errs, fmt.Errorf("header name %q is not a valid header name", cfg.headerName))
+	}
+	if cfg.headerType != "" && (!isToken(cfg.headerType) || strings.ContainsRune(cfg.headerType, ',')) {
+		errs = append(errs, fmt.Errorf("header type %q must be one word (as \"Bearer\")", cfg.headerType))
+	}
+	for _, method := range cfg.csrfMethods {
+		if !isToken(method) || method != strings.ToUpper(method) {
+			errs = append(errs, fmt.Errorf("CSRF method %q: HTTP methods are upper case, as \"POST\"", method))
+		}
+	}
+	return errs
+}
+
+// isToken reports whether s is an HTTP token (RFC 9110 §5.6.2), the
+// grammar of header names, methods and cookie names.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // writeCookie adds a Set-Cookie header with the Manager's attributes; an

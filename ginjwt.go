@@ -81,6 +81,7 @@ func New(opts ...Option) (*Manager, error) {
 	}
 	m := &Manager{cfg: cfg, handlers: cfg.handlers, errorHandler: cfg.errorHandler}
 	errs = append(errs, m.setupKeys()...)
+	errs = append(errs, checkNames(&cfg)...)
 	if cfg.jwks != nil && (len(cfg.decodeIssuers) == 0 || len(cfg.decodeAudience) == 0) {
 		errs = append(errs, errors.New("WithJWKS needs WithDecodeIssuer and WithDecodeAudience: tokens from another service must be meant for this one"))
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -55,6 +56,17 @@ func TestNewRejectsMisconfiguration(t *testing.T) {
 		{"empty header name", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithHeaderName("")}, "WithHeaderName: empty header name"},
 		{"negative leeway", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithLeeway(-time.Second)}, "must not be negative"},
 		{"nil handler", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithExpiredTokenHandler(nil)}, "WithExpiredTokenHandler: nil handler"},
+		// Names net/http or browsers would silently drop later.
+		{"cookie name with a space", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookieNames("a b", "r")}, `cookie "a b": http: invalid Cookie.Name`},
+		{"CSRF cookie name with a semicolon", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCSRFCookieNames("c", "x;y")}, `cookie "x;y": http: invalid Cookie.Name`},
+		{"cookie domain with a space", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookieDomain("bad domain")}, `http: invalid Cookie.Domain`},
+		{"cookie path with a semicolon", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookiePaths("/", "/a;b")}, `cookie "refresh_token_cookie": http: invalid byte ';' in Cookie.Path`},
+		{"lower-case CSRF method", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCSRFMethods("post")}, `CSRF method "post": HTTP methods are upper case`},
+		{"header type of two words", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithHeaderType("Bear er")}, `header type "Bear er" must be one word`},
+		{"header type with a trailing space", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithHeaderType("Bearer ")}, `header type "Bearer " must be one word`},
+		{"header name with a space", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithHeaderName("Bad Name")}, `header name "Bad Name" is not a valid header name`},
+		{"CSRF header with a colon", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCSRFHeaderNames("X-A:", "X-R")}, `CSRF header "X-A:" is not a valid header name`},
+		{"SameSite=None without Secure", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookieSameSite(http.SameSiteNoneMode), ginjwt.WithInsecureCookies()}, "SameSite=None needs Secure cookies"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
