@@ -265,7 +265,7 @@ func (m *Manager) refreshCookie(c *gin.Context, tok *Token) {
 	if exp.IsZero() || exp.Sub(m.cfg.now()) > m.cfg.refreshWindow {
 		return
 	}
-	token, err := m.createToken(TypeAccess, tok.Claims.Identity, []TokenOption{inFamily(tokenFamily(tok))})
+	token, err := m.createToken(TypeAccess, tok.Claims.Identity, []TokenOption{m.renewalOf(tok)})
 	if err == nil {
 		err = m.SetAccessCookies(c, token)
 	}

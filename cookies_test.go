@@ -1,6 +1,7 @@
 package ginjwt_test
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -299,4 +300,95 @@ func TestImplicitRefresh(t *testing.T) {
 	w = get(r, "/protected", bearer(access))
 	require.Equal(t, 200, w.Code)
 	assert.Empty(t, w.Header().Values("Set-Cookie"), "header tokens are left alone")
+
+	// The renewed cookie has the attributes of the one it replaces.
+	clock.Sleep(11 * time.Minute)
+	w = req{cookies: map[string]string{"access_token_cookie": cs["access_token_cookie"].Value}}.send(r)
+	require.Equal(t, 200, w.Code)
+	again := setCookies(t, w)["access_token_cookie"]
+	require.NotNil(t, again)
+	assert.True(t, again.HttpOnly)
+	assert.True(t, again.Secure)
+	assert.Equal(t, "/", again.Path)
+}
+
+// A renewal keeps the token's custom claims, even when the claims loader
+// takes the application's user type and cannot read the identity string.
+func TestRenewalsKeepCustomClaims(t *testing.T) {
+	type user struct {
+		Name  string
+		Roles []string
+	}
+	clock := newFakeClock()
+	m := newManager(t, clock.option(), ginjwt.WithTokenLocations(ginjwt.Cookies, ginjwt.Headers),
+		ginjwt.WithImplicitRefresh(5*time.Minute),
+		ginjwt.WithUserIdentityLoader(func(u user) (string, error) { return u.Name, nil }),
+		ginjwt.WithAdditionalClaimsLoader(func(u user) (map[string]any, error) {
+			return map[string]any{"roles": u.Roles, "uid": int64(1234567890123456789)}, nil
+		}))
+	alice := user{"alice", []string{"admin"}}
+	roles := func(raw string) (any, any) {
+		tok, err := m.DecodeToken(raw)
+		require.NoError(t, err)
+		require.Equal(t, "alice", tok.Claims.Identity)
+		r, _ := tok.Claims.Get("roles")
+		var exact struct {
+			UID int64 `json:"uid"`
+		}
+		require.NoError(t, tok.Claims.Decode(&exact))
+		return r, exact.UID
+	}
+	wantRoles, wantUID := []any{"admin"}, int64(1234567890123456789)
+
+	t.Run("implicit refresh", func(t *testing.T) {
+		r := cookieApp(t, m)
+		access := mustToken(t)(m.CreateAccessToken(alice))
+		clock.Sleep(11 * time.Minute)
+		w := req{cookies: map[string]string{"access_token_cookie": access}}.send(r)
+		require.Equal(t, 200, w.Code)
+		renewed := setCookies(t, w)["access_token_cookie"]
+		require.NotNil(t, renewed, "a new access cookie: %v", w.Result().Header)
+		gotRoles, gotUID := roles(renewed.Value)
+		assert.Equal(t, wantRoles, gotRoles)
+		assert.Equal(t, wantUID, gotUID, "big numbers keep every digit")
+	})
+	t.Run("refresh", func(t *testing.T) {
+		_, refresh, err := m.CreateTokenPair(alice)
+		require.NoError(t, err)
+		r := newRouter()
+		r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
+			token, err := m.RefreshAccessToken(c)
+			if err != nil {
+				m.Abort(c, err)
+				return
+			}
+			c.JSON(200, gin.H{"access_token": token})
+		})
+		w := request(r, http.MethodPost, "/refresh", bearer(refresh))
+		require.Equal(t, 200, w.Code, w.Body.String())
+		gotRoles, _ := roles(decodeBody(t, w)["access_token"].(string))
+		assert.Equal(t, wantRoles, gotRoles)
+	})
+	t.Run("rotation", func(t *testing.T) {
+		m := newManager(t, ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)), ginjwt.WithRefreshRotation(),
+			ginjwt.WithAdditionalClaimsLoader(func(u user) (map[string]any, error) { return map[string]any{"roles": u.Roles}, nil }),
+			ginjwt.WithUserIdentityLoader(func(u user) (string, error) { return u.Name, nil }))
+		_, refresh, err := m.CreateTokenPair(alice)
+		require.NoError(t, err)
+		w := request(rotationRouter(m), http.MethodPost, "/refresh", bearer(refresh))
+		require.Equal(t, 200, w.Code, w.Body.String())
+		for _, key := range []string{"access_token", "refresh_token"} {
+			tok, err := m.DecodeToken(decodeBody(t, w)[key].(string))
+			require.NoError(t, err)
+			got, _ := tok.Claims.Get("roles")
+			assert.Equal(t, wantRoles, got, key)
+		}
+	})
+	t.Run("a loader's own error still fails", func(t *testing.T) {
+		failing := newManager(t, ginjwt.WithAdditionalClaimsLoader(func(any) (map[string]any, error) {
+			return nil, errors.New("directory down")
+		}))
+		_, err := failing.CreateAccessToken("alice")
+		assert.ErrorContains(t, err, "directory down")
+	})
 }

@@ -409,8 +409,16 @@ func typedLoader[U any](name string, load func(U) (map[string]any, error)) func(
 }
 
 func loaderTypeError[U any](name string, got any) error {
-	return fmt.Errorf("%w: the %s takes %v, got %T", ErrInvalidIdentity, name, reflect.TypeFor[U](), got)
+	return &wrongLoaderType{fmt.Sprintf("%v: the %s takes %v, got %T", ErrInvalidIdentity, name, reflect.TypeFor[U](), got)}
 }
+
+// wrongLoaderType is a loader given a value of another type: an error
+// (ErrInvalidIdentity) when a token is created, but on a renewal, where the
+// identity is the old token's string, the loader is skipped instead.
+type wrongLoaderType struct{ msg string }
+
+func (e *wrongLoaderType) Error() string { return e.msg }
+func (e *wrongLoaderType) Unwrap() error { return ErrInvalidIdentity }
 
 // WithErrorHandler replaces the default response of every guard failure
 // that has no handler of its own below.

@@ -3,6 +3,7 @@ package ginjwt
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"time"
 
@@ -20,14 +21,46 @@ import (
 //	})
 //
 // The new token is not fresh (a refresh proves no password) unless opts
-// say otherwise; it belongs to the refresh token's family, if any. Without
+// say otherwise; it belongs to the refresh token's family, if any, and
+// keeps the refresh token's custom claims (the claims loader, when typed on
+// a user type, cannot compute them from the identity string). Without
 // a verified refresh token on the request it returns ErrNoTokenInContext.
 func (m *Manager) RefreshAccessToken(c *gin.Context, opts ...TokenOption) (string, error) {
 	tok, err := currentRefreshToken(c)
 	if err != nil {
 		return "", err
 	}
-	return m.createToken(TypeAccess, tok.Claims.Identity, append(opts, inFamily(tokenFamily(tok))))
+	return m.createToken(TypeAccess, tok.Claims.Identity, append(opts, m.renewalOf(tok)))
+}
+
+// renewalOf makes a new token continue tok: same family, and the custom
+// claims tok carries (roles, scopes, what the claims loader put there),
+// which the loader could not compute again from the identity string.
+func (m *Manager) renewalOf(tok *Token) TokenOption {
+	var carried map[string]any
+	if all, err := decodeExact([]byte(tok.Claims.raw)); err == nil {
+		carried, _ = all.(map[string]any)
+	}
+	fam := tokenFamily(tok)
+	return func(o *tokenOptions) {
+		o.renewal = true
+		o.carried = maps.Clone(carried)
+		for _, k := range []string{"fresh", "iat", "jti", "type", "nbf", "csrf", "exp", "iss", "aud", familyClaim, m.cfg.identityClaim} {
+			delete(o.carried, k)
+		}
+		if fam != "" {
+			o.family = fam
+		}
+	}
+}
+
+// chain applies several token options as one.
+func chain(opts ...TokenOption) TokenOption {
+	return func(o *tokenOptions) {
+		for _, opt := range opts {
+			opt(o)
+		}
+	}
 }
 
 func currentRefreshToken(c *gin.Context) (*Token, error) {
@@ -116,15 +149,15 @@ func (m *Manager) RotateRefreshToken(c *gin.Context, opts ...TokenOption) (acces
 		e.Token, e.cause = tok, ErrRefreshTokenReused
 		return "", "", e
 	}
-	fam := inFamily(tokenFamily(tok))
-	if fam == nil {
+	renewal := m.renewalOf(tok)
+	if tokenFamily(tok) == "" {
 		// A refresh token from before rotation was on: start its family.
-		fam = inFamily(newUUID())
+		renewal = chain(renewal, inFamily(newUUID()))
 	}
-	if access, err = m.createToken(TypeAccess, tok.Claims.Identity, append(opts, fam)); err != nil {
+	if access, err = m.createToken(TypeAccess, tok.Claims.Identity, append(opts, renewal)); err != nil {
 		return "", "", err
 	}
-	refresh, err = m.createToken(TypeRefresh, tok.Claims.Identity, append(opts, fam, notFresh))
+	refresh, err = m.createToken(TypeRefresh, tok.Claims.Identity, append(opts, renewal, notFresh))
 	return access, refresh, err
 }
 

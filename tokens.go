@@ -28,6 +28,10 @@ type tokenOptions struct {
 	claims     map[string]any
 	headers    map[string]any
 	family     string
+	// A renewal (refresh, rotation, implicit refresh) starts from the
+	// custom claims of the token it renews.
+	renewal bool
+	carried map[string]any
 }
 
 // Fresh marks an access token as fresh (fresh=True): it passes
@@ -163,7 +167,7 @@ func (m *Manager) createToken(typ string, identity any, opts []TokenOption) (str
 	if expiring {
 		claims = append(claims, member{"exp", strconv.AppendInt(nil, now.Add(expires).Unix(), 10)})
 	}
-	if claims, err = m.mergeExtra(claims, m.cfg.claimsLoader, identity, o.claims, "claim"); err != nil {
+	if claims, err = m.mergeExtra(claims, m.cfg.claimsLoader, identity, &o, o.carried, o.claims, "claim"); err != nil {
 		return "", err
 	}
 
@@ -171,7 +175,7 @@ func (m *Manager) createToken(typ string, identity any, opts []TokenOption) (str
 	if kid != "" {
 		header = append(header, member{"kid", mustJSON(kid)})
 	}
-	if header, err = m.mergeExtra(header, m.cfg.headersLoader, identity, o.headers, "header"); err != nil {
+	if header, err = m.mergeExtra(header, m.cfg.headersLoader, identity, &o, nil, o.headers, "header"); err != nil {
 		return "", err
 	}
 	if string(header[0].value) != string(mustJSON(m.signAlg.name)) {
@@ -220,17 +224,26 @@ func (m *Manager) identityString(identity any) (string, error) {
 	return id, nil
 }
 
-// mergeExtra merges the loader's values and then the call's over members:
-// a known key keeps its place, new keys follow in name order, as Python's
-// dict.update does over flask's layout.
-func (m *Manager) mergeExtra(members []member, loader func(any) (map[string]any, error), identity any, call map[string]any, what string) ([]member, error) {
-	var extra map[string]any
+// mergeExtra merges the carried values, the loader's and then the call's
+// over members: a known key keeps its place, new keys follow in name order,
+// as Python's dict.update does over flask's layout.
+func (m *Manager) mergeExtra(members []member, loader func(any) (map[string]any, error), identity any,
+	o *tokenOptions, carried, call map[string]any, what string) ([]member, error) {
+	extra := maps.Clone(carried)
 	if loader != nil {
 		loaded, err := loader(identity)
-		if err != nil {
+		var wrongType *wrongLoaderType
+		switch {
+		case o.renewal && errors.As(err, &wrongType):
+			// A loader of user values cannot read the old token's identity
+			// string; the carried claims stand in for what it gave.
+		case err != nil:
 			return nil, err
 		}
-		extra = maps.Clone(loaded)
+		if extra == nil {
+			extra = map[string]any{}
+		}
+		maps.Copy(extra, loaded)
 	}
 	if len(call) > 0 {
 		if extra == nil {
