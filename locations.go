@@ -221,16 +221,41 @@ func (m *Manager) tokenFromJSON(c *gin.Context, refresh bool) (string, *Error) {
 	if err != nil {
 		return "", missing
 	}
-	var raw string
+	var value rawValue
 	if !eachMember(string(body), func(k string, v rawValue) bool {
 		if k == key {
-			raw, _ = v.str()
+			value = v
 		}
 		return true
-	}) || raw == "" {
+	}) {
 		return "", missing
 	}
-	return raw, nil
+	raw, isStr := value.str()
+	switch {
+	case isStr && raw != "":
+		return raw, nil
+	case isStr || !pythonTruthy(value.raw):
+		return "", missing // flask: a falsy value is no token
+	}
+	// flask hands a truthy non-string to PyJWT, which refuses it.
+	return "", invalid(ErrTokenMalformed, "Invalid token type. Token must be a <class 'bytes'>")
+}
+
+// pythonTruthy reports whether a JSON value (raw text, not a string) is
+// true in Python: not null, false, zero, [] or {}.
+func pythonTruthy(raw string) bool {
+	switch raw {
+	case "", "null", "false", "[]", "{}":
+		return false
+	}
+	if f, isNum := numberValue(raw); isNum {
+		return f != 0
+	}
+	// An array or object with whitespace inside may still be empty.
+	if raw[0] == '[' || raw[0] == '{' {
+		return strings.TrimSpace(raw[1:len(raw)-1]) != ""
+	}
+	return true
 }
 
 // isJSONContentType is Werkzeug's is_json: application/json or

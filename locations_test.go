@@ -110,7 +110,11 @@ func TestMissingTokenMessages(t *testing.T) {
 		{"json form body", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: "access_token=x", contentType: "application/x-www-form-urlencoded"}, `Invalid content-type. Must be application/json.`},
 		{"json without the key", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: `{"foo":"bar"}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
 		{"json with an empty key", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: `{"access_token":""}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
-		{"json not a string", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: `{"access_token":123}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
+		{"json falsy: zero", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: `{"access_token":0}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
+		{"json falsy: null", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: `{"access_token":null}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
+		{"json falsy: false", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: `{"access_token":false}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
+		{"json falsy: empty list", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: `{"access_token":[ ]}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
+		{"json falsy: empty object", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: `{"access_token":{}}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
 		{"json array body (flask: 500)", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: `["access_token"]`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
 		{"json truncated", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: `{"access_token":"ab`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
 		{"json not JSON at all", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: `hello`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
@@ -123,6 +127,19 @@ func TestMissingTokenMessages(t *testing.T) {
 			assert.Equal(t, 401, w.Code)
 			assertMsg(t, w, tc.msg)
 		})
+	}
+}
+
+// A truthy JSON value that is not a string is a token flask hands to PyJWT,
+// which refuses it with 422; it decides, as any bad token found does.
+func TestJSONTokenOfAnotherType(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.JSON, ginjwt.Headers))
+	access := mustToken(t)(m.CreateAccessToken("alice"))
+	for _, v := range []string{`123`, `-0.5`, `true`, `[1]`, `{"a":1}`, `["` + access + `"]`} {
+		w := req{method: "POST", body: `{"access_token":` + v + `}`, contentType: "application/json",
+			headers: map[string]string{"Authorization": "Bearer " + access}}.send(locRouter(m))
+		assert.Equal(t, 422, w.Code, v)
+		assertMsg(t, w, "Invalid token type. Token must be a <class 'bytes'>")
 	}
 }
 
