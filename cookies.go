@@ -274,34 +274,77 @@ func (m *Manager) refreshCookie(c *gin.Context, tok *Token) {
 	}
 }
 
+// CookieOption adjusts one call of the cookie helpers, as the max_age and
+// domain arguments of flask's set_access_cookies and unset_jwt_cookies do.
+type CookieOption func(*cookieCall)
+
+type cookieCall struct {
+	maxAge time.Duration
+	domain *string
+}
+
+// CookieMaxAge makes the cookies of one SetAccessCookies or
+// SetRefreshCookies call last d (Max-Age), whatever WithPersistentCookies
+// says; d <= 0 keeps the Manager's choice, as flask's max_age=None.
+func CookieMaxAge(d time.Duration) CookieOption {
+	return func(cc *cookieCall) { cc.maxAge = d }
+}
+
+// CookieDomain sets the Domain of the cookies of one call instead of
+// WithCookieDomain's (flask's domain argument); "" means the host.
+func CookieDomain(domain string) CookieOption {
+	return func(cc *cookieCall) { cc.domain = &domain }
+}
+
+func (m *Manager) cookieCall(opts []CookieOption) (cookieCall, error) {
+	cc := cookieCall{domain: &m.cfg.cookies.domain}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&cc)
+		}
+	}
+	if *cc.domain != m.cfg.cookies.domain {
+		probe := http.Cookie{Name: "probe", Value: "v", Domain: *cc.domain}
+		if err := probe.Valid(); err != nil {
+			return cc, fmt.Errorf("ginjwt: CookieDomain: %w", err)
+		}
+	}
+	return cc, nil
+}
+
 // SetAccessCookies sets the access token cookie and, with CSRF protection,
 // the readable csrf_access_token cookie whose value the front end sends
 // back in X-CSRF-TOKEN (flask's set_access_cookies). The token is verified
 // first: its csrf claim is the cookie's value.
-func (m *Manager) SetAccessCookies(c *gin.Context, token string) error {
-	return m.setCookies(c, token, &m.cfg.cookies.access)
+func (m *Manager) SetAccessCookies(c *gin.Context, token string, opts ...CookieOption) error {
+	return m.setCookies(c, token, &m.cfg.cookies.access, opts)
 }
 
 // SetRefreshCookies is SetAccessCookies for a refresh token (flask's
 // set_refresh_cookies).
-func (m *Manager) SetRefreshCookies(c *gin.Context, token string) error {
-	return m.setCookies(c, token, &m.cfg.cookies.refresh)
+func (m *Manager) SetRefreshCookies(c *gin.Context, token string, opts ...CookieOption) error {
+	return m.setCookies(c, token, &m.cfg.cookies.refresh, opts)
 }
 
 // UnsetJWTCookies expires every cookie the Manager sets (flask's
-// unset_jwt_cookies), e.g. at logout.
-func (m *Manager) UnsetJWTCookies(c *gin.Context) {
-	m.UnsetAccessCookies(c)
-	m.UnsetRefreshCookies(c)
+// unset_jwt_cookies), e.g. at logout. Pass CookieDomain when the cookies
+// were set with one.
+func (m *Manager) UnsetJWTCookies(c *gin.Context, opts ...CookieOption) {
+	m.UnsetAccessCookies(c, opts...)
+	m.UnsetRefreshCookies(c, opts...)
 }
 
 // UnsetAccessCookies expires the access cookies (flask's
 // unset_access_cookies).
-func (m *Manager) UnsetAccessCookies(c *gin.Context) { m.unsetCookies(c, &m.cfg.cookies.access) }
+func (m *Manager) UnsetAccessCookies(c *gin.Context, opts ...CookieOption) {
+	m.unsetCookies(c, &m.cfg.cookies.access, opts)
+}
 
 // UnsetRefreshCookies expires the refresh cookies (flask's
 // unset_refresh_cookies).
-func (m *Manager) UnsetRefreshCookies(c *gin.Context) { m.unsetCookies(c, &m.cfg.cookies.refresh) }
+func (m *Manager) UnsetRefreshCookies(c *gin.Context, opts ...CookieOption) {
+	m.unsetCookies(c, &m.cfg.cookies.refresh, opts)
+}
 
 // GetCSRFToken returns the CSRF value of a token (flask's get_csrf_token),
 // for front ends that keep it from the login response rather than from
@@ -317,25 +360,35 @@ func (m *Manager) GetCSRFToken(token string) (string, error) {
 	return tok.Claims.CSRF, nil
 }
 
-func (m *Manager) setCookies(c *gin.Context, token string, names *cookieNames) error {
+func (m *Manager) setCookies(c *gin.Context, token string, names *cookieNames, opts []CookieOption) error {
+	cc, err := m.cookieCall(opts)
+	if err != nil {
+		return err
+	}
 	tok, err := m.DecodeExpiredToken(token)
 	if err != nil {
 		return err
 	}
-	m.writeCookie(c, names.cookie, token, names.path, true, false)
-	if m.cfg.csrfProtect && m.cfg.csrfInCookies {
-		if tok.Claims.CSRF == "" {
-			return invalid(ErrInvalidClaims, "Missing claim: csrf")
-		}
-		m.writeCookie(c, names.csrfCookie, tok.Claims.CSRF, names.csrfPath, false, false)
+	csrf := m.cfg.csrfProtect && m.cfg.csrfInCookies
+	if csrf && tok.Claims.CSRF == "" {
+		return invalid(ErrInvalidClaims, "Missing claim: csrf")
+	}
+	m.writeCookie(c, names.cookie, token, names.path, true, false, cc)
+	if csrf {
+		m.writeCookie(c, names.csrfCookie, tok.Claims.CSRF, names.csrfPath, false, false, cc)
 	}
 	return nil
 }
 
-func (m *Manager) unsetCookies(c *gin.Context, names *cookieNames) {
-	m.writeCookie(c, names.cookie, "", names.path, true, true)
+func (m *Manager) unsetCookies(c *gin.Context, names *cookieNames, opts []CookieOption) {
+	cc, err := m.cookieCall(opts)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	m.writeCookie(c, names.cookie, "", names.path, true, true, cc)
 	if m.cfg.csrfProtect && m.cfg.csrfInCookies {
-		m.writeCookie(c, names.csrfCookie, "", names.csrfPath, false, true)
+		m.writeCookie(c, names.csrfCookie, "", names.csrfPath, false, true, cc)
 	}
 }
 
@@ -392,12 +445,12 @@ func isToken(s string) bool {
 
 // writeCookie adds a Set-Cookie header with the Manager's attributes; an
 // unset cookie has an empty value and expires in 1970, as flask writes it.
-func (m *Manager) writeCookie(c *gin.Context, name, value, path string, httpOnly, unset bool) {
+func (m *Manager) writeCookie(c *gin.Context, name, value, path string, httpOnly, unset bool, cc cookieCall) {
 	ck := &http.Cookie{ //nolint:gosec // G124: Secure and SameSite are options (Secure by default); the CSRF cookie must be readable by scripts
 		Name:     name,
 		Value:    value,
 		Path:     path,
-		Domain:   m.cfg.cookies.domain,
+		Domain:   *cc.domain,
 		Secure:   !m.cfg.cookies.insecure,
 		HttpOnly: httpOnly,
 		SameSite: m.cfg.cookies.sameSite,
@@ -405,6 +458,9 @@ func (m *Manager) writeCookie(c *gin.Context, name, value, path string, httpOnly
 	switch {
 	case unset:
 		ck.Expires = time.Unix(0, 0)
+	case cc.maxAge > 0:
+		ck.MaxAge = int((cc.maxAge + time.Second - 1) / time.Second)
+		ck.Expires = m.cfg.now().Add(cc.maxAge)
 	case m.cfg.cookies.persistent:
 		ck.MaxAge = persistentMaxAge
 		ck.Expires = m.cfg.now().Add(persistentMaxAge * time.Second)

@@ -392,3 +392,47 @@ func TestRenewalsKeepCustomClaims(t *testing.T) {
 		assert.ErrorContains(t, err, "directory down")
 	})
 }
+
+// flask's max_age= and domain= arguments, per call.
+func TestCookieOptionsPerCall(t *testing.T) {
+	clock := newFakeClock()
+	m := newManager(t, clock.option(), ginjwt.WithCookieDomain("example.com"))
+	access := mustToken(t)(m.CreateAccessToken("alice"))
+	refresh := mustToken(t)(m.CreateRefreshToken("alice"))
+	r := newRouter()
+	r.GET("/set", func(c *gin.Context) {
+		_ = m.SetAccessCookies(c, access, ginjwt.CookieMaxAge(2*time.Hour), ginjwt.CookieDomain("api.example.com"))
+		_ = m.SetRefreshCookies(c, refresh)
+	})
+	r.GET("/bad", func(c *gin.Context) {
+		if err := m.SetAccessCookies(c, access, ginjwt.CookieDomain("bad domain")); err != nil {
+			c.String(400, err.Error())
+		}
+	})
+	r.GET("/unset", func(c *gin.Context) { m.UnsetJWTCookies(c, ginjwt.CookieDomain("api.example.com")) })
+
+	cs := setCookies(t, get(r, "/set"))
+	for _, name := range []string{"access_token_cookie", "csrf_access_token"} {
+		require.Contains(t, cs, name)
+		assert.Equal(t, 7200, cs[name].MaxAge, name)
+		assert.Equal(t, clock.Now().Add(2*time.Hour).UTC().Truncate(time.Second), cs[name].Expires.UTC(), name)
+		assert.Equal(t, "api.example.com", cs[name].Domain, name)
+	}
+	for _, name := range []string{"refresh_token_cookie", "csrf_refresh_token"} {
+		require.Contains(t, cs, name)
+		assert.Zero(t, cs[name].MaxAge, "%s: a session cookie, the Manager's default", name)
+		assert.Equal(t, "example.com", cs[name].Domain, "%s: the Manager's domain", name)
+	}
+
+	w := get(r, "/bad")
+	assert.Equal(t, 400, w.Code)
+	assert.Contains(t, w.Body.String(), "CookieDomain")
+	assert.Empty(t, w.Header().Values("Set-Cookie"), "nothing set")
+
+	cs = setCookies(t, get(r, "/unset"))
+	require.Len(t, cs, 4)
+	for name, c := range cs {
+		assert.Equal(t, "api.example.com", c.Domain, name)
+		assert.Equal(t, time.Unix(0, 0).UTC(), c.Expires.UTC(), name)
+	}
+}
