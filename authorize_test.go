@@ -118,10 +118,17 @@ func TestRequirementsComeAfterVerification(t *testing.T) {
 func TestGroupAndRouteRequirements(t *testing.T) {
 	m := newManager(t)
 	r := newRouter()
+	ran := 0
+	h := func(c *gin.Context) { ran++; echoToken(c) }
 	api := r.Group("/api", m.JWTRequired(ginjwt.RequireAll("scope", "api")))
-	api.GET("/items", echoToken)
-	api.DELETE("/items", m.Authorize(ginjwt.RequireAll("roles", "admin")), echoToken)
-	r.GET("/open", m.Authorize(ginjwt.RequireAll("roles", "admin")), echoToken)
+	api.GET("/items", h)
+	api.DELETE("/items", m.Authorize(ginjwt.RequireAll("roles", "admin")), h)
+	// An override in Authorize lets support staff through the route's
+	// requirement, not through the group's.
+	api.PUT("/items", m.Authorize(ginjwt.RequireAll("roles", "admin"), ginjwt.Override(map[string]any{"support": true})), h)
+	r.GET("/open", m.Authorize(ginjwt.RequireAll("roles", "admin")), h)
+	support := mustToken(t)(m.CreateAccessToken("sam", ginjwt.AdditionalClaims(map[string]any{"scope": "api", "support": true})))
+	supportOutside := mustToken(t)(m.CreateAccessToken("sue", ginjwt.AdditionalClaims(map[string]any{"support": true})))
 
 	reader := mustToken(t)(m.CreateAccessToken("bob", ginjwt.AdditionalClaims(map[string]any{"scope": "api"})))
 	admin := mustToken(t)(m.CreateAccessToken("alice", ginjwt.AdditionalClaims(map[string]any{"scope": "api", "roles": []string{"admin"}})))
@@ -138,6 +145,16 @@ func TestGroupAndRouteRequirements(t *testing.T) {
 	w = get(r, "/open", bearer(admin))
 	assert.Equal(t, 401, w.Code, "Authorize without a guard has no token to check")
 	assertMsg(t, w, "Missing Authorization Header")
+	assert.Equal(t, 2, ran, "the handler ran for the two allowed requests only")
+
+	assert.Equal(t, 200, request(r, http.MethodPut, "/api/items", bearer(support)).Code, "the override grants the route")
+	w = request(r, http.MethodPut, "/api/items", bearer(reader))
+	assert.Equal(t, 403, w.Code)
+	assertMsg(t, w, "Missing required roles: admin")
+	w = request(r, http.MethodPut, "/api/items", bearer(supportOutside))
+	assert.Equal(t, 403, w.Code, "an override in Authorize does not lift the group's requirement")
+	assertMsg(t, w, "Missing required scope: api")
+	assert.Equal(t, 3, ran)
 }
 
 func TestForbiddenHandler(t *testing.T) {

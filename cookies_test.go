@@ -161,6 +161,13 @@ func TestCSRFDoubleSubmit(t *testing.T) {
 	for _, method := range []string{"GET", "HEAD", "OPTIONS"} {
 		w := req{method: method, cookies: access}.send(r)
 		assert.Equal(t, 200, w.Code, "%s needs no CSRF value", method)
+		switch method {
+		case "GET":
+			assert.JSONEq(t, `{"who":"alice"}`, w.Body.String(), "the cookie's identity")
+		case "OPTIONS":
+			// Preflights skip the guard entirely, as in flask: no identity.
+			assert.JSONEq(t, `{"who":""}`, w.Body.String())
+		}
 	}
 	for _, method := range []string{"POST", "PUT", "PATCH", "DELETE"} {
 		w := req{method: method, cookies: access}.send(r)

@@ -87,9 +87,12 @@ func TestFlaskVectors(t *testing.T) {
 			if !v.Expect.Valid {
 				require.NotEqual(t, http.StatusOK, w.Code, w.Body.String())
 				assert.Equal(t, v.Expect.Status, w.Code)
-				if v.Expect.Msg != "" {
-					assertMsg(t, w, v.Expect.Msg)
+				msg := v.Expect.Msg
+				if msg == "" && v.Name == "wrong secret" {
+					msg = "Signature verification failed" // PyJWT's text; the vector gives only the status
 				}
+				require.NotEmpty(t, msg, "every refusal is checked to the message")
+				assertMsg(t, w, msg)
 				return
 			}
 			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
