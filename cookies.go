@@ -229,8 +229,9 @@ func WithJSONKeys(access, refresh string) Option {
 	}
 }
 
-// WithMaxBodySize bounds how much of a JSON body the JSON location reads.
-// Default: 1 MiB.
+// WithMaxBodySize bounds how much of a body the guards read: the JSON
+// location's body, and the form that WithCSRFCheckForm looks in. Default:
+// 1 MiB.
 func WithMaxBodySize(n int64) Option {
 	return func(c *config) error {
 		if n <= 0 {

@@ -223,6 +223,19 @@ func TestCSRFFormFieldAndCustomNames(t *testing.T) {
 	w = req{method: "POST", target: "/form", cookies: cookies, headers: map[string]string{"X-CSRF-TOKEN": jar["csrf_access_token"]}}.send(r)
 	assert.Equal(t, 401, w.Code, "the default header name no longer counts")
 
+	// The form is read within the body limit: a field beyond it is not seen.
+	small := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCSRFCheckForm(true), ginjwt.WithMaxBodySize(1024))
+	rs := cookieApp(t, small)
+	jarS := loggedIn(t, rs)
+	w = req{method: "POST", cookies: map[string]string{"access_token_cookie": jarS["access_token_cookie"]},
+		body:        "pad=" + strings.Repeat("x", 2048) + "&csrf_token=" + jarS["csrf_access_token"],
+		contentType: "application/x-www-form-urlencoded"}.send(rs)
+	assert.Equal(t, 401, w.Code, "a form above the limit is not read")
+	assertMsg(t, w, "Missing CSRF token")
+	w = req{method: "POST", cookies: map[string]string{"access_token_cookie": jarS["access_token_cookie"]},
+		body: "csrf_token=" + jarS["csrf_access_token"], contentType: "application/x-www-form-urlencoded"}.send(rs)
+	assert.Equal(t, 200, w.Code, "within the limit it is")
+
 	noForm := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies))
 	r2 := cookieApp(t, noForm)
 	jar2 := loggedIn(t, r2)

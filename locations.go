@@ -167,6 +167,11 @@ func (m *Manager) tokenFromCookie(c *gin.Context, refresh bool) (found, *Error) 
 	f.checkCSRF = true
 	f.csrf = c.GetHeader(names.csrfHeader)
 	if f.csrf == "" && m.cfg.csrfCheckForm {
+		// The form is parsed once and kept for the handler; the JSON
+		// location's limit bounds what is read (Gin alone allows 32 MiB).
+		if c.Request.Body != nil && c.Request.PostForm == nil {
+			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, m.cfg.maxBodySize)
+		}
 		f.csrf = c.PostForm(names.csrfField)
 	}
 	if f.csrf == "" {
