@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -245,4 +246,24 @@ func TestLogoutRevokes(t *testing.T) {
 func TestSplitOrigins(t *testing.T) {
 	assert.Equal(t, []string{"http://a.example", "http://b.example"}, splitOrigins(" http://a.example, http://b.example ,,"))
 	assert.Empty(t, splitOrigins(""))
+}
+
+// With DATABASE_PATH the users outlive the process.
+func TestDatabaseFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users.db")
+	open := func() *httptest.Server {
+		r, db, err := newApp(Config{DatabasePath: path, Secret: testSecret})
+		require.NoError(t, err)
+		srv := httptest.NewServer(r)
+		t.Cleanup(func() { srv.Close(); _ = db.Close() })
+		return srv
+	}
+	first := open()
+	status, body, _ := call(t, "POST", first.URL+"/signup", "", `{"email":"dee@example.com","password":"correct horse"}`)
+	require.Equal(t, 201, status, body)
+	first.Close()
+
+	second := open()
+	status, body, _ = call(t, "POST", second.URL+"/token", "", `{"email":"dee@example.com","password":"correct horse"}`)
+	assert.Equal(t, 200, status, "the user is still there: %v", body)
 }
