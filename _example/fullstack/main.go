@@ -38,7 +38,7 @@ var static embed.FS
 type Config struct {
 	DatabasePath string   // "" for an in-memory database
 	Secret       []byte   // JWT_SECRET_KEY
-	Origins      []string // front ends on other origins allowed by CORS
+	Origins      []string // front ends on other origins allowed by CORS; none: no CORS
 	JWTOptions   []ginjwt.Option
 }
 
@@ -116,13 +116,15 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 
 	r := gin.Default()
 	r.Use(limitBody)
-	r.Use(cors.New(cors.Config{
-		AllowOrigins:  cfg.Origins,
-		AllowMethods:  []string{"GET", "POST", "DELETE"},
-		AllowHeaders:  []string{"Authorization", "Content-Type"},
-		ExposeHeaders: []string{"Content-Length"},
-		MaxAge:        12 * time.Hour,
-	}))
+	if len(cfg.Origins) > 0 { // none: the front end is only served from here
+		r.Use(cors.New(cors.Config{
+			AllowOrigins:  cfg.Origins,
+			AllowMethods:  []string{"GET", "POST", "DELETE"},
+			AllowHeaders:  []string{"Authorization", "Content-Type"},
+			ExposeHeaders: []string{"Content-Length"},
+			MaxAge:        12 * time.Hour,
+		}))
+	}
 	page, err := static.ReadFile("static/index.html")
 	if err != nil {
 		_ = db.Close()
