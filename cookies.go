@@ -305,7 +305,7 @@ func (m *Manager) cookieCall(opts []CookieOption) (cookieCall, error) {
 		}
 	}
 	if *cc.domain != m.cfg.cookies.domain {
-		probe := http.Cookie{Name: "probe", Value: "v", Domain: *cc.domain}
+		probe := http.Cookie{Name: "probe", Value: "v", Domain: *cc.domain} //nolint:gosec // G124: only checked with Valid, never sent
 		if err := probe.Valid(); err != nil {
 			return cc, fmt.Errorf("ginjwt: CookieDomain: %w", err)
 		}
@@ -400,9 +400,10 @@ func checkNames(cfg *config) []error {
 	var errs []error
 	ck := &cfg.cookies
 	for _, n := range []cookieNames{ck.access, ck.refresh} {
+		// Only checked with Valid, never sent.
 		for _, cookie := range []http.Cookie{
-			{Name: n.cookie, Value: "v", Path: n.path, Domain: ck.domain},
-			{Name: n.csrfCookie, Value: "v", Path: n.csrfPath, Domain: ck.domain},
+			{Name: n.cookie, Value: "v", Path: n.path, Domain: ck.domain},         //nolint:gosec // G124: a probe
+			{Name: n.csrfCookie, Value: "v", Path: n.csrfPath, Domain: ck.domain}, //nolint:gosec // G124: a probe
 		} {
 			if err := cookie.Valid(); err != nil {
 				errs = append(errs, fmt.Errorf("cookie %q: %w", cookie.Name, err))
