@@ -3,7 +3,6 @@ package ginjwt
 import (
 	"context"
 	"errors"
-	"maps"
 	"net/http"
 	"time"
 
@@ -41,24 +40,14 @@ func (m *Manager) renewalOf(tok *Token) TokenOption {
 	if all, err := decodeExact([]byte(tok.Claims.raw)); err == nil {
 		carried, _ = all.(map[string]any)
 	}
+	for _, k := range []string{"fresh", "iat", "jti", "type", "nbf", "csrf", "exp", "iss", "aud", familyClaim, m.cfg.identityClaim} {
+		delete(carried, k)
+	}
 	fam := tokenFamily(tok)
 	return func(o *tokenOptions) {
-		o.renewal = true
-		o.carried = maps.Clone(carried)
-		for _, k := range []string{"fresh", "iat", "jti", "type", "nbf", "csrf", "exp", "iss", "aud", familyClaim, m.cfg.identityClaim} {
-			delete(o.carried, k)
-		}
+		o.renewal, o.carried = true, carried
 		if fam != "" {
 			o.family = fam
-		}
-	}
-}
-
-// chain applies several token options as one.
-func chain(opts ...TokenOption) TokenOption {
-	return func(o *tokenOptions) {
-		for _, opt := range opts {
-			opt(o)
 		}
 	}
 }
@@ -149,15 +138,15 @@ func (m *Manager) RotateRefreshToken(c *gin.Context, opts ...TokenOption) (acces
 		e.Token, e.cause = tok, ErrRefreshTokenReused
 		return "", "", e
 	}
-	renewal := m.renewalOf(tok)
+	renewal := []TokenOption{m.renewalOf(tok)}
 	if tokenFamily(tok) == "" {
 		// A refresh token from before rotation was on: start its family.
-		renewal = chain(renewal, inFamily(newUUID()))
+		renewal = append(renewal, inFamily(newUUID()))
 	}
-	if access, err = m.createToken(TypeAccess, tok.Claims.Identity, append(opts, renewal)); err != nil {
+	if access, err = m.createToken(TypeAccess, tok.Claims.Identity, append(opts, renewal...)); err != nil {
 		return "", "", err
 	}
-	refresh, err = m.createToken(TypeRefresh, tok.Claims.Identity, append(opts, renewal, notFresh))
+	refresh, err = m.createToken(TypeRefresh, tok.Claims.Identity, append(append(opts, renewal...), notFresh))
 	return access, refresh, err
 }
 
