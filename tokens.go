@@ -167,7 +167,7 @@ func (m *Manager) createToken(typ string, identity any, opts []TokenOption) (str
 	if expiring {
 		claims = append(claims, member{"exp", strconv.AppendInt(nil, now.Add(expires).Unix(), 10)})
 	}
-	if claims, err = m.mergeExtra(claims, m.cfg.claimsLoader, identity, &o, o.carried, o.claims, "claim"); err != nil {
+	if claims, err = m.mergeExtra(claims, m.cfg.claimsLoader, identity, o.renewal, o.carried, o.claims, "claim"); err != nil {
 		return "", err
 	}
 
@@ -175,7 +175,7 @@ func (m *Manager) createToken(typ string, identity any, opts []TokenOption) (str
 	if kid != "" {
 		header = append(header, member{"kid", mustJSON(kid)})
 	}
-	if header, err = m.mergeExtra(header, m.cfg.headersLoader, identity, &o, nil, o.headers, "header"); err != nil {
+	if header, err = m.mergeExtra(header, m.cfg.headersLoader, identity, o.renewal, nil, o.headers, "header"); err != nil {
 		return "", err
 	}
 	if string(header[0].value) != string(mustJSON(m.signAlg.name)) {
@@ -228,13 +228,13 @@ func (m *Manager) identityString(identity any) (string, error) {
 // over members: a known key keeps its place, new keys follow in name order,
 // as Python's dict.update does over flask's layout.
 func (m *Manager) mergeExtra(members []member, loader func(any) (map[string]any, error), identity any,
-	o *tokenOptions, carried, call map[string]any, what string) ([]member, error) {
+	renewal bool, carried, call map[string]any, what string) ([]member, error) {
 	extra := maps.Clone(carried)
 	if loader != nil {
 		loaded, err := loader(identity)
 		var wrongType *wrongLoaderType
 		switch {
-		case o.renewal && errors.As(err, &wrongType):
+		case renewal && errors.As(err, &wrongType):
 			// A loader of user values cannot read the old token's identity
 			// string; the carried claims stand in for what it gave.
 		case err != nil:
