@@ -203,16 +203,23 @@ func TestTokenVerifier(t *testing.T) {
 		assert.Equal(t, 400, w.Code, path)
 		assertMsg(t, w, "User claims verification failed")
 	}
+	g.mu.Lock()
+	assert.Zero(t, g.runs, "no handler ran for a token that failed verification")
+	g.mu.Unlock()
 	assert.Equal(t, 200, get(g.r, "/protected", bearer(ok)).Code)
 	assert.Equal(t, 200, get(g.r, "/optional").Code, "no token, nothing to verify")
 	w := get(g.r, "/protected", bearer(refresh))
 	assert.Equal(t, 422, w.Code, "the type check comes first")
+	assertMsg(t, w, "Only non-refresh tokens are allowed")
 
 	custom := newManager(t,
 		ginjwt.WithTokenVerifier(func(*gin.Context, *ginjwt.Token) bool { return false }),
 		ginjwt.WithClaimsVerificationFailedHandler(func(c *gin.Context, err *ginjwt.Error) {
 			c.JSON(418, gin.H{"msg": "nope"})
 		}))
-	w = get(newGuarded(custom).r, "/protected", bearer(mustToken(t)(custom.CreateAccessToken("a"))))
+	cg := newGuarded(custom)
+	w = get(cg.r, "/protected", bearer(mustToken(t)(custom.CreateAccessToken("a"))))
 	assert.Equal(t, 418, w.Code)
+	assert.JSONEq(t, `{"msg":"nope"}`, w.Body.String())
+	assert.Zero(t, cg.runs, "the custom response still refuses")
 }
