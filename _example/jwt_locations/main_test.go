@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -37,14 +35,7 @@ func (r request) send(t *testing.T, client *http.Client, base string) (int, map[
 	for k, v := range r.headers {
 		req.Header.Set(k, v)
 	}
-	resp, err := client.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	var out map[string]any
-	require.NoError(t, json.Unmarshal(data, &out), string(data))
-	return resp.StatusCode, out
+	return demotest.Do(t, client, req)
 }
 
 func newServer(t *testing.T) *httptest.Server {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,16 +13,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// login posts the tutorial's form.
 func login(t *testing.T, base, username, password string) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.PostForm(base+"/login", url.Values{"username": {username}, "password": {password}})
+	form := url.Values{"username": {username}, "password": {password}}
+	req, err := http.NewRequest(http.MethodPost, base+"/login", strings.NewReader(form.Encode()))
 	require.NoError(t, err)
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	var out map[string]any
-	require.NoError(t, json.Unmarshal(data, &out), string(data))
-	return resp.StatusCode, out
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return demotest.Do(t, http.DefaultClient, req)
 }
 
 func TestRequireTokenTutorial(t *testing.T) {

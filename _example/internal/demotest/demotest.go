@@ -26,7 +26,13 @@ func Call(t *testing.T, method, url, token, body string) (int, map[string]any) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	return Do(t, http.DefaultClient, req)
+}
+
+// Do sends req with client and decodes the JSON answer.
+func Do(t *testing.T, client *http.Client, req *http.Request) (int, map[string]any) {
+	t.Helper()
+	resp, err := client.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
