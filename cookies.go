@@ -281,7 +281,7 @@ type CookieOption func(*cookieCall)
 
 type cookieCall struct {
 	maxAge time.Duration
-	domain *string
+	domain string
 }
 
 // CookieMaxAge makes the cookies of one SetAccessCookies or
@@ -294,18 +294,18 @@ func CookieMaxAge(d time.Duration) CookieOption {
 // CookieDomain sets the Domain of the cookies of one call instead of
 // WithCookieDomain's (flask's domain argument); "" means the host.
 func CookieDomain(domain string) CookieOption {
-	return func(cc *cookieCall) { cc.domain = &domain }
+	return func(cc *cookieCall) { cc.domain = domain }
 }
 
 func (m *Manager) cookieCall(opts []CookieOption) (cookieCall, error) {
-	cc := cookieCall{domain: &m.cfg.cookies.domain}
+	cc := cookieCall{domain: m.cfg.cookies.domain}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&cc)
 		}
 	}
-	if *cc.domain != m.cfg.cookies.domain {
-		probe := http.Cookie{Name: "probe", Value: "v", Domain: *cc.domain} //nolint:gosec // G124: only checked with Valid, never sent
+	if cc.domain != m.cfg.cookies.domain { // the Manager's was checked by New
+		probe := http.Cookie{Name: "probe", Value: "v", Domain: cc.domain} //nolint:gosec // G124: only checked with Valid, never sent
 		if err := probe.Valid(); err != nil {
 			return cc, fmt.Errorf("ginjwt: CookieDomain: %w", err)
 		}
@@ -452,7 +452,7 @@ func (m *Manager) writeCookie(c *gin.Context, name, value, path string, httpOnly
 		Name:     name,
 		Value:    value,
 		Path:     path,
-		Domain:   *cc.domain,
+		Domain:   cc.domain,
 		Secure:   !m.cfg.cookies.insecure,
 		HttpOnly: httpOnly,
 		SameSite: m.cfg.cookies.sameSite,
