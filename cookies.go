@@ -206,6 +206,12 @@ func WithCSRFCheckForm(check bool) Option {
 // WithQueryString sets the query parameter that carries the token and the
 // prefix its value must start with (JWT_QUERY_STRING_NAME,
 // JWT_QUERY_STRING_VALUE_PREFIX). Default: "jwt" and no prefix.
+//
+// A token in a URL leaks: access logs (gin.Logger prints the query; use
+// Manager.Logger, which redacts it), proxies, browser history and the
+// Referer header of the next page all see it. Use the QueryString location
+// only where a client cannot send a header or a cookie (a WebSocket
+// handshake, a download link), with short-lived tokens.
 func WithQueryString(name, prefix string) Option {
 	return func(c *config) error {
 		if name == "" {
