@@ -279,3 +279,149 @@ func ExampleCurrentUser() {
 	// 200 alice@example.com
 	// 401 {"msg":"Error loading the user mallory"}
 }
+
+// Logout with a blocklist: the revoked token is refused from then on, as
+// with flask-jwt-extended's token_in_blocklist_loader.
+func ExampleManager_RevokeCurrent() {
+	gin.SetMode(gin.ReleaseMode)
+	m, _ := ginjwt.New(
+		ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")),
+		ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)),
+	)
+	r := gin.New()
+	r.GET("/protected", m.JWTRequired(), func(c *gin.Context) { c.String(200, "hello "+ginjwt.CurrentIdentity(c)) })
+	// VerifyType(false): one logout route for access and refresh tokens.
+	r.DELETE("/logout", m.JWTRequired(ginjwt.VerifyType(false)), func(c *gin.Context) {
+		if err := m.RevokeCurrent(c); err != nil {
+			m.Abort(c, err) // 503 when the store is down
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"msg": ginjwt.CurrentClaims(c).Type + " token revoked"})
+	})
+
+	token, _ := m.CreateAccessToken("alice")
+	do(r, "GET", "/protected", token, "")
+	do(r, "DELETE", "/logout", token, "")
+	do(r, "GET", "/protected", token, "")
+	// Output:
+	// 200 hello alice
+	// 200 {"msg":"access token revoked"}
+	// 401 {"msg":"Token has been revoked"}
+}
+
+// Refresh-token rotation: each refresh token works once and returns a new
+// pair; presenting a used one again revokes the whole login.
+func ExampleManager_RotateRefreshToken() {
+	gin.SetMode(gin.ReleaseMode)
+	m, _ := ginjwt.New(
+		ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")),
+		ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)),
+		ginjwt.WithRefreshRotation(),
+	)
+	r := gin.New()
+	var access, refresh string // the pair the last /refresh returned
+	r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
+		a, rt, err := m.RotateRefreshToken(c)
+		if err != nil {
+			m.Abort(c, err) // 401 on reuse, 503 when the store is down
+			return
+		}
+		access, refresh = a, rt
+		c.JSON(http.StatusOK, gin.H{"access_token": "...", "refresh_token": "..."})
+	})
+	r.GET("/protected", m.JWTRequired(), func(c *gin.Context) { c.String(200, "hello "+ginjwt.CurrentIdentity(c)) })
+
+	// Login: CreateTokenPair starts a login (a token family).
+	_, first, _ := m.CreateTokenPair("alice")
+	do(r, "POST", "/refresh", first, "")   // a new pair
+	do(r, "GET", "/protected", access, "") // the new access token works
+	do(r, "POST", "/refresh", first, "")   // replay of a used refresh token
+	do(r, "GET", "/protected", access, "") // the whole login is revoked...
+	do(r, "POST", "/refresh", refresh, "") // ...the newest refresh token too
+	// Output:
+	// 200 {"access_token":"...","refresh_token":"..."}
+	// 200 hello alice
+	// 401 {"msg":"Token has been revoked"}
+	// 401 {"msg":"Token has been revoked"}
+	// 401 {"msg":"Token has been revoked"}
+}
+
+// Tokens in cookies with CSRF protection (double submit): login sets the
+// cookies, and a POST must copy csrf_access_token into X-CSRF-TOKEN.
+func ExampleManager_SetAccessCookies() {
+	gin.SetMode(gin.ReleaseMode)
+	m, _ := ginjwt.New(
+		ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")),
+		ginjwt.WithTokenLocations(ginjwt.Cookies),
+	)
+	r := gin.New()
+	r.POST("/login", func(c *gin.Context) {
+		access, err := m.CreateAccessToken("alice")
+		if err == nil {
+			err = m.SetAccessCookies(c, access)
+		}
+		if err != nil {
+			m.Abort(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"login": true})
+	})
+	r.POST("/orders", m.JWTRequired(), func(c *gin.Context) { c.String(200, "order placed by "+ginjwt.CurrentIdentity(c)) })
+
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, httptest.NewRequest("POST", "/login", nil))
+	cookies := w.Result().Cookies()
+	var csrf string
+	for _, ck := range cookies {
+		fmt.Println("cookie", ck.Name, "HttpOnly:", ck.HttpOnly)
+		if ck.Name == "csrf_access_token" {
+			csrf = ck.Value
+		}
+	}
+
+	post := func(csrfHeader string) {
+		req := httptest.NewRequest("POST", "/orders", nil)
+		for _, ck := range cookies {
+			req.AddCookie(ck)
+		}
+		if csrfHeader != "" {
+			req.Header.Set("X-CSRF-TOKEN", csrfHeader)
+		}
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		fmt.Println(w.Code, w.Body.String())
+	}
+	post("")
+	post("not-the-value")
+	post(csrf)
+	// Output:
+	// cookie access_token_cookie HttpOnly: true
+	// cookie csrf_access_token HttpOnly: false
+	// 401 {"msg":"Missing CSRF token"}
+	// 401 {"msg":"CSRF double submit tokens do not match"}
+	// 200 order placed by alice
+}
+
+// Requirements on routes of a guarded group: the guard verifies the token
+// once, Authorize checks the roles each route needs.
+func ExampleManager_Authorize() {
+	gin.SetMode(gin.ReleaseMode)
+	m, _ := ginjwt.New(ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")))
+	r := gin.New()
+	api := r.Group("/api", m.JWTRequired())
+	api.GET("/articles", func(c *gin.Context) { c.String(200, "articles") })
+	api.DELETE("/articles/:id", m.Authorize(ginjwt.RequireAll("roles", "admin", "editor")),
+		func(c *gin.Context) { c.String(200, "deleted "+c.Param("id")) })
+
+	editor, _ := m.CreateAccessToken("bob", ginjwt.AdditionalClaims(map[string]any{"roles": []string{"editor"}}))
+	chief, _ := m.CreateAccessToken("carol", ginjwt.AdditionalClaims(map[string]any{"roles": "editor admin"}))
+	do(r, "GET", "/api/articles", editor, "")
+	do(r, "DELETE", "/api/articles/7", editor, "")
+	do(r, "DELETE", "/api/articles/7", chief, "")
+	do(r, "DELETE", "/api/articles/7", "", "")
+	// Output:
+	// 200 articles
+	// 403 {"msg":"Missing required roles: admin"}
+	// 200 deleted 7
+	// 401 {"msg":"Missing Authorization Header"}
+}
