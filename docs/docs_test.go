@@ -1,0 +1,282 @@
+package docs
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	// The packages the code blocks may import. Importing them here keeps
+	// them in this module's go.mod and go.sum, which the generated module
+	// copies, so the build of the blocks needs no network.
+	_ "github.com/gin-gonic/gin"
+	_ "github.com/ginjwt/ginjwt"
+	_ "github.com/ginjwt/ginjwt/ginjwttest"
+	_ "github.com/ginjwt/ginjwt/redisblocklist"
+	_ "github.com/redis/go-redis/v9"
+)
+
+// block is one ```go code block of a Markdown page.
+type block struct {
+	file string // the page, relative to the repository root
+	line int    // the line of the block's first code line in the page
+	code string
+}
+
+// pages lists the Markdown files whose code blocks and links are checked,
+// relative to the repository root.
+func pages(t *testing.T) []string {
+	t.Helper()
+	docs, err := filepath.Glob("*.md")
+	require.NoError(t, err)
+	require.NotEmpty(t, docs, "no docs/*.md found")
+	files := []string{"README.md"}
+	for _, d := range docs {
+		files = append(files, filepath.ToSlash(filepath.Join("docs", d)))
+	}
+	return files
+}
+
+// goBlocks returns the ```go blocks of a Markdown file.
+func goBlocks(t *testing.T, root, file string) []block {
+	t.Helper()
+	f, err := os.Open(filepath.Join(root, file))
+	require.NoError(t, err)
+	defer f.Close()
+	var (
+		blocks []block
+		cur    *block
+		fence  string
+		lines  []string
+	)
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		text := sc.Text()
+		trimmed := strings.TrimSpace(text)
+		switch {
+		case cur == nil && strings.HasPrefix(trimmed, "```"):
+			fence = "```"
+			if strings.TrimSpace(strings.TrimPrefix(trimmed, fence)) == "go" {
+				cur = &block{file: file, line: n + 1}
+				lines = nil
+			} else {
+				cur = &block{} // another language: skipped
+			}
+		case cur != nil && trimmed == fence:
+			if cur.file != "" {
+				cur.code = strings.Join(lines, "\n")
+				blocks = append(blocks, *cur)
+			}
+			cur = nil
+		case cur != nil:
+			lines = append(lines, text)
+		}
+	}
+	require.NoError(t, sc.Err())
+	require.Nil(t, cur, "%s: unclosed code block", file)
+	return blocks
+}
+
+// snippetImports are what a block that is not a whole file may use without
+// importing it; unused ones are not errors.
+var snippetImports = []string{
+	`"context"`, `"errors"`, `"fmt"`, `"log"`, `"log/slog"`, `"net/http"`,
+	`"net/http/httptest"`, `"os"`, `"strings"`, `"testing"`, `"time"`,
+	`"github.com/gin-gonic/gin"`, `"github.com/ginjwt/ginjwt"`,
+	`"github.com/ginjwt/ginjwt/ginjwttest"`, `"github.com/ginjwt/ginjwt/redisblocklist"`,
+	`"github.com/redis/go-redis/v9"`,
+}
+
+// snippetParams are the names a statement block may use without declaring
+// them: m is the application's Manager, r its router, c the request's
+// context, t the test, ctx a context, secret the signing secret, token a
+// token. A block may also declare them again.
+const snippetParams = "m *ginjwt.Manager, r *gin.Engine, c *gin.Context, t *testing.T, " +
+	"ctx context.Context, secret []byte, token string"
+
+var topLevel = regexp.MustCompile(`^(func|type|var|const) `)
+
+// source turns a block into a Go file: a whole program as it is, top-level
+// declarations under the usual imports, statements inside a function. It
+// returns the line of the file where the block's first line is.
+func source(b block) (string, int) {
+	if strings.HasPrefix(strings.TrimSpace(b.code), "package ") {
+		return b.code + "\n", 1
+	}
+	var sb strings.Builder
+	sb.WriteString("package snippet\n\nimport (\n")
+	for _, imp := range snippetImports {
+		sb.WriteString("\t" + imp + "\n")
+	}
+	sb.WriteString(")\n\n")
+	first := ""
+	for _, l := range strings.Split(b.code, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "//") {
+			first = l
+			break
+		}
+	}
+	if topLevel.MatchString(first) {
+		offset := strings.Count(sb.String(), "\n") + 1
+		sb.WriteString(b.code + "\n")
+		return sb.String(), offset
+	}
+	// The inner block lets statements declare the parameters' names again.
+	sb.WriteString("func snippet(" + snippetParams + ") {\n{\n")
+	offset := strings.Count(sb.String(), "\n") + 1
+	sb.WriteString(b.code + "\n}\n}\n")
+	return sb.String(), offset
+}
+
+// tolerated are compiler errors a block may have: a snippet shows how to
+// get a value without always showing its use.
+var tolerated = []string{"declared and not used", "imported and not used"}
+
+var compileError = regexp.MustCompile(`^(?:\./)?(b\d+)/main\.go:(\d+):(\d+): (.*)$`)
+
+// TestGoBlocksCompile builds every ```go block of README.md and docs/*.md in
+// one go build: each block becomes a package of a temporary module that
+// uses this repository's ginjwt and redisblocklist.
+func TestGoBlocksCompile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds every code block of the docs")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+	}
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+
+	var blocks []block
+	for _, p := range pages(t) {
+		blocks = append(blocks, goBlocks(t, root, p)...)
+	}
+	require.NotEmpty(t, blocks)
+
+	dir := t.TempDir()
+	mod, err := os.ReadFile("go.mod")
+	require.NoError(t, err)
+	gomod := strings.Replace(string(mod), "module github.com/ginjwt/ginjwt/docs", "module docsnippets", 1)
+	gomod = strings.ReplaceAll(gomod, "=> ../", "=> "+filepath.ToSlash(root)+"/")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o600))
+	sum, err := os.ReadFile("go.sum")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o600))
+
+	offsets := make([]int, len(blocks))
+	for i, b := range blocks {
+		src, offset := source(b)
+		offsets[i] = offset
+		pkg := filepath.Join(dir, fmt.Sprintf("b%03d", i))
+		require.NoError(t, os.Mkdir(pkg, 0o700))
+		require.NoError(t, os.WriteFile(filepath.Join(pkg, "main.go"), []byte(src), 0o600))
+	}
+
+	// -e: every error of a package, so that a tolerated one hides none.
+	cmd := exec.Command(goBin, "build", "-gcflags=-e", "./...")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly", "GOPROXY=off")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Logf("%d code blocks build", len(blocks))
+		return
+	}
+	var problems []string
+	understood := false
+	for _, l := range strings.Split(string(out), "\n") {
+		m := compileError.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		understood = true
+		if slicesContainsAny(m[4], tolerated) {
+			continue
+		}
+		i, _ := strconv.Atoi(m[1][1:])
+		line, _ := strconv.Atoi(m[2])
+		b := blocks[i]
+		problems = append(problems, fmt.Sprintf("%s:%d: %s", b.file, b.line+line-offsets[i], m[4]))
+	}
+	require.True(t, understood, "go build failed:\n%s", out)
+	sort.Strings(problems)
+	for _, p := range problems {
+		t.Error(p)
+	}
+}
+
+func slicesContainsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	mdLink     = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	runCommand = regexp.MustCompile("cd ([\\w./-]+) && go run ([\\w./-]+)")
+)
+
+// TestLinksStayInRepository checks that every relative link of README.md and
+// docs/*.md names a file or folder of this repository: the README is read on
+// its own, outside any checkout of sibling folders.
+func TestLinksStayInRepository(t *testing.T) {
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	for _, p := range pages(t) {
+		text, err := os.ReadFile(filepath.Join(root, p))
+		require.NoError(t, err)
+		for _, m := range mdLink.FindAllStringSubmatch(string(text), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "#") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			target, _, _ = strings.Cut(target, "#")
+			abs := filepath.Clean(filepath.Join(root, filepath.Dir(p), target))
+			rel, err := filepath.Rel(root, abs)
+			require.NoError(t, err)
+			if !assert.False(t, rel == ".." || strings.HasPrefix(rel, "../"), "%s: link %q leaves the repository", p, m[1]) {
+				continue
+			}
+			_, err = os.Stat(abs)
+			assert.NoError(t, err, "%s: link %q", p, m[1])
+		}
+	}
+}
+
+// TestRunCommands checks that each "cd X && go run Y" of the pages names a
+// main package that exists.
+func TestRunCommands(t *testing.T) {
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	seen := 0
+	for _, p := range pages(t) {
+		text, err := os.ReadFile(filepath.Join(root, p))
+		require.NoError(t, err)
+		for _, m := range runCommand.FindAllStringSubmatch(string(text), -1) {
+			seen++
+			dir := filepath.Join(root, m[1], m[2])
+			if !assert.FileExists(t, filepath.Join(dir, "main.go"), "%s: %q", p, m[0]) {
+				continue
+			}
+			src, err := os.ReadFile(filepath.Join(dir, "main.go"))
+			require.NoError(t, err)
+			assert.Contains(t, string(src), "package main", "%s: %q", p, m[0])
+			_, err = os.Stat(filepath.Join(root, m[1], "go.mod"))
+			assert.NoError(t, err, "%s: %q: go run needs a module in %s", p, m[0], m[1])
+		}
+	}
+	assert.Positive(t, seen, "no run commands found")
+	assert.FileExists(t, filepath.Join(root, "scripts", "test.sh"))
+}
