@@ -17,11 +17,13 @@ import (
 
 	// The packages the code blocks may import. Importing them here keeps
 	// them in this module's go.mod and go.sum, which the generated module
-	// copies, so the build of the blocks needs no network.
+	// copies, so the build of the blocks needs no network. redisblocklist,
+	// a replaced local module, needs no go.sum entry of its own: go.mod
+	// requires it and its dependencies come with go-redis.
 	_ "github.com/gin-gonic/gin"
 	_ "github.com/ginjwt/ginjwt"
+	_ "github.com/ginjwt/ginjwt/blocklisttest"
 	_ "github.com/ginjwt/ginjwt/ginjwttest"
-	_ "github.com/ginjwt/ginjwt/redisblocklist"
 	_ "github.com/redis/go-redis/v9"
 )
 
@@ -86,14 +88,17 @@ func goBlocks(t *testing.T, root, file string) []block {
 	return blocks
 }
 
-// snippetImports are what a block that is not a whole file may use without
-// importing it; unused ones are not errors.
-var snippetImports = []string{
-	`"context"`, `"errors"`, `"fmt"`, `"log"`, `"log/slog"`, `"net/http"`,
-	`"net/http/httptest"`, `"os"`, `"strings"`, `"testing"`, `"time"`,
-	`"github.com/gin-gonic/gin"`, `"github.com/ginjwt/ginjwt"`,
-	`"github.com/ginjwt/ginjwt/ginjwttest"`, `"github.com/ginjwt/ginjwt/redisblocklist"`,
-	`"github.com/redis/go-redis/v9"`,
+// snippetImports are the packages a block that is not a whole file may use
+// without importing them, by the name it uses. A block gets those whose name
+// it mentions (context, time, ...), so that it depends on no other.
+var snippetImports = map[string]string{
+	"context": "context", "errors": "errors", "fmt": "fmt", "log": "log",
+	"slog": "log/slog", "http": "net/http", "httptest": "net/http/httptest",
+	"os": "os", "strings": "strings", "testing": "testing", "time": "time",
+	"gin": "github.com/gin-gonic/gin", "ginjwt": "github.com/ginjwt/ginjwt",
+	"ginjwttest":     "github.com/ginjwt/ginjwt/ginjwttest",
+	"redisblocklist": "github.com/ginjwt/ginjwt/redisblocklist",
+	"redis":          "github.com/redis/go-redis/v9",
 }
 
 // snippetParams are the names a statement block may use without declaring
@@ -103,7 +108,10 @@ var snippetImports = []string{
 const snippetParams = "m *ginjwt.Manager, r *gin.Engine, c *gin.Context, t *testing.T, " +
 	"ctx context.Context, secret []byte, token string"
 
-var topLevel = regexp.MustCompile(`^(func|type|var|const) `)
+var (
+	topLevel  = regexp.MustCompile(`^(func|type|var|const) `)
+	qualified = regexp.MustCompile(`\b([a-z][a-z0-9]*)\.[A-Za-z]`)
+)
 
 // source turns a block into a Go file: a whole program as it is, top-level
 // declarations under the usual imports, statements inside a function. It
@@ -112,12 +120,20 @@ func source(b block) (string, int) {
 	if strings.HasPrefix(strings.TrimSpace(b.code), "package ") {
 		return b.code + "\n", 1
 	}
-	var sb strings.Builder
-	sb.WriteString("package snippet\n\nimport (\n")
-	for _, imp := range snippetImports {
-		sb.WriteString("\t" + imp + "\n")
+	// The parameters need context, gin, ginjwt and testing in every block.
+	used := map[string]bool{"context": true, "gin": true, "ginjwt": true, "testing": true}
+	for _, m := range qualified.FindAllStringSubmatch(b.code, -1) {
+		used[m[1]] = true
 	}
-	sb.WriteString(")\n\n")
+	var imports []string
+	for name, path := range snippetImports {
+		if used[name] {
+			imports = append(imports, strconv.Quote(path))
+		}
+	}
+	sort.Strings(imports)
+	var sb strings.Builder
+	sb.WriteString("package snippet\n\nimport (\n\t" + strings.Join(imports, "\n\t") + "\n)\n\n")
 	first := ""
 	for _, l := range strings.Split(b.code, "\n") {
 		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "//") {
@@ -139,30 +155,53 @@ func source(b block) (string, int) {
 
 // tolerated are compiler errors a block may have: a snippet shows how to
 // get a value without always showing its use.
-var tolerated = []string{"declared and not used", "imported and not used"}
+var tolerated = []string{"declared and not used", "imported and not used", "imported as "}
 
-var compileError = regexp.MustCompile(`^(?:\./)?(b\d+)/main\.go:(\d+):(\d+): (.*)$`)
+var (
+	compileError = regexp.MustCompile(`^(?:\./)?(b\d+)/main\.go:(\d+):(\d+): (.*)$`)
+	anyGoError   = regexp.MustCompile(`^\S+\.go:\d+:\d+: `)
+)
 
 // TestGoBlocksCompile builds every ```go block of README.md and docs/*.md in
 // one go build: each block becomes a package of a temporary module that
 // uses this repository's ginjwt and redisblocklist.
 func TestGoBlocksCompile(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds every code block of the docs")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
-	}
 	root, err := filepath.Abs("..")
 	require.NoError(t, err)
-
 	var blocks []block
 	for _, p := range pages(t) {
 		blocks = append(blocks, goBlocks(t, root, p)...)
 	}
 	require.NotEmpty(t, blocks)
+	for _, p := range buildBlocks(t, root, blocks) {
+		t.Error(p)
+	}
+	t.Logf("%d code blocks checked", len(blocks))
+}
 
+// TestBrokenBlockIsReported checks the checker: a block that does not
+// compile is reported at its page and line, a block that only leaves a
+// variable unused is not.
+func TestBrokenBlockIsReported(t *testing.T) {
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	blocks := []block{
+		{file: "good.md", line: 10, code: "token, err := m.CreateAccessToken(\"alice\")"},
+		{file: "bad.md", line: 20, code: "r.GET(\"/\", m.JWTRequired())\nm.NoSuchMethod()"},
+		{file: "whole.md", line: 30, code: "package main\n\nfunc main() {\n\tundefinedCall()\n}"},
+	}
+	problems := buildBlocks(t, root, blocks)
+	assert.Len(t, problems, 2, "%q", problems)
+	assert.Contains(t, strings.Join(problems, "\n"), "bad.md:21: m.NoSuchMethod undefined")
+	assert.Contains(t, strings.Join(problems, "\n"), "whole.md:33: undefined: undefinedCall")
+}
+
+// buildBlocks builds blocks as packages of a temporary module and returns
+// the compiler's complaints, placed at the blocks' lines in their pages.
+func buildBlocks(t *testing.T, root string, blocks []block) []string {
+	t.Helper()
+	goBin, err := exec.LookPath("go") // go test puts its own go first on PATH
+	require.NoError(t, err)
 	dir := t.TempDir()
 	mod, err := os.ReadFile("go.mod")
 	require.NoError(t, err)
@@ -188,14 +227,19 @@ func TestGoBlocksCompile(t *testing.T) {
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly", "GOPROXY=off")
 	out, err := cmd.CombinedOutput()
 	if err == nil {
-		t.Logf("%d code blocks build", len(blocks))
-		return
+		return nil
 	}
 	var problems []string
 	understood := false
 	for _, l := range strings.Split(string(out), "\n") {
 		m := compileError.FindStringSubmatch(l)
 		if m == nil {
+			if anyGoError.MatchString(l) {
+				// A dependency that does not build hides the blocks
+				// that import it.
+				understood = true
+				problems = append(problems, "a package the blocks import does not build: "+l)
+			}
 			continue
 		}
 		understood = true
@@ -207,11 +251,10 @@ func TestGoBlocksCompile(t *testing.T) {
 		b := blocks[i]
 		problems = append(problems, fmt.Sprintf("%s:%d: %s", b.file, b.line+line-offsets[i], m[4]))
 	}
+	// Anything else (a go.sum gap, a broken go.mod) is reported as it is.
 	require.True(t, understood, "go build failed:\n%s", out)
 	sort.Strings(problems)
-	for _, p := range problems {
-		t.Error(p)
-	}
+	return problems
 }
 
 func slicesContainsAny(s string, subs []string) bool {
@@ -225,6 +268,7 @@ func slicesContainsAny(s string, subs []string) bool {
 
 var (
 	mdLink     = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	codeSpan   = regexp.MustCompile("(?s)```.*?```|`[^`\n]*`")
 	runCommand = regexp.MustCompile("cd ([\\w./-]+) && go run ([\\w./-]+)")
 )
 
@@ -237,7 +281,8 @@ func TestLinksStayInRepository(t *testing.T) {
 	for _, p := range pages(t) {
 		text, err := os.ReadFile(filepath.Join(root, p))
 		require.NoError(t, err)
-		for _, m := range mdLink.FindAllStringSubmatch(string(text), -1) {
+		prose := codeSpan.ReplaceAllString(string(text), "")
+		for _, m := range mdLink.FindAllStringSubmatch(prose, -1) {
 			target := m[1]
 			if strings.Contains(target, "://") || strings.HasPrefix(target, "#") || strings.HasPrefix(target, "mailto:") {
 				continue
