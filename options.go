@@ -1,9 +1,9 @@
 package ginjwt
 
 import (
-	"log/slog"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"time"
 
