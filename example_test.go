@@ -86,16 +86,25 @@ func ExampleManager_JWTRequired_group() {
 		}
 		c.String(200, "hello stranger")
 	})
+	// A route for every method: the guard answers OPTIONS itself (204, no
+	// body) and the handler never sees an unauthenticated request.
+	api.Any("/feed", func(c *gin.Context) { c.String(200, c.Request.Method+" feed") })
 	token, _ := m.CreateAccessToken("alice")
 	do(r, "GET", "/api/me", token, "")
 	do(r, "GET", "/api/me", "", "")
 	do(r, "GET", "/hello", token, "")
 	do(r, "GET", "/hello", "", "")
+	do(r, "POST", "/api/feed", token, "")
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, httptest.NewRequest("OPTIONS", "/api/feed", nil))
+	fmt.Println("OPTIONS", w.Code, "body bytes:", w.Body.Len())
 	// Output:
 	// 200 alice
 	// 401 {"msg":"Missing Authorization Header"}
 	// 200 hello alice
 	// 200 hello stranger
+	// 200 POST feed
+	// OPTIONS 204 body bytes: 0
 }
 
 // Refresh tokens get new access tokens; they are not accepted elsewhere.
@@ -402,26 +411,30 @@ func ExampleManager_SetAccessCookies() {
 	// 200 order placed by alice
 }
 
-// Requirements on routes of a guarded group: the guard verifies the token
-// once, Authorize checks the roles each route needs.
+// Requirements on a guarded group and on its routes: the guard verifies
+// the token once, Authorize checks the roles each part of the API needs.
 func ExampleManager_Authorize() {
 	gin.SetMode(gin.ReleaseMode)
 	m, _ := ginjwt.New(ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")))
 	r := gin.New()
 	api := r.Group("/api", m.JWTRequired())
 	api.GET("/articles", func(c *gin.Context) { c.String(200, "articles") })
-	api.DELETE("/articles/:id", m.Authorize(ginjwt.RequireAll("roles", "admin", "editor")),
+	api.DELETE("/articles/:id", m.Authorize(ginjwt.RequireAll("roles", "editor")),
 		func(c *gin.Context) { c.String(200, "deleted "+c.Param("id")) })
+	admin := api.Group("/admin", m.Authorize(ginjwt.RequireAll("roles", "admin", "editor")))
+	admin.GET("/stats", func(c *gin.Context) { c.String(200, "stats") })
 
 	editor, _ := m.CreateAccessToken("bob", ginjwt.AdditionalClaims(map[string]any{"roles": []string{"editor"}}))
 	chief, _ := m.CreateAccessToken("carol", ginjwt.AdditionalClaims(map[string]any{"roles": "editor admin"}))
 	do(r, "GET", "/api/articles", editor, "")
 	do(r, "DELETE", "/api/articles/7", editor, "")
-	do(r, "DELETE", "/api/articles/7", chief, "")
-	do(r, "DELETE", "/api/articles/7", "", "")
+	do(r, "GET", "/api/admin/stats", editor, "")
+	do(r, "GET", "/api/admin/stats", chief, "")
+	do(r, "GET", "/api/admin/stats", "", "")
 	// Output:
 	// 200 articles
-	// 403 {"msg":"Missing required roles: admin"}
 	// 200 deleted 7
+	// 403 {"msg":"Missing required roles: admin"}
+	// 200 stats
 	// 401 {"msg":"Missing Authorization Header"}
 }
