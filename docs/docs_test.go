@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -287,10 +288,13 @@ func TestLinksStayInRepository(t *testing.T) {
 		prose := codeSpan.ReplaceAllString(string(text), "")
 		for _, m := range mdLink.FindAllStringSubmatch(prose, -1) {
 			target := m[1]
-			if strings.Contains(target, "://") || strings.HasPrefix(target, "#") || strings.HasPrefix(target, "mailto:") {
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
 				continue
 			}
-			target, _, _ = strings.Cut(target, "#")
+			target, fragment, _ := strings.Cut(target, "#")
+			if target == "" {
+				target = filepath.Base(p)
+			}
 			abs := filepath.Clean(filepath.Join(root, filepath.Dir(p), target))
 			rel, err := filepath.Rel(root, abs)
 			require.NoError(t, err)
@@ -298,9 +302,36 @@ func TestLinksStayInRepository(t *testing.T) {
 				continue
 			}
 			_, err = os.Stat(abs)
-			assert.NoError(t, err, "%s: link %q", p, m[1])
+			if assert.NoError(t, err, "%s: link %q", p, m[1]) && fragment != "" {
+				assert.Contains(t, anchors(t, abs), fragment, "%s: link %q: no such heading", p, m[1])
+			}
 		}
 	}
+}
+
+var heading = regexp.MustCompile(`(?m)^#{1,6} (.+)$`)
+
+// anchors returns the fragment names GitHub gives the headings of a
+// Markdown file: lower case, spaces as hyphens, punctuation dropped.
+func anchors(t *testing.T, file string) []string {
+	t.Helper()
+	text, err := os.ReadFile(file)
+	require.NoError(t, err)
+	prose := regexp.MustCompile("(?s)```.*?```").ReplaceAllString(string(text), "")
+	var names []string
+	for _, m := range heading.FindAllStringSubmatch(prose, -1) {
+		var b strings.Builder
+		for _, r := range strings.ToLower(m[1]) {
+			switch {
+			case r == ' ' || r == '-':
+				b.WriteRune('-')
+			case r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+				b.WriteRune(r)
+			}
+		}
+		names = append(names, b.String())
+	}
+	return names
 }
 
 // TestRunCommands checks that each "cd X && go run Y" of the pages names a
@@ -327,4 +358,13 @@ func TestRunCommands(t *testing.T) {
 	}
 	assert.Positive(t, seen, "no run commands found")
 	assert.FileExists(t, filepath.Join(root, "scripts", "test.sh"))
+}
+
+// TestAnchors checks the heading names links are held to against the ones
+// GitHub makes of this documentation's own headings.
+func TestAnchors(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "page.md")
+	text := "# Page\n\n## Custom guards (flask's custom decorators)\n\n```sh\n# not a heading\n```\n\n### flask-jwt-extended 3.x names\n"
+	require.NoError(t, os.WriteFile(file, []byte(text), 0o600))
+	assert.Equal(t, []string{"page", "custom-guards-flasks-custom-decorators", "flask-jwt-extended-3x-names"}, anchors(t, file))
 }
