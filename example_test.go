@@ -357,7 +357,7 @@ func ExampleManager_RotateRefreshToken() {
 
 // Tokens in cookies with CSRF protection (double submit): login sets the
 // cookies, and a POST must copy csrf_access_token into X-CSRF-TOKEN.
-func ExampleManager_SetAccessCookies() {
+func ExampleManager_SetJWTCookies() {
 	gin.SetMode(gin.ReleaseMode)
 	m, _ := ginjwt.New(
 		ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")),
@@ -365,9 +365,10 @@ func ExampleManager_SetAccessCookies() {
 	)
 	r := gin.New()
 	r.POST("/login", func(c *gin.Context) {
-		access, err := m.CreateAccessToken("alice")
+		// check the user's password first...
+		access, refresh, err := m.CreateTokenPair("alice", ginjwt.Fresh())
 		if err == nil {
-			err = m.SetAccessCookies(c, access)
+			err = m.SetJWTCookies(c, access, refresh)
 		}
 		if err != nil {
 			m.Abort(c, err)
@@ -382,7 +383,7 @@ func ExampleManager_SetAccessCookies() {
 	cookies := w.Result().Cookies()
 	var csrf string
 	for _, ck := range cookies {
-		fmt.Println("cookie", ck.Name, "HttpOnly:", ck.HttpOnly)
+		fmt.Println("cookie", ck.Name, "HttpOnly:", ck.HttpOnly, "Secure:", ck.Secure)
 		if ck.Name == "csrf_access_token" {
 			csrf = ck.Value
 		}
@@ -404,8 +405,10 @@ func ExampleManager_SetAccessCookies() {
 	post("not-the-value")
 	post(csrf)
 	// Output:
-	// cookie access_token_cookie HttpOnly: true
-	// cookie csrf_access_token HttpOnly: false
+	// cookie access_token_cookie HttpOnly: true Secure: true
+	// cookie csrf_access_token HttpOnly: false Secure: true
+	// cookie refresh_token_cookie HttpOnly: true Secure: true
+	// cookie csrf_refresh_token HttpOnly: false Secure: true
 	// 401 {"msg":"Missing CSRF token"}
 	// 401 {"msg":"CSRF double submit tokens do not match"}
 	// 200 order placed by alice

@@ -368,3 +368,25 @@ func TestAnchors(t *testing.T) {
 	require.NoError(t, os.WriteFile(file, []byte(text), 0o600))
 	assert.Equal(t, []string{"page", "custom-guards-flasks-custom-decorators", "flask-jwt-extended-3x-names"}, anchors(t, file))
 }
+
+var exampleName = regexp.MustCompile(`\bExample[A-Z]\w*`)
+
+// TestExamplesNamedExist checks that the Example functions the pages name
+// exist in the example_test.go files, so a renamed one is not left dangling.
+func TestExamplesNamedExist(t *testing.T) {
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	var defined strings.Builder
+	for _, f := range []string{"example_test.go", "ginjwttest/example_test.go"} {
+		src, err := os.ReadFile(filepath.Join(root, f))
+		require.NoError(t, err)
+		defined.Write(src)
+	}
+	for _, p := range pages(t) {
+		text, err := os.ReadFile(filepath.Join(root, p))
+		require.NoError(t, err)
+		for _, name := range exampleName.FindAllString(string(text), -1) {
+			assert.Contains(t, defined.String(), "func "+name+"()", "%s names %s", p, name)
+		}
+	}
+}
