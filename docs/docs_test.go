@@ -3,6 +3,7 @@ package docs
 import (
 	"bufio"
 	"fmt"
+	"go/format"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -389,4 +390,62 @@ func TestExamplesNamedExist(t *testing.T) {
 			assert.Contains(t, defined.String(), "func "+name+"()", "%s names %s", p, name)
 		}
 	}
+}
+
+// TestGoBlocksGofmt checks that every ```go block is formatted as gofmt
+// would: code a reader copies should not need reformatting. A block that is
+// not a whole file is checked as the body of a function or as declarations.
+func TestGoBlocksGofmt(t *testing.T) {
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	for _, p := range pages(t) {
+		for _, b := range goBlocks(t, root, p) {
+			probe, indent := formatProbe(b.code)
+			formatted, err := format.Source([]byte(probe))
+			if !assert.NoError(t, err, "%s:%d: block does not parse", b.file, b.line) {
+				continue
+			}
+			if string(formatted) == probe {
+				continue
+			}
+			want := strings.Split(string(formatted), "\n")
+			got := strings.Split(probe, "\n")
+			for i := range got {
+				if i >= len(want) || got[i] != want[i] {
+					line := ""
+					if i < len(want) {
+						line = strings.TrimPrefix(want[i], indent)
+					}
+					t.Errorf("%s: block at line %d is not gofmt'd; gofmt would write %q", b.file, b.line, line)
+					break
+				}
+			}
+		}
+	}
+}
+
+// formatProbe wraps a block as source gofmt leaves unchanged when the block
+// is formatted, and returns the indentation it added to the block's lines.
+func formatProbe(code string) (string, string) {
+	code = strings.TrimRight(code, "\n")
+	if strings.HasPrefix(strings.TrimSpace(code), "package ") {
+		return code + "\n", ""
+	}
+	first := ""
+	for _, l := range strings.Split(code, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "//") {
+			first = l
+			break
+		}
+	}
+	if topLevel.MatchString(first) {
+		return "package x\n\n" + code + "\n", ""
+	}
+	lines := strings.Split(code, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = "\t" + l
+		}
+	}
+	return "package x\n\nfunc f() {\n" + strings.Join(lines, "\n") + "\n}\n", "\t"
 }
