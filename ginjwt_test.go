@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -38,6 +39,7 @@ func TestNewRejectsMisconfiguration(t *testing.T) {
 		want string
 	}{
 		{"no key at all", nil, "HS256 needs WithSecretKey"},
+		{"empty secret, as from an unset variable", []ginjwt.Option{ginjwt.WithSecretKey([]byte(os.Getenv("GINJWT_TEST_UNSET_VARIABLE")))}, "WithSecretKey: empty secret (is the environment variable you read it from, such as JWT_SECRET_KEY, set?)"},
 		{"unknown algorithm", []ginjwt.Option{ginjwt.WithAlgorithm("HS1024")}, `unknown algorithm "HS1024"`},
 		{"none is not an algorithm", []ginjwt.Option{ginjwt.WithAlgorithm("none")}, `unknown algorithm "none"`},
 		{"unknown decode algorithm", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithDecodeAlgorithms("none")}, `unknown decode algorithm "none"`},
@@ -67,6 +69,12 @@ func TestNewRejectsMisconfiguration(t *testing.T) {
 		{"header name with a space", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithHeaderName("Bad Name")}, `header name "Bad Name" is not a valid header name`},
 		{"CSRF header with a colon", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCSRFHeaderNames("X-A:", "X-R")}, `CSRF header "X-A:" is not a valid header name`},
 		{"SameSite=None without Secure", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookieSameSite(http.SameSiteNoneMode), ginjwt.WithInsecureCookies()}, "SameSite=None needs Secure cookies"},
+		// Cookie prefixes browsers enforce by dropping the cookie.
+		{"__Host- cookie with a Domain", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookieNames("__Host-access", "__Host-refresh"), ginjwt.WithCookieDomain("example.com")}, `cookie "__Host-access": a __Host- cookie cannot have a Domain`},
+		{"__Host- cookie off the root path", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookieNames("access", "__Host-refresh"), ginjwt.WithCookiePaths("/", "/auth/refresh")}, `cookie "__Host-refresh": a __Host- cookie needs the path "/"`},
+		{"__Host- cookie not Secure", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookieNames("__Host-access", "refresh"), ginjwt.WithInsecureCookies()}, `cookie "__Host-access": its prefix needs Secure cookies`},
+		{"__Secure- cookie not Secure", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCSRFCookieNames("__Secure-csrf", "csrf_refresh"), ginjwt.WithInsecureCookies()}, `cookie "__Secure-csrf": its prefix needs Secure cookies`},
+		{"__host- in lower case is a prefix too", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookieNames("__host-access", "refresh"), ginjwt.WithCookieDomain("example.com")}, `cookie "__host-access": a __Host- cookie cannot have a Domain`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

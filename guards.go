@@ -74,8 +74,8 @@ func VerifyType(verify bool) GuardOption {
 // The verified token is stored in the gin.Context for CurrentIdentity and
 // the other accessors. On failure the chain is aborted with flask's
 // response (or the configured handler's) and the error is added to
-// c.Errors. OPTIONS requests pass unchecked, as in flask, so CORS preflight
-// works. Options that cannot work (a RequireClaim value that is not JSON,
+// c.Errors. OPTIONS requests are answered by the guard itself, 204 with no
+// body, and never reach the handler (see answerOptions). Options that cannot work (a RequireClaim value that is not JSON,
 // LoadUser without WithUserLookup) panic here, while routes are set up,
 // never during a request.
 func (m *Manager) JWTRequired(opts ...GuardOption) gin.HandlerFunc {
@@ -98,8 +98,24 @@ func (m *Manager) FreshRequired(opts ...GuardOption) gin.HandlerFunc {
 }
 
 func (m *Manager) newGuard(g guard, opts []GuardOption) gin.HandlerFunc {
+	if err := m.setupGuard(&g, opts); err != nil {
+		panic(err)
+	}
+	return func(c *gin.Context) {
+		if c.Request.Method == http.MethodOptions {
+			answerOptions(c)
+			return
+		}
+		if err := m.guardRequest(c, &g); err != nil {
+			m.fail(c, err)
+		}
+	}
+}
+
+// setupGuard applies opts and reports the combinations that cannot work.
+func (m *Manager) setupGuard(g *guard, opts []GuardOption) error {
 	for _, opt := range opts {
-		opt(&g)
+		opt(g)
 	}
 	if m.cfg.rotation {
 		g.needClaim(familyClaim)
@@ -112,32 +128,45 @@ func (m *Manager) newGuard(g guard, opts []GuardOption) gin.HandlerFunc {
 	if g.loadUser && m.cfg.userLookup == nil {
 		g.configErr = append(g.configErr, errors.New("LoadUser needs WithUserLookup"))
 	}
-	if err := g.check(); err != nil {
-		panic(err)
+	return g.check()
+}
+
+// guardRequest is a guard without its response: it verifies the request,
+// stores the token in the context, renews an expiring access cookie and
+// loads the user, and returns what refused the request, if anything.
+func (m *Manager) guardRequest(c *gin.Context, g *guard) *Error {
+	st := &requestState{m: m, captured: g.claims}
+	if err := m.verifyRequest(c, g, st); err != nil {
+		if g.optional && err.kind == ErrNoToken {
+			return nil
+		}
+		if err.kind == ErrTokenExpired && m.cfg.rotation {
+			m.detectExpiredReuse(c, err)
+		}
+		return err
 	}
-	return func(c *gin.Context) {
-		if c.Request.Method == http.MethodOptions {
-			return
-		}
-		st := &requestState{m: m, captured: g.claims}
-		if err := m.verifyRequest(c, &g, st); err != nil {
-			if g.optional && err.kind == ErrNoToken {
-				return
-			}
-			m.fail(c, err)
-			return
-		}
-		c.Set(stateKey{}, st)
-		if m.cfg.refreshWindow > 0 && st.location == Cookies && !g.refresh {
-			m.refreshCookie(c, &st.tok)
-		}
-		if g.loadUser {
-			if _, err := st.loadUser(c); err != nil {
-				c.Set(stateKey{}, nil)
-				m.fail(c, m.userError(&st.tok, err))
-			}
+	c.Set(stateKey{}, st)
+	if m.cfg.refreshWindow > 0 && st.location == Cookies && !g.refresh {
+		m.refreshCookie(c, &st.tok)
+	}
+	if g.loadUser {
+		if _, err := st.loadUser(c); err != nil {
+			c.Set(stateKey{}, nil)
+			return m.userError(&st.tok, err)
 		}
 	}
+	return nil
+}
+
+// answerOptions ends an OPTIONS request at the guard: 204, no body, the
+// handler never runs. flask-jwt-extended exempts OPTIONS from its checks
+// because Flask answers OPTIONS before any view runs; Gin runs the route's
+// handler (r.Any, r.OPTIONS), so letting OPTIONS through would hand the
+// handler an unauthenticated request. Preflights carry no credentials, so
+// requiring a token would break CORS instead: a CORS middleware in front
+// of the guard (r.Use) answers them with its headers before this runs.
+func answerOptions(c *gin.Context) {
+	c.AbortWithStatus(http.StatusNoContent)
 }
 
 // verifyRequest finds, verifies and checks the token of one request, in
