@@ -40,7 +40,9 @@ func TestMemoryBlocklistConformance(t *testing.T) {
 	})
 }
 
-// Revoking many short-lived tokens does not grow the store for ever.
+// Revoking many short-lived tokens does not grow the store for ever, and
+// no single write pays for sweeping them all: the lock that guarded
+// requests read under is never held for a whole sweep.
 func TestMemoryBlocklistForgetsExpiredTokens(t *testing.T) {
 	clock := newFakeClock()
 	b := ginjwt.NewMemoryBlocklist(clock.Now)
@@ -48,16 +50,22 @@ func TestMemoryBlocklistForgetsExpiredTokens(t *testing.T) {
 	for i := range 10000 {
 		require.NoError(t, b.Revoke(ctx, "short-"+itoa(i), clock.Now().Add(time.Minute)))
 	}
-	peak := b.Len()
-	assert.Greater(t, peak, 1000)
+	require.Equal(t, 10000, b.Len())
 	clock.Sleep(2 * time.Minute)
-	for i := range 10 {
+	require.NoError(t, b.Revoke(ctx, "later-0", clock.Now().Add(time.Hour)))
+	swept := 10000 + 1 - b.Len()
+	assert.Positive(t, swept, "a write sweeps expired entries")
+	assert.LessOrEqual(t, swept, 16, "one write sweeps a bounded number of entries")
+	for i := 1; i < 700; i++ {
 		require.NoError(t, b.Revoke(ctx, "later-"+itoa(i), clock.Now().Add(time.Hour)))
 	}
-	assert.LessOrEqual(t, b.Len(), 10, "expired entries are swept")
-	revoked, err := b.IsRevoked(ctx, "later-3")
+	assert.Equal(t, 700, b.Len(), "expired entries are all gone after enough writes")
+	revoked, err := b.IsRevoked(ctx, "later-3", "short-3")
 	require.NoError(t, err)
 	assert.True(t, revoked)
+	revoked, err = b.IsRevoked(ctx, "short-3")
+	require.NoError(t, err)
+	assert.False(t, revoked)
 }
 
 // logoutRouter is flask's blocklist example: login, DELETE /logout revokes,
@@ -178,9 +186,10 @@ func TestRevokeBothTokensAtLogout(t *testing.T) {
 type failingStore struct{ err error }
 
 func (s failingStore) Revoke(context.Context, string, time.Time) error { return s.err }
-func (s failingStore) RevokeOnce(context.Context, string, time.Time) (bool, error) {
+func (s failingStore) Rotate(context.Context, string, string, string, time.Time) (bool, error) {
 	return false, s.err
 }
+func (s failingStore) Current(context.Context, string) (string, error)    { return "", s.err }
 func (s failingStore) IsRevoked(context.Context, ...string) (bool, error) { return false, s.err }
 
 func TestRevocationFailsClosed(t *testing.T) {
@@ -211,9 +220,13 @@ func (slowStore) Revoke(ctx context.Context, _ string, _ time.Time) error {
 	<-ctx.Done()
 	return ctx.Err()
 }
-func (slowStore) RevokeOnce(ctx context.Context, _ string, _ time.Time) (bool, error) {
+func (slowStore) Rotate(ctx context.Context, _, _, _ string, _ time.Time) (bool, error) {
 	<-ctx.Done()
 	return false, ctx.Err()
+}
+func (slowStore) Current(ctx context.Context, _ string) (string, error) {
+	<-ctx.Done()
+	return "", ctx.Err()
 }
 func (slowStore) IsRevoked(ctx context.Context, _ ...string) (bool, error) {
 	<-ctx.Done()
