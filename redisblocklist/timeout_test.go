@@ -63,6 +63,14 @@ func newGuarded(t testing.TB, store ginjwt.Blocklist, opts ...ginjwt.Option) *gu
 		}
 		c.JSON(200, gin.H{"msg": "Access token revoked"})
 	})
+	g.r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
+		access, refresh, err := m.RotateRefreshToken(c)
+		if err != nil {
+			m.Abort(c, err)
+			return
+		}
+		c.JSON(200, gin.H{"access_token": access, "refresh_token": refresh})
+	})
 	return g
 }
 
@@ -126,8 +134,8 @@ func TestHungStoreAnswersWithinTheTimeout(t *testing.T) {
 				t.Cleanup(func() { _ = client.Close() })
 				// Breaker off: every call must wait, and stop, at the timeout.
 				store := redisblocklist.New(client, redisblocklist.WithBreaker(0, 0))
-				g := newGuarded(t, store, ginjwt.WithBlocklistTimeout(hangTimeout))
-				access, err := g.m.CreateAccessToken("alice")
+				g := newGuarded(t, store, ginjwt.WithBlocklistTimeout(hangTimeout), ginjwt.WithRefreshRotation())
+				access, refresh, err := g.m.CreateTokenPair("alice")
 				require.NoError(t, err)
 
 				for i := range 2 { // a second request finds the first one's connection still stuck
@@ -143,12 +151,19 @@ func TestHungStoreAnswersWithinTheTimeout(t *testing.T) {
 				}
 				assert.Zero(t, g.ran.Load(), "the handler did not run")
 
-				// Writes: the logout handler learns of the failure in time.
 				start := time.Now()
+				w := send(g.r, "POST", "/refresh", refresh)
+				took := time.Since(start)
+				assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+				assert.JSONEq(t, `{"msg":"Token revocation status is unavailable"}`, w.Body.String())
+				assert.Less(t, took, hangTimeout+margin, "refresh answered after %v", took)
+
+				// Writes: the logout handler learns of the failure in time.
+				start = time.Now()
 				ctx, cancel := context.WithTimeout(context.Background(), hangTimeout)
 				defer cancel()
 				err = store.Revoke(ctx, "jti-1", time.Now().Add(time.Hour))
-				took := time.Since(start)
+				took = time.Since(start)
 				require.ErrorIs(t, err, context.DeadlineExceeded)
 				assert.Less(t, took, hangTimeout+margin, "Revoke answered after %v", took)
 
