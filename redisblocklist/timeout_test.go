@@ -2,6 +2,7 @@ package redisblocklist_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"runtime"
 	"sync"
@@ -250,6 +251,15 @@ func TestNoGoroutinePileUp(t *testing.T) {
 		// connection reaper, a dialer).
 		assert.LessOrEqual(t, n, base+maxInFlight+4, "wave %d: goroutines pile up", wave)
 	}
+	g.mu.Lock()
+	busy := 0
+	for _, err := range g.errors {
+		if errors.Is(err, redisblocklist.ErrTooBusy) {
+			busy++
+		}
+	}
+	g.mu.Unlock()
+	assert.Greater(t, busy, 100, "callers beyond the bound waited for a slot, then gave up")
 	srv.Resume()
 	assert.Eventually(t, func() bool { return runtime.NumGoroutine() <= base+2 }, 2*time.Second, 10*time.Millisecond,
 		"the abandoned calls end once Redis answers")
