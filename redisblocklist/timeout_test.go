@@ -130,6 +130,7 @@ func TestHungStoreAnswersWithinTheTimeout(t *testing.T) {
 	for _, h := range hangs {
 		for _, cb := range clientBuilds {
 			t.Run(h.name+"/"+cb.name, func(t *testing.T) {
+				t.Parallel() // each waits out timeouts; side by side they take as long as one
 				var client *redis.Client
 				// Closed after the hang ends: a client stuck on it may wait for it to close.
 				t.Cleanup(func() { _ = client.Close() })
@@ -287,6 +288,7 @@ func TestHungStoreAnswersWithinTheTimeoutOnClusterAndSentinelClients(t *testing.
 			}},
 		} {
 			t.Run(h.name+"/"+kind.name, func(t *testing.T) {
+				t.Parallel()
 				var client redis.UniversalClient
 				// Closed after the hang ends: a client stuck on it may wait for it to close.
 				t.Cleanup(func() { _ = client.Close() })
