@@ -181,7 +181,7 @@ func stamp(t time.Time) int64 {
 // table names.
 type queries struct {
 	revoke, isRevoked1, current, rotate, sweepRevoked, sweepFamilies string
-	revokeOnce                                                         string
+	revokeOnce                                                       string
 }
 
 func (s *Store) buildQueries() queries {
