@@ -181,7 +181,6 @@ func stamp(t time.Time) int64 {
 // table names.
 type queries struct {
 	revoke, isRevoked1, current, rotate, sweepRevoked, sweepFamilies string
-	revokeOnce                                                       string
 }
 
 func (s *Store) buildQueries() queries {
@@ -193,10 +192,6 @@ func (s *Store) buildQueries() queries {
 			ON CONFLICT (id) DO UPDATE SET expires_at = CASE
 				WHEN excluded.expires_at > ` + r + `.expires_at THEN excluded.expires_at
 				ELSE ` + r + `.expires_at END`),
-		// An expired row not yet swept counts as absent.
-		revokeOnce: s.sql(`INSERT INTO ` + r + ` (id, expires_at) VALUES (?, ?)
-			ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at
-			WHERE ` + r + `.expires_at <= ?`),
 		isRevoked1: s.sql(`SELECT 1 FROM ` + r + ` WHERE id = ? AND expires_at > ?`),
 		current:    s.sql(`SELECT token_id FROM ` + f + ` WHERE family = ? AND expires_at > ?`),
 		// The compare-and-set in one statement: the insert wins when the
@@ -317,25 +312,6 @@ func (s *Store) Revoke(ctx context.Context, key string, until time.Time) error {
 	}
 	s.maybeSweep(ctx, now)
 	return nil
-}
-
-// RevokeOnce implements ginjwt.Blocklist: it stores key unless a live row
-// holds it, in one statement.
-func (s *Store) RevokeOnce(ctx context.Context, key string, until time.Time) (bool, error) {
-	now := s.now()
-	if !until.IsZero() && !until.After(now) {
-		return true, nil
-	}
-	res, err := s.db.ExecContext(ctx, s.q.revokeOnce, key, stamp(until), now.UnixMicro())
-	if err != nil {
-		return false, fmt.Errorf("sqlblocklist: revoke once: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("sqlblocklist: revoke once: %w", err)
-	}
-	s.maybeSweep(ctx, now)
-	return n > 0, nil
 }
 
 // IsRevoked implements ginjwt.Blocklist with one query whatever the number
