@@ -85,6 +85,12 @@ type Store struct {
 
 	q queries
 
+	// writer serializes this process's writes on SQLite, which runs one
+	// writer at a time anyway: waiting here, in order and bounded by the
+	// caller's context, beats SQLite's busy handler, whose sleeps grow
+	// to many milliseconds per retry. Nil on PostgreSQL.
+	writer chan struct{}
+
 	lastSweep atomic.Int64 // unix nanoseconds
 	backlog   atomic.Bool  // the last sweep was full: more expired rows wait
 	sweeping  sync.Mutex   // one sweep at a time
@@ -156,6 +162,9 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect, opts ...Option) (*Sto
 		}
 	}
 	s.q = s.buildQueries()
+	if dialect == SQLite {
+		s.writer = make(chan struct{}, 1)
+	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -307,11 +316,29 @@ func (s *Store) Revoke(ctx context.Context, key string, until time.Time) error {
 	if !until.IsZero() && !until.After(now) {
 		return nil // the token has expired: nothing to remember
 	}
-	if _, err := s.db.ExecContext(ctx, s.q.revoke, key, stamp(until)); err != nil {
+	if _, err := s.write(ctx, s.q.revoke, key, stamp(until)); err != nil {
 		return fmt.Errorf("sqlblocklist: revoke: %w", err)
 	}
 	s.maybeSweep(ctx, now)
 	return nil
+}
+
+// write runs one writing statement and returns the number of rows it
+// changed, after waiting for this process's other writes on SQLite.
+func (s *Store) write(ctx context.Context, query string, args ...any) (int64, error) {
+	if s.writer != nil {
+		select {
+		case s.writer <- struct{}{}:
+			defer func() { <-s.writer }()
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	res, err := s.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // IsRevoked implements ginjwt.Blocklist with one query whatever the number
@@ -349,11 +376,7 @@ func (s *Store) IsRevoked(ctx context.Context, keys ...string) (bool, error) {
 // answer. A false answer has changed nothing.
 func (s *Store) Rotate(ctx context.Context, family, prev, next string, until time.Time) (bool, error) {
 	now := s.now()
-	res, err := s.db.ExecContext(ctx, s.q.rotate, family, next, stamp(until), prev, now.UnixMicro())
-	if err != nil {
-		return false, fmt.Errorf("sqlblocklist: rotate: %w", err)
-	}
-	n, err := res.RowsAffected()
+	n, err := s.write(ctx, s.q.rotate, family, next, stamp(until), prev, now.UnixMicro())
 	if err != nil {
 		return false, fmt.Errorf("sqlblocklist: rotate: %w", err)
 	}
@@ -390,11 +413,7 @@ func (s *Store) sweep(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	full := false
 	for _, q := range []string{s.q.sweepRevoked, s.q.sweepFamilies} {
-		res, err := s.db.ExecContext(ctx, q, now.UnixMicro(), s.batch)
-		if err != nil {
-			return total, fmt.Errorf("sqlblocklist: sweep: %w", err)
-		}
-		n, err := res.RowsAffected()
+		n, err := s.write(ctx, q, now.UnixMicro(), s.batch)
 		if err != nil {
 			return total, fmt.Errorf("sqlblocklist: sweep: %w", err)
 		}
