@@ -21,6 +21,7 @@ require (
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/gabriel-vasile/mimetype v1.4.12 // indirect
 	github.com/gin-contrib/sse v1.1.0 // indirect
+	github.com/ginjwt/ginjwt/sqlblocklist v0.0.0-00010101000000-000000000000
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/go-playground/locales v0.14.1 // indirect
 	github.com/go-playground/universal-translator v0.18.1 // indirect
@@ -55,3 +56,5 @@ require (
 )
 
 replace github.com/ginjwt/ginjwt => ../../
+
+replace github.com/ginjwt/ginjwt/sqlblocklist => ../../sqlblocklist
