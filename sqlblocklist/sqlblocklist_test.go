@@ -3,6 +3,7 @@ package sqlblocklist_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -341,6 +342,41 @@ func TestSweepIsIncremental(t *testing.T) {
 				require.NoError(t, err)
 				assert.True(t, revoked, k)
 			}
+		})
+	}
+}
+
+// Rotating keeps one row per login, however often: storage follows live
+// logins, not rotations.
+func TestStorageFollowsLogins(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			db := b.open(t)
+			m := manager(t, newStore(t, b, db))
+			var ran atomic.Int32
+			r := app(m, &ran)
+			count := func(table string) int {
+				var n int
+				require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM ginjwt_`+table).Scan(&n))
+				return n
+			}
+			var refreshes [3]string
+			for i := range refreshes {
+				_, refreshes[i], _ = m.CreateTokenPair(fmt.Sprintf("user-%d", i))
+			}
+			for range 100 {
+				for i, refresh := range refreshes {
+					w := send(r, "POST", "/refresh", refresh)
+					require.Equal(t, 200, w.Code, w.Body.String())
+					var out struct {
+						RefreshToken string `json:"refresh_token"`
+					}
+					require.NoError(t, json.Unmarshal(w.Body.Bytes(), &out))
+					refreshes[i] = out.RefreshToken
+				}
+			}
+			assert.Equal(t, 3, count("families"), "one row per login after 300 rotations")
+			assert.Zero(t, count("revoked"), "rotation revokes nothing")
 		})
 	}
 }
