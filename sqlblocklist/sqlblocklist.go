@@ -189,7 +189,7 @@ func stamp(t time.Time) int64 {
 // queries are the statements of one Store, in its dialect and with its
 // table names.
 type queries struct {
-	revoke, isRevoked1, current, rotate, sweepRevoked, sweepFamilies string
+	revoke, isRevoked1, isRevoked2, current, rotate, sweepRevoked, sweepFamilies string
 }
 
 func (s *Store) buildQueries() queries {
@@ -202,6 +202,8 @@ func (s *Store) buildQueries() queries {
 				WHEN excluded.expires_at > ` + r + `.expires_at THEN excluded.expires_at
 				ELSE ` + r + `.expires_at END`),
 		isRevoked1: s.sql(`SELECT 1 FROM ` + r + ` WHERE id = ? AND expires_at > ?`),
+		// A token and its family: every refresh under WithRefreshRotation.
+		isRevoked2: s.sql(`SELECT 1 FROM ` + r + ` WHERE id IN (?, ?) AND expires_at > ? LIMIT 1`),
 		current:    s.sql(`SELECT token_id FROM ` + f + ` WHERE family = ? AND expires_at > ?`),
 		// The compare-and-set in one statement: the insert wins when the
 		// family has no row; otherwise the update runs only when the row
@@ -348,11 +350,17 @@ func (s *Store) IsRevoked(ctx context.Context, keys ...string) (bool, error) {
 		return false, nil
 	}
 	now := s.now().UnixMicro()
-	query, args := s.q.isRevoked1, []any{keys[0], now}
-	if len(keys) > 1 {
+	var query string
+	var args []any
+	switch len(keys) {
+	case 1:
+		query, args = s.q.isRevoked1, []any{keys[0], now}
+	case 2:
+		query, args = s.q.isRevoked2, []any{keys[0], keys[1], now}
+	default:
 		var b strings.Builder
 		b.WriteString(`SELECT 1 FROM ` + s.prefix + `revoked WHERE expires_at > ? AND id IN (?`)
-		args = append(args[:0], now, keys[0])
+		args = []any{now, keys[0]}
 		for _, k := range keys[1:] {
 			b.WriteString(", ?")
 			args = append(args, k)
