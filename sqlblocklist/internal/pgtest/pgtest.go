@@ -75,9 +75,13 @@ func Start(t testing.TB) *Server {
 		t.Skipf("SKIPPED: PostgreSQL not installed (apt-get install postgresql); the PostgreSQL store is NOT tested: %v", err)
 	}
 	s := &Server{bin: bin, t: t}
-	// Not t.TempDir: its parent is private to root, and the server may
-	// run as another user.
-	s.dir, err = os.MkdirTemp("", "ginjwt-pgtest-")
+	// Not t.TempDir: its parent is private, and the server may run as
+	// another user, who must reach the directory.
+	base := os.TempDir()
+	if fi, err := os.Stat(base); os.Geteuid() == 0 && (err != nil || fi.Mode().Perm()&0o001 == 0) {
+		base = "/tmp"
+	}
+	s.dir, err = os.MkdirTemp(base, "ginjwt-pgtest-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,9 +121,9 @@ func (s *Server) data() string { return filepath.Join(s.dir, "data") }
 func (s *Server) command(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(filepath.Join(s.bin, name), args...) //nolint:gosec // G204: see above
 	cmd.Dir = s.dir
-	if s.cred != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
-	}
+	// Should the test binary die without its cleanups (a timeout), the
+	// server shuts down at once rather than outlive it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Pdeathsig: syscall.SIGQUIT}
 	return cmd
 }
 
