@@ -406,10 +406,10 @@ func (s *Store) Current(ctx context.Context, family string) (string, error) {
 }
 
 // Sweep deletes expired rows: at most the batch size of WithSweep from
-// each table. It returns how many rows it deleted; call it again while
-// that equals twice the batch to empty a backlog. Writes call it on their
-// own (see WithSweep); call it from a timer of yours if revocations are
-// rare and you want the table small anyway.
+// each table. It returns how many rows it deleted; while that is at least
+// the batch size, more may be waiting. Writes sweep on their own (see
+// WithSweep); call Sweep from a timer of yours if writes are rare and you
+// want the tables small anyway.
 func (s *Store) Sweep(ctx context.Context) (int64, error) {
 	s.sweeping.Lock()
 	defer s.sweeping.Unlock()
