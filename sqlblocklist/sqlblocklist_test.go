@@ -380,3 +380,36 @@ func TestStorageFollowsLogins(t *testing.T) {
 		})
 	}
 }
+
+// Every method reports a failing database as an error (ginjwt turns it
+// into 503), never as "not revoked".
+func TestErrorsAreReported(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t, filepath.Join(t.TempDir(), "x.db"))
+	s := newStore(t, backend{dialect: sqlblocklist.SQLite}, db)
+	require.NoError(t, db.Close())
+	assert.ErrorContains(t, s.Revoke(ctx, "k", time.Time{}), "sqlblocklist: revoke: ")
+	for _, keys := range [][]string{{"a"}, {"a", "b"}, {"a", "b", "c"}} {
+		revoked, err := s.IsRevoked(ctx, keys...)
+		assert.ErrorContains(t, err, "sqlblocklist: check: ")
+		assert.False(t, revoked)
+	}
+	won, err := s.Rotate(ctx, "f", "r1", "r2", time.Time{})
+	assert.ErrorContains(t, err, "sqlblocklist: rotate: ")
+	assert.False(t, won)
+	_, err = s.Current(ctx, "f")
+	assert.ErrorContains(t, err, "sqlblocklist: current: ")
+	_, err = s.Sweep(ctx)
+	assert.ErrorContains(t, err, "sqlblocklist: sweep: ")
+	_, err = sqlblocklist.New(ctx, db, sqlblocklist.SQLite)
+	assert.ErrorContains(t, err, "sqlblocklist: migrate: ")
+
+	// A cancelled context is an error too, also while waiting for the
+	// SQLite writer.
+	live := newStore(t, backend{dialect: sqlblocklist.SQLite}, openSQLite(t, filepath.Join(t.TempDir(), "y.db")))
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	assert.ErrorIs(t, live.Revoke(cancelled, "k", time.Time{}), context.Canceled)
+	_, err = live.Rotate(cancelled, "f", "r1", "r2", time.Time{})
+	assert.ErrorIs(t, err, context.Canceled)
+}

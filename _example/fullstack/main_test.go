@@ -503,3 +503,16 @@ func TestMainStandsAlone(t *testing.T) {
 		assert.NotContains(t, imp.Path.Value, "_example/", "main.go imports %s", imp.Path.Value)
 	}
 }
+
+// A database file from before random IDs is refused with a message, not
+// half used.
+func TestOldDatabaseFileIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	require.NoError(t, err)
+	_, err = db.Exec(`CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL DEFAULT '', password_hash TEXT NOT NULL)`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	_, _, err = newApp(Config{DatabasePath: path, Secret: testSecret})
+	assert.ErrorContains(t, err, "comes from an older version of this example (no uid column): move the file away")
+}
