@@ -257,34 +257,77 @@ func (s *Store) migrations() [][]string {
 // SchemaVersion is the schema version this package creates and reads.
 const SchemaVersion = 1
 
+// runner is what a migration runs statements on: a PostgreSQL
+// transaction, or a SQLite connection inside BEGIN IMMEDIATE.
+type runner interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 // migrate brings the schema to SchemaVersion in one transaction, so a
 // failed migration leaves the previous version whole. Processes starting
-// together take turns: PostgreSQL through an advisory lock, SQLite
-// through its single writer.
-func (s *Store) migrate(ctx context.Context) (err error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+// together take turns: PostgreSQL through an advisory lock (concurrent
+// CREATE TABLE IF NOT EXISTS can fail there), SQLite by taking the write
+// lock first (BEGIN IMMEDIATE), since a transaction that has read cannot
+// wait for the lock and fails with SQLITE_BUSY.
+func (s *Store) migrate(ctx context.Context) error {
+	var err error
+	if s.dialect == Postgres {
+		err = s.migratePostgres(ctx)
+	} else {
+		err = s.migrateSQLite(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("sqlblocklist: migrate: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-			err = fmt.Errorf("sqlblocklist: migrate: %w", err)
-		}
-	}()
-	v := s.prefix + "schema_version"
-	if s.dialect == Postgres {
-		h := fnv.New64a()
-		_, _ = h.Write([]byte("ginjwt sqlblocklist " + s.prefix))
-		if _, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(h.Sum64())); err != nil { //nolint:gosec // G115: any 64 bits make a lock key
-			return err
-		}
+	return nil
+}
+
+func (s *Store) migratePostgres(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
 	}
-	if _, err = tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+v+` (version INTEGER NOT NULL)`); err != nil {
+	defer func() { _ = tx.Rollback() }() // a no-op after Commit
+	h := fnv.New64a()
+	_, _ = h.Write([]byte("ginjwt sqlblocklist " + s.prefix))
+	if _, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(h.Sum64())); err != nil { //nolint:gosec // G115: any 64 bits make a lock key
+		return err
+	}
+	if err := s.migrateOn(ctx, tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *Store) migrateSQLite(ctx context.Context) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = conn.Close() }()
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		return err
+	}
+	if err := s.migrateOn(ctx, conn); err != nil {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+		return err
+	}
+	return nil
+}
+
+// migrateOn reads the schema version and runs the missing steps.
+func (s *Store) migrateOn(ctx context.Context, r runner) error {
+	v := s.prefix + "schema_version"
+	if _, err := r.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+v+` (version INTEGER NOT NULL)`); err != nil {
 		return err
 	}
 	version := 0
-	err = tx.QueryRowContext(ctx, `SELECT version FROM `+v).Scan(&version)
+	err := r.QueryRowContext(ctx, `SELECT version FROM `+v).Scan(&version)
 	fresh := errors.Is(err, sql.ErrNoRows)
 	if err != nil && !fresh {
 		return err
@@ -295,20 +338,20 @@ func (s *Store) migrate(ctx context.Context) (err error) {
 	}
 	for _, step := range steps[version:] {
 		for _, stmt := range step {
-			if _, err = tx.ExecContext(ctx, stmt); err != nil {
+			if _, err := r.ExecContext(ctx, stmt); err != nil {
 				return err
 			}
 		}
 	}
-	if fresh {
-		_, err = tx.ExecContext(ctx, s.sql(`INSERT INTO `+v+` (version) VALUES (?)`), len(steps))
-	} else if version < len(steps) {
-		_, err = tx.ExecContext(ctx, s.sql(`UPDATE `+v+` SET version = ?`), len(steps))
+	switch {
+	case fresh:
+		_, err = r.ExecContext(ctx, s.sql(`INSERT INTO `+v+` (version) VALUES (?)`), len(steps))
+	case version < len(steps):
+		_, err = r.ExecContext(ctx, s.sql(`UPDATE `+v+` SET version = ?`), len(steps))
+	default:
+		err = nil
 	}
-	if err != nil {
-		return err
-	}
-	return tx.Commit()
+	return err
 }
 
 // Revoke implements ginjwt.Blocklist: one row per key, kept until the

@@ -413,3 +413,47 @@ func TestErrorsAreReported(t *testing.T) {
 	_, err = live.Rotate(cancelled, "f", "r1", "r2", time.Time{})
 	assert.ErrorIs(t, err, context.Canceled)
 }
+
+// Instances starting together on one database all come up: the migration
+// runs once, the others wait for it.
+func TestConcurrentStarts(t *testing.T) {
+	check := func(t *testing.T, dialect sqlblocklist.Dialect, open func() *sql.DB) {
+		// One pool per instance, as separate processes would have.
+		pools := make([]*sql.DB, 8)
+		for i := range pools {
+			pools[i] = open()
+		}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		errs := make([]error, len(pools))
+		for i, db := range pools {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, errs[i] = sqlblocklist.New(context.Background(), db, dialect)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			assert.NoError(t, err, "instance %d", i)
+		}
+		var rows int
+		require.NoError(t, pools[0].QueryRow(`SELECT COUNT(*) FROM ginjwt_schema_version`).Scan(&rows))
+		assert.Equal(t, 1, rows)
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "shared.db")
+		check(t, sqlblocklist.SQLite, func() *sql.DB { return openSQLite(t, path) })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		srv := pgtest.Start(t)
+		check(t, sqlblocklist.Postgres, func() *sql.DB {
+			db, err := sql.Open("pgx", srv.DSN)
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = db.Close() })
+			return db
+		})
+	})
+}
