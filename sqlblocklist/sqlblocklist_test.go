@@ -457,3 +457,32 @@ func TestConcurrentStarts(t *testing.T) {
 		})
 	})
 }
+
+// Two processes on one SQLite file (two pools, two Stores) rotating one
+// token at once: still exactly one winner, through SQLite's own lock.
+func TestSQLiteRotationAcrossProcesses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared.db")
+	b := backend{dialect: sqlblocklist.SQLite}
+	stores := []*sqlblocklist.Store{newStore(t, b, openSQLite(t, path)), newStore(t, b, openSQLite(t, path))}
+	for round := range 3 {
+		family := fmt.Sprint("fam-", round)
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range 50 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				won, err := stores[i%2].Rotate(context.Background(), family, "r0", fmt.Sprint("next-", i), time.Now().Add(time.Hour))
+				assert.NoError(t, err)
+				if won {
+					wins.Add(1)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		assert.Equal(t, int32(1), wins.Load(), family)
+	}
+}
