@@ -21,6 +21,7 @@ import (
 var published = map[string]string{
 	".":              "github.com/ginjwt/ginjwt",
 	"redisblocklist": "github.com/ginjwt/ginjwt/redisblocklist",
+	"sqlblocklist":   "github.com/ginjwt/ginjwt/sqlblocklist",
 }
 
 var requireLine = regexp.MustCompile(`(?m)^\s*(?:require\s+)?github\.com/ginjwt/ginjwt (v\S+)`)
