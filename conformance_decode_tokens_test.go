@@ -269,4 +269,3 @@ func TestFlaskDecodeTokens(t *testing.T) {
 		assert.NotContains(t, claimsOf(t, m, mustAccess(t, m, "username", ginjwt.Fresh())), "nbf")
 	})
 }
-
