@@ -22,7 +22,8 @@ func (m *Manager) DecodeToken(raw string) (*Token, error) {
 }
 
 // DecodeExpiredToken is DecodeToken with allow_expired=True: an expired but
-// otherwise valid token is returned without error.
+// otherwise valid token is returned without error; an expired token with
+// another defect gets that defect's error, as from DecodeToken.
 func (m *Manager) DecodeExpiredToken(raw string) (*Token, error) {
 	tok, err := m.decode(raw)
 	if err != nil {
