@@ -206,6 +206,12 @@ func WithCSRFCheckForm(check bool) Option {
 // WithQueryString sets the query parameter that carries the token and the
 // prefix its value must start with (JWT_QUERY_STRING_NAME,
 // JWT_QUERY_STRING_VALUE_PREFIX). Default: "jwt" and no prefix.
+//
+// A token in a URL leaks: access logs (gin.Logger prints the query; use
+// Manager.Logger, which redacts it), proxies, browser history and the
+// Referer header of the next page all see it. Use the QueryString location
+// only where a client cannot send a header or a cookie (a WebSocket
+// handshake, a download link), with short-lived tokens.
 func WithQueryString(name, prefix string) Option {
 	return func(c *config) error {
 		if name == "" {
@@ -328,6 +334,35 @@ func (m *Manager) SetAccessCookies(c *gin.Context, token string, opts ...CookieO
 // set_refresh_cookies).
 func (m *Manager) SetRefreshCookies(c *gin.Context, token string, opts ...CookieOption) error {
 	return m.setCookies(c, token, &m.cfg.cookies.refresh, opts)
+}
+
+// SetJWTCookies sets the access and the refresh cookies at once, as a
+// login does; an empty token is skipped. Nothing is set if either token
+// fails to verify.
+//
+//	access, refresh, err := m.CreateTokenPair(user.ID, ginjwt.Fresh())
+//	if err == nil {
+//		err = m.SetJWTCookies(c, access, refresh)
+//	}
+//	if err != nil { ... }
+func (m *Manager) SetJWTCookies(c *gin.Context, access, refresh string, opts ...CookieOption) error {
+	for _, tok := range []string{access, refresh} {
+		if tok == "" {
+			continue
+		}
+		if _, err := m.DecodeExpiredToken(tok); err != nil {
+			return err
+		}
+	}
+	if access != "" {
+		if err := m.SetAccessCookies(c, access, opts...); err != nil {
+			return err
+		}
+	}
+	if refresh != "" {
+		return m.SetRefreshCookies(c, refresh, opts...)
+	}
+	return nil
 }
 
 // UnsetJWTCookies expires every cookie the Manager sets (flask's

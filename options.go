@@ -3,6 +3,7 @@ package ginjwt
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"time"
 
@@ -16,6 +17,8 @@ type Option func(*config) error
 // config is what the options set. New fills in the defaults first, so no
 // zero value is the unsafe one.
 type config struct {
+	audit            *slog.Logger // nil: no audit log
+	verifiedCache    int          // entries of the verified-token cache
 	secret           []byte
 	allowShortSecret bool
 	algorithm        string
@@ -98,6 +101,7 @@ func defaultConfig() config {
 		maxBodySize:      1 << 20,
 		maxTokenSize:     8 << 10,
 		blocklistTimeout: time.Second,
+		verifiedCache:    DefaultVerifiedTokenCache,
 		now:              time.Now,
 		handlers:         map[error]ErrorHandler{},
 	}
@@ -108,6 +112,10 @@ func defaultConfig() config {
 // HS384, 64 for HS512) unless WithInsecureShortSecret is given.
 func WithSecretKey(secret []byte) Option {
 	return func(c *config) error {
+		if len(secret) == 0 {
+			// Usually os.Getenv of a variable that is not set.
+			return errors.New("WithSecretKey: empty secret (is the environment variable you read it from, such as JWT_SECRET_KEY, set?)")
+		}
 		c.secret = append([]byte(nil), secret...)
 		return nil
 	}
