@@ -222,13 +222,19 @@ func TestFlaskViewDecorators(t *testing.T) {
 
 	t.Run(file+"test_verify_jwt_in_request_returns_decoded_token", func(t *testing.T) {
 		m, r := viewDecoratorsApp(t)
-		r.GET("/custom", m.JWTRequired(), func(c *gin.Context) {
+		r.GET("/custom", func(c *gin.Context) {
+			if err := m.VerifyRequest(c); err != nil {
+				m.Abort(c, err)
+				return
+			}
 			assert.Equal(t, "HS256", ginjwt.CurrentHeader(c).Alg)
 			sub, _ := ginjwt.CurrentClaims(c).Get("sub")
 			assert.Equal(t, "username", sub)
 			fooBar(c)
 		})
-		expectJSON(t, newFlaskClient(t, r).get("/custom", withBearer(mustAccess(t, m, "username"))), 200, `{"foo":"bar"}`)
+		fc := newFlaskClient(t, r)
+		expectJSON(t, fc.get("/custom", withBearer(mustAccess(t, m, "username"))), 200, `{"foo":"bar"}`)
+		expectMsg(t, fc.get("/custom"), 401, missingHeader)
 	})
 
 	// flask 4.7 writes the number 1234 as "sub" and then refuses its own
