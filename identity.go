@@ -1,6 +1,10 @@
 package ginjwt
 
-import "github.com/gin-gonic/gin"
+import (
+	"encoding/json"
+
+	"github.com/gin-gonic/gin"
+)
 
 // stateKey is the gin.Context key of the guard's requestState; being
 // unexported, no other package can read or overwrite it.
@@ -33,6 +37,22 @@ func CurrentIdentity(c *gin.Context) string {
 		return tok.Claims.Identity
 	}
 	return ""
+}
+
+// CurrentIdentityJSON returns the identity of the verified token with its
+// JSON type (see Claims.IdentityJSON), or nil, which encodes as null, when
+// there is no token. Use it to port jsonify(logged_in_as=get_jwt_identity())
+// when identities may be numbers or objects (tokens from other issuers read
+// with WithIdentityClaim or WithVerifySub(false)):
+//
+//	c.JSON(http.StatusOK, gin.H{"logged_in_as": ginjwt.CurrentIdentityJSON(c)})
+//
+// answers {"logged_in_as":42} where CurrentIdentity would give "42".
+func CurrentIdentityJSON(c *gin.Context) json.RawMessage {
+	if tok, ok := CurrentToken(c); ok {
+		return tok.Claims.IdentityJSON()
+	}
+	return nil
 }
 
 // CurrentClaims returns the claims of the verified token (flask's get_jwt),

@@ -72,7 +72,8 @@ type Claims struct {
 	exp, nbf, iat, freshUntil     int64
 	hasExp, hasNbf, hasIat, hasFU bool
 
-	raw string
+	raw         string
+	identityRaw string // the identity claim's JSON text, inside raw
 }
 
 func unixOrZero(sec int64, ok bool) time.Time {
@@ -126,6 +127,18 @@ func (c Claims) Audience() []string {
 
 // JSON returns the payload as the JSON text that was signed.
 func (c Claims) JSON() string { return c.raw }
+
+// IdentityJSON returns the identity claim as the JSON text the token holds,
+// keeping its JSON type: "alice" (quoted) for a string, 42 for a number.
+// It is what flask's get_jwt_identity() returns, where Identity is always a
+// Go string. It is nil for the zero Claims; a nil json.RawMessage encodes as
+// null, as flask's None does.
+func (c Claims) IdentityJSON() json.RawMessage {
+	if c.identityRaw == "" {
+		return nil
+	}
+	return json.RawMessage(c.identityRaw)
+}
 
 // Get returns the value of one claim as encoding/json decodes it into an
 // interface (strings, float64, bool, nil, []any, map[string]any).
