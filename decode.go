@@ -323,6 +323,11 @@ func (m *Manager) fillFlaskClaims(c *Claims, cs *claimSet) *Error {
 		}
 		c.Identity = s
 	} else {
+		// null names nobody either; as text it would read "null", a
+		// user name a handler could take at its word.
+		if cs.identity.raw == "null" {
+			return invalid(ErrInvalidClaims, "Invalid claim: "+m.cfg.identityClaim+" must not be null")
+		}
 		c.Identity = cs.identity.raw
 	}
 	c.identityRaw = cs.identity.raw
