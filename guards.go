@@ -147,6 +147,8 @@ func (m *Manager) guardRequest(c *gin.Context, g *guard) *Error {
 	st := &requestState{m: m, captured: g.claims}
 	if err := m.verifyRequest(c, g, st); err != nil {
 		if g.optional && err.kind == ErrNoToken {
+			// A guard ran: the accessors' zero values are meant.
+			c.Set(stateKey{}, (*requestState)(nil))
 			return nil
 		}
 		if err.kind == ErrTokenExpired && m.cfg.rotation {

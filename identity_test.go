@@ -1,6 +1,7 @@
 package ginjwt_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"testing"
@@ -178,4 +179,32 @@ func TestNullIdentityIsRefused(t *testing.T) {
 	w = get(r, "/me", bearer(signPayload(`{"sub":7,"jti":"j","type":"access"}`)))
 	assert.Equal(t, 200, w.Code, "other non-string identities are read as their JSON text")
 	assert.Equal(t, "7", w.Body.String())
+}
+
+// A forgotten guard is visible in Gin's debug mode: the accessors would
+// otherwise answer as for an anonymous request.
+func TestForgottenGuardWarnsInDebugMode(t *testing.T) {
+	var out bytes.Buffer
+	oldWriter, oldMode := gin.DefaultWriter, gin.Mode()
+	gin.DefaultWriter = &out
+	gin.SetMode(gin.DebugMode)
+	defer func() { gin.DefaultWriter = oldWriter; gin.SetMode(oldMode) }()
+
+	m := newManager(t)
+	r := newRouter()
+	who := func(c *gin.Context) { c.String(200, ginjwt.CurrentIdentity(c)) }
+	r.GET("/forgot/:id", who)
+	r.GET("/optional", m.JWTRequired(ginjwt.Optional()), who)
+	r.GET("/guarded", m.JWTRequired(), who)
+
+	get(r, "/forgot/7")
+	assert.Contains(t, out.String(), "[GIN-debug] [WARNING] ginjwt.CurrentIdentity on GET /forgot/:id, where no ginjwt guard ran")
+	out.Reset()
+	get(r, "/optional")
+	get(r, "/guarded", bearer(mustToken(t)(m.CreateAccessToken("alice"))))
+	assert.NotContains(t, out.String(), "WARNING", "an Optional guard without a token is not a forgotten guard")
+
+	gin.SetMode(gin.ReleaseMode)
+	get(r, "/forgot/7")
+	assert.NotContains(t, out.String(), "WARNING", "release mode stays quiet")
 }
