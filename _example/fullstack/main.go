@@ -176,6 +176,14 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 		return nil, nil, err
 	}
 	r.GET("/", func(c *gin.Context) { c.Data(http.StatusOK, "text/html; charset=utf-8", page) })
+	// The API's OpenAPI 3 description: bearer tokens, the {"msg": ...}
+	// error body and the statuses each route can answer.
+	spec, err := static.ReadFile("static/openapi.json")
+	if err != nil {
+		_ = db.Close()
+		return nil, nil, err
+	}
+	r.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", spec) })
 
 	r.POST("/signup", func(c *gin.Context) {
 		var in struct{ Email, Password, Name string }
