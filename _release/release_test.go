@@ -21,9 +21,13 @@ import (
 var published = map[string]string{
 	".":              "github.com/ginjwt/ginjwt",
 	"redisblocklist": "github.com/ginjwt/ginjwt/redisblocklist",
+	"sqlblocklist":   "github.com/ginjwt/ginjwt/sqlblocklist",
 }
 
 var requireLine = regexp.MustCompile(`(?m)^\s*(?:require\s+)?github\.com/ginjwt/ginjwt (v\S+)`)
+
+// anyRequire matches a requirement of any of this repository's modules.
+var anyRequire = regexp.MustCompile(`(?m)^\s*(?:require\s+)?(github\.com/ginjwt/ginjwt(?:/\w+)?) (v\S+)`)
 
 // TestNestedModulesRequireARealVersion: a pseudo-version such as
 // v0.0.0-00010101000000-000000000000 works only with the replace
@@ -34,12 +38,10 @@ func TestNestedModulesRequireARealVersion(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := requireLine.FindSubmatch(data)
-		if m == nil {
-			continue // does not use the root module
-		}
-		if v := string(m[1]); !regexp.MustCompile(`^v\d+\.\d+\.\d+$`).MatchString(v) {
-			t.Errorf("%s/go.mod requires github.com/ginjwt/ginjwt %s: use the release version (see RELEASING.md)", mod, v)
+		for _, m := range anyRequire.FindAllSubmatch(data, -1) {
+			if v := string(m[2]); !regexp.MustCompile(`^v\d+\.\d+\.\d+$`).MatchString(v) {
+				t.Errorf("%s/go.mod requires %s %s: use the release version (see RELEASING.md)", mod, m[1], v)
+			}
 		}
 	}
 }

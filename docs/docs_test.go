@@ -19,13 +19,12 @@ import (
 
 	// The packages the code blocks may import. Importing them here keeps
 	// them in this module's go.mod and go.sum, which the generated module
-	// copies, so the build of the blocks needs no network. redisblocklist,
-	// a replaced local module, needs no go.sum entry of its own: go.mod
-	// requires it and its dependencies come with go-redis.
+	// copies, so the build of the blocks needs no network.
 	_ "github.com/gin-gonic/gin"
 	_ "github.com/ginjwt/ginjwt"
 	_ "github.com/ginjwt/ginjwt/blocklisttest"
 	_ "github.com/ginjwt/ginjwt/ginjwttest"
+	_ "github.com/ginjwt/ginjwt/redisblocklist"
 	_ "github.com/redis/go-redis/v9"
 )
 
