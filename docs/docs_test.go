@@ -273,6 +273,7 @@ func slicesContainsAny(s string, subs []string) bool {
 var (
 	mdLink     = regexp.MustCompile(`\]\(([^)\s]+)\)`)
 	codeSpan   = regexp.MustCompile("(?s)```.*?```|`[^`\n]*`")
+	relPath    = regexp.MustCompile("`((?:\\.\\./)+[\\w./-]*)`")
 	runCommand = regexp.MustCompile(`cd ([\w./-]+) && go run ([\w./-]+)`)
 )
 
@@ -286,6 +287,15 @@ func TestLinksStayInRepository(t *testing.T) {
 		text, err := os.ReadFile(filepath.Join(root, p))
 		require.NoError(t, err)
 		prose := codeSpan.ReplaceAllString(string(text), "")
+		// A relative path in code ("../x") must name a file here too.
+		for _, m := range relPath.FindAllStringSubmatch(string(text), -1) {
+			abs := filepath.Clean(filepath.Join(root, filepath.Dir(p), m[1]))
+			rel, err := filepath.Rel(root, abs)
+			require.NoError(t, err)
+			assert.False(t, rel == ".." || strings.HasPrefix(rel, "../"), "%s: path %q leaves the repository", p, m[1])
+			_, err = os.Stat(abs)
+			assert.NoError(t, err, "%s: path %q", p, m[1])
+		}
 		for _, m := range mdLink.FindAllStringSubmatch(prose, -1) {
 			target := m[1]
 			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
