@@ -52,8 +52,10 @@ const (
 	// dropped).
 	DefaultConnTimeout = time.Second
 	// DefaultCacheBytes is ClientOption's cache size of each connection
-	// (rueidis.ClientOption.CacheSizeEachConn).
-	DefaultCacheBytes = 16 << 20
+	// (rueidis.ClientOption.CacheSizeEachConn), as rueidis counts it:
+	// about 240 bytes an answer (a 36-character jti), so some 17,000
+	// answers; the Go heap holds about 2.5 times as much.
+	DefaultCacheBytes = 4 << 20
 	// DefaultPipelineMultiplex is ClientOption's PipelineMultiplex: 2^1
 	// connections, hence caches, per Redis node.
 	DefaultPipelineMultiplex = 1
