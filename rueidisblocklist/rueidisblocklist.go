@@ -25,8 +25,8 @@
 // if Redis answers, an error (ginjwt answers 503) if not. A connection that
 // goes silent without breaking (a network partition) is found by rueidis's
 // pings; ClientOption sets them so that this takes at most about
-// DefaultPingEvery + DefaultConnTimeout, and no cached answer is kept
-// longer than WithCacheTTL in any case.
+// 2*DefaultPingEvery + DefaultConnTimeout (2 s), and no cached answer is
+// kept longer than WithCacheTTL in any case.
 package rueidisblocklist
 
 import (

@@ -317,10 +317,10 @@ func TestRevocationRacingAReconnect(t *testing.T) {
 	assert.Less(t, windows[trials-1], 100*time.Millisecond)
 }
 
-// Redis is killed while B has answers cached: checks fail closed (503) as
-// long as it is down, whatever was cached, then refuse the token revoked
-// meanwhile... which cannot happen while it is down, so the revocation is
-// made right after it is back, through A, while B reconnects.
+// Redis is killed while B has an answer cached: B fails closed (503) as
+// long as Redis is down, whatever it had cached. Once a new (empty) Redis
+// is up the token is revoked there through A, and B, back on Redis,
+// refuses it and accepts others.
 func TestRedisDownFailsClosedThenRecovers(t *testing.T) {
 	srv := startRedis(t)
 	mA, err := ginjwt.New(ginjwt.WithSecretKey([]byte(secret)),
