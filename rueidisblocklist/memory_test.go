@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ginjwt/ginjwt/rueidisblocklist"
+	"github.com/ginjwt/ginjwt/rueidisblocklist/rueidistest"
 	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -27,13 +28,13 @@ func heap() uint64 {
 // answered from memory.
 func checkAll(t *testing.T, store *rueidisblocklist.Store, raw rueidis.Client, keys []string) int {
 	t.Helper()
-	before := commandCalls(t, raw, "get")
+	before := rueidistest.CommandCalls(t, raw, "get")
 	for i := 0; i < len(keys); i += 100 {
 		revoked, err := store.IsRevoked(context.Background(), keys[i:min(i+100, len(keys))]...)
 		require.NoError(t, err)
 		require.False(t, revoked)
 	}
-	return commandCalls(t, raw, "get") - before
+	return rueidistest.CommandCalls(t, raw, "get") - before
 }
 
 // The cache of each connection is bounded by CacheSizeEachConn (bytes, as
@@ -43,10 +44,10 @@ func checkAll(t *testing.T, store *rueidisblocklist.Store, raw rueidis.Client, k
 // multiple of the bound. The figures (entries that fit, heap bytes
 // per entry) are logged for the README: go test -v -run TestMemoryIsBounded.
 func TestMemoryIsBounded(t *testing.T) {
-	srv := startRedis(t)
-	raw := srv.raw(t)
+	srv := rueidistest.Start(t)
+	raw := srv.Raw(t)
 	const bound = 1 << 20 // bytes of cache in the one connection
-	opt := rueidisblocklist.ClientOption(srv.addr)
+	opt := rueidisblocklist.ClientOption(srv.Addr)
 	opt.CacheSizeEachConn = bound
 	opt.PipelineMultiplex = 0 // one connection, so one cache
 	client, err := rueidis.NewClient(opt)

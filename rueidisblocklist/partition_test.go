@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ginjwt/ginjwt/rueidisblocklist"
+	"github.com/ginjwt/ginjwt/rueidisblocklist/rueidistest"
 	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -87,9 +88,9 @@ func startProxy(t *testing.T, target string) *proxy {
 // 2*DefaultPingEvery + DefaultConnTimeout (ClientOption: a ping goes out
 // after a whole gap without replies, then waits for its own), and logged.
 func TestPartitionDropsTheCacheWithinThePingBound(t *testing.T) {
-	srv := startRedis(t)
-	px := startProxy(t, srv.addr)
-	a := rueidisblocklist.New(srv.client(t, "instance-a"))
+	srv := rueidistest.Start(t)
+	px := startProxy(t, srv.Addr)
+	a := rueidisblocklist.New(srv.Client(t, "instance-a", nil))
 	opt := rueidisblocklist.ClientOption(px.addr)
 	opt.ClientName = "instance-b"
 	clientB, err := rueidis.NewClient(opt)

@@ -14,9 +14,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/blocklisttest"
-	"github.com/ginjwt/ginjwt/redisblocklist"
 	"github.com/ginjwt/ginjwt/rueidisblocklist"
-	"github.com/redis/go-redis/v9"
+	"github.com/ginjwt/ginjwt/rueidisblocklist/rueidistest"
 	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,8 +24,8 @@ import (
 const secret = "rueidis-test-secret-0123456789abcdef012"
 
 func TestConformance(t *testing.T) {
-	srv := startRedis(t)
-	client := srv.client(t, "conformance")
+	srv := rueidistest.Start(t)
+	client := srv.Client(t, "conformance", nil)
 	n := 0
 	blocklisttest.Run(t, blocklisttest.Harness{
 		New: func(t *testing.T) ginjwt.Blocklist {
@@ -41,11 +40,11 @@ func TestConformance(t *testing.T) {
 // Checks of one key are answered from memory: the server runs GET once
 // for a thousand checks, and again only after the key changed.
 func TestChecksAreAnsweredFromMemory(t *testing.T) {
-	srv := startRedis(t)
-	raw := srv.raw(t)
-	store := rueidisblocklist.New(srv.client(t, "app"))
+	srv := rueidistest.Start(t)
+	raw := srv.Raw(t)
+	store := rueidisblocklist.New(srv.Client(t, "app", nil))
 	ctx := context.Background()
-	before := commandCalls(t, raw, "get")
+	before := rueidistest.CommandCalls(t, raw, "get")
 	for range 1000 {
 		revoked, err := store.IsRevoked(ctx, "jti-1")
 		require.NoError(t, err)
@@ -54,73 +53,14 @@ func TestChecksAreAnsweredFromMemory(t *testing.T) {
 		require.NoError(t, err)
 		require.False(t, revoked)
 	}
-	assert.Equal(t, 3, commandCalls(t, raw, "get")-before, "one GET per key, then memory")
+	assert.Equal(t, 3, rueidistest.CommandCalls(t, raw, "get")-before, "one GET per key, then memory")
 
 	require.NoError(t, store.Revoke(ctx, "fam:f1", time.Now().Add(time.Hour)))
 	require.Eventually(t, func() bool {
 		revoked, err := store.IsRevoked(ctx, "jti-2", "fam:f1")
 		return err == nil && revoked
 	}, time.Second, time.Millisecond)
-	assert.Equal(t, 4, commandCalls(t, raw, "get")-before, "the revocation invalidated one cached key")
-}
-
-// Both Redis stores share one Redis: same keys, same TTLs, same family
-// records, so a fleet can move from one to the other instance by instance.
-func TestSharesRedisWithTheGoRedisStore(t *testing.T) {
-	srv := startRedis(t)
-	ctx := context.Background()
-	goredis := redis.NewClient(&redis.Options{Addr: srv.addr})
-	t.Cleanup(func() { _ = goredis.Close() })
-	old := redisblocklist.New(goredis)
-	cached := rueidisblocklist.New(srv.client(t, "app"))
-
-	// Cached "not revoked" on both sides first, so the invalidation is
-	// what makes the revocations visible.
-	for _, s := range []ginjwt.Blocklist{old, cached} {
-		revoked, err := s.IsRevoked(ctx, "by-old", "by-new")
-		require.NoError(t, err)
-		require.False(t, revoked)
-	}
-	require.NoError(t, old.Revoke(ctx, "by-old", time.Now().Add(time.Hour)))
-	require.NoError(t, cached.Revoke(ctx, "by-new", time.Now().Add(30*time.Minute)))
-	for _, s := range []ginjwt.Blocklist{old, cached} {
-		for _, key := range []string{"by-old", "by-new"} {
-			require.Eventually(t, func() bool {
-				revoked, err := s.IsRevoked(ctx, key)
-				return err == nil && revoked
-			}, time.Second, time.Millisecond, "%T does not see %s", s, key)
-		}
-	}
-	ttl, err := goredis.PTTL(ctx, "ginjwt:revoked:by-new").Result()
-	require.NoError(t, err)
-	assert.InDelta(t, float64(30*time.Minute), float64(ttl), float64(time.Second), "same key, TTL = remaining lifetime")
-
-	// Revoking again through the other store keeps the longer lifetime.
-	require.NoError(t, old.Revoke(ctx, "by-new", time.Now().Add(time.Minute)))
-	ttl, err = goredis.PTTL(ctx, "ginjwt:revoked:by-new").Result()
-	require.NoError(t, err)
-	assert.Greater(t, ttl, 29*time.Minute)
-	require.NoError(t, cached.Revoke(ctx, "by-old", time.Now().Add(2*time.Hour)))
-	ttl, err = goredis.PTTL(ctx, "ginjwt:revoked:by-old").Result()
-	require.NoError(t, err)
-	assert.Greater(t, ttl, 119*time.Minute)
-
-	// One family record, moved on by either store.
-	won, err := old.Rotate(ctx, "fam", "r1", "r2", time.Now().Add(time.Hour))
-	require.NoError(t, err)
-	require.True(t, won)
-	cur, err := cached.Current(ctx, "fam")
-	require.NoError(t, err)
-	assert.Equal(t, "r2", cur)
-	won, err = cached.Rotate(ctx, "fam", "r1", "r3", time.Now().Add(time.Hour))
-	require.NoError(t, err)
-	assert.False(t, won, "r1 was already rotated away through the other store")
-	won, err = cached.Rotate(ctx, "fam", "r2", "r3", time.Now().Add(time.Hour))
-	require.NoError(t, err)
-	require.True(t, won)
-	cur, err = old.Current(ctx, "fam")
-	require.NoError(t, err)
-	assert.Equal(t, "r3", cur)
+	assert.Equal(t, 4, rueidistest.CommandCalls(t, raw, "get")-before, "the revocation invalidated one cached key")
 }
 
 // Two instances on one Redis: B has "not revoked" cached; A revokes; B
@@ -128,9 +68,9 @@ func TestSharesRedisWithTheGoRedisStore(t *testing.T) {
 // 10 ms; the assertion is looser because the test machine is shared and
 // noisy, and the figures are logged (go test -v -run TestInvalidationLatency).
 func TestInvalidationLatency(t *testing.T) {
-	srv := startRedis(t)
-	a := rueidisblocklist.New(srv.client(t, "instance-a"))
-	b := rueidisblocklist.New(srv.client(t, "instance-b"))
+	srv := rueidistest.Start(t)
+	a := rueidisblocklist.New(srv.Client(t, "instance-a", nil))
+	b := rueidisblocklist.New(srv.Client(t, "instance-b", nil))
 	ctx := context.Background()
 	const trials = 200
 	fromAck := make([]time.Duration, 0, trials)  // from A's Revoke returning
@@ -202,22 +142,19 @@ func send(r http.Handler, method, path, token string) *httptest.ResponseRecorder
 // rueidis calls OnInvalidations with nil right after it emptied the cache
 // of a connection that broke (and for a FLUSHALL, which these tests do not
 // send).
-func droppedCaches(t *testing.T, srv *server, name string) (rueidis.Client, <-chan struct{}) {
+func droppedCaches(t *testing.T, srv *rueidistest.Server, name string) (rueidis.Client, <-chan struct{}) {
 	t.Helper()
 	dropped := make(chan struct{}, 64)
-	opt := rueidisblocklist.ClientOption(srv.addr)
-	opt.ClientName = name
-	opt.OnInvalidations = func(keys []rueidis.RedisMessage) {
-		if keys == nil {
-			select {
-			case dropped <- struct{}{}:
-			default:
+	c := srv.Client(t, name, func(opt *rueidis.ClientOption) {
+		opt.OnInvalidations = func(keys []rueidis.RedisMessage) {
+			if keys == nil {
+				select {
+				case dropped <- struct{}{}:
+				default:
+				}
 			}
 		}
-	}
-	c, err := rueidis.NewClient(opt)
-	require.NoError(t, err)
-	t.Cleanup(c.Close)
+	})
 	return c, dropped
 }
 
@@ -227,10 +164,10 @@ func droppedCaches(t *testing.T, srv *server, name string) (rueidis.Client, <-ch
 // went with the connection, so it asks Redis again (or fails with 503
 // while it cannot). Without the drop B would answer 200 for WithCacheTTL.
 func TestNoRevokedTokenPassesAcrossAReconnect(t *testing.T) {
-	srv := startRedis(t)
-	raw := srv.raw(t)
+	srv := rueidistest.Start(t)
+	raw := srv.Raw(t)
 	mA, err := ginjwt.New(ginjwt.WithSecretKey([]byte(secret)),
-		ginjwt.WithBlocklist(rueidisblocklist.New(srv.client(t, "instance-a"))))
+		ginjwt.WithBlocklist(rueidisblocklist.New(srv.Client(t, "instance-a", nil))))
 	require.NoError(t, err)
 	clientB, dropped := droppedCaches(t, srv, "instance-b")
 	mB, err := ginjwt.New(ginjwt.WithSecretKey([]byte(secret)),
@@ -249,7 +186,7 @@ func TestNoRevokedTokenPassesAcrossAReconnect(t *testing.T) {
 		for len(dropped) > 0 {
 			<-dropped
 		}
-		killed := killClients(t, raw, "instance-b")
+		killed := rueidistest.KillClients(t, raw, "instance-b")
 		require.Positive(t, killed, "B's connections are closed by the server")
 		for range killed {
 			select {
@@ -280,10 +217,10 @@ func TestNoRevokedTokenPassesAcrossAReconnect(t *testing.T) {
 // TestInvalidationLatency, from the revocation's acknowledgement to B's
 // first refusal (which then holds), and bounded the same way.
 func TestRevocationRacingAReconnect(t *testing.T) {
-	srv := startRedis(t)
-	raw := srv.raw(t)
-	a := rueidisblocklist.New(srv.client(t, "instance-a"))
-	b := rueidisblocklist.New(srv.client(t, "instance-b"), rueidisblocklist.WithCacheTTL(time.Hour))
+	srv := rueidistest.Start(t)
+	raw := srv.Raw(t)
+	a := rueidisblocklist.New(srv.Client(t, "instance-a", nil))
+	b := rueidisblocklist.New(srv.Client(t, "instance-b", nil), rueidisblocklist.WithCacheTTL(time.Hour))
 	ctx := context.Background()
 	const trials = 50
 	windows := make([]time.Duration, 0, trials)
@@ -294,7 +231,7 @@ func TestRevocationRacingAReconnect(t *testing.T) {
 			require.NoError(t, err)
 			require.False(t, revoked)
 		}
-		require.Positive(t, killClients(t, raw, "instance-b"))
+		require.Positive(t, rueidistest.KillClients(t, raw, "instance-b"))
 		require.NoError(t, a.Revoke(ctx, key, time.Now().Add(time.Hour)))
 		acked := time.Now()
 		for {
@@ -322,12 +259,12 @@ func TestRevocationRacingAReconnect(t *testing.T) {
 // is up the token is revoked there through A, and B, back on Redis,
 // refuses it and accepts others.
 func TestRedisDownFailsClosedThenRecovers(t *testing.T) {
-	srv := startRedis(t)
+	srv := rueidistest.Start(t)
 	mA, err := ginjwt.New(ginjwt.WithSecretKey([]byte(secret)),
-		ginjwt.WithBlocklist(rueidisblocklist.New(srv.client(t, "instance-a"))))
+		ginjwt.WithBlocklist(rueidisblocklist.New(srv.Client(t, "instance-a", nil))))
 	require.NoError(t, err)
 	mB, err := ginjwt.New(ginjwt.WithSecretKey([]byte(secret)),
-		ginjwt.WithBlocklist(rueidisblocklist.New(srv.client(t, "instance-b"))),
+		ginjwt.WithBlocklist(rueidisblocklist.New(srv.Client(t, "instance-b", nil))),
 		ginjwt.WithBlocklistTimeout(300*time.Millisecond))
 	require.NoError(t, err)
 	var ran atomic.Int32
@@ -337,7 +274,7 @@ func TestRedisDownFailsClosedThenRecovers(t *testing.T) {
 	require.Equal(t, 200, send(routerB, "GET", "/protected", token).Code)
 	require.Equal(t, 200, send(routerB, "GET", "/protected", token).Code)
 
-	srv.stop()
+	srv.Stop()
 	require.Eventually(t, func() bool { return send(routerB, "GET", "/protected", token).Code == 503 },
 		time.Second, 5*time.Millisecond, "the cache is dropped with the connection")
 	for range 20 {
@@ -346,7 +283,7 @@ func TestRedisDownFailsClosedThenRecovers(t *testing.T) {
 		assert.JSONEq(t, `{"msg":"Token revocation status is unavailable"}`, w.Body.String())
 	}
 
-	srv.launch(t) // same port, empty (no persistence)
+	srv.Launch(t) // same port, empty (no persistence)
 	require.Eventually(t, func() bool { return mA.Revoke(context.Background(), token) == nil },
 		5*time.Second, 20*time.Millisecond)
 	require.Eventually(t, func() bool { return send(routerB, "GET", "/protected", token).Code == 401 },
@@ -360,8 +297,8 @@ func TestRedisDownFailsClosedThenRecovers(t *testing.T) {
 // checks that need Redis fail closed with 503 at the deadline, and writes
 // fail by theirs.
 func TestHungRedisAnswersByTheTimeout(t *testing.T) {
-	srv := startRedis(t)
-	store := rueidisblocklist.New(srv.client(t, "app"))
+	srv := rueidistest.Start(t)
+	store := rueidisblocklist.New(srv.Client(t, "app", nil))
 	const timeout = 200 * time.Millisecond
 	m, err := ginjwt.New(ginjwt.WithSecretKey([]byte(secret)), ginjwt.WithBlocklist(store),
 		ginjwt.WithBlocklistTimeout(timeout), ginjwt.WithRefreshRotation())
@@ -374,7 +311,7 @@ func TestHungRedisAnswersByTheTimeout(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 200, send(r, "GET", "/protected", token).Code) // the connection is up
 
-	srv.pause(t)
+	srv.Pause(t)
 	for i := range 5 {
 		fresh, err := m.CreateAccessToken(fmt.Sprintf("user-%d", i)) // not cached: needs Redis
 		require.NoError(t, err)
@@ -397,7 +334,7 @@ func TestHungRedisAnswersByTheTimeout(t *testing.T) {
 	assert.Less(t, time.Since(start), timeout+150*time.Millisecond)
 	assert.Zero(t, ran.Load()-1, "the handler ran only before the pause")
 
-	srv.resume()
+	srv.Resume()
 	require.Eventually(t, func() bool {
 		fresh, _ := m.CreateAccessToken("carol")
 		return send(r, "GET", "/protected", fresh).Code == 200
@@ -408,8 +345,8 @@ func TestHungRedisAnswersByTheTimeout(t *testing.T) {
 // route: exactly one gets a new pair, the others 401, and the family then
 // is revoked (reuse detection) so the winner's new tokens are refused too.
 func TestRotationRaceThroughGin(t *testing.T) {
-	srv := startRedis(t)
-	store := rueidisblocklist.New(srv.client(t, "app"))
+	srv := rueidistest.Start(t)
+	store := rueidisblocklist.New(srv.Client(t, "app", nil))
 	m, err := ginjwt.New(ginjwt.WithSecretKey([]byte(secret)), ginjwt.WithBlocklist(store), ginjwt.WithRefreshRotation())
 	require.NoError(t, err)
 	var ran atomic.Int32

@@ -1,4 +1,10 @@
-package rueidisblocklist_test
+// Package rueidistest starts a real redis-server for a test of the
+// rueidisblocklist store or of an application using it: on a free loopback
+// port, without persistence, killed when the test ends. Tests that need it
+// skip with a message when redis-server is not installed, or fail when the
+// GINJWT_REQUIRE_REDIS environment variable is set (as CI does), so they
+// never pass without having run.
+package rueidistest
 
 import (
 	"context"
@@ -15,19 +21,17 @@ import (
 	"github.com/redis/rueidis"
 )
 
-// server is a real redis-server on a free loopback port, without
-// persistence, killed at the test's cleanup.
-type server struct {
-	addr string
+// Server is a running redis-server.
+type Server struct {
+	// Addr is its host:port on 127.0.0.1.
+	Addr string
 	port string
 	dir  string
 	cmd  *exec.Cmd
 }
 
-// startRedis starts a redis-server for t. It skips t when redis-server is
-// not installed, or fails it when GINJWT_REQUIRE_REDIS is set (as CI does),
-// so that the store is never reported tested without having been.
-func startRedis(t testing.TB) *server {
+// Start starts a redis-server for t and kills it at t's cleanup.
+func Start(t testing.TB) *Server {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -35,13 +39,15 @@ func startRedis(t testing.TB) *server {
 	}
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	_ = ln.Close()
-	s := &server{addr: "127.0.0.1:" + port, port: port, dir: t.TempDir()}
-	t.Cleanup(s.stop)
-	s.launch(t)
+	s := &Server{Addr: "127.0.0.1:" + port, port: port, dir: t.TempDir()}
+	t.Cleanup(s.Stop)
+	s.Launch(t)
 	return s
 }
 
-func (s *server) launch(t testing.TB) {
+// Launch starts the server process (again, after Stop: same port, empty)
+// and waits until it listens.
+func (s *Server) Launch(t testing.TB) {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -58,7 +64,7 @@ func (s *server) launch(t testing.TB) {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		c, err := net.DialTimeout("tcp", s.addr, 100*time.Millisecond)
+		c, err := net.DialTimeout("tcp", s.Addr, 100*time.Millisecond)
 		if err == nil {
 			_ = c.Close()
 			return
@@ -69,8 +75,8 @@ func (s *server) launch(t testing.TB) {
 	}
 }
 
-// stop kills the server (SIGKILL, as a crash would); a paused one too.
-func (s *server) stop() {
+// Stop kills the server (SIGKILL, as a crash would); a paused one too.
+func (s *Server) Stop() {
 	if s.cmd != nil && s.cmd.Process != nil && s.cmd.ProcessState == nil {
 		_ = s.cmd.Process.Signal(syscall.SIGCONT)
 		_ = s.cmd.Process.Kill()
@@ -78,28 +84,34 @@ func (s *server) stop() {
 	}
 }
 
-// pause stops the server with SIGSTOP: it keeps its connections and port
-// but answers nothing, as a hung Redis. resume, or t's cleanup, ends it.
-func (s *server) pause(t testing.TB) {
+// Pause stops the server with SIGSTOP: it keeps its connections and port
+// but answers nothing, as a hung Redis. Resume, or t's cleanup, continues
+// it.
+func (s *Server) Pause(t testing.TB) {
 	t.Helper()
 	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.resume)
+	t.Cleanup(s.Resume)
 }
 
-func (s *server) resume() {
+// Resume continues a paused server (SIGCONT).
+func (s *Server) Resume() {
 	if s.cmd.Process != nil && s.cmd.ProcessState == nil {
 		_ = s.cmd.Process.Signal(syscall.SIGCONT)
 	}
 }
 
-// client returns a rueidis client of the server with ClientOption's
-// settings and the given name (CLIENT SETNAME), closed at t's cleanup.
-func (s *server) client(t testing.TB, name string) rueidis.Client {
+// Client returns a client of the server built from
+// rueidisblocklist.ClientOption, named name (CLIENT SETNAME), closed at t's
+// cleanup. edit, if not nil, changes the options first.
+func (s *Server) Client(t testing.TB, name string, edit func(*rueidis.ClientOption)) rueidis.Client {
 	t.Helper()
-	opt := rueidisblocklist.ClientOption(s.addr)
+	opt := rueidisblocklist.ClientOption(s.Addr)
 	opt.ClientName = name
+	if edit != nil {
+		edit(&opt)
+	}
 	c, err := rueidis.NewClient(opt)
 	if err != nil {
 		t.Fatal(err)
@@ -108,11 +120,12 @@ func (s *server) client(t testing.TB, name string) rueidis.Client {
 	return c
 }
 
-// raw returns a plain client (no cache) for looking at the server from
-// outside the stores: INFO, CLIENT LIST, CLIENT KILL, PTTL.
-func (s *server) raw(t testing.TB) rueidis.Client {
+// Raw returns a client without client-side caching, for looking at the
+// server from outside the stores (CommandCalls, KillClients, PTTL),
+// closed at t's cleanup.
+func (s *Server) Raw(t testing.TB) rueidis.Client {
 	t.Helper()
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{s.addr}, DisableCache: true, ClientName: "raw"})
+	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{s.Addr}, DisableCache: true, ClientName: "raw"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,9 +133,9 @@ func (s *server) raw(t testing.TB) rueidis.Client {
 	return c
 }
 
-// commandCalls returns how many times the server ran cmd (INFO
-// commandstats), to tell answers from memory from round trips.
-func commandCalls(t testing.TB, raw rueidis.Client, cmd string) int {
+// CommandCalls returns how many times the server ran cmd (lower case, from
+// INFO commandstats), to tell answers from memory from round trips.
+func CommandCalls(t testing.TB, raw rueidis.Client, cmd string) int {
 	t.Helper()
 	info, err := raw.Do(context.Background(), raw.B().Info().Section("commandstats").Build()).ToString()
 	if err != nil {
@@ -137,9 +150,9 @@ func commandCalls(t testing.TB, raw rueidis.Client, cmd string) int {
 	return 0
 }
 
-// killClients closes, on the server's side, every connection of the
+// KillClients closes, on the server's side, every connection of the
 // clients named name and returns how many it closed.
-func killClients(t testing.TB, raw rueidis.Client, name string) int {
+func KillClients(t testing.TB, raw rueidis.Client, name string) int {
 	t.Helper()
 	ctx := context.Background()
 	list, err := raw.Do(ctx, raw.B().ClientList().Build()).ToString()

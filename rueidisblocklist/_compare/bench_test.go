@@ -1,4 +1,4 @@
-package rueidisblocklist_test
+package compare_test
 
 import (
 	"net/http"
@@ -9,6 +9,7 @@ import (
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/redisblocklist"
 	"github.com/ginjwt/ginjwt/rueidisblocklist"
+	"github.com/ginjwt/ginjwt/rueidisblocklist/rueidistest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -27,9 +28,9 @@ func (s *sink) WriteHeader(int)             {}
 //
 //	go test -run '^$' -bench GuardedRequest -benchmem -count 5
 func BenchmarkGuardedRequest(b *testing.B) {
-	srv := startRedis(b)
+	srv := rueidistest.Start(b)
 	gin.SetMode(gin.ReleaseMode)
-	goredis := redis.NewClient(&redis.Options{Addr: srv.addr})
+	goredis := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	b.Cleanup(func() { _ = goredis.Close() })
 	stores := []struct {
 		name  string
@@ -38,7 +39,7 @@ func BenchmarkGuardedRequest(b *testing.B) {
 		{"no_blocklist", nil},
 		{"memory_blocklist", ginjwt.NewMemoryBlocklist(nil)},
 		{"redisblocklist_go-redis", redisblocklist.New(goredis)},
-		{"rueidisblocklist_cached", rueidisblocklist.New(srv.client(b, "bench"))},
+		{"rueidisblocklist_cached", rueidisblocklist.New(srv.Client(b, "bench", nil))},
 	}
 	for _, tc := range stores {
 		opts := []ginjwt.Option{ginjwt.WithSecretKey([]byte(secret))}
