@@ -74,4 +74,3 @@ func TestSharesRedisWithTheGoRedisStore(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "r3", cur)
 }
-
