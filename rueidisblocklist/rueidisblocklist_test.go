@@ -296,7 +296,8 @@ func TestRedisDownFailsClosedThenRecovers(t *testing.T) {
 
 // A hung Redis (SIGSTOP) is answered by ginjwt's WithBlocklistTimeout:
 // checks that need Redis fail closed with 503 at the deadline, and writes
-// fail by theirs.
+// fail by theirs. Cached answers stay until the connection's pings give up
+// (2*DefaultPingEvery + DefaultConnTimeout), then fail closed too.
 func TestHungRedisAnswersByTheTimeout(t *testing.T) {
 	srv := rueidistest.Start(t)
 	store := rueidisblocklist.New(srv.Client(t, "app", nil))
@@ -313,6 +314,10 @@ func TestHungRedisAnswersByTheTimeout(t *testing.T) {
 	require.Equal(t, 200, send(r, "GET", "/protected", token).Code) // the connection is up
 
 	srv.Pause(t)
+	paused := time.Now()
+	// A hung Redis takes no revocation either, so the cached answer is
+	// still true: served from memory, until the connection's pings give up.
+	assert.Equal(t, 200, send(r, "GET", "/protected", token).Code)
 	for i := range 5 {
 		fresh, err := m.CreateAccessToken(fmt.Sprintf("user-%d", i)) // not cached: needs Redis
 		require.NoError(t, err)
@@ -333,7 +338,14 @@ func TestHungRedisAnswersByTheTimeout(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, time.Since(start), timeout+150*time.Millisecond)
-	assert.Zero(t, ran.Load()-1, "the handler ran only before the pause")
+	assert.Equal(t, int32(2), ran.Load(), "the handler ran only for the cached token")
+
+	// The pings close the silent connection, and its cache goes with it.
+	require.Eventually(t, func() bool { return send(r, "GET", "/protected", token).Code == 503 },
+		5*time.Second, 20*time.Millisecond)
+	t.Logf("cached answers served for %v into the pause (bound 2*%v + %v)", time.Since(paused),
+		rueidisblocklist.DefaultPingEvery, rueidisblocklist.DefaultConnTimeout)
+	assert.Less(t, time.Since(paused), 2*rueidisblocklist.DefaultPingEvery+rueidisblocklist.DefaultConnTimeout+time.Second)
 
 	srv.Resume()
 	require.Eventually(t, func() bool {
