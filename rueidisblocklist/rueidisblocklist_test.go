@@ -63,6 +63,39 @@ func TestChecksAreAnsweredFromMemory(t *testing.T) {
 	assert.Equal(t, 4, rueidistest.CommandCalls(t, raw, "get")-before, "the revocation invalidated one cached key")
 }
 
+// WithCacheTTL bounds how long an answer is kept without asking Redis,
+// invalidations or not; a client without caching asks Redis every time.
+func TestCacheTTLAndNoCache(t *testing.T) {
+	srv := rueidistest.Start(t)
+	raw := srv.Raw(t)
+	ctx := context.Background()
+	check := func(s *rueidisblocklist.Store, key string) {
+		t.Helper()
+		revoked, err := s.IsRevoked(ctx, key)
+		require.NoError(t, err)
+		require.False(t, revoked)
+	}
+	short := rueidisblocklist.New(srv.Client(t, "short", nil), rueidisblocklist.WithCacheTTL(100*time.Millisecond))
+	before := rueidistest.CommandCalls(t, raw, "get")
+	check(short, "jti-1")
+	check(short, "jti-1")
+	assert.Equal(t, 1, rueidistest.CommandCalls(t, raw, "get")-before, "the second answer is from memory")
+	time.Sleep(150 * time.Millisecond)
+	check(short, "jti-1")
+	assert.Equal(t, 2, rueidistest.CommandCalls(t, raw, "get")-before, "asked again once the TTL passed")
+
+	uncached := rueidisblocklist.New(srv.Client(t, "uncached", func(o *rueidis.ClientOption) { o.DisableCache = true }))
+	before = rueidistest.CommandCalls(t, raw, "get")
+	for range 3 {
+		check(uncached, "jti-2")
+	}
+	assert.Equal(t, 3, rueidistest.CommandCalls(t, raw, "get")-before, "without caching every check is a round trip")
+	require.NoError(t, short.Revoke(ctx, "jti-2", time.Now().Add(time.Hour)))
+	revoked, err := uncached.IsRevoked(ctx, "jti-2")
+	require.NoError(t, err)
+	assert.True(t, revoked)
+}
+
 // Two instances on one Redis: B has "not revoked" cached; A revokes; B
 // refuses the token once the invalidation arrives. The issue asks for
 // 10 ms; the assertion is looser because the test machine is shared and
