@@ -25,13 +25,19 @@ import (
 type Server struct {
 	// Addr is its host:port on 127.0.0.1.
 	Addr string
-	port string
-	dir  string
-	cmd  *exec.Cmd
+	port  string
+	dir   string
+	extra []string // more redis-server arguments
+	cmd   *exec.Cmd
 }
 
 // Start starts a redis-server for t and kills it at t's cleanup.
 func Start(t testing.TB) *Server {
+	t.Helper()
+	return start(t)
+}
+
+func start(t testing.TB, extra ...string) *Server {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -39,7 +45,7 @@ func Start(t testing.TB) *Server {
 	}
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	_ = ln.Close()
-	s := &Server{Addr: "127.0.0.1:" + port, port: port, dir: t.TempDir()}
+	s := &Server{Addr: "127.0.0.1:" + port, port: port, dir: t.TempDir(), extra: extra}
 	t.Cleanup(s.Stop)
 	s.Launch(t)
 	return s
@@ -58,8 +64,9 @@ func (s *Server) Launch(t testing.TB) {
 	}
 	// bin is redis-server from PATH, the port one we just had and the
 	// directory a temporary one: nothing comes from outside.
-	s.cmd = exec.Command(bin, "--port", s.port, "--bind", "127.0.0.1", "--dir", s.dir, //nolint:gosec // G204, see above
-		"--save", "", "--appendonly", "no", "--daemonize", "no")
+	args := append([]string{"--port", s.port, "--bind", "127.0.0.1", "--dir", s.dir,
+		"--save", "", "--appendonly", "no", "--daemonize", "no"}, s.extra...)
+	s.cmd = exec.Command(bin, args...) //nolint:gosec // G204, see above
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +132,7 @@ func (s *Server) Client(t testing.TB, name string, edit func(*rueidis.ClientOpti
 // closed at t's cleanup.
 func (s *Server) Raw(t testing.TB) rueidis.Client {
 	t.Helper()
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{s.Addr}, DisableCache: true, ClientName: "raw"})
+	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{s.Addr}, DisableCache: true, ClientName: "raw", ForceSingleClient: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,4 +182,49 @@ func KillClients(t testing.TB, raw rueidis.Client, name string) int {
 		killed++
 	}
 	return killed
+}
+
+// StartCluster starts a Redis Cluster of three masters for t, each
+// holding a third of the slots, and returns their addresses once the
+// cluster is ok. All are killed at t's cleanup.
+func StartCluster(t testing.TB) []string {
+	t.Helper()
+	const nodes = 3
+	servers := make([]*Server, nodes)
+	addrs := make([]string, nodes)
+	raws := make([]rueidis.Client, nodes)
+	for i := range servers {
+		servers[i] = start(t, "--cluster-enabled", "yes", "--cluster-node-timeout", "2000")
+		addrs[i] = servers[i].Addr
+		raws[i] = servers[i].Raw(t)
+	}
+	ctx := context.Background()
+	const slots = 16384
+	for i, raw := range raws {
+		first, last := int64(i*slots/nodes), int64((i+1)*slots/nodes-1)
+		if err := raw.Do(ctx, raw.B().ClusterAddslotsrange().StartSlotEndSlot().StartSlotEndSlot(first, last).Build()).Error(); err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 {
+			port, _ := strconv.ParseInt(servers[i].port, 10, 64)
+			if err := raws[0].Do(ctx, raws[0].B().ClusterMeet().Ip("127.0.0.1").Port(port).Build()).Error(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		ok := 0
+		for _, raw := range raws {
+			info, err := raw.Do(ctx, raw.B().ClusterInfo().Build()).ToString()
+			if err == nil && strings.Contains(info, "cluster_state:ok") && strings.Contains(info, "cluster_known_nodes:3") {
+				ok++
+			}
+		}
+		if ok == nodes {
+			return addrs
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the cluster was not ok within 20s")
+		}
+	}
 }
