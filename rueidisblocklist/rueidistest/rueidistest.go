@@ -24,7 +24,7 @@ import (
 // Server is a running redis-server.
 type Server struct {
 	// Addr is its host:port on 127.0.0.1.
-	Addr string
+	Addr  string
 	port  string
 	dir   string
 	extra []string // more redis-server arguments
