@@ -6,7 +6,7 @@ replace github.com/ginjwt/ginjwt => ../
 
 require (
 	github.com/gin-gonic/gin v1.12.0
-	github.com/ginjwt/ginjwt v0.0.0-00010101000000-000000000000
+	github.com/ginjwt/ginjwt v0.1.0
 	github.com/redis/rueidis v1.0.79
 	github.com/stretchr/testify v1.12.1
 )
