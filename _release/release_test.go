@@ -19,9 +19,10 @@ import (
 
 // published are the modules a release tags, by directory.
 var published = map[string]string{
-	".":              "github.com/ginjwt/ginjwt",
-	"redisblocklist": "github.com/ginjwt/ginjwt/redisblocklist",
-	"sqlblocklist":   "github.com/ginjwt/ginjwt/sqlblocklist",
+	".":                "github.com/ginjwt/ginjwt",
+	"redisblocklist":   "github.com/ginjwt/ginjwt/redisblocklist",
+	"sqlblocklist":     "github.com/ginjwt/ginjwt/sqlblocklist",
+	"rueidisblocklist": "github.com/ginjwt/ginjwt/rueidisblocklist",
 }
 
 var requireLine = regexp.MustCompile(`(?m)^\s*(?:require\s+)?github\.com/ginjwt/ginjwt (v\S+)`)
