@@ -25,7 +25,9 @@ import (
 	_ "github.com/ginjwt/ginjwt/blocklisttest"
 	_ "github.com/ginjwt/ginjwt/ginjwttest"
 	_ "github.com/ginjwt/ginjwt/redisblocklist"
+	_ "github.com/ginjwt/ginjwt/rueidisblocklist"
 	_ "github.com/redis/go-redis/v9"
+	_ "github.com/redis/rueidis"
 )
 
 // block is one ```go code block of a Markdown page.
@@ -97,9 +99,11 @@ var snippetImports = map[string]string{
 	"slog": "log/slog", "http": "net/http", "httptest": "net/http/httptest",
 	"os": "os", "strings": "strings", "testing": "testing", "time": "time",
 	"gin": "github.com/gin-gonic/gin", "ginjwt": "github.com/ginjwt/ginjwt",
-	"ginjwttest":     "github.com/ginjwt/ginjwt/ginjwttest",
-	"redisblocklist": "github.com/ginjwt/ginjwt/redisblocklist",
-	"redis":          "github.com/redis/go-redis/v9",
+	"ginjwttest":       "github.com/ginjwt/ginjwt/ginjwttest",
+	"redisblocklist":   "github.com/ginjwt/ginjwt/redisblocklist",
+	"redis":            "github.com/redis/go-redis/v9",
+	"rueidisblocklist": "github.com/ginjwt/ginjwt/rueidisblocklist",
+	"rueidis":          "github.com/redis/rueidis",
 }
 
 // snippetParams are the names a statement block may use without declaring

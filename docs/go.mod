@@ -6,7 +6,9 @@ require (
 	github.com/gin-gonic/gin v1.12.0
 	github.com/ginjwt/ginjwt v0.1.0
 	github.com/ginjwt/ginjwt/redisblocklist v0.1.0
+	github.com/ginjwt/ginjwt/rueidisblocklist v0.1.0
 	github.com/redis/go-redis/v9 v9.23.0
+	github.com/redis/rueidis v1.0.79
 	github.com/stretchr/testify v1.12.1
 )
 
@@ -39,13 +41,15 @@ require (
 	go.uber.org/atomic v1.12.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/arch v0.22.0 // indirect
-	golang.org/x/crypto v0.48.0 // indirect
-	golang.org/x/net v0.51.0 // indirect
+	golang.org/x/crypto v0.54.0 // indirect
+	golang.org/x/net v0.57.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
-	golang.org/x/text v0.34.0 // indirect
+	golang.org/x/text v0.41.0 // indirect
 	google.golang.org/protobuf v1.36.10 // indirect
 )
 
 replace github.com/ginjwt/ginjwt => ../
 
 replace github.com/ginjwt/ginjwt/redisblocklist => ../redisblocklist
+
+replace github.com/ginjwt/ginjwt/rueidisblocklist => ../rueidisblocklist
