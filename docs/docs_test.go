@@ -61,6 +61,7 @@ func goBlocks(t *testing.T, root, file string) []block {
 		blocks []block
 		cur    *block
 		fence  string
+		indent string // of the opening fence: a block inside a list item
 		lines  []string
 	)
 	sc := bufio.NewScanner(f)
@@ -70,6 +71,7 @@ func goBlocks(t *testing.T, root, file string) []block {
 		switch {
 		case cur == nil && strings.HasPrefix(trimmed, "```"):
 			fence = "```"
+			indent = text[:len(text)-len(strings.TrimLeft(text, " \t"))]
 			if strings.TrimSpace(strings.TrimPrefix(trimmed, fence)) == "go" {
 				cur = &block{file: file, line: n + 1}
 				lines = nil
@@ -83,7 +85,7 @@ func goBlocks(t *testing.T, root, file string) []block {
 			}
 			cur = nil
 		case cur != nil:
-			lines = append(lines, text)
+			lines = append(lines, strings.TrimPrefix(text, indent))
 		}
 	}
 	require.NoError(t, sc.Err())
