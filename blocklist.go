@@ -107,7 +107,7 @@ func WithRevocationUnavailableHandler(h ErrorHandler) Option {
 // (skip_revocation_check=True), e.g. on a route that reports a token's
 // status.
 func SkipRevocationCheck() GuardOption {
-	return func(g *guard) { g.skipRevocation = true }
+	return guardFunc(func(g *guard) { g.skipRevocation = true })
 }
 
 // familyClaim names the claim that ties the tokens of one login together

@@ -77,13 +77,13 @@ func WithTokenLocations(locs ...Location) Option {
 // while the API reads headers.
 func Locations(locs ...Location) GuardOption {
 	err := checkLocations(locs)
-	return func(g *guard) {
+	return guardFunc(func(g *guard) {
 		if err != nil {
 			g.configErr = append(g.configErr, fmt.Errorf("Locations: %w", err))
 			return
 		}
 		g.locations = slices.Clone(locs)
-	}
+	})
 }
 
 // CurrentLocation returns where the verified token of this request was

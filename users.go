@@ -43,7 +43,7 @@ func WithUserLookup[U any](lookup func(c *gin.Context, tok *Token) (U, error)) O
 // <identity>" (or WithUserLookupErrorHandler's response) and the handler
 // can count on CurrentUser.
 func LoadUser() GuardOption {
-	return func(g *guard) { g.loadUser = true }
+	return guardFunc(func(g *guard) { g.loadUser = true })
 }
 
 // CurrentUser returns the user that WithUserLookup loads for this
