@@ -181,11 +181,6 @@ func (g *guard) authorize(c *gin.Context, st *requestState) *Error {
 	return nil
 }
 
-// ErrRouteParamMissing is the kind of the 500 a guard answers when
-// RequireClaimParam names a parameter its route does not have: a
-// programmer's error, not an authorization failure.
-var ErrRouteParamMissing = errors.New("ginjwt: route has no such parameter")
-
 // paramMissing reports a RequireClaimParam on a route without its
 // parameter: a 500, and one log line per route.
 func (g *guard) paramMissing(c *gin.Context, m *Manager, param string) *Error {

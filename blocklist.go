@@ -38,14 +38,6 @@ type Blocklist interface {
 	Current(ctx context.Context, family string) (string, error)
 }
 
-// ErrRevoked is the kind of a revoked token: 401 "Token has been revoked".
-var ErrRevoked = errors.New("ginjwt: token has been revoked")
-
-// ErrRevocationUnavailable is the kind of a failed revocation check (the store is down
-// or slow). The guard fails closed: 503 "Token revocation status is
-// unavailable", and the handler does not run.
-var ErrRevocationUnavailable = errors.New("ginjwt: revocation status unavailable")
-
 // WithBlocklist makes every guard check the token's "jti" (and, with
 // WithRefreshRotation, its family) against store, after the signature,
 // expiry, type and freshness checks (flask's token_in_blocklist_loader with
@@ -262,10 +254,6 @@ func (m *Manager) RevokeCurrent(c *gin.Context) error {
 	}
 	return m.revokeToken(c.Request.Context(), tok)
 }
-
-// ErrNoBlocklist is returned by the revocation helpers of a Manager without
-// WithBlocklist.
-var ErrNoBlocklist = errors.New("ginjwt: no blocklist configured (WithBlocklist)")
 
 func (m *Manager) revokeToken(ctx context.Context, tok *Token) error {
 	if tok.Claims.JTI == "" {

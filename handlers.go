@@ -11,15 +11,6 @@ import (
 // Ready-made login, refresh and logout routes: the bodies of the routes in
 // flask-jwt-extended's examples, for the Manager's token locations.
 
-// ErrInvalidCredentials is what a LoginHandler credential check returns
-// (or wraps) for a wrong user name or password: 401 "Bad username or
-// password", the message of flask-jwt-extended's examples.
-var ErrInvalidCredentials = errors.New("ginjwt: bad username or password")
-
-// ErrNotJSON is the kind of a login request whose body is not
-// application/json: 415.
-var ErrNotJSON = errors.New("ginjwt: request body is not JSON")
-
 // LoginHandler returns the handler of a login route. check reads the
 // credentials from the request (c.ShouldBindJSON) and returns the identity
 // the tokens are for, or an error wrapping ErrInvalidCredentials (401 "Bad

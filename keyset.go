@@ -170,10 +170,6 @@ func (m *Manager) verifierFor(tok *Token) (*verifier, *Error) {
 
 const msgUnknownKey = "Unknown key ID"
 
-// ErrUnknownKey is the kind of a token whose "kid" names no key the Manager has (or one
-// retired). 422 "Unknown key ID".
-var ErrUnknownKey = errors.New("ginjwt: unknown key ID")
-
 func pick(vs []*verifier, alg string) (*verifier, *Error) {
 	for _, v := range vs {
 		if v.alg.name == alg {
@@ -294,11 +290,6 @@ func thumbprint(jwk map[string]string) string {
 	sum := sha256.Sum256(buf)
 	return b64.EncodeToString(sum[:])
 }
-
-// ErrKeysUnavailable is the kind of a request whose verification keys could not be had (a key loader
-// failed, or a JWKS was never fetched). The guard fails closed: 503
-// "Verification keys unavailable".
-var ErrKeysUnavailable = errors.New("ginjwt: verification keys unavailable")
 
 func keysUnavailable(err error) *Error {
 	e := newError(ErrKeysUnavailable, http.StatusServiceUnavailable, "Verification keys unavailable")

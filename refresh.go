@@ -96,10 +96,6 @@ func (m *Manager) CreateTokenPair(identity any, opts ...TokenOption) (access, re
 	return access, refresh, err
 }
 
-// ErrRefreshTokenReused is the cause of a refusal of a refresh token presented after it had been
-// rotated. Its family is revoked. 401 "Token has been revoked".
-var ErrRefreshTokenReused = errors.New("ginjwt: refresh token reused")
-
 // RotateRefreshToken uses up the refresh token that RefreshRequired
 // verified on this request and returns a new access and refresh token of
 // the same family: the /refresh route of WithRefreshRotation.
@@ -154,19 +150,6 @@ func (m *Manager) RotateRefreshToken(c *gin.Context, opts ...TokenOption) (acces
 		return "", "", e
 	}
 	return access, refresh, nil
-}
-
-// Abort answers the request as a guard would for err: an *Error returned
-// by a Manager method gets its response (or the configured handler's),
-// any other error a 500. The chain is aborted and err recorded.
-func (m *Manager) Abort(c *gin.Context, err error) {
-	var e *Error
-	if errors.As(err, &e) {
-		m.fail(c, e)
-		return
-	}
-	_ = c.Error(err)
-	c.AbortWithStatus(http.StatusInternalServerError)
 }
 
 // tokenFamily returns the token's family, or "" when it has none.

@@ -10,15 +10,6 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// ErrUserNotFound is what a user lookup returns (or wraps) when the token's
-// user does not exist (any more): the guard answers 401 "Error loading the
-// user <identity>", as flask does when user_lookup_loader returns None.
-var ErrUserNotFound = errors.New("ginjwt: user not found")
-
-// ErrNoUserLookup is returned by CurrentUser when the Manager has no
-// WithUserLookup.
-var ErrNoUserLookup = errors.New("ginjwt: no user lookup configured (WithUserLookup)")
-
 // WithUserLookup loads the application's user for a verified token
 // (flask's user_lookup_loader), for CurrentUser. It runs at most once per
 // request, and only on requests that ask for the user: a guard with the
