@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
-	"sync"
 
 	"github.com/gin-gonic/gin"
 )
@@ -56,36 +55,6 @@ func CurrentUser[U any](c *gin.Context) (U, error) {
 		return zero, fmt.Errorf("ginjwt: CurrentUser[%v], but the user lookup returns %v", reflect.TypeFor[U](), st.m.cfg.userType)
 	}
 	return u, nil
-}
-
-// requestState is what a guard stores in the gin.Context: the token, and
-// the user once loaded.
-type requestState struct {
-	tok      Token
-	m        *Manager
-	location Location
-
-	// captured names the claims whose raw values the parse kept in values.
-	captured []string
-	values   [maxCaptured]string
-
-	userOnce sync.Once
-	user     any
-	userErr  error
-}
-
-// maxCaptured is how many claims a guard's requirements can have captured.
-const maxCaptured = 4
-
-// claim returns the raw value of a claim, captured during the parse when
-// the guard asked for it.
-func (st *requestState) claim(name string) (string, bool) {
-	for i, n := range st.captured {
-		if n == name {
-			return st.values[i], st.values[i] != ""
-		}
-	}
-	return st.tok.Claims.lookup(name)
 }
 
 func (st *requestState) loadUser(c *gin.Context) (any, error) {
