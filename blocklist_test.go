@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -370,32 +369,8 @@ func family(t *testing.T, m *ginjwt.Manager, raw string) any {
 	return v
 }
 
-// 50 requests replaying one refresh token at once: exactly one new pair.
-func TestRotationRaceHasOneWinner(t *testing.T) {
-	m := newManager(t, ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)), ginjwt.WithRefreshRotation())
-	r := rotationRouter(m)
-	_, refresh, err := m.CreateTokenPair("alice")
-	require.NoError(t, err)
-	var ok, revoked atomic.Int32
-	var wg sync.WaitGroup
-	for range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w := request(r, http.MethodPost, "/refresh", bearer(refresh))
-			switch w.Code {
-			case 200:
-				ok.Add(1)
-			case 401:
-				revoked.Add(1)
-			default:
-				t.Errorf("unexpected %d %s", w.Code, w.Body)
-			}
-		}()
-	}
-	wg.Wait()
-	assert.Equal(t, int32(1), ok.Load())
-	assert.Equal(t, int32(49), revoked.Load())
+func TestMemoryBlocklistBehindGuards(t *testing.T) {
+	blocklisttest.RunGuarded(t, func(*testing.T) ginjwt.Blocklist { return ginjwt.NewMemoryBlocklist(nil) })
 }
 
 func TestRotationNeedsBlocklist(t *testing.T) {
