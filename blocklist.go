@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -20,14 +19,23 @@ import (
 type Blocklist interface {
 	// Revoke marks key revoked until until, after which the store may
 	// forget it (the token has expired by then). A zero until means for
-	// as long as the store lives.
+	// as long as the store lives. Revoking a key again keeps the longer
+	// of the two lifetimes, so no acknowledged revocation is cut short;
+	// an until already past stores nothing.
 	Revoke(ctx context.Context, key string, until time.Time) error
-	// RevokeOnce is Revoke that reports whether key was not revoked before,
-	// atomically: of many concurrent calls for one key, exactly one gets
-	// true. Refresh-token rotation uses it so a token is used only once.
-	RevokeOnce(ctx context.Context, key string, until time.Time) (first bool, err error)
 	// IsRevoked reports whether any of keys is revoked.
 	IsRevoked(ctx context.Context, keys ...string) (bool, error)
+	// Rotate moves refresh-token family on from token ID prev to token ID
+	// next, atomically: it succeeds when the family has no current token
+	// stored, or its current token is prev, and then stores next as the
+	// family's current token until until (zero: no expiry). Of concurrent
+	// calls with the same family and prev exactly one gets true; a false
+	// answer changes nothing. WithRefreshRotation keeps one such record
+	// per login, so storage follows live logins, not rotations.
+	Rotate(ctx context.Context, family, prev, next string, until time.Time) (bool, error)
+	// Current returns the family's current refresh token ID, or "" when
+	// none is stored (never rotated, or expired).
+	Current(ctx context.Context, family string) (string, error)
 }
 
 // ErrRevoked is the kind of a revoked token: 401 "Token has been revoked".
@@ -123,11 +131,10 @@ func (m *Manager) checkRevoked(c *gin.Context, st *requestState) *Error {
 			return m.unavailable(err)
 		}
 		if revoked {
-			if tok.Claims.Type == TypeRefresh && m.cfg.rotation {
-				// A used refresh token came back: someone replays it.
-				m.revokeFamily(c, st)
-			}
 			return newError(ErrRevoked, http.StatusUnauthorized, "Token has been revoked")
+		}
+		if e := m.checkRotated(c, tok, st); e != nil {
+			return e
 		}
 	}
 	if m.cfg.revokedCheck != nil {
@@ -149,7 +156,7 @@ func (m *Manager) isRevoked(c *gin.Context, st *requestState) (bool, error) {
 	}
 	// The in-process store cannot block: skip the timeout's allocations.
 	if mem, ok := m.cfg.blocklist.(*MemoryBlocklist); ok {
-		return mem.revoked(jti, family), nil
+		return mem.revokedToken(jti, family), nil
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
 	defer cancel()
@@ -157,6 +164,55 @@ func (m *Manager) isRevoked(c *gin.Context, st *requestState) (bool, error) {
 		return m.cfg.blocklist.IsRevoked(ctx, jti, familyKey(family))
 	}
 	return m.cfg.blocklist.IsRevoked(ctx, jti)
+}
+
+// checkRotated refuses a refresh token that is no longer its login's
+// current one: it was rotated, so whoever presents it again replays it,
+// and the whole login is revoked (reuse detection). Refresh tokens are
+// rare next to access tokens, so the extra lookup is only theirs.
+func (m *Manager) checkRotated(c *gin.Context, tok *Token, st *requestState) *Error {
+	if !m.cfg.rotation || tok.Claims.Type != TypeRefresh {
+		return nil
+	}
+	reused, err := m.reused(c, tok)
+	if err != nil {
+		return m.unavailable(err)
+	}
+	if !reused {
+		return nil
+	}
+	m.revokeFamily(c, refreshFamily(tok))
+	e := newError(ErrRevoked, http.StatusUnauthorized, "Token has been revoked")
+	e.cause = ErrRefreshTokenReused
+	return e
+}
+
+// reused reports whether refresh token tok has been rotated away.
+func (m *Manager) reused(c *gin.Context, tok *Token) (bool, error) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
+	defer cancel()
+	current, err := m.cfg.blocklist.Current(ctx, refreshFamily(tok))
+	return current != "" && current != tok.Claims.JTI, err
+}
+
+// detectExpiredReuse revokes the login of an expired refresh token that
+// had been rotated away: a replay after expiry is still a replay, and the
+// thief may hold the login's current token. The request is refused anyway
+// ("Token has expired"); e.Token passed the signature check.
+func (m *Manager) detectExpiredReuse(c *gin.Context, e *Error) {
+	tok := e.Token
+	if !m.cfg.rotation || e.kind != ErrTokenExpired || tok == nil ||
+		tok.Claims.Type != TypeRefresh || tok.Claims.JTI == "" {
+		return
+	}
+	reused, err := m.reused(c, tok)
+	if err != nil {
+		_ = c.Error(fmt.Errorf("ginjwt: checking an expired refresh token for reuse: %w", err))
+		return
+	}
+	if reused {
+		m.revokeFamily(c, refreshFamily(tok))
+	}
 }
 
 func (m *Manager) unavailable(err error) *Error {
@@ -220,9 +276,6 @@ func (m *Manager) revokeToken(ctx context.Context, tok *Token) error {
 	return m.cfg.blocklist.Revoke(ctx, tok.Claims.JTI, tok.Claims.ExpiresAt())
 }
 
-// revokeFamily revokes every token of st's login, for as long as a refresh
-// token lives. Errors are recorded on the context: the request is refused
-// anyway.
 // familyLifetime bounds the life of every token of a family (createToken
 // refuses longer ones), so revoking the family for that long outlasts
 // them all; 0 means tokens may never expire.
@@ -233,12 +286,10 @@ func (m *Manager) familyLifetime() time.Duration {
 	return max(m.cfg.accessExpires, m.cfg.refreshExpires)
 }
 
-func (m *Manager) revokeFamily(c *gin.Context, st *requestState) {
-	fam, ok := st.claim(familyClaim)
-	family, isStr := stringValue(fam)
-	if !ok || !isStr {
-		return
-	}
+// revokeFamily revokes every token of a login, for as long as its tokens
+// can live. Errors are recorded on the context: the request is refused
+// anyway.
+func (m *Manager) revokeFamily(c *gin.Context, family string) {
 	until := time.Time{} // forever, when tokens may never expire
 	if limit := m.familyLifetime(); limit > 0 {
 		until = m.cfg.now().Add(limit)
@@ -247,101 +298,5 @@ func (m *Manager) revokeFamily(c *gin.Context, st *requestState) {
 	defer cancel()
 	if err := m.cfg.blocklist.Revoke(ctx, familyKey(family), until); err != nil {
 		_ = c.Error(fmt.Errorf("ginjwt: revoking token family after reuse: %w", err))
-	}
-}
-
-// MemoryBlocklist is a Blocklist for a single process: a map guarded by a
-// mutex, whose entries go away once their tokens have expired. Several
-// instances of a service need a shared store such as the redisblocklist
-// module.
-type MemoryBlocklist struct {
-	mu        sync.Mutex
-	entries   map[string]time.Time // key → until (zero: forever)
-	now       func() time.Time
-	lastSweep time.Time
-	sizeAfter int // entries left by the last sweep
-}
-
-// NewMemoryBlocklist returns an empty MemoryBlocklist. now is the clock
-// used to expire entries; nil means time.Now.
-func NewMemoryBlocklist(now func() time.Time) *MemoryBlocklist {
-	if now == nil {
-		now = time.Now
-	}
-	return &MemoryBlocklist{entries: map[string]time.Time{}, now: now}
-}
-
-// sweepEvery is the longest time expired entries stay in a MemoryBlocklist
-// that keeps receiving revocations; a sweep also runs whenever the map has
-// doubled since the last one, so memory follows the live tokens.
-const sweepEvery = time.Minute
-
-// Revoke implements Blocklist.
-func (b *MemoryBlocklist) Revoke(_ context.Context, key string, until time.Time) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.put(key, until)
-	return nil
-}
-
-// RevokeOnce implements Blocklist.
-func (b *MemoryBlocklist) RevokeOnce(_ context.Context, key string, until time.Time) (bool, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.live(key, b.now()) {
-		return false, nil
-	}
-	b.put(key, until)
-	return true, nil
-}
-
-// IsRevoked implements Blocklist.
-func (b *MemoryBlocklist) IsRevoked(_ context.Context, keys ...string) (bool, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	now := b.now()
-	for _, k := range keys {
-		if b.live(k, now) {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// revoked is IsRevoked for a token ID and its family ("" for none),
-// without the variadic slice.
-func (b *MemoryBlocklist) revoked(jti, family string) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	now := b.now()
-	return b.live(jti, now) || (family != "" && b.live(familyKey(family), now))
-}
-
-// Len returns the number of entries held, expired ones not yet swept
-// included.
-func (b *MemoryBlocklist) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.entries)
-}
-
-func (b *MemoryBlocklist) live(key string, now time.Time) bool {
-	until, ok := b.entries[key]
-	return ok && (until.IsZero() || now.Before(until))
-}
-
-func (b *MemoryBlocklist) put(key string, until time.Time) {
-	if old, ok := b.entries[key]; ok && (old.IsZero() || (!until.IsZero() && old.After(until))) {
-		return // keep the longer revocation
-	}
-	b.entries[key] = until
-	now := b.now()
-	if now.Sub(b.lastSweep) >= sweepEvery || len(b.entries) > 2*b.sizeAfter+64 {
-		for k, u := range b.entries {
-			if !u.IsZero() && !now.Before(u) {
-				delete(b.entries, k)
-			}
-		}
-		b.lastSweep, b.sizeAfter = now, len(b.entries)
 	}
 }

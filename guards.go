@@ -124,6 +124,9 @@ func (m *Manager) newGuard(g guard, opts []GuardOption) gin.HandlerFunc {
 			if g.optional && err.kind == ErrNoToken {
 				return
 			}
+			if err.kind == ErrTokenExpired && m.cfg.rotation {
+				m.detectExpiredReuse(c, err)
+			}
 			m.fail(c, err)
 			return
 		}

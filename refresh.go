@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -113,7 +114,9 @@ var ErrRefreshTokenReused = errors.New("ginjwt: refresh token reused")
 //	})
 //
 // Of concurrent requests with one refresh token, exactly one gets a new
-// pair; the others count as reuse. The errors are *Error values for Abort.
+// pair; the others count as reuse. The login keeps one record in the
+// blocklist, its current refresh token, however often it rotates. The
+// errors are *Error values for Abort.
 func (m *Manager) RotateRefreshToken(c *gin.Context, opts ...TokenOption) (access, refresh string, err error) {
 	if !m.cfg.rotation {
 		return "", "", errors.New("ginjwt: RotateRefreshToken needs WithRefreshRotation")
@@ -125,29 +128,32 @@ func (m *Manager) RotateRefreshToken(c *gin.Context, opts ...TokenOption) (acces
 	if tok.Claims.JTI == "" {
 		return "", "", invalid(ErrInvalidClaims, "Missing claim: jti")
 	}
+	// A refresh token from before rotation was on has no family: its own
+	// ID names the family its successors start.
+	family := refreshFamily(tok)
+	renewal := slices.Concat(opts, []TokenOption{m.renewalOf(tok), inFamily(family)})
+	if access, err = m.createToken(TypeAccess, tok.Claims.Identity, renewal); err != nil {
+		return "", "", err
+	}
+	var next minted
+	if refresh, err = m.createToken(TypeRefresh, tok.Claims.Identity, append(renewal, notFresh, next.record)); err != nil {
+		return "", "", err
+	}
+	// The compare-and-set decides, not the old token's remaining life: a
+	// token that expires while this request runs is still used up.
 	ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
-	first, err := m.cfg.blocklist.RevokeOnce(ctx, tok.Claims.JTI, tok.Claims.ExpiresAt())
+	won, err := m.cfg.blocklist.Rotate(ctx, family, tok.Claims.JTI, next.jti, next.expires)
 	cancel()
 	if err != nil {
 		return "", "", m.unavailable(err)
 	}
-	if !first {
-		st, _ := currentState(c)
-		m.revokeFamily(c, st)
+	if !won {
+		m.revokeFamily(c, family)
 		e := newError(ErrRevoked, http.StatusUnauthorized, "Token has been revoked")
 		e.Token, e.cause = tok, ErrRefreshTokenReused
 		return "", "", e
 	}
-	renewal := []TokenOption{m.renewalOf(tok)}
-	if tokenFamily(tok) == "" {
-		// A refresh token from before rotation was on: start its family.
-		renewal = append(renewal, inFamily(newUUID()))
-	}
-	if access, err = m.createToken(TypeAccess, tok.Claims.Identity, append(opts, renewal...)); err != nil {
-		return "", "", err
-	}
-	refresh, err = m.createToken(TypeRefresh, tok.Claims.Identity, append(append(opts, renewal...), notFresh))
-	return access, refresh, err
+	return access, refresh, nil
 }
 
 // Abort answers the request as a guard would for err: an *Error returned
@@ -171,6 +177,15 @@ func tokenFamily(tok *Token) string {
 	}
 	f, _ := stringValue(raw)
 	return f
+}
+
+// refreshFamily is the family whose record follows refresh token tok:
+// its "fam" claim, or its own ID for a token minted before rotation.
+func refreshFamily(tok *Token) string {
+	if fam := tokenFamily(tok); fam != "" {
+		return fam
+	}
+	return tok.Claims.JTI
 }
 
 // inFamily puts a token in family fam; nil when there is none.

@@ -32,7 +32,18 @@ type tokenOptions struct {
 	// custom claims of the token it renews.
 	renewal bool
 	carried map[string]any
+	// minted, when set, receives the new token's ID and expiry.
+	minted *minted
 }
+
+// minted is what a rotation records of the refresh token it creates.
+type minted struct {
+	jti     string
+	expires time.Time // zero: never
+}
+
+// record is a TokenOption that fills n when the token is created.
+func (n *minted) record(o *tokenOptions) { o.minted = n }
 
 // Fresh marks an access token as fresh (fresh=True): it passes
 // FreshRequired guards for its whole life. Create fresh tokens only right
@@ -169,6 +180,25 @@ func (m *Manager) createToken(typ string, identity any, opts []TokenOption) (str
 	}
 	if claims, err = m.mergeExtra(claims, m.cfg.claimsLoader, identity, o.renewal, o.carried, o.claims, "claim"); err != nil {
 		return "", err
+	}
+	if o.minted != nil {
+		// Read back what the token says: additional claims may replace
+		// the standard ones.
+		*o.minted = minted{}
+		for _, mb := range claims {
+			switch mb.key {
+			case "jti":
+				_ = json.Unmarshal(mb.value, &o.minted.jti)
+			case "exp":
+				var exp int64
+				if json.Unmarshal(mb.value, &exp) == nil {
+					o.minted.expires = time.Unix(exp, 0)
+				}
+			}
+		}
+		if o.minted.jti == "" {
+			return "", errors.New(`ginjwt: a rotated refresh token needs a string "jti"`)
+		}
 	}
 
 	header := []member{{"alg", mustJSON(m.signAlg.name)}, {"typ", []byte(`"JWT"`)}}

@@ -72,56 +72,69 @@ func Run(t *testing.T, h Harness) {
 		expect(t, s, "past", false)
 	})
 
-	t.Run("revoke once", func(t *testing.T) {
+	t.Run("revoking again keeps the longer lifetime", func(t *testing.T) {
 		s := h.New(t)
-		first, err := s.RevokeOnce(ctx, "refresh-1", h.Now().Add(ttl))
-		must(t, err)
-		again, err := s.RevokeOnce(ctx, "refresh-1", h.Now().Add(ttl))
-		must(t, err)
-		if !first || again {
-			t.Errorf("RevokeOnce twice = %v, %v; want true, false", first, again)
-		}
-		expect(t, s, "refresh-1", true)
+		must(t, s.Revoke(ctx, "longer", h.Now().Add(time.Hour)))
+		must(t, s.Revoke(ctx, "longer", h.Now().Add(ttl)))
+		must(t, s.Revoke(ctx, "forever", time.Time{}))
+		must(t, s.Revoke(ctx, "forever", h.Now().Add(ttl)))
+		must(t, s.Revoke(ctx, "extended", h.Now().Add(ttl)))
+		must(t, s.Revoke(ctx, "extended", h.Now().Add(time.Hour)))
 		h.Sleep(2 * ttl)
-		first, err = s.RevokeOnce(ctx, "refresh-1", h.Now().Add(ttl))
-		must(t, err)
-		if !first {
-			t.Error("RevokeOnce after expiry = false, want true")
-		}
+		expect(t, s, "longer", true)
+		expect(t, s, "forever", true)
+		expect(t, s, "extended", true)
 	})
 
-	t.Run("revoke once after revoke", func(t *testing.T) {
+	t.Run("rotate moves a family on, once per token", func(t *testing.T) {
 		s := h.New(t)
-		must(t, s.Revoke(ctx, "k", h.Now().Add(time.Hour)))
-		first, err := s.RevokeOnce(ctx, "k", h.Now().Add(time.Hour))
+		current(t, s, "fam-1", "")
+		rotate(t, s, "fam-1", "r1", "r2", h.Now().Add(time.Hour), true)
+		current(t, s, "fam-1", "r2")
+		rotate(t, s, "fam-1", "r1", "r3", h.Now().Add(time.Hour), false)
+		current(t, s, "fam-1", "r2")
+		rotate(t, s, "fam-1", "r2", "r3", h.Now().Add(time.Hour), true)
+		current(t, s, "fam-1", "r3")
+		current(t, s, "fam-2", "")
+		revoked, err := s.IsRevoked(ctx, "r1", "r2", "r3", "fam-1")
 		must(t, err)
-		if first {
-			t.Error("RevokeOnce of a revoked key = true, want false")
+		if revoked {
+			t.Error("a rotation revoked keys: family records and revocations must not share keys")
 		}
 	})
 
-	t.Run("one winner among concurrent RevokeOnce", func(t *testing.T) {
+	t.Run("a family record expires with its token", func(t *testing.T) {
+		s := h.New(t)
+		rotate(t, s, "fam", "r1", "r2", h.Now().Add(ttl), true)
+		current(t, s, "fam", "r2")
+		h.Sleep(2 * ttl)
+		current(t, s, "fam", "")
+		rotate(t, s, "forever", "r1", "r2", time.Time{}, true)
+		current(t, s, "forever", "r2")
+	})
+
+	t.Run("one winner among concurrent rotations", func(t *testing.T) {
 		s := h.New(t)
 		for round := range 3 {
-			key := fmt.Sprintf("race-%d", round)
+			family := fmt.Sprintf("race-%d", round)
 			var wins atomic.Int32
 			var wg sync.WaitGroup
-			for range 50 {
+			for i := range 50 {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					first, err := s.RevokeOnce(ctx, key, h.Now().Add(time.Hour))
+					won, err := s.Rotate(ctx, family, "r0", fmt.Sprintf("next-%d", i), h.Now().Add(time.Hour))
 					if err != nil {
 						t.Error(err)
 					}
-					if first {
+					if won {
 						wins.Add(1)
 					}
 				}()
 			}
 			wg.Wait()
 			if n := wins.Load(); n != 1 {
-				t.Errorf("%s: %d of 50 concurrent RevokeOnce calls won, want exactly 1", key, n)
+				t.Errorf("%s: %d of 50 concurrent Rotate calls won, want exactly 1", family, n)
 			}
 		}
 	})
@@ -140,5 +153,23 @@ func expect(t *testing.T, s ginjwt.Blocklist, key string, want bool) {
 	must(t, err)
 	if got != want {
 		t.Errorf("IsRevoked(%q) = %v, want %v", key, got, want)
+	}
+}
+
+func rotate(t *testing.T, s ginjwt.Blocklist, family, prev, next string, until time.Time, want bool) {
+	t.Helper()
+	got, err := s.Rotate(context.Background(), family, prev, next, until)
+	must(t, err)
+	if got != want {
+		t.Errorf("Rotate(%q, %q → %q) = %v, want %v", family, prev, next, got, want)
+	}
+}
+
+func current(t *testing.T, s ginjwt.Blocklist, family, want string) {
+	t.Helper()
+	got, err := s.Current(context.Background(), family)
+	must(t, err)
+	if got != want {
+		t.Errorf("Current(%q) = %q, want %q", family, got, want)
 	}
 }
