@@ -1,0 +1,171 @@
+package redisblocklist
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrCircuitOpen is the error of a call refused without asking Redis
+// because Redis is known to be down (see WithBreaker). ginjwt answers it
+// with 503, at once.
+var ErrCircuitOpen = errors.New("redisblocklist: Redis is down (circuit open), not asked")
+
+// ErrTooBusy is the error of a call that found WithMaxInFlight calls
+// already waiting on Redis until its deadline.
+var ErrTooBusy = errors.New("redisblocklist: too many calls waiting on Redis")
+
+// breaker fails calls fast while Redis is down. It opens after `failures`
+// consecutive failures (timeouts, network errors, LOADING and the like);
+// while open it lets one call at a time through as a probe, at most every
+// probeEvery, and closes on the first success, a probe's or a late answer
+// to a call whose caller had given up.
+type breaker struct {
+	failures   int32
+	probeEvery time.Duration
+
+	open   atomic.Bool  // the fast path reads only this and failed
+	failed atomic.Int32 // consecutive failures
+
+	mu        sync.Mutex
+	probing   bool      // a probe is out
+	nextProbe time.Time // no probe before then
+}
+
+// outcome is what a call tells about Redis's health.
+type outcome int
+
+const (
+	healthy      outcome = iota // Redis answered
+	failed                      // Redis did not answer, or answered it cannot serve
+	inconclusive                // the caller went away; says nothing either way
+)
+
+// allow reports whether a call may go to Redis, and whether it goes as the
+// probe of an open breaker (then its outcome must be recorded as such).
+func (b *breaker) allow() (ok, probe bool) {
+	if b == nil || !b.open.Load() {
+		return true, false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.open.Load() {
+		return true, false
+	}
+	if b.probing || time.Now().Before(b.nextProbe) {
+		return false, false
+	}
+	b.probing = true
+	return true, true
+}
+
+// record takes a call's outcome.
+func (b *breaker) record(probe bool, o outcome) {
+	if b == nil {
+		return
+	}
+	if o == healthy && !probe && !b.open.Load() && b.failed.Load() == 0 {
+		return // the common case, without the lock
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if probe {
+		b.probing = false
+	}
+	switch o {
+	case healthy:
+		b.failed.Store(0)
+		b.open.Store(false)
+	case failed:
+		n := b.failed.Add(1)
+		switch {
+		case b.open.Load():
+			if probe {
+				b.nextProbe = time.Now().Add(b.probeEvery)
+			}
+		case n >= b.failures:
+			b.open.Store(true)
+			b.nextProbe = time.Now().Add(b.probeEvery)
+		}
+	case inconclusive:
+	}
+}
+
+// classify turns a call's error into an outcome. Replies of a server that
+// is up (WRONGTYPE, READONLY, too few replica acks...) do not open the
+// breaker; those of a server that cannot serve do.
+func classify(ctx context.Context, err error) outcome {
+	var reply redis.Error
+	switch {
+	case err == nil:
+		return healthy
+	case errors.Is(err, ErrReplicaAcks):
+		return inconclusive
+	case errors.Is(err, context.Canceled) && errors.Is(ctx.Err(), context.Canceled):
+		return inconclusive // the client went away
+	case errors.As(err, &reply):
+		for _, prefix := range []string{"LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "BUSY"} {
+			if redis.HasErrorPrefix(err, prefix) {
+				return failed
+			}
+		}
+		return inconclusive
+	default:
+		return failed
+	}
+}
+
+// run calls fn with ctx and returns its answer, or gives up when ctx is
+// done: whatever options the client was built with (go-redis ignores
+// context deadlines on socket reads without ContextTimeoutEnabled, and its
+// own timeouts are 5 s), the caller is answered by its deadline. fn then
+// finishes in the background, bounded by go-redis's timeouts, and at most
+// maxInFlight calls are ever out, so goroutines cannot pile up.
+func run[T any](s *Store, ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
+	var zero T
+	ok, probe := s.breaker.allow()
+	if !ok {
+		return zero, ErrCircuitOpen
+	}
+	select {
+	case s.inFlight <- struct{}{}:
+	case <-ctx.Done():
+		s.breaker.record(probe, classify(ctx, ctx.Err()))
+		return zero, errors.Join(ErrTooBusy, ctx.Err())
+	}
+	if ctx.Done() == nil { // nothing to give up on: no goroutine
+		v, err := fn(ctx)
+		<-s.inFlight
+		s.breaker.record(probe, classify(ctx, err))
+		return v, err
+	}
+	type answer struct {
+		v   T
+		err error
+	}
+	done := make(chan answer)
+	gaveUp := make(chan struct{})
+	go func() {
+		v, err := fn(ctx)
+		<-s.inFlight
+		select {
+		case done <- answer{v, err}:
+		case <-gaveUp:
+			// A late answer still tells whether Redis is back.
+			s.breaker.record(false, classify(context.Background(), err))
+		}
+	}()
+	select {
+	case a := <-done:
+		s.breaker.record(probe, classify(ctx, a.err))
+		return a.v, a.err
+	case <-ctx.Done():
+		close(gaveUp)
+		s.breaker.record(probe, classify(ctx, ctx.Err()))
+		return zero, ctx.Err()
+	}
+}
