@@ -178,7 +178,8 @@ func (g *guard) authorize(c *gin.Context, st *requestState) *Error {
 //	api.DELETE("/users/:id", m.Authorize(ginjwt.RequireAll("roles", "admin")), deleteUser)
 //
 // Without a verified token it answers 401 "Missing Authorization Header"
-// (the route lacks a guard, or an Optional guard found no token). Only the
+// (the route lacks a guard, or an Optional guard found no token); OPTIONS
+// requests never get here, the guard before it answers them. Only the
 // requirement options are used; type, freshness and Optional belong to the
 // guard.
 func (m *Manager) Authorize(opts ...GuardOption) gin.HandlerFunc {
@@ -190,9 +191,6 @@ func (m *Manager) Authorize(opts ...GuardOption) gin.HandlerFunc {
 		panic(err)
 	}
 	return func(c *gin.Context) {
-		if c.Request.Method == http.MethodOptions {
-			return
-		}
 		st, ok := currentState(c)
 		if !ok {
 			m.fail(c, newError(ErrNoToken, http.StatusUnauthorized, m.msgMissingHeader))

@@ -1,8 +1,10 @@
 package ginjwt_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
@@ -139,4 +141,62 @@ func BenchmarkAlgorithms(b *testing.B) {
 	viaJWKS := mustManager(b, append(aud, ginjwt.WithAlgorithm("ES256"), ginjwt.WithJWKS(ginjwt.NewJWKS(srv.URL+"/jwks")))...)
 	b.Run("ES256_local_key", func(b *testing.B) { run(b, signer, signer) })
 	b.Run("ES256_warm_JWKS", func(b *testing.B) { run(b, viaJWKS, signer) })
+}
+
+// BenchmarkRotation rotates one login's refresh token in a loop, as a
+// client hammering /refresh does: the store holds one record however many
+// rotations ran (reported as entries).
+func BenchmarkRotation(b *testing.B) {
+	store := ginjwt.NewMemoryBlocklist(nil)
+	m, err := ginjwt.New(ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithBlocklist(store), ginjwt.WithRefreshRotation())
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, refresh, err := m.CreateTokenPair("alice")
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := gin.New()
+	r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
+		_, next, err := m.RotateRefreshToken(c)
+		if err != nil {
+			m.Abort(c, err)
+			return
+		}
+		refresh = next
+	})
+	b.ReportAllocs()
+	w := httptest.NewRecorder()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/refresh", nil)
+		req.Header.Set("Authorization", "Bearer "+refresh)
+		r.ServeHTTP(w, req)
+	}
+	if w.Code != http.StatusOK {
+		b.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	b.ReportMetric(float64(store.Len()), "entries")
+}
+
+// BenchmarkMemoryBlocklistExpiry revokes while a million entries expire at
+// once: each write sweeps a bounded share of them, so its cost (and the
+// time readers wait for the lock) stays flat instead of one write paying
+// for the whole sweep.
+func BenchmarkMemoryBlocklistExpiry(b *testing.B) {
+	now := time.Unix(1795566329, 0)
+	clock := func() time.Time { return now }
+	store := ginjwt.NewMemoryBlocklist(clock)
+	ctx := context.Background()
+	for i := range 1_000_000 {
+		_ = store.Revoke(ctx, strconv.Itoa(i), now.Add(time.Minute))
+	}
+	now = now.Add(2 * time.Minute)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		_ = store.Revoke(ctx, "new-"+strconv.Itoa(i), now.Add(time.Hour))
+		_, _ = store.IsRevoked(ctx, "new-1")
+	}
+	b.ReportMetric(float64(store.Len()), "entries")
 }

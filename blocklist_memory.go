@@ -1,7 +1,6 @@
 package ginjwt
 
 import (
-	"container/heap"
 	"context"
 	"sync"
 	"time"
@@ -29,10 +28,10 @@ type memEntry struct {
 	scheduled bool // an item for this entry is in the expiry heap
 }
 
-// sweepBudget bounds the expired entries one write removes: more than a
-// write can add, so a backlog drains, and few enough that the write
+// sweepBudget bounds the expired entries one write removes: more than the
+// one a write can add, so a backlog drains, and few enough that the write
 // lock stays short however many entries expire at once.
-const sweepBudget = 64
+const sweepBudget = 16
 
 // NewMemoryBlocklist returns an empty MemoryBlocklist. now is the clock
 // used to expire entries; nil means time.Now.
@@ -134,7 +133,7 @@ func lookup(entries map[string]memEntry, key string, now time.Time) (memEntry, b
 func (b *MemoryBlocklist) schedule(key string, family, queued bool, until time.Time) memEntry {
 	e := memEntry{until: until, scheduled: queued}
 	if !until.IsZero() && !queued {
-		heap.Push(&b.expiries, expiryItem{at: until, key: key, family: family})
+		b.expiries.push(expiryItem{at: until, key: key, family: family})
 		e.scheduled = true
 	}
 	return e
@@ -148,7 +147,7 @@ func (b *MemoryBlocklist) sweep(now time.Time) {
 		if len(b.expiries) == 0 || now.Before(b.expiries[0].at) {
 			return
 		}
-		it := heap.Pop(&b.expiries).(expiryItem)
+		it := b.expiries.pop()
 		entries := b.revoked
 		if it.family {
 			entries = b.families
@@ -161,7 +160,7 @@ func (b *MemoryBlocklist) sweep(now time.Time) {
 			entries[it.key] = e
 		case now.Before(e.until):
 			it.at = e.until
-			heap.Push(&b.expiries, it)
+			b.expiries.push(it)
 		default:
 			delete(entries, it.key)
 		}
@@ -175,17 +174,45 @@ type expiryItem struct {
 	family bool
 }
 
-// expiryHeap orders items by time, soonest first (container/heap).
+// expiryHeap is a binary min-heap of items by time. It is written out
+// rather than built on container/heap, whose interface boxes every item
+// pushed and popped: an allocation per entry under the write lock.
 type expiryHeap []expiryItem
 
-func (h expiryHeap) Len() int           { return len(h) }
-func (h expiryHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
-func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiryItem)) }
-func (h *expiryHeap) Pop() any {
-	old := *h
-	it := old[len(old)-1]
-	old[len(old)-1] = expiryItem{}
-	*h = old[:len(old)-1]
-	return it
+func (h *expiryHeap) push(it expiryItem) {
+	*h = append(*h, it)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !q[i].at.Before(q[parent].at) {
+			break
+		}
+		q[i], q[parent] = q[parent], q[i]
+		i = parent
+	}
+}
+
+func (h *expiryHeap) pop() expiryItem {
+	q := *h
+	top := q[0]
+	last := len(q) - 1
+	q[0] = q[last]
+	q[last] = expiryItem{}
+	q = q[:last]
+	for i := 0; ; {
+		least, l, r := i, 2*i+1, 2*i+2
+		if l < len(q) && q[l].at.Before(q[least].at) {
+			least = l
+		}
+		if r < len(q) && q[r].at.Before(q[least].at) {
+			least = r
+		}
+		if least == i {
+			break
+		}
+		q[i], q[least] = q[least], q[i]
+		i = least
+	}
+	*h = q
+	return top
 }

@@ -55,11 +55,11 @@ func TestMemoryBlocklistForgetsExpiredTokens(t *testing.T) {
 	require.NoError(t, b.Revoke(ctx, "later-0", clock.Now().Add(time.Hour)))
 	swept := 10000 + 1 - b.Len()
 	assert.Positive(t, swept, "a write sweeps expired entries")
-	assert.LessOrEqual(t, swept, 64, "one write sweeps a bounded number of entries")
-	for i := 1; i < 200; i++ {
+	assert.LessOrEqual(t, swept, 16, "one write sweeps a bounded number of entries")
+	for i := 1; i < 700; i++ {
 		require.NoError(t, b.Revoke(ctx, "later-"+itoa(i), clock.Now().Add(time.Hour)))
 	}
-	assert.Equal(t, 200, b.Len(), "expired entries are all gone after a few writes")
+	assert.Equal(t, 700, b.Len(), "expired entries are all gone after enough writes")
 	revoked, err := b.IsRevoked(ctx, "later-3", "short-3")
 	require.NoError(t, err)
 	assert.True(t, revoked)
@@ -401,134 +401,4 @@ func TestRotationRaceHasOneWinner(t *testing.T) {
 func TestRotationNeedsBlocklist(t *testing.T) {
 	_, err := ginjwt.New(ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithRefreshRotation())
 	assert.ErrorContains(t, err, "WithRefreshRotation needs WithBlocklist")
-}
-
-// Rotation keeps one record per login, not one per rotation: a client
-// rotating as fast as it can does not grow the store.
-func TestRotationStorageFollowsLogins(t *testing.T) {
-	store := ginjwt.NewMemoryBlocklist(nil)
-	m := newManager(t, ginjwt.WithBlocklist(store), ginjwt.WithRefreshRotation())
-	r := rotationRouter(m)
-	_, refresh, err := m.CreateTokenPair("alice")
-	require.NoError(t, err)
-	first := refresh
-	for range 2000 {
-		w := request(r, http.MethodPost, "/refresh", bearer(refresh))
-		require.Equal(t, 200, w.Code, w.Body.String())
-		refresh = decodeBody(t, w)["refresh_token"].(string)
-	}
-	assert.Equal(t, 1, store.Len(), "2000 rotations of one login: one record")
-	for range 3 {
-		_, other, err := m.CreateTokenPair("bob")
-		require.NoError(t, err)
-		require.Equal(t, 200, request(r, http.MethodPost, "/refresh", bearer(other)).Code)
-	}
-	assert.Equal(t, 4, store.Len(), "one record per login")
-
-	// Reuse of any earlier token is still detected.
-	w := request(r, http.MethodPost, "/refresh", bearer(first))
-	assert.Equal(t, 401, w.Code)
-	assertMsg(t, w, "Token has been revoked")
-	assert.Equal(t, 401, request(r, http.MethodPost, "/refresh", bearer(refresh)).Code, "the login is revoked")
-}
-
-// Concurrent requests with one refresh token that expires while they run
-// (between the guard and the rotation): still exactly one new pair, and the
-// replays revoke the login.
-func TestRotationAtTheRefreshTokensLastSecond(t *testing.T) {
-	clock := newFakeClock()
-	m := newManager(t, clock.option(), ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(clock.Now)), ginjwt.WithRefreshRotation())
-	const n = 40
-	var passed sync.WaitGroup
-	passed.Add(n)
-	expired := make(chan struct{})
-	r := newRouter()
-	r.GET("/protected", m.JWTRequired(), echoToken)
-	r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
-		passed.Done()
-		<-expired // the work between the guard and the rotation
-		access, refresh, err := m.RotateRefreshToken(c)
-		if err != nil {
-			m.Abort(c, err)
-			return
-		}
-		c.JSON(200, gin.H{"access_token": access, "refresh_token": refresh})
-	})
-	_, refresh, err := m.CreateTokenPair("alice")
-	require.NoError(t, err)
-	clock.Sleep(30*24*time.Hour - time.Second) // its last second
-
-	codes := make(chan *httptest.ResponseRecorder, n)
-	for range n {
-		go func() { codes <- request(r, http.MethodPost, "/refresh", bearer(refresh)) }()
-	}
-	passed.Wait()
-	clock.Sleep(2 * time.Second) // now it has expired
-	close(expired)
-	var winners []string
-	for range n {
-		w := <-codes
-		switch w.Code {
-		case 200:
-			winners = append(winners, decodeBody(t, w)["access_token"].(string))
-		case 401:
-			assertMsg(t, w, "Token has been revoked")
-		default:
-			t.Errorf("unexpected %d %s", w.Code, w.Body)
-		}
-	}
-	require.Len(t, winners, 1, "exactly one new pair")
-	w := get(r, "/protected", bearer(winners[0]))
-	assert.Equal(t, 401, w.Code, "the replays revoked the login, the winner's tokens included")
-	assertMsg(t, w, "Token has been revoked")
-}
-
-// A rotated refresh token replayed after its expiry is still a replay: the
-// login is revoked, though the answer is "Token has expired".
-func TestRotationDetectsReuseAfterExpiry(t *testing.T) {
-	clock := newFakeClock()
-	m := newManager(t, clock.option(), ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(clock.Now)), ginjwt.WithRefreshRotation())
-	r := rotationRouter(m)
-	_, refresh, err := m.CreateTokenPair("alice")
-	require.NoError(t, err)
-	_, untouched, err := m.CreateTokenPair("alice")
-	require.NoError(t, err)
-	clock.Sleep(10 * 24 * time.Hour)
-	w := request(r, http.MethodPost, "/refresh", bearer(refresh))
-	require.Equal(t, 200, w.Code)
-	access2, refresh2 := decodeBody(t, w)["access_token"].(string), decodeBody(t, w)["refresh_token"].(string)
-
-	clock.Sleep(21 * 24 * time.Hour) // refresh has expired, refresh2 has not
-	w = request(r, http.MethodPost, "/refresh", bearer(refresh))
-	assert.Equal(t, 401, w.Code)
-	assertMsg(t, w, "Token has expired")
-	w = request(r, http.MethodPost, "/refresh", bearer(refresh2))
-	assert.Equal(t, 401, w.Code, "the thief's copy of the current token is revoked")
-	assertMsg(t, w, "Token has been revoked")
-	assert.Equal(t, 401, get(r, "/protected", bearer(access2)).Code)
-
-	// The current token of another login, expired, is just expired.
-	clock.Sleep(24 * time.Hour)
-	w = request(r, http.MethodPost, "/refresh", bearer(untouched))
-	assert.Equal(t, 401, w.Code)
-	assertMsg(t, w, "Token has expired")
-}
-
-// A refresh token minted before rotation was turned on has no family: its
-// ID starts one, and a replay of it still revokes its successors.
-func TestRotationOfATokenWithoutFamily(t *testing.T) {
-	store := ginjwt.NewMemoryBlocklist(nil)
-	before := newManager(t)
-	old, err := before.CreateRefreshToken("alice")
-	require.NoError(t, err)
-	m := newManager(t, ginjwt.WithBlocklist(store), ginjwt.WithRefreshRotation())
-	r := rotationRouter(m)
-	w := request(r, http.MethodPost, "/refresh", bearer(old))
-	require.Equal(t, 200, w.Code, w.Body.String())
-	next := decodeBody(t, w)["refresh_token"].(string)
-	assert.Equal(t, mustDecode(t, m, old).Claims.JTI, family(t, m, next), "the old token's ID names the family")
-	w = request(r, http.MethodPost, "/refresh", bearer(old))
-	assert.Equal(t, 401, w.Code)
-	assertMsg(t, w, "Token has been revoked")
-	assert.Equal(t, 401, request(r, http.MethodPost, "/refresh", bearer(next)).Code)
 }

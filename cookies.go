@@ -206,6 +206,12 @@ func WithCSRFCheckForm(check bool) Option {
 // WithQueryString sets the query parameter that carries the token and the
 // prefix its value must start with (JWT_QUERY_STRING_NAME,
 // JWT_QUERY_STRING_VALUE_PREFIX). Default: "jwt" and no prefix.
+//
+// A token in a URL leaks: access logs (gin.Logger prints the query; use
+// Manager.Logger, which redacts it), proxies, browser history and the
+// Referer header of the next page all see it. Use the QueryString location
+// only where a client cannot send a header or a cookie (a WebSocket
+// handshake, a download link), with short-lived tokens.
 func WithQueryString(name, prefix string) Option {
 	return func(c *config) error {
 		if name == "" {
@@ -305,6 +311,9 @@ func (m *Manager) cookieCall(opts []CookieOption) (cookieCall, error) {
 		}
 	}
 	if cc.domain != m.cfg.cookies.domain { // the Manager's was checked by New
+		if cc.domain != "" && m.cfg.cookies.hostPrefixed() {
+			return cc, errors.New("ginjwt: CookieDomain: __Host- cookies cannot have a Domain; browsers would drop them")
+		}
 		probe := http.Cookie{Name: "probe", Value: "v", Domain: cc.domain} //nolint:gosec // G124: only checked with Valid, never sent
 		if err := probe.Valid(); err != nil {
 			return cc, fmt.Errorf("ginjwt: CookieDomain: %w", err)
@@ -381,6 +390,45 @@ func (m *Manager) setCookies(c *gin.Context, token string, names *cookieNames, o
 	return nil
 }
 
+// checkPrefixes refuses cookie names whose prefix browsers enforce, with
+// settings that make the browser drop the cookie without a word: a
+// "__Secure-" cookie must be Secure; a "__Host-" cookie must be Secure,
+// have no Domain and the path "/" (RFC 6265bis §4.1.3). Browsers match the
+// prefixes in any case.
+func checkPrefixes(ck *cookieConfig) []error {
+	var errs []error
+	for _, n := range []cookieNames{ck.access, ck.refresh} {
+		for _, c := range []struct{ name, path string }{{n.cookie, n.path}, {n.csrfCookie, n.csrfPath}} {
+			host := hasPrefixFold(c.name, "__Host-")
+			if (host || hasPrefixFold(c.name, "__Secure-")) && ck.insecure {
+				errs = append(errs, fmt.Errorf("cookie %q: its prefix needs Secure cookies (WithInsecureCookies is set): browsers drop it", c.name))
+			}
+			if host && ck.domain != "" {
+				errs = append(errs, fmt.Errorf("cookie %q: a __Host- cookie cannot have a Domain (%q): browsers drop it", c.name, ck.domain))
+			}
+			if host && c.path != "/" {
+				errs = append(errs, fmt.Errorf("cookie %q: a __Host- cookie needs the path \"/\", not %q: browsers drop it", c.name, c.path))
+			}
+		}
+	}
+	return errs
+}
+
+// hostPrefixed reports whether any of the cookies is a "__Host-" cookie,
+// which no per-call CookieDomain may give a Domain.
+func (ck *cookieConfig) hostPrefixed() bool {
+	for _, n := range []cookieNames{ck.access, ck.refresh} {
+		if hasPrefixFold(n.cookie, "__Host-") || hasPrefixFold(n.csrfCookie, "__Host-") {
+			return true
+		}
+	}
+	return false
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
 func (m *Manager) unsetCookies(c *gin.Context, names *cookieNames, opts []CookieOption) {
 	cc, err := m.cookieCall(opts)
 	if err != nil {
@@ -416,6 +464,7 @@ func checkNames(cfg *config) []error {
 	if ck.sameSite == http.SameSiteNoneMode && ck.insecure {
 		errs = append(errs, errors.New("SameSite=None needs Secure cookies: browsers drop the others (WithInsecureCookies)"))
 	}
+	errs = append(errs, checkPrefixes(ck)...)
 	if !isToken(cfg.headerName) {
 		errs = append(errs, fmt.Errorf("header name %q is not a valid header name", cfg.headerName))
 	}

@@ -2,6 +2,7 @@ package ginjwt_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -158,15 +159,15 @@ func TestCSRFDoubleSubmit(t *testing.T) {
 	access := map[string]string{"access_token_cookie": jar["access_token_cookie"], "csrf_access_token": jar["csrf_access_token"]}
 	good := map[string]string{"X-CSRF-TOKEN": jar["csrf_access_token"]}
 
-	for _, method := range []string{"GET", "HEAD", "OPTIONS"} {
+	w := req{method: "OPTIONS", cookies: access}.send(r)
+	assert.Equal(t, 204, w.Code, "the guard answers OPTIONS itself")
+	assert.Empty(t, w.Body.String(), "no handler ran for OPTIONS")
+	for _, method := range []string{"GET", "HEAD"} {
 		w := req{method: method, cookies: access}.send(r)
 		assert.Equal(t, 200, w.Code, "%s needs no CSRF value", method)
 		switch method {
 		case "GET":
 			assert.JSONEq(t, `{"who":"alice"}`, w.Body.String(), "the cookie's identity")
-		case "OPTIONS":
-			// Preflights skip the guard entirely, as in flask: no identity.
-			assert.JSONEq(t, `{"who":""}`, w.Body.String())
 		}
 	}
 	for _, method := range []string{"POST", "PUT", "PATCH", "DELETE"} {
@@ -188,7 +189,7 @@ func TestCSRFDoubleSubmit(t *testing.T) {
 
 	// The refresh route checks the refresh cookie's CSRF value.
 	refresh := map[string]string{"refresh_token_cookie": jar["refresh_token_cookie"]}
-	w := req{method: "POST", target: "/refresh", cookies: refresh, headers: good}.send(r)
+	w = req{method: "POST", target: "/refresh", cookies: refresh, headers: good}.send(r)
 	assert.Equal(t, 401, w.Code, "the access CSRF value does not fit the refresh token")
 	assertMsg(t, w, "CSRF double submit tokens do not match")
 	w = req{method: "POST", target: "/refresh", cookies: refresh, headers: map[string]string{"X-CSRF-TOKEN": jar["csrf_refresh_token"]}}.send(r)
@@ -455,4 +456,36 @@ func TestCookieOptionsPerCall(t *testing.T) {
 		assert.Equal(t, "api.example.com", c.Domain, name)
 		assert.Equal(t, time.Unix(0, 0).UTC(), c.Expires.UTC(), name)
 	}
+}
+
+// Prefixed cookies that New accepts are set as browsers require, and a
+// per-call Domain cannot break a __Host- cookie.
+func TestPrefixedCookies(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies),
+		ginjwt.WithCookieNames("__Host-access", "__Secure-refresh"), ginjwt.WithCSRFCookieNames("__Host-csrf", "__Secure-csrf-r"))
+	r := newRouter()
+	r.GET("/login", func(c *gin.Context) {
+		access, refresh, err := m.CreateTokenPair("alice")
+		require.NoError(t, err)
+		require.NoError(t, m.SetAccessCookies(c, access))
+		require.NoError(t, m.SetRefreshCookies(c, refresh))
+		c.Status(204)
+	})
+	r.GET("/login-elsewhere", func(c *gin.Context) {
+		access := mustToken(t)(m.CreateAccessToken("alice"))
+		err := m.SetAccessCookies(c, access, ginjwt.CookieDomain("example.com"))
+		c.JSON(500, gin.H{"err": fmt.Sprint(err)})
+	})
+	w := get(r, "/login")
+	require.Equal(t, 204, w.Code)
+	cookies := w.Result().Cookies()
+	require.Len(t, cookies, 4)
+	for _, ck := range cookies {
+		assert.True(t, ck.Secure, ck.Name)
+		assert.Empty(t, ck.Domain, ck.Name)
+		assert.Equal(t, "/", ck.Path, ck.Name)
+	}
+	w = get(r, "/login-elsewhere")
+	assert.Contains(t, w.Body.String(), "__Host- cookies cannot have a Domain")
+	assert.Empty(t, w.Result().Cookies(), "no cookie is set")
 }

@@ -65,8 +65,7 @@ var (
 	// ErrConfig wraps every error New reports.
 	ErrConfig = errors.New("ginjwt: invalid configuration")
 	// ErrNoTokenInContext is returned by the accessors when no guard stored
-	// a token: the route has no guard, an optional guard found none, or the
-	// request is an OPTIONS request (which guards let through).
+	// a token: the route has no guard, or an optional guard found none.
 	ErrNoTokenInContext = errors.New("ginjwt: no verified token in this request")
 	// ErrInvalidIdentity is returned when a token is created for an
 	// identity that cannot become the identity claim.

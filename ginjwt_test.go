@@ -67,6 +67,12 @@ func TestNewRejectsMisconfiguration(t *testing.T) {
 		{"header name with a space", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithHeaderName("Bad Name")}, `header name "Bad Name" is not a valid header name`},
 		{"CSRF header with a colon", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCSRFHeaderNames("X-A:", "X-R")}, `CSRF header "X-A:" is not a valid header name`},
 		{"SameSite=None without Secure", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookieSameSite(http.SameSiteNoneMode), ginjwt.WithInsecureCookies()}, "SameSite=None needs Secure cookies"},
+		// Cookie prefixes browsers enforce by dropping the cookie.
+		{"__Host- cookie with a Domain", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookieNames("__Host-access", "__Host-refresh"), ginjwt.WithCookieDomain("example.com")}, `cookie "__Host-access": a __Host- cookie cannot have a Domain`},
+		{"__Host- cookie off the root path", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookieNames("access", "__Host-refresh"), ginjwt.WithCookiePaths("/", "/auth/refresh")}, `cookie "__Host-refresh": a __Host- cookie needs the path "/"`},
+		{"__Host- cookie not Secure", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookieNames("__Host-access", "refresh"), ginjwt.WithInsecureCookies()}, `cookie "__Host-access": its prefix needs Secure cookies`},
+		{"__Secure- cookie not Secure", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCSRFCookieNames("__Secure-csrf", "csrf_refresh"), ginjwt.WithInsecureCookies()}, `cookie "__Secure-csrf": its prefix needs Secure cookies`},
+		{"__host- in lower case is a prefix too", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookieNames("__host-access", "refresh"), ginjwt.WithCookieDomain("example.com")}, `cookie "__host-access": a __Host- cookie cannot have a Domain`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

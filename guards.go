@@ -74,8 +74,8 @@ func VerifyType(verify bool) GuardOption {
 // The verified token is stored in the gin.Context for CurrentIdentity and
 // the other accessors. On failure the chain is aborted with flask's
 // response (or the configured handler's) and the error is added to
-// c.Errors. OPTIONS requests pass unchecked, as in flask, so CORS preflight
-// works. Options that cannot work (a RequireClaim value that is not JSON,
+// c.Errors. OPTIONS requests are answered by the guard itself, 204 with no
+// body, and never reach the handler (see answerOptions). Options that cannot work (a RequireClaim value that is not JSON,
 // LoadUser without WithUserLookup) panic here, while routes are set up,
 // never during a request.
 func (m *Manager) JWTRequired(opts ...GuardOption) gin.HandlerFunc {
@@ -117,6 +117,7 @@ func (m *Manager) newGuard(g guard, opts []GuardOption) gin.HandlerFunc {
 	}
 	return func(c *gin.Context) {
 		if c.Request.Method == http.MethodOptions {
+			answerOptions(c)
 			return
 		}
 		st := &requestState{m: m, captured: g.claims}
@@ -141,6 +142,17 @@ func (m *Manager) newGuard(g guard, opts []GuardOption) gin.HandlerFunc {
 			}
 		}
 	}
+}
+
+// answerOptions ends an OPTIONS request at the guard: 204, no body, the
+// handler never runs. flask-jwt-extended exempts OPTIONS from its checks
+// because Flask answers OPTIONS before any view runs; Gin runs the route's
+// handler (r.Any, r.OPTIONS), so letting OPTIONS through would hand the
+// handler an unauthenticated request. Preflights carry no credentials, so
+// requiring a token would break CORS instead: a CORS middleware in front
+// of the guard (r.Use) answers them with its headers before this runs.
+func answerOptions(c *gin.Context) {
+	c.AbortWithStatus(http.StatusNoContent)
 }
 
 // verifyRequest finds, verifies and checks the token of one request, in

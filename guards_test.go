@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -330,15 +331,59 @@ func TestOversizedTokenIsRejectedBeforeParsing(t *testing.T) {
 	assertMsg(t, w, "Token is too large")
 }
 
-func TestOptionsRequestsPassGuards(t *testing.T) {
-	g := newGuarded(newManager(t))
-	for _, path := range []string{"/protected", "/refresh", "/fresh"} {
-		w := request(g.r, http.MethodOptions, path)
-		require.Equal(t, 200, w.Code, path)
-		body := decodeBody(t, w)
-		assert.Equal(t, false, body["has"], "no token is stored on OPTIONS")
-		assert.Equal(t, "", body["identity"])
+// Gin runs a route's handler for OPTIONS (r.Any, r.OPTIONS), unlike Flask,
+// so the guard answers OPTIONS itself: no token needed (preflights carry
+// none), and the handler never runs.
+func TestOptionsRequestsNeverReachTheHandler(t *testing.T) {
+	m := newManager(t)
+	g := newGuarded(m)
+	var adminRuns atomic.Int32
+	admin := func(c *gin.Context) { adminRuns.Add(1); c.String(200, "purged") }
+	g.r.Any("/admin/purge", m.JWTRequired(ginjwt.RequireClaim("role", "admin")), admin)
+	g.r.OPTIONS("/admin/options-only", m.FreshRequired(), admin)
+	group := g.r.Group("/api", m.JWTRequired())
+	group.Any("/items", m.Authorize(ginjwt.RequireClaim("role", "admin")), admin)
+
+	token := mustToken(t)(m.CreateAccessToken("alice"))
+	for _, path := range []string{"/protected", "/refresh", "/fresh", "/optional", "/any-type",
+		"/admin/purge", "/admin/options-only", "/api/items"} {
+		for _, auth := range [][]header{nil, {bearer(token)}, {bearer("not.a.token")}} {
+			w := request(g.r, http.MethodOptions, path, auth...)
+			assert.Equal(t, 204, w.Code, path)
+			assert.Empty(t, w.Body.String(), path)
+		}
 	}
+	assert.Zero(t, g.runs, "no guarded handler ran for OPTIONS")
+	assert.Zero(t, adminRuns.Load(), "no admin handler ran for OPTIONS")
+
+	// Other methods on the same Any() routes are guarded as ever.
+	w := request(g.r, http.MethodPost, "/admin/purge")
+	assert.Equal(t, 401, w.Code)
+	assertMsg(t, w, "Missing Authorization Header")
+	w = request(g.r, http.MethodDelete, "/api/items", bearer(token))
+	assert.Equal(t, 403, w.Code)
+	assert.Zero(t, adminRuns.Load())
+}
+
+// A CORS middleware in front of the guard answers preflights with its own
+// headers, as it does on unguarded routes.
+func TestCORSPreflightBeforeTheGuard(t *testing.T) {
+	m := newManager(t)
+	r := newRouter()
+	r.Use(func(c *gin.Context) { // what gin-contrib/cors does for a preflight
+		c.Header("Access-Control-Allow-Origin", "https://app.example")
+		c.Header("Access-Control-Allow-Headers", "Authorization")
+		if c.Request.Method == http.MethodOptions {
+			c.AbortWithStatus(204)
+		}
+	})
+	var runs atomic.Int32
+	r.Any("/protected", m.JWTRequired(), func(c *gin.Context) { runs.Add(1) })
+	w := request(r, http.MethodOptions, "/protected")
+	assert.Equal(t, 204, w.Code)
+	assert.Equal(t, "https://app.example", w.Header().Get("Access-Control-Allow-Origin"))
+	assert.Equal(t, 401, request(r, http.MethodGet, "/protected").Code)
+	assert.Zero(t, runs.Load())
 }
 
 func TestGroupGuard(t *testing.T) {

@@ -11,8 +11,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
@@ -413,4 +415,190 @@ func TestHostileTokenTypes(t *testing.T) {
 	assert.Equal(t, 422, w.Code, "an escaped spelling is still refresh")
 	w = get(r, "/access", bearer(signPayload(`{"sub":"a","type":"REFRESH"}`)))
 	assert.Equal(t, 200, w.Code, "flask lets other spellings through access routes")
+}
+
+// Rotation keeps one record per login, not one per rotation: a client
+// rotating as fast as it can does not grow the store.
+func TestHostileRotationFloodStaysBounded(t *testing.T) {
+	store := ginjwt.NewMemoryBlocklist(nil)
+	m := newManager(t, ginjwt.WithBlocklist(store), ginjwt.WithRefreshRotation())
+	r := rotationRouter(m)
+	_, refresh, err := m.CreateTokenPair("alice")
+	require.NoError(t, err)
+	first := refresh
+	for range 2000 {
+		w := request(r, http.MethodPost, "/refresh", bearer(refresh))
+		require.Equal(t, 200, w.Code, w.Body.String())
+		refresh = decodeBody(t, w)["refresh_token"].(string)
+	}
+	assert.Equal(t, 1, store.Len(), "2000 rotations of one login: one record")
+	for range 3 {
+		_, other, err := m.CreateTokenPair("bob")
+		require.NoError(t, err)
+		require.Equal(t, 200, request(r, http.MethodPost, "/refresh", bearer(other)).Code)
+	}
+	assert.Equal(t, 4, store.Len(), "one record per login")
+
+	// Reuse of any earlier token is still detected.
+	w := request(r, http.MethodPost, "/refresh", bearer(first))
+	assert.Equal(t, 401, w.Code)
+	assertMsg(t, w, "Token has been revoked")
+	assert.Equal(t, 401, request(r, http.MethodPost, "/refresh", bearer(refresh)).Code, "the login is revoked")
+}
+
+// Concurrent requests with one refresh token that expires while they run
+// (between the guard and the rotation): still exactly one new pair, and the
+// replays revoke the login.
+func TestHostileRotationAtTheRefreshTokensLastSecond(t *testing.T) {
+	clock := newFakeClock()
+	m := newManager(t, clock.option(), ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(clock.Now)), ginjwt.WithRefreshRotation())
+	const n = 40
+	var passed sync.WaitGroup
+	passed.Add(n)
+	expired := make(chan struct{})
+	r := newRouter()
+	r.GET("/protected", m.JWTRequired(), echoToken)
+	r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
+		passed.Done()
+		<-expired // the work between the guard and the rotation
+		access, refresh, err := m.RotateRefreshToken(c)
+		if err != nil {
+			m.Abort(c, err)
+			return
+		}
+		c.JSON(200, gin.H{"access_token": access, "refresh_token": refresh})
+	})
+	_, refresh, err := m.CreateTokenPair("alice")
+	require.NoError(t, err)
+	clock.Sleep(30*24*time.Hour - time.Second) // its last second
+
+	codes := make(chan *httptest.ResponseRecorder, n)
+	for range n {
+		go func() { codes <- request(r, http.MethodPost, "/refresh", bearer(refresh)) }()
+	}
+	passed.Wait()
+	clock.Sleep(2 * time.Second) // now it has expired
+	close(expired)
+	var winners []string
+	for range n {
+		w := <-codes
+		switch w.Code {
+		case 200:
+			winners = append(winners, decodeBody(t, w)["access_token"].(string))
+		case 401:
+			assertMsg(t, w, "Token has been revoked")
+		default:
+			t.Errorf("unexpected %d %s", w.Code, w.Body)
+		}
+	}
+	require.Len(t, winners, 1, "exactly one new pair")
+	w := get(r, "/protected", bearer(winners[0]))
+	assert.Equal(t, 401, w.Code, "the replays revoked the login, the winner's tokens included")
+	assertMsg(t, w, "Token has been revoked")
+}
+
+// A rotated refresh token replayed after its expiry is still a replay: the
+// login is revoked, though the answer is "Token has expired".
+func TestHostileReplayAfterExpiryRevokesTheLogin(t *testing.T) {
+	clock := newFakeClock()
+	m := newManager(t, clock.option(), ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(clock.Now)), ginjwt.WithRefreshRotation())
+	r := rotationRouter(m)
+	_, refresh, err := m.CreateTokenPair("alice")
+	require.NoError(t, err)
+	_, untouched, err := m.CreateTokenPair("alice")
+	require.NoError(t, err)
+	clock.Sleep(10 * 24 * time.Hour)
+	w := request(r, http.MethodPost, "/refresh", bearer(refresh))
+	require.Equal(t, 200, w.Code)
+	access2, refresh2 := decodeBody(t, w)["access_token"].(string), decodeBody(t, w)["refresh_token"].(string)
+
+	clock.Sleep(21 * 24 * time.Hour) // refresh has expired, refresh2 has not
+	w = request(r, http.MethodPost, "/refresh", bearer(refresh))
+	assert.Equal(t, 401, w.Code)
+	assertMsg(t, w, "Token has expired")
+	w = request(r, http.MethodPost, "/refresh", bearer(refresh2))
+	assert.Equal(t, 401, w.Code, "the thief's copy of the current token is revoked")
+	assertMsg(t, w, "Token has been revoked")
+	assert.Equal(t, 401, get(r, "/protected", bearer(access2)).Code)
+
+	// The current token of another login, expired, is just expired.
+	clock.Sleep(24 * time.Hour)
+	w = request(r, http.MethodPost, "/refresh", bearer(untouched))
+	assert.Equal(t, 401, w.Code)
+	assertMsg(t, w, "Token has expired")
+}
+
+// A refresh token minted before rotation was turned on has no family: its
+// ID starts one, and a replay of it still revokes its successors.
+func TestRotationOfATokenWithoutFamily(t *testing.T) {
+	store := ginjwt.NewMemoryBlocklist(nil)
+	before := newManager(t)
+	old, err := before.CreateRefreshToken("alice")
+	require.NoError(t, err)
+	m := newManager(t, ginjwt.WithBlocklist(store), ginjwt.WithRefreshRotation())
+	r := rotationRouter(m)
+	w := request(r, http.MethodPost, "/refresh", bearer(old))
+	require.Equal(t, 200, w.Code, w.Body.String())
+	next := decodeBody(t, w)["refresh_token"].(string)
+	assert.Equal(t, mustDecode(t, m, old).Claims.JTI, family(t, m, next), "the old token's ID names the family")
+	w = request(r, http.MethodPost, "/refresh", bearer(old))
+	assert.Equal(t, 401, w.Code)
+	assertMsg(t, w, "Token has been revoked")
+	assert.Equal(t, 401, request(r, http.MethodPost, "/refresh", bearer(next)).Code)
+}
+
+// OPTIONS on guarded Any() routes, with no token, a forged one or an
+// expired one: the guard answers, no handler runs.
+func TestHostileOptionsRequests(t *testing.T) {
+	m := newManager(t)
+	var runs atomic.Int32
+	h := func(c *gin.Context) { runs.Add(1) }
+	r := newRouter()
+	r.Any("/jwt", m.JWTRequired(), h)
+	r.Any("/refresh", m.RefreshRequired(), h)
+	r.Any("/fresh", m.FreshRequired(), h)
+	r.Any("/optional", m.JWTRequired(ginjwt.Optional()), h)
+	r.Any("/admin", m.JWTRequired(ginjwt.RequireClaim("role", "admin")), h)
+	forged := signRaw(`{"alg":"HS256","typ":"JWT"}`, `{"sub":"mallory","role":"admin","type":"access","fresh":true}`, "not-the-secret-not-the-secret-00")
+	expired := mustToken(t)(m.CreateAccessToken("alice", ginjwt.ExpiresIn(-time.Hour)))
+	for _, path := range []string{"/jwt", "/refresh", "/fresh", "/optional", "/admin"} {
+		for _, tok := range []string{"", forged, expired} {
+			req := httptest.NewRequest(http.MethodOptions, path, nil)
+			if tok != "" {
+				req.Header.Set("Authorization", "Bearer "+tok)
+			}
+			w := httptest.NewRecorder()
+			r.ServeHTTP(w, req)
+			assert.Equal(t, 204, w.Code, path)
+			assert.Empty(t, w.Body.String(), path)
+		}
+	}
+	assert.Zero(t, runs.Load(), "no handler ran")
+}
+
+// Cookie names with prefixes that browsers enforce are refused at New
+// when the cookie would be dropped, so a login never silently fails.
+func TestHostileCookiePrefixesRefusedAtSetup(t *testing.T) {
+	_, err := ginjwt.New(ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookieNames("__Host-a", "__Secure-r"),
+		ginjwt.WithInsecureCookies(), ginjwt.WithCookieDomain("example.com"))
+	require.ErrorIs(t, err, ginjwt.ErrConfig)
+	for _, want := range []string{`"__Host-a": its prefix needs Secure`, `"__Secure-r": its prefix needs Secure`, `"__Host-a": a __Host- cookie cannot have a Domain`} {
+		assert.Contains(t, err.Error(), want)
+	}
+}
+
+// A token sent in the query string never reaches Manager.Logger's output,
+// whatever spelling of the parameter an attacker or a client uses.
+func TestHostileQueryTokenNeverLogged(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.QueryString))
+	var log strings.Builder
+	r := newRouter()
+	r.Use(m.Logger(gin.LoggerConfig{Output: &log}))
+	r.GET("/p", m.JWTRequired(), echoToken)
+	token := mustToken(t)(m.CreateAccessToken("alice"))
+	for _, q := range []string{"jwt=", "%6a%77%74=", "x=1&jwt=", "jwt=a&jwt="} {
+		get(r, "/p?"+q+url.QueryEscape(token))
+	}
+	assert.NotContains(t, log.String(), strings.Split(token, ".")[1])
+	assert.Equal(t, 4, strings.Count(log.String(), "[GIN]"), "four requests logged")
 }

@@ -16,8 +16,8 @@ func currentState(c *gin.Context) (*requestState, bool) {
 }
 
 // CurrentToken returns the token a guard verified for this request, and
-// false when there is none: no guard ran, an Optional guard found no token,
-// or the request is an OPTIONS request.
+// false when there is none: no guard ran, or an Optional guard found no
+// token.
 func CurrentToken(c *gin.Context) (*Token, bool) {
 	st, ok := currentState(c)
 	if !ok {
