@@ -156,7 +156,12 @@ func (s *Server) Client(t testing.TB) *redis.Client {
 // read timeout, retries, no ContextTimeoutEnabled), as most applications
 // build it; closed at t's cleanup.
 func (s *Server) DefaultClient(t testing.TB) *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	return DefaultClientOf(t, s.Addr)
+}
+
+// DefaultClientOf is DefaultClient for the server at addr.
+func DefaultClientOf(t testing.TB, addr string) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: addr})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
