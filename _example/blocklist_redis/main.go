@@ -89,14 +89,21 @@ func newRouter(secret []byte, store ginjwt.Blocklist) (*gin.Engine, error) {
 			c.JSON(http.StatusBadRequest, gin.H{"msg": "Bad request body"})
 			return
 		}
+		access, _ := ginjwt.CurrentToken(c)
+		tokens := []string{access.Raw}
 		if body.RefreshToken != "" {
-			if err := jwt.Revoke(c.Request.Context(), body.RefreshToken); err != nil {
-				jwt.Abort(c, err) // an invalid refresh token revokes nothing
+			tokens = append(tokens, body.RefreshToken)
+		}
+		if err := jwt.Revoke(c.Request.Context(), tokens...); err != nil {
+			var refused *ginjwt.Error
+			if errors.As(err, &refused) {
+				jwt.Abort(c, err) // an invalid refresh token: nothing was revoked
 				return
 			}
-		}
-		if err := jwt.RevokeCurrent(c); err != nil {
-			jwt.Abort(c, err) // 503 when Redis is down
+			// Redis failed or timed out: the logout is not known to have
+			// happened, so do not say it did.
+			_ = c.Error(err)
+			c.JSON(http.StatusServiceUnavailable, gin.H{"msg": "Logout failed, try again"})
 			return
 		}
 		c.JSON(http.StatusOK, gin.H{"msg": "Successfully logged out"})

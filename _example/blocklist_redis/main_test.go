@@ -325,3 +325,17 @@ func TestRandomSecretWithoutJWTSecretKey(t *testing.T) {
 	assert.Equal(t, 422, status, "another start has another secret")
 	assert.Equal(t, map[string]any{"msg": "Signature verification failed"}, body)
 }
+
+// A logout Redis does not confirm is not reported as done: here a store
+// that needs a replica's acknowledgement, and Redis has no replica.
+func TestLogoutNotConfirmedByRedis(t *testing.T) {
+	store := redisblocklist.New(redistest.Start(t).Client(t), redisblocklist.WithReplicaAcks(1, 50*time.Millisecond))
+	r, err := newRouter([]byte("test-secret-0123456789abcdef0123456789"), store)
+	require.NoError(t, err)
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	access, refresh := login(t, srv.URL)
+	status, body := call(t, "DELETE", srv.URL+"/logout", access, fmt.Sprintf(`{"refresh_token":%q}`, refresh))
+	assert.Equal(t, 503, status)
+	assert.Equal(t, map[string]any{"msg": "Logout failed, try again"}, body)
+}

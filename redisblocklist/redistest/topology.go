@@ -270,7 +270,8 @@ func (c *Cluster) MasterOf(t testing.TB, key string) *Node {
 	if n == nil {
 		t.Fatal("no cluster node is running")
 	}
-	cl := n.Client(t)
+	cl := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	defer func() { _ = cl.Close() }()
 	slot, err := cl.ClusterKeySlot(ctx, key).Result()
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,155 @@
+package redisblocklist_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/blocklisttest"
+	"github.com/ginjwt/ginjwt/redisblocklist"
+	"github.com/ginjwt/ginjwt/redisblocklist/redistest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A real 6-node Redis Cluster (3 masters, 3 replicas). The subtests share
+// it, to start it once; the one that kills a master comes last.
+func TestCluster(t *testing.T) {
+	t.Parallel()
+	cluster := redistest.StartCluster(t)
+
+	t.Run("conformance", func(t *testing.T) {
+		n := 0
+		blocklisttest.Run(t, blocklisttest.Harness{
+			New: func(t *testing.T) ginjwt.Blocklist {
+				n++ // each subtest in its own key space, spread over the slots
+				return redisblocklist.New(cluster.Client(t), redisblocklist.WithKeyPrefix(fmt.Sprintf("conformance:%d:", n)))
+			},
+			Now:   time.Now,
+			Sleep: time.Sleep,
+		})
+	})
+
+	t.Run("50 concurrent rotations of one refresh token, one winner", func(t *testing.T) {
+		m := topoManager(t, redisblocklist.New(cluster.Client(t)), ginjwt.WithRefreshRotation())
+		var errs errorLog
+		r := topoApp(m, &errs)
+		for round := range 3 {
+			access, refresh, err := m.CreateTokenPair("alice")
+			require.NoError(t, err)
+			codes := make([]int, 50)
+			bodies := make([]string, 50)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range codes {
+				wg.Go(func() {
+					<-start
+					w := do(r, "POST", "/refresh", refresh)
+					codes[i], bodies[i] = w.Code, w.Body.String()
+				})
+			}
+			close(start)
+			wg.Wait()
+			wins := 0
+			for i, code := range codes {
+				switch code {
+				case 200:
+					wins++
+					assert.Contains(t, bodies[i], `"refresh_token":"`)
+					assert.Contains(t, bodies[i], `"access_token":"`)
+				case 401:
+					assert.JSONEq(t, revokedBody, bodies[i])
+				default:
+					t.Errorf("round %d: %d %s", round, code, bodies[i])
+				}
+			}
+			assert.Equal(t, 1, wins, "round %d: exactly one new pair of 50", round)
+			w := do(r, "GET", "/protected", access)
+			assert.Equal(t, 401, w.Code, "round %d: the reuse revoked the login", round)
+			assert.JSONEq(t, revokedBody, w.Body.String())
+		}
+	})
+
+	t.Run("a master killed during load", func(t *testing.T) {
+		const timeout = time.Second
+		// Revocations wait for a replica, so the one promoted holds them.
+		store := redisblocklist.New(cluster.Client(t), redisblocklist.WithReplicaAcks(1, 300*time.Millisecond))
+		m := topoManager(t, store, ginjwt.WithBlocklistTimeout(timeout))
+		var errs errorLog
+		r := topoApp(m, &errs)
+		// Two tokens whose blocklist keys hash to one master's slots, and
+		// one on another master's.
+		victim := cluster.MasterOf(t, keyOf(t, m, newToken(t, m)))
+		onVictim := func(want bool) string {
+			for range 200 {
+				tok := newToken(t, m)
+				if (cluster.MasterOf(t, keyOf(t, m, tok)) == victim) == want {
+					return tok
+				}
+			}
+			t.Fatal("no token key hashed where wanted in 200 tries")
+			return ""
+		}
+		loggedOut, valid, elsewhere := onVictim(true), onVictim(true), onVictim(false)
+		w := do(r, "DELETE", "/logout", loggedOut)
+		require.Equal(t, 200, w.Code, w.Body.String())
+		require.JSONEq(t, revokedBody, do(r, "GET", "/protected", loggedOut).Body.String())
+		require.Equal(t, 200, do(r, "GET", "/protected", valid).Code)
+		require.Equal(t, 200, do(r, "GET", "/protected", elsewhere).Code)
+
+		var revokedSeen, validSeen, elsewhereSeen outcomes
+		stop := make(chan struct{})
+		waits := []func(){
+			hammer(r, loggedOut, 3, &revokedSeen, stop, 401, 503),
+			hammer(r, valid, 3, &validSeen, stop, 200, 503),
+			hammer(r, elsewhere, 2, &elsewhereSeen, stop, 200, 503),
+		}
+		time.Sleep(100 * time.Millisecond)
+		killed := time.Now()
+		victim.Kill()
+		promoted := cluster.WaitForPromotion(t, victim, 30*time.Second)
+		// Clients find the new master on their own, without a restart.
+		recovered := eventually(t, r, valid, 200, "", 15*time.Second)
+		eventually(t, r, loggedOut, 401, revokedBody, 5*time.Second)
+		close(stop)
+		for _, w := range waits {
+			w()
+		}
+		t.Logf("cluster failover: replica promoted %v after the master was killed (cluster-node-timeout %v); "+
+			"valid tokens answered 200 again %v later (%v after the kill)", promoted, redistest.NodeTimeout, recovered, time.Since(killed))
+
+		for name, o := range map[string]*outcomes{"revoked token": &revokedSeen, "valid token on the killed master": &validSeen, "valid token elsewhere": &elsewhereSeen} {
+			byStatus, unexpected, slowest := o.snapshot()
+			t.Logf("%s during the failover: %v, slowest %v", name, byStatus, slowest)
+			assert.Empty(t, unexpected, "%s: only the allowed answers, with flask's JSON", name)
+			assert.Less(t, slowest, timeout+300*time.Millisecond, "%s: each answer within the blocklist timeout", name)
+		}
+		byStatus, _, _ := revokedSeen.snapshot()
+		assert.Zero(t, byStatus[200], "never 200 for the revoked token")
+		byStatus, _, _ = validSeen.snapshot()
+		assert.NotZero(t, byStatus[503], "the outage was seen: the test did run during it")
+
+		// After the promotion the store takes writes again where a replica
+		// can acknowledge them; on the promoted master, which has none
+		// left, a logout fails closed until a replica joins.
+		w = do(r, "DELETE", "/logout", elsewhere)
+		assert.Equal(t, 200, w.Code, w.Body.String())
+		assert.JSONEq(t, revokedBody, do(r, "GET", "/protected", elsewhere).Body.String())
+		logoutRefused(t, do(r, "DELETE", "/logout", valid), redisblocklist.ErrReplicaAcks, &errs)
+	})
+}
+
+func newToken(t *testing.T, m *ginjwt.Manager) string {
+	tok, err := m.CreateAccessToken("alice")
+	require.NoError(t, err)
+	return tok
+}
+
+// keyOf returns the Redis key that revokes token in the default key space.
+func keyOf(t *testing.T, m *ginjwt.Manager, token string) string {
+	tok, err := m.DecodeToken(token)
+	require.NoError(t, err)
+	return "ginjwt:revoked:" + tok.Claims.JTI
+}
