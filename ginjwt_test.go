@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -38,6 +39,7 @@ func TestNewRejectsMisconfiguration(t *testing.T) {
 		want string
 	}{
 		{"no key at all", nil, "HS256 needs WithSecretKey"},
+		{"empty secret, as from an unset variable", []ginjwt.Option{ginjwt.WithSecretKey([]byte(os.Getenv("GINJWT_TEST_UNSET_VARIABLE")))}, "WithSecretKey: empty secret (is the environment variable you read it from, such as JWT_SECRET_KEY, set?)"},
 		{"unknown algorithm", []ginjwt.Option{ginjwt.WithAlgorithm("HS1024")}, `unknown algorithm "HS1024"`},
 		{"none is not an algorithm", []ginjwt.Option{ginjwt.WithAlgorithm("none")}, `unknown algorithm "none"`},
 		{"unknown decode algorithm", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithDecodeAlgorithms("none")}, `unknown decode algorithm "none"`},

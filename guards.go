@@ -98,8 +98,24 @@ func (m *Manager) FreshRequired(opts ...GuardOption) gin.HandlerFunc {
 }
 
 func (m *Manager) newGuard(g guard, opts []GuardOption) gin.HandlerFunc {
+	if err := m.setupGuard(&g, opts); err != nil {
+		panic(err)
+	}
+	return func(c *gin.Context) {
+		if c.Request.Method == http.MethodOptions {
+			answerOptions(c)
+			return
+		}
+		if err := m.guardRequest(c, &g); err != nil {
+			m.fail(c, err)
+		}
+	}
+}
+
+// setupGuard applies opts and reports the combinations that cannot work.
+func (m *Manager) setupGuard(g *guard, opts []GuardOption) error {
 	for _, opt := range opts {
-		opt(&g)
+		opt(g)
 	}
 	if m.cfg.rotation {
 		g.needClaim(familyClaim)
@@ -112,36 +128,34 @@ func (m *Manager) newGuard(g guard, opts []GuardOption) gin.HandlerFunc {
 	if g.loadUser && m.cfg.userLookup == nil {
 		g.configErr = append(g.configErr, errors.New("LoadUser needs WithUserLookup"))
 	}
-	if err := g.check(); err != nil {
-		panic(err)
+	return g.check()
+}
+
+// guardRequest is a guard without its response: it verifies the request,
+// stores the token in the context, renews an expiring access cookie and
+// loads the user, and returns what refused the request, if anything.
+func (m *Manager) guardRequest(c *gin.Context, g *guard) *Error {
+	st := &requestState{m: m, captured: g.claims}
+	if err := m.verifyRequest(c, g, st); err != nil {
+		if g.optional && err.kind == ErrNoToken {
+			return nil
+		}
+		if err.kind == ErrTokenExpired && m.cfg.rotation {
+			m.detectExpiredReuse(c, err)
+		}
+		return err
 	}
-	return func(c *gin.Context) {
-		if c.Request.Method == http.MethodOptions {
-			answerOptions(c)
-			return
-		}
-		st := &requestState{m: m, captured: g.claims}
-		if err := m.verifyRequest(c, &g, st); err != nil {
-			if g.optional && err.kind == ErrNoToken {
-				return
-			}
-			if err.kind == ErrTokenExpired && m.cfg.rotation {
-				m.detectExpiredReuse(c, err)
-			}
-			m.fail(c, err)
-			return
-		}
-		c.Set(stateKey{}, st)
-		if m.cfg.refreshWindow > 0 && st.location == Cookies && !g.refresh {
-			m.refreshCookie(c, &st.tok)
-		}
-		if g.loadUser {
-			if _, err := st.loadUser(c); err != nil {
-				c.Set(stateKey{}, nil)
-				m.fail(c, m.userError(&st.tok, err))
-			}
+	c.Set(stateKey{}, st)
+	if m.cfg.refreshWindow > 0 && st.location == Cookies && !g.refresh {
+		m.refreshCookie(c, &st.tok)
+	}
+	if g.loadUser {
+		if _, err := st.loadUser(c); err != nil {
+			c.Set(stateKey{}, nil)
+			return m.userError(&st.tok, err)
 		}
 	}
+	return nil
 }
 
 // answerOptions ends an OPTIONS request at the guard: 204, no body, the

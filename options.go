@@ -108,6 +108,10 @@ func defaultConfig() config {
 // HS384, 64 for HS512) unless WithInsecureShortSecret is given.
 func WithSecretKey(secret []byte) Option {
 	return func(c *config) error {
+		if len(secret) == 0 {
+			// Usually os.Getenv of a variable that is not set.
+			return errors.New("WithSecretKey: empty secret (is the environment variable you read it from, such as JWT_SECRET_KEY, set?)")
+		}
 		c.secret = append([]byte(nil), secret...)
 		return nil
 	}

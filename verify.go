@@ -1,0 +1,94 @@
+package ginjwt
+
+import (
+	"encoding/base64"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// VerifyRequest runs JWTRequired's checks on c without answering: flask's
+// verify_jwt_in_request, the heart of custom decorators. On success the
+// token is stored in the context for CurrentIdentity and the others; on
+// failure the *Error is returned and nothing is written, so the caller
+// decides:
+//
+//	func adminRequired(m *ginjwt.Manager) gin.HandlerFunc {
+//		return func(c *gin.Context) {
+//			if err := m.VerifyRequest(c); err != nil {
+//				m.Abort(c, err) // flask's response for err
+//				return
+//			}
+//			if role, _ := ginjwt.CurrentClaims(c).Get("role"); role != "admin" {
+//				c.AbortWithStatusJSON(403, gin.H{"msg": "Admins only!"})
+//			}
+//		}
+//	}
+//
+// Unlike the guards it checks OPTIONS requests like any other, so a
+// middleware built on it never hands the handler an unverified request.
+// Options that cannot work together are returned as an error.
+func (m *Manager) VerifyRequest(c *gin.Context, opts ...GuardOption) error {
+	return m.verifyAs(c, guard{verifyType: true}, opts)
+}
+
+// VerifyRefreshRequest is VerifyRequest for refresh tokens
+// (verify_jwt_in_request(refresh=True)).
+func (m *Manager) VerifyRefreshRequest(c *gin.Context, opts ...GuardOption) error {
+	return m.verifyAs(c, guard{refresh: true, verifyType: true}, opts)
+}
+
+// VerifyFreshRequest is VerifyRequest for fresh access tokens
+// (verify_jwt_in_request(fresh=True)).
+func (m *Manager) VerifyFreshRequest(c *gin.Context, opts ...GuardOption) error {
+	return m.verifyAs(c, guard{fresh: true, verifyType: true}, opts)
+}
+
+func (m *Manager) verifyAs(c *gin.Context, g guard, opts []GuardOption) error {
+	if err := m.setupGuard(&g, opts); err != nil {
+		return err
+	}
+	if err := m.guardRequest(c, &g); err != nil {
+		return err
+	}
+	return nil
+}
+
+// maxUnverifiedHeader bounds the header segment UnverifiedHeader decodes;
+// it has no Manager, and so no WithMaxTokenSize.
+const maxUnverifiedHeader = 8 << 10
+
+// UnverifiedHeader returns the JOSE header of an encoded token without
+// verifying anything (flask's get_unverified_jwt_headers), for choosing a
+// key or a tenant before verification. Nothing in it can be trusted: Alg is
+// not checked against any allow-list. Use DecodeToken for a verified token.
+func UnverifiedHeader(raw string) (Header, error) {
+	h64, _, ok := strings.Cut(raw, ".")
+	if !ok {
+		return Header{}, invalid(ErrTokenMalformed, msgNotEnoughSegments)
+	}
+	if len(h64) > maxUnverifiedHeader {
+		return Header{}, invalid(ErrTokenMalformed, "Token is too large")
+	}
+	dec, err := base64.RawURLEncoding.DecodeString(h64)
+	if err != nil {
+		return Header{}, invalid(ErrTokenMalformed, msgHeaderPadding)
+	}
+	h := Header{raw: string(dec)}
+	// As PyJWT's get_unverified_header: the header must be an object with
+	// a string "kid", if any. A missing or unknown "alg" and "crit" are for
+	// verification to refuse, not for reading.
+	if e := parseHeader(&h); e != nil && e.kind != ErrAlgorithmNotAllowed && !strings.HasPrefix(e.Message, "Unsupported critical") {
+		return Header{}, e
+	}
+	params, err := h.Map()
+	if err != nil {
+		return Header{}, invalid(ErrTokenMalformed, msgHeaderString)
+	}
+	if kid, ok := params["kid"]; ok {
+		if _, isStr := kid.(string); !isStr {
+			return Header{}, invalid(ErrTokenMalformed, "Key ID header parameter must be a string")
+		}
+	}
+	return h, nil
+}
