@@ -102,9 +102,11 @@ func WithMaxInFlight(n int) Option {
 // to the master that took it, and fails with ErrReplicaAcks when fewer
 // replicas acknowledged within timeout. Redis replication is
 // asynchronous: without this, a revocation acknowledged by a master that
-// dies before passing it on is lost when a replica is promoted. A timeout
-// <= 0 waits for three quarters of the time left before the call's
-// deadline (1 s without one). n <= 0 turns it off (the default). It needs
+// dies before passing it on is lost when a replica is promoted. Redis ends
+// a WAIT at the first tick (1/hz, 100 ms by default) after its timeout, so
+// keep timeout that much under ginjwt.WithBlocklistTimeout; a timeout <= 0
+// waits for half the time left before the call's deadline (1 s without
+// one). n <= 0 turns it off (the default). It needs
 // a *redis.Client (single node or Sentinel failover client) or a
 // *redis.ClusterClient; writes through other clients fail.
 func WithReplicaAcks(n int, timeout time.Duration) Option {
@@ -307,7 +309,7 @@ func (s *Store) write(ctx context.Context, script *redis.Script, key string, arg
 	if timeout <= 0 {
 		timeout = time.Second
 		if deadline, ok := ctx.Deadline(); ok {
-			timeout = max(time.Until(deadline)*3/4, time.Millisecond)
+			timeout = max(time.Until(deadline)/2, time.Millisecond)
 		}
 	}
 	var res *redis.Cmd

@@ -81,7 +81,8 @@ func Bin(t testing.TB) string {
 func (s *Server) launch(t testing.TB) {
 	t.Helper()
 	bin := Bin(t)
-	args := []string{"--port", s.port, "--bind", "127.0.0.1", "--dir", s.Dir, "--save", "", "--daemonize", "no"}
+	args := []string{"--port", s.port, "--bind", "127.0.0.1", "--dir", s.Dir, "--save", "", "--daemonize", "no",
+		"--repl-diskless-sync-delay", "0"} // a replica syncs at once, not after 5 s
 	if s.cfg.AppendOnly {
 		args = append(args, "--appendonly", "yes", "--appendfsync", "always")
 	} else {

@@ -1,0 +1,196 @@
+package redisblocklist_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/redisblocklist"
+	"github.com/ginjwt/ginjwt/redisblocklist/redistest"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Revoking one key twice keeps the longer lifetime, whatever the order;
+// no expiry is the longest. (SET used to overwrite the TTL: a family
+// revoked forever could come back after a token's 15 minutes.)
+func TestRevokeTwiceKeepsTheLongerLifetime(t *testing.T) {
+	srv := redistest.Start(t)
+	client := srv.Client(t)
+	store := redisblocklist.New(client, redisblocklist.WithKeyPrefix("p:"))
+	ctx := context.Background()
+	hour, minute := time.Now().Add(time.Hour), time.Now().Add(time.Minute)
+	pttl := func(key string) time.Duration {
+		d, err := client.PTTL(ctx, "p:"+key).Result()
+		require.NoError(t, err)
+		return d
+	}
+	for _, tc := range []struct {
+		name         string
+		first, again time.Time
+		want         time.Duration // -1: no expiry
+	}{
+		{"shorter second", hour, minute, time.Hour},
+		{"longer second", minute, hour, time.Hour},
+		{"forever then an hour", time.Time{}, hour, -1},
+		{"an hour then forever", hour, time.Time{}, -1},
+		{"an hour then the past", hour, time.Now().Add(-time.Second), time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.NoError(t, store.Revoke(ctx, tc.name, tc.first))
+			require.NoError(t, store.Revoke(ctx, tc.name, tc.again))
+			got := pttl(tc.name)
+			if tc.want < 0 {
+				assert.Equal(t, time.Duration(-1), got, "no expiry")
+				return
+			}
+			assert.InDelta(t, float64(tc.want), float64(got), float64(2*time.Second))
+		})
+	}
+}
+
+// A logout acknowledged by a redis-server with the AOF (appendfsync
+// always) survives the server being killed and restarted: the token is
+// still refused.
+func TestRevocationSurvivesRestartWithAOF(t *testing.T) {
+	srv := redistest.StartWith(t, redistest.ServerConfig{AppendOnly: true})
+	store := redisblocklist.New(srv.DefaultClient(t))
+	g := newGuarded(t, store)
+	access, err := g.m.CreateAccessToken("alice")
+	require.NoError(t, err)
+	other, err := g.m.CreateAccessToken("bob")
+	require.NoError(t, err)
+	w := send(g.r, "DELETE", "/logout", access)
+	require.Equal(t, 200, w.Code, w.Body.String())
+	rotated, err := store.Rotate(context.Background(), "fam-1", "", "r1", time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	require.True(t, rotated)
+
+	srv.Restart(t) // SIGKILL: no shutdown save
+
+	w = send(g.r, "GET", "/protected", access)
+	assert.Equal(t, 401, w.Code)
+	assert.JSONEq(t, `{"msg":"Token has been revoked"}`, w.Body.String())
+	assert.Equal(t, 200, send(g.r, "GET", "/protected", other).Code)
+	cur, err := store.Current(context.Background(), "fam-1")
+	require.NoError(t, err)
+	assert.Equal(t, "r1", cur, "the family's current token survived too")
+}
+
+// The control: without persistence a restart forgets revocations, which
+// is why the README asks for the AOF.
+func TestRevocationLostOnRestartWithoutPersistence(t *testing.T) {
+	srv := redistest.Start(t)
+	store := redisblocklist.New(srv.DefaultClient(t))
+	ctx := context.Background()
+	require.NoError(t, store.Revoke(ctx, "jti-1", time.Now().Add(time.Hour)))
+	srv.Restart(t)
+	revoked, err := store.IsRevoked(ctx, "jti-1")
+	require.NoError(t, err)
+	assert.False(t, revoked, "no AOF: the revocation is gone")
+}
+
+// startReplicated starts a master and one replica and waits until the
+// replica is in sync.
+func startReplicated(t *testing.T) (master, replica *redistest.Server) {
+	t.Helper()
+	master = redistest.Start(t)
+	replica = redistest.StartWith(t, redistest.ServerConfig{ReplicaOf: master.Addr})
+	mc := master.Client(t)
+	require.Eventually(t, func() bool {
+		info, err := mc.Info(context.Background(), "replication").Result()
+		return err == nil && strings.Contains(info, "state=online")
+	}, 10*time.Second, 20*time.Millisecond, "the replica did not sync")
+	return master, replica
+}
+
+// WithReplicaAcks: a revocation returns once the replica holds it; with
+// the replica stuck it returns ErrReplicaAcks within the WAIT timeout, so
+// the logout handler knows the logout may not survive a failover. Checks
+// are unaffected and the breaker stays closed.
+func TestReplicaAcks(t *testing.T) {
+	master, replica := startReplicated(t)
+	const ackTimeout = 200 * time.Millisecond
+	// Redis ends a WAIT on its timeout at its next tick, hz (10) times a
+	// second.
+	const tick = 100 * time.Millisecond
+	store := redisblocklist.New(master.DefaultClient(t), redisblocklist.WithKeyPrefix("p:"),
+		redisblocklist.WithReplicaAcks(1, ackTimeout))
+	g := newGuarded(t, store, ginjwt.WithBlocklistTimeout(time.Second))
+	rc := replica.Client(t)
+	ctx := context.Background()
+
+	access, err := g.m.CreateAccessToken("alice")
+	require.NoError(t, err)
+	w := send(g.r, "DELETE", "/logout", access)
+	require.Equal(t, 200, w.Code, w.Body.String())
+	tok, err := g.m.DecodeToken(access)
+	require.NoError(t, err)
+	n, err := rc.Exists(ctx, "p:"+tok.Claims.JTI).Result()
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, n, "acknowledged: the replica holds it")
+	ok, err := store.Rotate(ctx, "fam", "", "r1", time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	require.True(t, ok)
+	cur, err := rc.Get(ctx, "p:cur:fam").Result()
+	require.NoError(t, err)
+	assert.Equal(t, "r1", cur)
+
+	replica.Pause(t)
+	other, err := g.m.CreateAccessToken("bob")
+	require.NoError(t, err)
+	start := time.Now()
+	w = send(g.r, "DELETE", "/logout", other)
+	took := time.Since(start)
+	assert.Equal(t, 503, w.Code)
+	assert.JSONEq(t, `{"msg":"Logout failed, try again"}`, w.Body.String())
+	assert.ErrorIs(t, g.lastError(), redisblocklist.ErrReplicaAcks)
+	assert.GreaterOrEqual(t, took, ackTimeout)
+	assert.Less(t, took, ackTimeout+tick+margin, "logout answered after %v", took)
+
+	start = time.Now()
+	_, err = store.Rotate(ctx, "fam", "r1", "r2", time.Now().Add(time.Hour))
+	took = time.Since(start)
+	assert.ErrorIs(t, err, redisblocklist.ErrReplicaAcks)
+	assert.Less(t, took, ackTimeout+tick+margin, "Rotate answered after %v", took)
+	ok, err = store.Rotate(ctx, "fam", "r1", "r3", time.Now().Add(time.Hour))
+	require.NoError(t, err, "a lost compare writes nothing, so waits for nothing")
+	assert.False(t, ok)
+
+	// Reads go on, and the master still refuses what it holds.
+	third, err := g.m.CreateAccessToken("carol")
+	require.NoError(t, err)
+	assert.Equal(t, 200, send(g.r, "GET", "/protected", third).Code)
+	w = send(g.r, "GET", "/protected", other)
+	assert.Equal(t, 401, w.Code)
+	assert.JSONEq(t, `{"msg":"Token has been revoked"}`, w.Body.String())
+
+	// Timeout 0: WAIT for half the time left before the caller's deadline.
+	auto := redisblocklist.New(master.DefaultClient(t), redisblocklist.WithReplicaAcks(1, 0))
+	tctx, cancel := context.WithTimeout(ctx, 400*time.Millisecond)
+	defer cancel()
+	start = time.Now()
+	err = auto.Revoke(tctx, "jti-auto", time.Time{})
+	assert.ErrorIs(t, err, redisblocklist.ErrReplicaAcks, "WAIT returned before the deadline")
+	assert.Less(t, time.Since(start), 400*time.Millisecond)
+
+	replica.Resume()
+	two := redisblocklist.New(master.DefaultClient(t), redisblocklist.WithReplicaAcks(2, 100*time.Millisecond))
+	err = two.Revoke(ctx, "jti-two", time.Time{})
+	assert.ErrorIs(t, err, redisblocklist.ErrReplicaAcks, "two acks asked, one replica")
+	assert.ErrorContains(t, err, "1 of 2")
+}
+
+// WAIT needs a connection to the key's master: clients that cannot give
+// one (a Ring) make writes fail rather than claim acks.
+func TestReplicaAcksNeedAKnownClient(t *testing.T) {
+	srv := redistest.Start(t)
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": srv.Addr}})
+	t.Cleanup(func() { _ = ring.Close() })
+	store := redisblocklist.New(ring, redisblocklist.WithReplicaAcks(1, 100*time.Millisecond))
+	err := store.Revoke(context.Background(), "jti", time.Time{})
+	assert.ErrorContains(t, err, "WithReplicaAcks needs a *redis.Client or *redis.ClusterClient")
+}
