@@ -79,66 +79,96 @@ func TestCluster(t *testing.T) {
 		m := topoManager(t, store, ginjwt.WithBlocklistTimeout(timeout))
 		var errs errorLog
 		r := topoApp(m, &errs)
-		// Two tokens whose blocklist keys hash to one master's slots, and
-		// one on another master's.
-		victim := cluster.MasterOf(t, keyOf(t, m, newToken(t, m)))
-		onVictim := func(want bool) string {
-			for range 200 {
-				tok := newToken(t, m)
-				if (cluster.MasterOf(t, keyOf(t, m, tok)) == victim) == want {
-					return tok
+		for round := range failoverRounds() {
+			// Two tokens whose blocklist keys hash to one master's slots,
+			// and one on another master's.
+			victim := cluster.MasterOf(t, keyOf(t, m, newToken(t, m)))
+			onVictim := func(want bool) string {
+				for range 200 {
+					tok := newToken(t, m)
+					if (cluster.MasterOf(t, keyOf(t, m, tok)) == victim) == want {
+						return tok
+					}
 				}
+				t.Fatal("no token key hashed where wanted in 200 tries")
+				return ""
 			}
-			t.Fatal("no token key hashed where wanted in 200 tries")
-			return ""
-		}
-		loggedOut, valid, elsewhere := onVictim(true), onVictim(true), onVictim(false)
-		w := do(r, "DELETE", "/logout", loggedOut)
-		require.Equal(t, 200, w.Code, w.Body.String())
-		require.JSONEq(t, revokedBody, do(r, "GET", "/protected", loggedOut).Body.String())
-		require.Equal(t, 200, do(r, "GET", "/protected", valid).Code)
-		require.Equal(t, 200, do(r, "GET", "/protected", elsewhere).Code)
+			loggedOut, valid, elsewhere := onVictim(true), onVictim(true), onVictim(false)
+			w := do(r, "DELETE", "/logout", loggedOut)
+			require.Equal(t, 200, w.Code, "%s %v", w.Body, errs.last())
+			require.JSONEq(t, revokedBody, do(r, "GET", "/protected", loggedOut).Body.String())
+			require.Equal(t, 200, do(r, "GET", "/protected", valid).Code)
+			require.Equal(t, 200, do(r, "GET", "/protected", elsewhere).Code)
 
-		var revokedSeen, validSeen, elsewhereSeen outcomes
-		stop := make(chan struct{})
-		waits := []func(){
-			hammer(r, loggedOut, 3, &revokedSeen, stop, 401, 503),
-			hammer(r, valid, 3, &validSeen, stop, 200, 503),
-			hammer(r, elsewhere, 2, &elsewhereSeen, stop, 200, 503),
-		}
-		time.Sleep(100 * time.Millisecond)
-		killed := time.Now()
-		victim.Kill()
-		promoted := cluster.WaitForPromotion(t, victim, 30*time.Second)
-		// Clients find the new master on their own, without a restart.
-		recovered := eventually(t, r, valid, 200, "", 15*time.Second)
-		eventually(t, r, loggedOut, 401, revokedBody, 5*time.Second)
-		close(stop)
-		for _, w := range waits {
-			w()
-		}
-		t.Logf("cluster failover: replica promoted %v after the master was killed (cluster-node-timeout %v); "+
-			"valid tokens answered 200 again %v later (%v after the kill)", promoted, redistest.NodeTimeout, recovered, time.Since(killed))
+			var revokedSeen, validSeen, elsewhereSeen outcomes
+			stop := make(chan struct{})
+			waits := []func(){
+				hammer(r, loggedOut, 3, &revokedSeen, stop, 401, 503),
+				hammer(r, valid, 3, &validSeen, stop, 200, 503),
+				hammer(r, elsewhere, 2, &elsewhereSeen, stop, 200, 503),
+			}
+			time.Sleep(100 * time.Millisecond)
+			killed := time.Now()
+			victim.Kill()
+			promoted := cluster.WaitForPromotion(t, victim, 30*time.Second)
+			// Clients find the new master on their own, without a restart.
+			recovered := eventually(t, r, valid, 200, "", 15*time.Second)
+			eventually(t, r, loggedOut, 401, revokedBody, 5*time.Second)
+			close(stop)
+			for _, w := range waits {
+				w()
+			}
+			t.Logf("round %d: replica promoted %v after the master was killed (cluster-node-timeout %v); "+
+				"valid tokens answered 200 again %v later (%v after the kill)", round, promoted.Round(time.Millisecond),
+				redistest.NodeTimeout, recovered.Round(time.Millisecond), time.Since(killed).Round(time.Millisecond))
 
-		for name, o := range map[string]*outcomes{"revoked token": &revokedSeen, "valid token on the killed master": &validSeen, "valid token elsewhere": &elsewhereSeen} {
-			byStatus, unexpected, slowest := o.snapshot()
-			t.Logf("%s during the failover: %v, slowest %v", name, byStatus, slowest)
-			assert.Empty(t, unexpected, "%s: only the allowed answers, with flask's JSON", name)
-			assert.Less(t, slowest, timeout+300*time.Millisecond, "%s: each answer within the blocklist timeout", name)
-		}
-		byStatus, _, _ := revokedSeen.snapshot()
-		assert.Zero(t, byStatus[200], "never 200 for the revoked token")
-		byStatus, _, _ = validSeen.snapshot()
-		assert.NotZero(t, byStatus[503], "the outage was seen: the test did run during it")
+			for _, o := range []struct {
+				name string
+				seen *outcomes
+			}{{"revoked token", &revokedSeen}, {"valid token on the killed master", &validSeen}, {"valid token elsewhere", &elsewhereSeen}} {
+				byStatus, unexpected, slowest := o.seen.snapshot()
+				t.Logf("round %d: %s during the failover: %v, slowest %v", round, o.name, byStatus, slowest)
+				assert.Empty(t, unexpected, "%s: only the allowed answers, with flask's JSON", o.name)
+				assert.Less(t, slowest, timeout+300*time.Millisecond, "%s: each answer within the blocklist timeout", o.name)
+			}
+			byStatus, _, _ := revokedSeen.snapshot()
+			assert.Zero(t, byStatus[200], "never 200 for the revoked token")
+			byStatus, _, _ = validSeen.snapshot()
+			assert.NotZero(t, byStatus[503], "the outage was seen: the test did run during it")
 
-		// After the promotion the store takes writes again where a replica
-		// can acknowledge them; on the promoted master, which has none
-		// left, a logout fails closed until a replica joins.
-		w = do(r, "DELETE", "/logout", elsewhere)
-		assert.Equal(t, 200, w.Code, w.Body.String())
-		assert.JSONEq(t, revokedBody, do(r, "GET", "/protected", elsewhere).Body.String())
-		logoutRefused(t, do(r, "DELETE", "/logout", valid), redisblocklist.ErrReplicaAcks, &errs)
+			// After the promotion the store takes writes again where a
+			// replica can acknowledge them; on the promoted master, which
+			// has none left, a logout fails closed until a replica joins.
+			w = do(r, "DELETE", "/logout", elsewhere)
+			assert.Equal(t, 200, w.Code, "%s %v", w.Body, errs.last())
+			assert.JSONEq(t, revokedBody, do(r, "GET", "/protected", elsewhere).Body.String())
+			logoutRefused(t, do(r, "DELETE", "/logout", valid), redisblocklist.ErrReplicaAcks, &errs)
+
+			// The killed node comes back as a replica of its successor.
+			start := time.Now()
+			victim.Restart(t)
+			cluster.WaitHealthy(t, 30*time.Second)
+			t.Logf("round %d: the killed master, restarted, replicates its successor after %v", round, time.Since(start).Round(time.Millisecond))
+			later := onVictimShard(t, cluster, m, keyOf(t, m, valid))
+			w = do(r, "DELETE", "/logout", later)
+			assert.Equal(t, 200, w.Code, "a replica acknowledges again: %s %v", w.Body, errs.last())
+			assert.JSONEq(t, revokedBody, do(r, "GET", "/protected", later).Body.String())
+		}
 	})
+}
+
+// onVictimShard returns a new token whose blocklist key is served by the
+// master now serving key.
+func onVictimShard(t *testing.T, cluster *redistest.Cluster, m *ginjwt.Manager, key string) string {
+	master := cluster.MasterOf(t, key)
+	for range 200 {
+		tok := newToken(t, m)
+		if cluster.MasterOf(t, keyOf(t, m, tok)) == master {
+			return tok
+		}
+	}
+	t.Fatal("no token key hashed where wanted in 200 tries")
+	return ""
 }
 
 func newToken(t *testing.T, m *ginjwt.Manager) string {

@@ -29,6 +29,7 @@ type Node struct {
 	// Addr is its host:port on 127.0.0.1.
 	Addr string
 	dir  string
+	argv []string // the command line, config file included
 	cmd  *exec.Cmd
 	done chan struct{} // closed once the process has exited
 }
@@ -188,6 +189,64 @@ func (s *Sentinel) WaitForFailover(t testing.TB, old string, timeout time.Durati
 	return addr
 }
 
+// WaitForReplica waits (at most timeout) until n is a replica in sync with
+// the master and the sentinels count it: after a killed master was
+// restarted, the sentinels turn it into a replica of the one promoted.
+func (s *Sentinel) WaitForReplica(t testing.TB, n *Node, timeout time.Duration) {
+	t.Helper()
+	waitFor(t, timeout, n.Addr+" to replicate the master", func(ctx context.Context) (bool, string) {
+		repl := infoFields(ctx, n, "replication")
+		if repl["role"] != "slave" || repl["master_link_status"] != "up" {
+			return false, fmt.Sprintf("role=%s link=%s", repl["role"], repl["master_link_status"])
+		}
+		if ok, why := acknowledged(ctx, net.JoinHostPort(repl["master_host"], repl["master_port"])); !ok {
+			return false, why
+		}
+		for _, sn := range s.Sentinels {
+			m, err := sentinelMaster(ctx, sn)
+			if err != nil {
+				return false, err.Error()
+			}
+			if m["num-slaves"] != "1" {
+				return false, sn.Addr + " counts replicas: " + m["num-slaves"]
+			}
+		}
+		return true, ""
+	})
+}
+
+// RestartAsReplica restarts a killed data node and makes it a replica of
+// the current master, as an operator or an orchestrator would (the
+// sentinels alone convert a returning master only after about 10-15 s), and
+// waits (at most timeout) until it is in sync.
+func (s *Sentinel) RestartAsReplica(t testing.TB, n *Node, timeout time.Duration) {
+	t.Helper()
+	n.Restart(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	master, err := s.MasterAddr(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(master)
+	c := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	defer func() { _ = c.Close() }()
+	if err := c.SlaveOf(ctx, host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	s.WaitForReplica(t, n, timeout)
+}
+
+// Node returns the data node (master or replica) at addr, nil if none.
+func (s *Sentinel) Node(addr string) *Node {
+	for _, n := range []*Node{s.Master, s.Replica} {
+		if n.Addr == addr {
+			return n
+		}
+	}
+	return nil
+}
+
 // Cluster is a Redis Cluster of three masters, each with one replica,
 // whose nodes consider a peer failed after one second.
 type Cluster struct {
@@ -227,8 +286,22 @@ func StartCluster(t testing.TB) *Cluster {
 	if out, err := exec.CommandContext(ctx, cli, args...).CombinedOutput(); err != nil { //nolint:gosec // G204, see above
 		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
 	}
-	waitFor(t, 30*time.Second, "every node to see the cluster ok and in sync", func(ctx context.Context) (bool, string) {
+	c.WaitHealthy(t, 30*time.Second)
+	return c
+}
+
+// WaitHealthy waits (at most timeout) until every running node sees the
+// cluster ok with all six nodes, and every replica is in sync: after
+// StartCluster, or after a killed node was restarted (it comes back as a
+// replica of the node promoted in its place).
+func (c *Cluster) WaitHealthy(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	waitFor(t, timeout, "every node to see the cluster ok and in sync", func(ctx context.Context) (bool, string) {
+		masters := 0
 		for _, n := range c.Nodes {
+			if !n.Running() {
+				continue
+			}
 			state := clusterInfo(ctx, n)
 			if state["cluster_state"] != "ok" || state["cluster_known_nodes"] != "6" {
 				return false, fmt.Sprintf("%s: state=%s known=%s", n.Addr, state["cluster_state"], state["cluster_known_nodes"])
@@ -237,10 +310,22 @@ func StartCluster(t testing.TB) *Cluster {
 			if repl["role"] == "slave" && repl["master_link_status"] != "up" {
 				return false, n.Addr + ": replica link " + repl["master_link_status"]
 			}
+			if repl["role"] == "master" {
+				masters++
+				// The master must count its replica online, or WAIT
+				// would not count it yet.
+				if repl["connected_slaves"] != "1" || !strings.Contains(repl["slave0"], "state=online") {
+					return false, fmt.Sprintf("%s: replicas=%s %s", n.Addr, repl["connected_slaves"], repl["slave0"])
+				}
+				if ok, why := acknowledged(ctx, n.Addr); !ok {
+					return false, why
+				}
+			}
 		}
-		return true, ""
+		// A restarted master believes it still is one until the others
+		// tell it otherwise.
+		return masters == 3, fmt.Sprintf("%d nodes say they are masters", masters)
 	})
-	return c
 }
 
 // Addrs returns the nodes' addresses, for redis.ClusterOptions.
@@ -358,8 +443,9 @@ func freePorts(t testing.TB, n int) []int {
 }
 
 // dataNode is the config of a redis-server node (not a sentinel): no
-// persistence, the tests' data lives as long as the process.
-const dataNode = "save \"\"\nappendonly no\n"
+// persistence, the tests' data lives as long as the process; a replica is
+// sent its first copy at once (the default waits 5 s for more replicas).
+const dataNode = "save \"\"\nappendonly no\nrepl-diskless-sync-delay 0\n"
 
 // startNode starts argv with a config file made of the common settings
 // and extra (which sets what kind of node it is), in a directory of its own, and waits until it answers PING.
@@ -373,29 +459,47 @@ func startNode(t testing.TB, argv []string, port int, extra string) *Node {
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	n := &Node{Addr: "127.0.0.1:" + strconv.Itoa(port), dir: dir, done: make(chan struct{})}
-	// argv is a binary found on PATH; the config file is ours.
-	n.cmd = exec.Command(argv[0], append(argv[1:], path)...) //nolint:gosec // G204, see above
-	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = n.cmd.Wait(); close(n.done) }()
+	n := &Node{Addr: "127.0.0.1:" + strconv.Itoa(port), dir: dir, argv: append(argv, path)}
 	t.Cleanup(func() {
 		n.Kill()
 		if t.Failed() {
 			t.Logf("log of %s:\n%s", n.Addr, tail(filepath.Join(dir, "redis.log"), 15))
 		}
 	})
+	n.launch(t)
+	return n
+}
+
+// Restart starts a killed node again with its config and directory (a
+// cluster node keeps its nodes.conf; a Sentinel master comes back to be
+// turned into a replica by the sentinels), and waits until it answers
+// PING. Not to be called while other goroutines use the node.
+func (n *Node) Restart(t testing.TB) {
+	t.Helper()
+	n.Kill()
+	n.launch(t)
+}
+
+func (n *Node) launch(t testing.TB) {
+	t.Helper()
+	n.done = make(chan struct{})
+	// argv is a binary found on PATH and our config file.
+	n.cmd = exec.Command(n.argv[0], n.argv[1:]...) //nolint:gosec // G204, see above
+	if err := n.cmd.Start(); err != nil {
+		close(n.done)
+		t.Fatal(err)
+	}
+	cmd, done := n.cmd, n.done
+	go func() { _ = cmd.Wait(); close(done) }()
 	cl := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	defer func() { _ = cl.Close() }()
 	waitFor(t, 10*time.Second, n.Addr+" to answer PING", func(ctx context.Context) (bool, string) {
 		if !n.Running() {
-			return false, "exited: " + tail(filepath.Join(dir, "redis.log"), 5)
+			return false, "exited: " + tail(filepath.Join(n.dir, "redis.log"), 5)
 		}
 		err := cl.Ping(ctx).Err()
 		return err == nil, fmt.Sprint(err)
 	})
-	return n
 }
 
 // waitFor polls cond every 50 ms until it holds, failing t after timeout
@@ -415,6 +519,33 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func(ctx con
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// acknowledged reports whether a write on the master at addr is
+// acknowledged by a replica within 100 ms (WAIT). A replica counts itself
+// in sync and the master counts it online before it acknowledges: after a
+// diskless sync, Redis 7 streams writes to a replica only once it has
+// sent its first ACK, up to a second later.
+func acknowledged(ctx context.Context, addr string) (bool, string) {
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	defer func() { _ = c.Close() }()
+	// In a cluster, find a key of this master's slots: others are MOVED.
+	for i := range 100 {
+		key := fmt.Sprintf("redistest:ack-probe:%d", i)
+		err := c.Set(ctx, key, "1", 10*time.Second).Err()
+		if err != nil && strings.HasPrefix(err.Error(), "MOVED") {
+			continue
+		}
+		if err != nil {
+			return false, addr + ": " + err.Error()
+		}
+		n, err := c.Wait(ctx, 1, 100*time.Millisecond).Result()
+		if err != nil || n < 1 {
+			return false, fmt.Sprintf("%s: WAIT 1 100: %d %v", addr, n, err)
+		}
+		return true, ""
+	}
+	return false, addr + ": no key of its slots found"
 }
 
 func sentinelClient(n *Node) *redis.SentinelClient {
