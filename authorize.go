@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -49,11 +51,16 @@ func RequireClaim(name string, value any) GuardOption {
 // parameter exactly. A number claim must equal it exactly, written the
 // usual way: 42 matches "42" but not "042", "+42", "42.0" or "4.2e1", and
 // two 64-bit IDs that differ in the last digit never match. On failure the
-// guard answers 403.
+// guard answers 403. On a route without the parameter (a typo, or the
+// guard on a group whose routes lack it) every request would be refused as
+// if unauthorized: the guard answers 500 instead, with ErrRouteParamMissing
+// in c.Errors, and logs the route once (on WithAuditLog's logger, else
+// Gin's error writer).
 func RequireClaimParam(name, param string) GuardOption {
 	reason := fmt.Sprintf("Claim '%s' does not match the route parameter '%s'", name, param)
 	return func(g *guard) {
 		g.needClaim(name)
+		g.params = append(g.params, param)
 		g.requirements = append(g.requirements, func(c *gin.Context, st *requestState) string {
 			value := c.Param(param)
 			raw, ok := st.claim(name)
@@ -154,6 +161,11 @@ func (g *guard) authorize(c *gin.Context, st *requestState) *Error {
 	if len(g.requirements) == 0 {
 		return nil
 	}
+	for _, p := range g.params {
+		if _, declared := c.Params.Get(p); !declared {
+			return g.paramMissing(c, st.m, p)
+		}
+	}
 	for _, o := range g.overrides {
 		if o(c, st) == "" {
 			return nil
@@ -167,6 +179,28 @@ func (g *guard) authorize(c *gin.Context, st *requestState) *Error {
 		}
 	}
 	return nil
+}
+
+// ErrRouteParamMissing is the kind of the 500 a guard answers when
+// RequireClaimParam names a parameter its route does not have: a
+// programmer's error, not an authorization failure.
+var ErrRouteParamMissing = errors.New("ginjwt: route has no such parameter")
+
+// paramMissing reports a RequireClaimParam on a route without its
+// parameter: a 500, and one log line per route.
+func (g *guard) paramMissing(c *gin.Context, m *Manager, param string) *Error {
+	route := c.FullPath()
+	cause := fmt.Errorf("%w: RequireClaimParam needs :%s, and route %q has none", ErrRouteParamMissing, param, route)
+	if _, logged := g.reported.LoadOrStore(route, true); !logged {
+		if m.cfg.audit != nil {
+			m.cfg.audit.Error("ginjwt: route set up wrongly", slog.String("route", route), slog.String("cause", cause.Error()))
+		} else {
+			fmt.Fprintf(gin.DefaultErrorWriter, "[ginjwt] route %s set up wrongly: %v\n", route, cause)
+		}
+	}
+	e := newError(ErrRouteParamMissing, http.StatusInternalServerError, "Internal Server Error")
+	e.cause = cause
+	return e
 }
 
 // Authorize returns a middleware that checks requirements (RequireClaim,
@@ -189,6 +223,9 @@ func (m *Manager) Authorize(opts ...GuardOption) gin.HandlerFunc {
 	}
 	if err := g.check(); err != nil {
 		panic(err)
+	}
+	if len(g.params) > 0 {
+		g.reported = new(sync.Map)
 	}
 	return func(c *gin.Context) {
 		st, ok := currentState(c)

@@ -1,7 +1,12 @@
 package ginjwt_test
 
 import (
+	"bytes"
+	"errors"
+	"log/slog"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -222,4 +227,54 @@ func TestTokenVerifier(t *testing.T) {
 	assert.Equal(t, 418, w.Code)
 	assert.JSONEq(t, `{"msg":"nope"}`, w.Body.String())
 	assert.Zero(t, cg.runs, "the custom response still refuses")
+}
+
+// RequireClaimParam on a route without the parameter is the programmer's
+// error: every request would look unauthorized. It is a loud 500 instead,
+// with the cause in c.Errors and one log line per route.
+func TestRequireClaimParamOnARouteWithoutTheParam(t *testing.T) {
+	var logged bytes.Buffer
+	m := newManager(t, ginjwt.WithAuditLog(slog.New(slog.NewTextHandler(&logged, nil))))
+	var runs atomic.Int32
+	var recorded []error
+	r := newRouter()
+	r.Use(func(c *gin.Context) {
+		c.Next()
+		for _, e := range c.Errors {
+			recorded = append(recorded, e.Err)
+		}
+	})
+	h := func(c *gin.Context) { runs.Add(1) }
+	r.GET("/users/:name", m.JWTRequired(ginjwt.RequireClaimParam("sub", "username")), h) // typo: :name
+	users := r.Group("/accounts/:username", m.JWTRequired())
+	users.GET("", m.Authorize(ginjwt.RequireClaimParam("sub", "username")), h)
+	r.GET("/accounts", m.Authorize(ginjwt.RequireClaimParam("sub", "username")), h)
+
+	alice := mustToken(t)(m.CreateAccessToken("alice"))
+	for range 3 {
+		w := get(r, "/users/alice", bearer(alice))
+		assert.Equal(t, 500, w.Code)
+		assertMsg(t, w, "Internal Server Error")
+	}
+	assert.Zero(t, runs.Load())
+	require.NotEmpty(t, recorded)
+	assert.ErrorIs(t, recorded[0], ginjwt.ErrRouteParamMissing)
+	assert.ErrorContains(t, errors.Join(recorded[0].(interface{ Unwrap() []error }).Unwrap()...),
+		`RequireClaimParam needs :username, and route "/users/:name" has none`)
+	assert.Equal(t, 1, strings.Count(logged.String(), "route set up wrongly"), "logged once per route: %s", logged.String())
+	assert.Contains(t, logged.String(), "route=/users/:name")
+
+	assert.Equal(t, 200, get(r, "/accounts/alice", bearer(alice)).Code, "the group's parameter is the route's")
+	assert.Equal(t, 403, get(r, "/accounts/bob", bearer(alice)).Code)
+
+	// Without an audit log the line goes to Gin's error writer.
+	var ginErrors bytes.Buffer
+	old := gin.DefaultErrorWriter
+	gin.DefaultErrorWriter = &ginErrors
+	defer func() { gin.DefaultErrorWriter = old }()
+	plain := newManager(t)
+	r2 := newRouter()
+	r2.GET("/u/:id", plain.JWTRequired(ginjwt.RequireClaimParam("sub", "user")), h)
+	assert.Equal(t, 500, get(r2, "/u/7", bearer(mustToken(t)(plain.CreateAccessToken("7")))).Code)
+	assert.Contains(t, ginErrors.String(), `[ginjwt] route /u/:id set up wrongly: ginjwt: route has no such parameter: RequireClaimParam needs :user`)
 }

@@ -288,15 +288,19 @@ func (m *Manager) familyLifetime() time.Duration {
 
 // revokeFamily revokes every token of a login, for as long as its tokens
 // can live. Errors are recorded on the context: the request is refused
-// anyway.
+// anyway. revokeFamilyErr returns them, for a logout.
 func (m *Manager) revokeFamily(c *gin.Context, family string) {
+	if err := m.revokeFamilyErr(c, family); err != nil {
+		_ = c.Error(fmt.Errorf("ginjwt: revoking token family after reuse: %w", err))
+	}
+}
+
+func (m *Manager) revokeFamilyErr(c *gin.Context, family string) error {
 	until := time.Time{} // forever, when tokens may never expire
 	if limit := m.familyLifetime(); limit > 0 {
 		until = m.cfg.now().Add(limit)
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
 	defer cancel()
-	if err := m.cfg.blocklist.Revoke(ctx, familyKey(family), until); err != nil {
-		_ = c.Error(fmt.Errorf("ginjwt: revoking token family after reuse: %w", err))
-	}
+	return m.cfg.blocklist.Revoke(ctx, familyKey(family), until)
 }

@@ -336,6 +336,35 @@ func (m *Manager) SetRefreshCookies(c *gin.Context, token string, opts ...Cookie
 	return m.setCookies(c, token, &m.cfg.cookies.refresh, opts)
 }
 
+// SetJWTCookies sets the access and the refresh cookies at once, as a
+// login does; an empty token is skipped. Nothing is set if either token
+// fails to verify.
+//
+//	access, refresh, err := m.CreateTokenPair(user.ID, ginjwt.Fresh())
+//	if err == nil {
+//		err = m.SetJWTCookies(c, access, refresh)
+//	}
+//	if err != nil { ... }
+func (m *Manager) SetJWTCookies(c *gin.Context, access, refresh string, opts ...CookieOption) error {
+	for _, tok := range []string{access, refresh} {
+		if tok == "" {
+			continue
+		}
+		if _, err := m.DecodeExpiredToken(tok); err != nil {
+			return err
+		}
+	}
+	if access != "" {
+		if err := m.SetAccessCookies(c, access, opts...); err != nil {
+			return err
+		}
+	}
+	if refresh != "" {
+		return m.SetRefreshCookies(c, refresh, opts...)
+	}
+	return nil
+}
+
 // UnsetJWTCookies expires every cookie the Manager sets (flask's
 // unset_jwt_cookies), e.g. at logout. Pass CookieDomain when the cookies
 // were set with one.

@@ -121,6 +121,7 @@ type ErrorHandler func(c *gin.Context, err *Error)
 // aborts the chain.
 func (m *Manager) fail(c *gin.Context, e *Error) {
 	_ = c.Error(e)
+	m.audit(c, e)
 	h := m.handlers[e.kind]
 	if h == nil {
 		h = m.errorHandler

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 )
@@ -24,6 +25,10 @@ type guard struct {
 
 	requirements []requirement
 	overrides    []requirement
+	// params names the route parameters requirements read; reported
+	// remembers the routes logged as lacking one.
+	params   []string
+	reported *sync.Map
 	// claims names the claims the requirements read, captured while the
 	// payload is parsed (up to maxCaptured of them).
 	claims    []string
@@ -119,6 +124,9 @@ func (m *Manager) setupGuard(g *guard, opts []GuardOption) error {
 	}
 	if m.cfg.rotation {
 		g.needClaim(familyClaim)
+	}
+	if len(g.params) > 0 {
+		g.reported = new(sync.Map)
 	}
 	if g.optional && len(g.requirements) > 0 {
 		// A request without a token would skip them: fail at setup rather

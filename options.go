@@ -3,6 +3,7 @@ package ginjwt
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"time"
 
@@ -16,6 +17,7 @@ type Option func(*config) error
 // config is what the options set. New fills in the defaults first, so no
 // zero value is the unsafe one.
 type config struct {
+	audit            *slog.Logger // nil: no audit log
 	secret           []byte
 	allowShortSecret bool
 	algorithm        string

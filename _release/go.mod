@@ -1,0 +1,3 @@
+module github.com/ginjwt/ginjwt/_release
+
+go 1.25.0

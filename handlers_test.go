@@ -1,0 +1,171 @@
+package ginjwt_test
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	"github.com/ginjwt/ginjwt"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// checkPassword is the credential check of flask's examples: test/test.
+func checkPassword(c *gin.Context) (any, error) {
+	var in struct{ Username, Password string }
+	if err := c.ShouldBindJSON(&in); err != nil || in.Username != "test" || in.Password != "test" {
+		return nil, ginjwt.ErrInvalidCredentials
+	}
+	return in.Username, nil
+}
+
+func handlersApp(m *ginjwt.Manager) *gin.Engine {
+	r := newRouter()
+	r.POST("/login", m.LoginHandler(checkPassword))
+	r.POST("/refresh", m.RefreshHandler())
+	r.DELETE("/logout", m.LogoutHandler())
+	r.POST("/protected", m.JWTRequired(), func(c *gin.Context) { c.JSON(200, gin.H{"logged_in_as": ginjwt.CurrentIdentity(c)}) })
+	r.POST("/fresh", m.FreshRequired(), func(c *gin.Context) { c.Status(200) })
+	return r
+}
+
+func postJSON(r http.Handler, path, body string, headers ...header) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for _, h := range headers {
+		req.Header.Set(h.k, h.v)
+	}
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, req)
+	return w
+}
+
+func TestReadyMadeHandlersWithHeaders(t *testing.T) {
+	m := newManager(t, ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)))
+	r := handlersApp(m)
+
+	w := postJSON(r, "/login", `{"username":"test","password":"wrong"}`)
+	assert.Equal(t, 401, w.Code)
+	assertMsg(t, w, "Bad username or password")
+
+	w = postJSON(r, "/login", `{"username":"test","password":"test"}`)
+	require.Equal(t, 200, w.Code)
+	body := decodeBody(t, w)
+	access, refresh := body["access_token"].(string), body["refresh_token"].(string)
+	assert.Empty(t, w.Result().Cookies(), "no cookies without the Cookies location")
+	assert.True(t, mustDecode(t, m, access).Claims.Fresh, "a login proves the password")
+	assert.Equal(t, 200, request(r, http.MethodPost, "/fresh", bearer(access)).Code)
+
+	w = request(r, http.MethodPost, "/refresh", bearer(refresh))
+	require.Equal(t, 200, w.Code)
+	body = decodeBody(t, w)
+	assert.NotContains(t, body, "refresh_token", "no rotation configured")
+	renewed := body["access_token"].(string)
+	assert.False(t, mustDecode(t, m, renewed).Claims.Fresh)
+	w = request(r, http.MethodPost, "/refresh", bearer(access))
+	assert.Equal(t, 422, w.Code)
+	assertMsg(t, w, "Only refresh tokens are allowed")
+
+	w = request(r, http.MethodDelete, "/logout", bearer(access))
+	require.Equal(t, 200, w.Code)
+	assertMsg(t, w, "Access token successfully revoked")
+	w = request(r, http.MethodPost, "/protected", bearer(access))
+	assert.Equal(t, 401, w.Code)
+	assertMsg(t, w, "Token has been revoked")
+	w = request(r, http.MethodDelete, "/logout", bearer(refresh))
+	assertMsg(t, w, "Refresh token successfully revoked")
+	assert.Equal(t, 401, request(r, http.MethodPost, "/refresh", bearer(refresh)).Code)
+	assert.Equal(t, 200, request(r, http.MethodPost, "/protected", bearer(renewed)).Code, "other tokens live on")
+}
+
+// Login CSRF: a cross-site form posts text/plain with no preflight. The
+// login handler takes JSON only, and sets no cookie otherwise.
+func TestLoginHandlerTakesJSONOnly(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies))
+	r := handlersApp(m)
+	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""} {
+		req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(`{"username":"test","password":"test"}`))
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		assert.Equal(t, 415, w.Code, ct)
+		assertMsg(t, w, "Content-Type must be application/json")
+		assert.Empty(t, w.Result().Cookies(), ct)
+	}
+	w := postJSON(r, "/login", `{"username":"test","password":"test"}`, header{"Content-Type", "application/json; charset=utf-8"})
+	assert.Equal(t, 200, w.Code)
+}
+
+func TestReadyMadeHandlersWithCookiesAndRotation(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)),
+		ginjwt.WithRefreshRotation())
+	r := handlersApp(m)
+	w := postJSON(r, "/login", `{"username":"test","password":"test"}`)
+	require.Equal(t, 200, w.Code)
+	assert.JSONEq(t, `{"msg":"login successful"}`, w.Body.String(), "tokens stay in HttpOnly cookies")
+	jar := cookieJar(w)
+	for _, name := range []string{"access_token_cookie", "csrf_access_token", "refresh_token_cookie", "csrf_refresh_token"} {
+		assert.NotEmpty(t, jar[name], name)
+	}
+
+	refreshWith := func(jar map[string]string) *httptest.ResponseRecorder {
+		return req{method: "POST", target: "/refresh",
+			cookies: map[string]string{"refresh_token_cookie": jar["refresh_token_cookie"]},
+			headers: map[string]string{"X-CSRF-TOKEN": jar["csrf_refresh_token"]}}.send(r)
+	}
+	w = refreshWith(jar)
+	require.Equal(t, 200, w.Code, w.Body.String())
+	assert.JSONEq(t, `{"refresh":true}`, w.Body.String())
+	rotated := cookieJar(w)
+	assert.NotEqual(t, jar["refresh_token_cookie"], rotated["refresh_token_cookie"], "rotation sets a new refresh cookie")
+	assert.NotEmpty(t, rotated["access_token_cookie"])
+
+	w = refreshWith(jar) // the old refresh cookie, replayed
+	assert.Equal(t, 401, w.Code)
+	assertMsg(t, w, "Token has been revoked")
+	assert.Equal(t, 401, refreshWith(rotated).Code, "the replay revoked the login")
+
+	// Logout of a fresh login revokes the whole login and clears the cookies.
+	jar = cookieJar(postJSON(r, "/login", `{"username":"test","password":"test"}`))
+	w = req{method: "DELETE", target: "/logout", cookies: jar, headers: map[string]string{"X-CSRF-TOKEN": jar["csrf_access_token"]}}.send(r)
+	require.Equal(t, 200, w.Code)
+	assertMsg(t, w, "Access token successfully revoked")
+	for _, ck := range w.Result().Cookies() {
+		assert.Empty(t, ck.Value, ck.Name)
+	}
+	assert.Equal(t, 401, refreshWith(jar).Code, "the refresh token of the login is revoked with it")
+
+	// Without a token, logout still clears the cookies.
+	w = req{method: "DELETE", target: "/logout"}.send(r)
+	assert.Equal(t, 200, w.Code)
+	assertMsg(t, w, "logout successful")
+	assert.Len(t, w.Result().Cookies(), 4)
+}
+
+func TestLoginHandlerErrors(t *testing.T) {
+	m := newManager(t, ginjwt.WithBlocklist(failingStore{errors.New("down")}))
+	r := newRouter()
+	r.POST("/login-broken", m.LoginHandler(func(*gin.Context) (any, error) { return nil, errors.New("db: connection reset") }))
+	r.POST("/login-nobody", m.LoginHandler(func(*gin.Context) (any, error) { return "", nil }))
+	r.DELETE("/logout", m.LogoutHandler())
+	assert.Equal(t, 500, postJSON(r, "/login-broken", `{}`).Code)
+	assert.Equal(t, 500, postJSON(r, "/login-nobody", `{}`).Code, "an empty identity cannot be a token")
+	w := request(r, http.MethodDelete, "/logout", bearer(mustToken(t)(m.CreateAccessToken("alice"))))
+	assert.Equal(t, 503, w.Code, "a logout the store did not take is not a success")
+	assertMsg(t, w, "Token revocation status is unavailable")
+	assert.Panics(t, func() { m.LoginHandler(nil) })
+}
+
+// cookieJar reads the cookies a response set, by name.
+func cookieJar(w *httptest.ResponseRecorder) map[string]string {
+	jar := map[string]string{}
+	for _, ck := range w.Result().Cookies() {
+		jar[ck.Name] = ck.Value
+	}
+	return jar
+}
