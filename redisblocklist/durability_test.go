@@ -194,3 +194,34 @@ func TestReplicaAcksNeedAKnownClient(t *testing.T) {
 	err := store.Revoke(context.Background(), "jti", time.Time{})
 	assert.ErrorContains(t, err, "WithReplicaAcks needs a *redis.Client or *redis.ClusterClient")
 }
+
+// ginjwt's ready-made LogoutHandler: a revocation the replica did not
+// acknowledge is a 503 (the logout did not happen, the client retries),
+// and an acknowledged one survives on the replica.
+func TestReplicaAcksThroughLogoutHandler(t *testing.T) {
+	master, replica := startReplicated(t)
+	store := redisblocklist.New(master.DefaultClient(t), redisblocklist.WithKeyPrefix("p:"),
+		redisblocklist.WithReplicaAcks(1, 200*time.Millisecond))
+	g := newGuarded(t, store)
+	g.r.DELETE("/logout-ready", g.m.JWTRequired(ginjwt.VerifyType(false)), g.m.LogoutHandler())
+
+	alice, err := g.m.CreateAccessToken("alice")
+	require.NoError(t, err)
+	w := send(g.r, "DELETE", "/logout-ready", alice)
+	require.Equal(t, 200, w.Code, w.Body.String())
+	assert.JSONEq(t, `{"msg":"Access token successfully revoked"}`, w.Body.String())
+	replicaOnly := redisblocklist.New(replica.Client(t), redisblocklist.WithKeyPrefix("p:"))
+	tok, err := g.m.DecodeToken(alice)
+	require.NoError(t, err)
+	revoked, err := replicaOnly.IsRevoked(context.Background(), tok.Claims.JTI)
+	require.NoError(t, err)
+	assert.True(t, revoked, "the replica holds the acknowledged logout")
+
+	replica.Pause(t)
+	bob, err := g.m.CreateAccessToken("bob")
+	require.NoError(t, err)
+	w = send(g.r, "DELETE", "/logout-ready", bob)
+	assert.Equal(t, 503, w.Code)
+	assert.JSONEq(t, `{"msg":"Token revocation status is unavailable"}`, w.Body.String())
+	assert.ErrorIs(t, g.lastError(), redisblocklist.ErrReplicaAcks)
+}

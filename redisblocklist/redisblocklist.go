@@ -199,23 +199,6 @@ func (s *Store) Revoke(ctx context.Context, key string, until time.Time) error {
 	return nil
 }
 
-// RevokeOnce implements ginjwt.Blocklist with SET NX, which Redis runs
-// atomically: of concurrent calls, one sets the key.
-func (s *Store) RevokeOnce(ctx context.Context, key string, until time.Time) (bool, error) {
-	ttl := s.ttl(until)
-	if ttl < 0 {
-		// Already expired: nothing to remember, and the token is unusable.
-		return true, nil
-	}
-	set, err := run(s, ctx, func(ctx context.Context) (bool, error) {
-		return s.client.SetNX(ctx, s.prefix+key, "1", ttl).Result()
-	})
-	if err != nil {
-		return false, fmt.Errorf("redisblocklist: revoke once: %w", err)
-	}
-	return set, nil
-}
-
 // IsRevoked implements ginjwt.Blocklist. Several keys are checked in one
 // pipeline of single-key EXISTS, which Redis Cluster accepts whatever slots
 // the keys hash to.

@@ -63,6 +63,14 @@ func newGuarded(t testing.TB, store ginjwt.Blocklist, opts ...ginjwt.Option) *gu
 		}
 		c.JSON(200, gin.H{"msg": "Access token revoked"})
 	})
+	g.r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
+		access, refresh, err := m.RotateRefreshToken(c)
+		if err != nil {
+			m.Abort(c, err)
+			return
+		}
+		c.JSON(200, gin.H{"access_token": access, "refresh_token": refresh})
+	})
 	return g
 }
 
@@ -121,13 +129,15 @@ func TestHungStoreAnswersWithinTheTimeout(t *testing.T) {
 	for _, h := range hangs {
 		for _, cb := range clientBuilds {
 			t.Run(h.name+"/"+cb.name, func(t *testing.T) {
-				addr, _ := h.start(t)
-				client := redis.NewClient(cb.opts(addr))
+				var client *redis.Client
+				// Closed after the hang ends: a client stuck on it may wait for it to close.
 				t.Cleanup(func() { _ = client.Close() })
+				addr, _ := h.start(t)
+				client = redis.NewClient(cb.opts(addr))
 				// Breaker off: every call must wait, and stop, at the timeout.
 				store := redisblocklist.New(client, redisblocklist.WithBreaker(0, 0))
-				g := newGuarded(t, store, ginjwt.WithBlocklistTimeout(hangTimeout))
-				access, err := g.m.CreateAccessToken("alice")
+				g := newGuarded(t, store, ginjwt.WithBlocklistTimeout(hangTimeout), ginjwt.WithRefreshRotation())
+				access, refresh, err := g.m.CreateTokenPair("alice")
 				require.NoError(t, err)
 
 				for i := range 2 { // a second request finds the first one's connection still stuck
@@ -143,12 +153,19 @@ func TestHungStoreAnswersWithinTheTimeout(t *testing.T) {
 				}
 				assert.Zero(t, g.ran.Load(), "the handler did not run")
 
-				// Writes: the logout handler learns of the failure in time.
 				start := time.Now()
+				w := send(g.r, "POST", "/refresh", refresh)
+				took := time.Since(start)
+				assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+				assert.JSONEq(t, `{"msg":"Token revocation status is unavailable"}`, w.Body.String())
+				assert.Less(t, took, hangTimeout+margin, "refresh answered after %v", took)
+
+				// Writes: the logout handler learns of the failure in time.
+				start = time.Now()
 				ctx, cancel := context.WithTimeout(context.Background(), hangTimeout)
 				defer cancel()
 				err = store.Revoke(ctx, "jti-1", time.Now().Add(time.Hour))
-				took := time.Since(start)
+				took = time.Since(start)
 				require.ErrorIs(t, err, context.DeadlineExceeded)
 				assert.Less(t, took, hangTimeout+margin, "Revoke answered after %v", took)
 
@@ -238,4 +255,52 @@ func TestNoGoroutinePileUp(t *testing.T) {
 		"the abandoned calls end once Redis answers")
 	assert.Equal(t, 200, send(g.r, "GET", "/protected", access).Code)
 	assert.EqualValues(t, 2, g.ran.Load())
+}
+
+// The bound is the Store's, not the client's: Cluster and Sentinel
+// clients whose first step (CLUSTER SLOTS, asking a sentinel for the
+// master) hangs are cut off at the deadline too.
+func TestHungStoreAnswersWithinTheTimeoutOnClusterAndSentinelClients(t *testing.T) {
+	for _, h := range hangs {
+		for _, kind := range []struct {
+			name string
+			new  func(addr string) redis.UniversalClient
+		}{
+			{"cluster", func(addr string) redis.UniversalClient {
+				return redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{addr}})
+			}},
+			{"sentinel_failover", func(addr string) redis.UniversalClient {
+				return redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "mymaster", SentinelAddrs: []string{addr}})
+			}},
+			{"universal", func(addr string) redis.UniversalClient {
+				return redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{addr}})
+			}},
+		} {
+			t.Run(h.name+"/"+kind.name, func(t *testing.T) {
+				var client redis.UniversalClient
+				// Closed after the hang ends: a client stuck on it may wait for it to close.
+				t.Cleanup(func() { _ = client.Close() })
+				addr, _ := h.start(t)
+				client = kind.new(addr)
+				store := redisblocklist.New(client, redisblocklist.WithBreaker(0, 0))
+				g := newGuarded(t, store, ginjwt.WithBlocklistTimeout(hangTimeout))
+				access, err := g.m.CreateAccessToken("alice")
+				require.NoError(t, err)
+				start := time.Now()
+				w := send(g.r, "GET", "/protected", access)
+				took := time.Since(start)
+				assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+				assert.JSONEq(t, `{"msg":"Token revocation status is unavailable"}`, w.Body.String())
+				assert.Less(t, took, hangTimeout+margin, "answered after %v", took)
+				assert.Zero(t, g.ran.Load())
+
+				ctx, cancel := context.WithTimeout(context.Background(), hangTimeout)
+				defer cancel()
+				start = time.Now()
+				_, err = store.Rotate(ctx, "fam", "", "r1", time.Now().Add(time.Hour))
+				assert.ErrorIs(t, err, context.DeadlineExceeded)
+				assert.Less(t, time.Since(start), hangTimeout+margin)
+			})
+		}
+	}
 }
