@@ -122,13 +122,19 @@ func BenchmarkAlgorithms(b *testing.B) {
 		benchRequest(b, r, req, 200)
 	}
 	for _, alg := range []string{"HS256", "RS256", "ES256", "EdDSA"} {
-		var m *ginjwt.Manager
 		if alg == "HS256" {
-			m = newManager(b)
-		} else {
-			m = mustManager(b, ginjwt.WithAlgorithm(alg), ginjwt.WithPrivateKey(privateFor(alg)))
+			m := newManager(b)
+			b.Run(alg, func(b *testing.B) { run(b, m, m) })
+			continue
 		}
-		b.Run(alg, func(b *testing.B) { run(b, m, m) })
+		// repeated: the same token again, as a client sends it (the
+		// verified-token cache answers); uncached: every request pays the
+		// signature check, as the first request of each token does.
+		m := mustManager(b, ginjwt.WithAlgorithm(alg), ginjwt.WithPrivateKey(privateFor(alg)))
+		uncached := mustManager(b, ginjwt.WithAlgorithm(alg), ginjwt.WithPrivateKey(privateFor(alg)), ginjwt.WithVerifiedTokenCache(0))
+		b.Run(alg+"_repeated", func(b *testing.B) { run(b, m, m) })
+		b.Run(alg+"_uncached", func(b *testing.B) { run(b, uncached, uncached) })
+		b.Run(alg+"_first_seen", func(b *testing.B) { firstSeen(b, m, identity) })
 	}
 
 	aud := []ginjwt.Option{ginjwt.WithEncodeIssuer("https://a.example"), ginjwt.WithEncodeAudience("api"),
@@ -141,6 +147,26 @@ func BenchmarkAlgorithms(b *testing.B) {
 	viaJWKS := mustManager(b, append(aud, ginjwt.WithAlgorithm("ES256"), ginjwt.WithJWKS(ginjwt.NewJWKS(srv.URL+"/jwks")))...)
 	b.Run("ES256_local_key", func(b *testing.B) { run(b, signer, signer) })
 	b.Run("ES256_warm_JWKS", func(b *testing.B) { run(b, viaJWKS, signer) })
+}
+
+// firstSeen sends a new token on every request (more distinct tokens than
+// the cache holds): the cost of a token's first request with the cache on.
+func firstSeen(b *testing.B, m *ginjwt.Manager, h gin.HandlerFunc) {
+	r := gin.New()
+	r.GET("/protected", m.JWTRequired(), h)
+	reqs := make([]*http.Request, 2*ginjwt.DefaultVerifiedTokenCache)
+	for i := range reqs {
+		reqs[i] = httptest.NewRequest(http.MethodGet, "/protected", nil)
+		reqs[i].Header.Set("Authorization", "Bearer "+mustToken(b)(m.CreateAccessToken("user-"+strconv.Itoa(i))))
+	}
+	out := &sink{header: http.Header{}}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		clear(out.header)
+		r.ServeHTTP(out, reqs[i%len(reqs)])
+		i++
+	}
 }
 
 // BenchmarkRotation rotates one login's refresh token in a loop, as a

@@ -135,7 +135,7 @@ func (m *Manager) decodeInto(tok *Token, raw string, want, got []string) *Error 
 	if e != nil {
 		return e
 	}
-	if !v.verify(signed, raw[:len(signed)], sig, rest2[len(sig):]) {
+	if !m.checkSignature(v, raw, signed, sig, rest2[len(sig):]) {
 		return invalid(ErrSignatureInvalid, msgBadSignature)
 	}
 

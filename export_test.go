@@ -10,3 +10,12 @@ func TokenFromHeader(m *Manager, value string) (string, *Error) {
 
 // SameNumber exposes the exact number comparison to the external tests.
 var SameNumber = sameNumber
+
+// VerifiedCacheLen returns the entries of m's verified-token cache, -1
+// when it has none.
+func VerifiedCacheLen(m *Manager) int {
+	if m.verified == nil {
+		return -1
+	}
+	return m.verified.len()
+}

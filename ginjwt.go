@@ -63,6 +63,9 @@ type Manager struct {
 
 	scratch    sync.Pool // *[]byte buffers for decoding
 	lastHeader atomic.Pointer[cachedHeader]
+	// verified remembers public-key signature checks; nil when off or
+	// when only HMAC tokens are verified.
+	verified *verifiedCache
 }
 
 // New returns a Manager configured by opts. Every misconfiguration is
@@ -98,6 +101,9 @@ func New(opts ...Option) (*Manager, error) {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, errors.Join(errs...))
 	}
 
+	if cfg.verifiedCache > 0 && m.verifiesPublicKeys() {
+		m.verified = newVerifiedCache(cfg.verifiedCache)
+	}
 	name, typ := cfg.headerName, cfg.headerType
 	m.headerKey = textproto.CanonicalMIMEHeaderKey(name)
 	m.msgMissingHeader = "Missing " + name + " Header"

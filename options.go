@@ -18,6 +18,7 @@ type Option func(*config) error
 // zero value is the unsafe one.
 type config struct {
 	audit            *slog.Logger // nil: no audit log
+	verifiedCache    int          // entries of the verified-token cache
 	secret           []byte
 	allowShortSecret bool
 	algorithm        string
@@ -100,6 +101,7 @@ func defaultConfig() config {
 		maxBodySize:      1 << 20,
 		maxTokenSize:     8 << 10,
 		blocklistTimeout: time.Second,
+		verifiedCache:    DefaultVerifiedTokenCache,
 		now:              time.Now,
 		handlers:         map[error]ErrorHandler{},
 	}

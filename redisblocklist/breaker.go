@@ -156,7 +156,7 @@ func run[T any](s *Store, ctx context.Context, fn func(context.Context) (T, erro
 		case done <- answer{v, err}:
 		case <-gaveUp:
 			// A late answer still tells whether Redis is back.
-			s.breaker.record(false, classify(context.Background(), err))
+			s.breaker.record(false, classify(ctx, err))
 		}
 	}()
 	select {

@@ -225,3 +225,48 @@ func TestReplicaAcksThroughLogoutHandler(t *testing.T) {
 	assert.JSONEq(t, `{"msg":"Token revocation status is unavailable"}`, w.Body.String())
 	assert.ErrorIs(t, g.lastError(), redisblocklist.ErrReplicaAcks)
 }
+
+// On a ClusterClient the WAIT goes to the master that took the write, on
+// the same connection: a one-master cluster with one replica, both real
+// cluster-enabled redis-servers.
+func TestReplicaAcksOnCluster(t *testing.T) {
+	ctx := context.Background()
+	cluster := redistest.ServerConfig{Args: []string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"}}
+	master, replica := redistest.StartWith(t, cluster), redistest.StartWith(t, cluster)
+	mc, rc := master.Client(t), replica.Client(t)
+	require.NoError(t, mc.ClusterAddSlotsRange(ctx, 0, 16383).Err())
+	host, port, _ := strings.Cut(master.Addr, ":")
+	require.NoError(t, rc.ClusterMeet(ctx, host, port).Err())
+	id, err := mc.ClusterMyID(ctx).Result()
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return rc.ClusterReplicate(ctx, id).Err() == nil }, 10*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool {
+		info, err := mc.Info(ctx, "replication").Result()
+		state, err2 := mc.ClusterInfo(ctx).Result()
+		return err == nil && err2 == nil && strings.Contains(info, "state=online") && strings.Contains(state, "cluster_state:ok")
+	}, 10*time.Second, 50*time.Millisecond, "the cluster did not form")
+
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{master.Addr}})
+	t.Cleanup(func() { _ = cc.Close() })
+	store := redisblocklist.New(cc, redisblocklist.WithKeyPrefix("p:"), redisblocklist.WithReplicaAcks(1, 200*time.Millisecond))
+	require.NoError(t, store.Revoke(ctx, "jti-1", time.Now().Add(time.Hour)))
+	ok, err := store.Rotate(ctx, "fam", "", "r1", time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	require.True(t, ok)
+	onReplica := rc.Conn()
+	defer func() { _ = onReplica.Close() }()
+	require.NoError(t, onReplica.ReadOnly(ctx).Err())
+	for _, key := range []string{"p:jti-1", "p:cur:fam"} {
+		n, err := onReplica.Exists(ctx, key).Result()
+		require.NoError(t, err)
+		assert.EqualValues(t, 1, n, "the replica holds %s", key)
+	}
+
+	replica.Pause(t)
+	start := time.Now()
+	err = store.Revoke(ctx, "jti-2", time.Now().Add(time.Hour))
+	assert.ErrorIs(t, err, redisblocklist.ErrReplicaAcks)
+	assert.Less(t, time.Since(start), time.Second)
+	_, err = store.Rotate(ctx, "fam", "r1", "r2", time.Now().Add(time.Hour))
+	assert.ErrorIs(t, err, redisblocklist.ErrReplicaAcks)
+}

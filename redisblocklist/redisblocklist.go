@@ -106,9 +106,9 @@ func WithMaxInFlight(n int) Option {
 // a WAIT at the first tick (1/hz, 100 ms by default) after its timeout, so
 // keep timeout that much under ginjwt.WithBlocklistTimeout; a timeout <= 0
 // waits for half the time left before the call's deadline (1 s without
-// one). n <= 0 turns it off (the default). It needs
-// a *redis.Client (single node or Sentinel failover client) or a
-// *redis.ClusterClient; writes through other clients fail.
+// one). n <= 0 turns it off (the default). It needs a *redis.Client
+// (single node or Sentinel failover client) or a *redis.ClusterClient;
+// writes through other clients fail.
 func WithReplicaAcks(n int, timeout time.Duration) Option {
 	return func(s *Store) { s.acks, s.ackTimeout = max(n, 0), timeout }
 }

@@ -2,6 +2,7 @@ package redisblocklist_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"runtime"
 	"sync"
@@ -129,6 +130,7 @@ func TestHungStoreAnswersWithinTheTimeout(t *testing.T) {
 	for _, h := range hangs {
 		for _, cb := range clientBuilds {
 			t.Run(h.name+"/"+cb.name, func(t *testing.T) {
+				t.Parallel() // each waits out timeouts; side by side they take as long as one
 				var client *redis.Client
 				// Closed after the hang ends: a client stuck on it may wait for it to close.
 				t.Cleanup(func() { _ = client.Close() })
@@ -250,6 +252,15 @@ func TestNoGoroutinePileUp(t *testing.T) {
 		// connection reaper, a dialer).
 		assert.LessOrEqual(t, n, base+maxInFlight+4, "wave %d: goroutines pile up", wave)
 	}
+	g.mu.Lock()
+	busy := 0
+	for _, err := range g.errors {
+		if errors.Is(err, redisblocklist.ErrTooBusy) {
+			busy++
+		}
+	}
+	g.mu.Unlock()
+	assert.Greater(t, busy, 100, "callers beyond the bound waited for a slot, then gave up")
 	srv.Resume()
 	assert.Eventually(t, func() bool { return runtime.NumGoroutine() <= base+2 }, 2*time.Second, 10*time.Millisecond,
 		"the abandoned calls end once Redis answers")
@@ -277,6 +288,7 @@ func TestHungStoreAnswersWithinTheTimeoutOnClusterAndSentinelClients(t *testing.
 			}},
 		} {
 			t.Run(h.name+"/"+kind.name, func(t *testing.T) {
+				t.Parallel()
 				var client redis.UniversalClient
 				// Closed after the hang ends: a client stuck on it may wait for it to close.
 				t.Cleanup(func() { _ = client.Close() })

@@ -21,3 +21,6 @@ func TestAdditionalData(t *testing.T) {
 	assert.Equal(t, 200, status)
 	assert.Equal(t, map[string]any{"foo": "bar"}, body)
 }
+
+// Without JWT_SECRET_KEY the server makes its own random secret.
+func TestSecretKey(t *testing.T) { demotest.SecretKey(t, secretKey) }

@@ -23,7 +23,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
-	"github.com/ginjwt/ginjwt/_example/internal/demo"
 )
 
 func newRouter(privateKey any) (*gin.Engine, error) {
@@ -42,7 +41,7 @@ func newRouter(privateKey any) (*gin.Engine, error) {
 
 	r := gin.Default()
 	r.POST("/login", func(c *gin.Context) {
-		username, ok := demo.CheckPassword(c)
+		username, ok := checkPassword(c)
 		if !ok {
 			return
 		}
@@ -79,5 +78,26 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	log.Fatal(r.Run(demo.Addr()))
+	// ADDR, or Flask's development address.
+	addr := os.Getenv("ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:5000"
+	}
+	log.Fatal(r.Run(addr))
+}
+
+// checkPassword reads {"username": ..., "password": ...} and accepts only
+// the tutorials' test/test user (a real app checks a password hash);
+// otherwise it answers as the Flask examples do.
+func checkPassword(c *gin.Context) (username string, ok bool) {
+	var body struct{ Username, Password string }
+	if err := c.ShouldBindJSON(&body); err != nil {
+		c.JSON(http.StatusBadRequest, gin.H{"msg": "Missing JSON in request"})
+		return "", false
+	}
+	if body.Username != "test" || body.Password != "test" {
+		c.JSON(http.StatusUnauthorized, gin.H{"msg": "Bad username or password"})
+		return "", false
+	}
+	return body.Username, true
 }

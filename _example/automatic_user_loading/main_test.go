@@ -33,3 +33,6 @@ func TestAutomaticUserLoading(t *testing.T) {
 	assert.Equal(t, 401, status)
 	assert.Equal(t, demotest.Msg("Error loading the user 2"), body)
 }
+
+// Without JWT_SECRET_KEY the server makes its own random secret.
+func TestSecretKey(t *testing.T) { demotest.SecretKey(t, secretKey) }

@@ -55,3 +55,6 @@ func TestLogoutAndRotation(t *testing.T) {
 	status, _ = demotest.Call(t, "POST", srv.URL+"/refresh", refresh, "")
 	assert.Equal(t, 401, status)
 }
+
+// Without JWT_SECRET_KEY the server makes its own random secret.
+func TestSecretKey(t *testing.T) { demotest.SecretKey(t, secretKey) }

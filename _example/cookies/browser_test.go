@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strconv"
@@ -77,6 +79,25 @@ func TestBrowser(t *testing.T) {
 	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
 	defer cancelBrowser()
 	p := page{t: t, ctx: ctx}
+
+	// Login CSRF: another site's page auto-submits a text/plain form whose
+	// body looks like JSON. The browser sends it without a CORS preflight;
+	// the login refuses it, so the browser holds no session afterwards.
+	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = fmt.Fprintf(w, `<form method="POST" action="%s/login" enctype="text/plain">`+
+			`<input name='{"username":"test","password":"test","x":"' value='"}'></form>`+
+			`<script>document.forms[0].submit()</script>`, srv.URL)
+	}))
+	defer attacker.Close()
+	// localhost and 127.0.0.1 are different sites.
+	attackerURL := strings.Replace(attacker.URL, "127.0.0.1", "localhost", 1)
+	p.do("visit the attacker's page", chromedp.Navigate(attackerURL),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`location.href === %q && document.readyState === "complete"`, srv.URL+"/login"),
+			chromedp.WithPollingInterval(20*time.Millisecond)))
+	assert.Contains(t, run(p, "read the answer to the forged login", chromedp.Evaluate[string](`document.body.innerText`)),
+		"Did not attempt to load JSON data because the request Content-Type was not 'application/json'.")
+	require.Empty(t, p.browserCookies(srv.URL), "a cross-site text/plain form logs nobody in")
 
 	// Open the page.
 	p.do("open the page", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("login")))

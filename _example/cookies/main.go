@@ -12,6 +12,7 @@
 package main
 
 import (
+	"crypto/rand"
 	_ "embed"
 	"log"
 	"net/http"
@@ -107,7 +108,18 @@ func newRouter(secret []byte) (*gin.Engine, error) {
 
 // checkPassword reads {"username": ..., "password": ...} and accepts the
 // tutorials' test/test user; otherwise it answers as the Flask examples do.
+//
+// The body must come as application/json, as flask's request.json wants
+// (415 otherwise). This is what stops login CSRF: a page on another site
+// can make a browser post a text/plain form whose body looks like JSON,
+// and the login would then put the attacker's session cookies into the
+// victim's browser. A cross-site application/json post needs a CORS
+// preflight, which this server never grants.
 func checkPassword(c *gin.Context) (username string, ok bool) {
+	if c.ContentType() != "application/json" {
+		c.JSON(http.StatusUnsupportedMediaType, gin.H{"msg": "Did not attempt to load JSON data because the request Content-Type was not 'application/json'."})
+		return "", false
+	}
 	var body struct{ Username, Password string }
 	if err := c.ShouldBindJSON(&body); err != nil {
 		c.JSON(http.StatusBadRequest, gin.H{"msg": "Missing JSON in request"})
@@ -120,14 +132,17 @@ func checkPassword(c *gin.Context) (username string, ok bool) {
 	return body.Username, true
 }
 
-// secretKey reads JWT_SECRET_KEY. The fallback is for trying the example
-// only: anyone who reads this file can forge its tokens.
+// secretKey reads JWT_SECRET_KEY. Without it the server makes a random
+// secret for this run rather than use a fixed one that anyone reading this
+// file could forge tokens with; its tokens then stop working at a restart.
 func secretKey() []byte {
 	if s := os.Getenv("JWT_SECRET_KEY"); s != "" {
 		return []byte(s)
 	}
-	log.Print("JWT_SECRET_KEY is not set: using the example's public development secret")
-	return []byte("example-only-secret-change-me-0123456789")
+	log.Print("JWT_SECRET_KEY is not set: using a random secret, so tokens will not survive a restart")
+	secret := make([]byte, 32)
+	rand.Read(secret) // crypto/rand.Read never fails (Go 1.24+)
+	return secret
 }
 
 // addr reads ADDR; the default, 127.0.0.1:5000, is Flask's development port.

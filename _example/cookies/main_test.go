@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
+	"log"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -121,6 +124,33 @@ func TestLoginRefusesBadPasswords(t *testing.T) {
 			assert.Empty(t, a.lines, "no cookies without a password")
 		})
 	}
+}
+
+// Login CSRF: a page on another site auto-submits a text/plain form whose
+// body looks like JSON (the input's name holds the JSON, its value the
+// tail), which a browser sends without a CORS preflight. Such a login must
+// set no cookies, or the victim's browser is logged into the attacker's
+// account.
+func TestLoginNeedsJSONContentType(t *testing.T) {
+	srv := newServer(t)
+	notJSON := msg("Did not attempt to load JSON data because the request Content-Type was not 'application/json'.")
+	for _, contentType := range []string{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""} {
+		t.Run(contentType, func(t *testing.T) {
+			browser := newBrowser(t)
+			a := post(t, browser, srv.URL+"/login", `{"username":"test","password":"test","x":"="}`,
+				map[string]string{"Content-Type": contentType})
+			assert.Equal(t, 415, a.status)
+			assert.Equal(t, notJSON, a.body)
+			assert.Empty(t, a.lines, "no Set-Cookie")
+			assert.Empty(t, jarValue(t, browser, srv.URL, "/", "access_token_cookie"))
+		})
+	}
+
+	a := post(t, http.DefaultClient, srv.URL+"/login", `{"username":"test","password":"test"}`,
+		map[string]string{"Content-Type": "application/json; charset=utf-8"})
+	assert.Equal(t, 200, a.status, "a charset parameter is fine")
+	assert.Equal(t, msg("login successful"), a.body)
+	assert.Len(t, a.lines, 4)
 }
 
 func TestLoginSetsCookies(t *testing.T) {
@@ -274,6 +304,23 @@ func TestImplicitRefresh(t *testing.T) {
 	assert.WithinDuration(t, time.Now().Add(time.Hour), renewed.Claims.ExpiresAt(), time.Minute, "a full hour again")
 	assert.Equal(t, renewed.Claims.CSRF, set["csrf_access_token"].Value, "the page reads the new CSRF value")
 	assert.NotEqual(t, oldCSRF, set["csrf_access_token"].Value)
+}
+
+// Without JWT_SECRET_KEY the server makes its own random secret: never the
+// fallback that the example's source used to publish.
+func TestSecretKey(t *testing.T) {
+	t.Setenv("JWT_SECRET_KEY", "a-secret-from-the-environment-0123456789")
+	assert.Equal(t, []byte("a-secret-from-the-environment-0123456789"), secretKey())
+
+	require.NoError(t, os.Unsetenv("JWT_SECRET_KEY")) // t.Setenv restores it
+	var logged bytes.Buffer
+	defer log.SetOutput(log.Writer())
+	log.SetOutput(&logged)
+	first, second := secretKey(), secretKey()
+	assert.Len(t, first, 32)
+	assert.NotEqual(t, first, second, "a new secret at every start")
+	assert.NotEqual(t, []byte("example-only-secret-change-me-0123456789"), first)
+	assert.Contains(t, logged.String(), "JWT_SECRET_KEY is not set: using a random secret, so tokens will not survive a restart")
 }
 
 func TestShortSecretIsRefused(t *testing.T) {

@@ -70,8 +70,8 @@ func loginWithoutCookies(t *testing.T, base string) string {
 func loginWithCookies(t *testing.T, base string) (*http.Client, string) {
 	t.Helper()
 	browser := newBrowser(t)
-	status, body := request{method: "POST", path: "/login_with_cookies"}.send(t, browser, base)
-	require.Equal(t, 200, status)
+	status, body := request{method: "POST", path: "/login_with_cookies", body: `{"username":"test","password":"test"}`}.send(t, browser, base)
+	require.Equal(t, 200, status, body)
 	require.Equal(t, demotest.Msg("login successful"), body)
 	return browser, cookieValue(t, browser, base, "csrf_access_token")
 }
@@ -150,6 +150,52 @@ func TestCookieNeedsCSRFValueOnPost(t *testing.T) {
 	assert.Equal(t, demotest.Msg("CSRF double submit tokens do not match"), body)
 }
 
+// Login CSRF: another site can make a browser post to /login_with_cookies
+// without a body, or with a text/plain form body that looks like JSON. None
+// of these may set the session cookies.
+func TestLoginWithCookiesNeedsAJSONPassword(t *testing.T) {
+	srv := newServer(t)
+	notJSON := demotest.Msg("Did not attempt to load JSON data because the request Content-Type was not 'application/json'.")
+	for _, tc := range []struct {
+		name   string
+		req    request
+		status int
+		msg    map[string]any
+	}{
+		{"bodyless POST", request{}, 415, notJSON},
+		{"text/plain form with a JSON-looking body",
+			request{body: `{"username":"test","password":"test","x":"="}`, headers: map[string]string{"Content-Type": "text/plain"}}, 415, notJSON},
+		{"urlencoded form", request{body: "username=test&password=test", headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}}, 415, notJSON},
+		{"JSON without a password", request{body: `{}`}, 401, demotest.Msg("Bad username or password")},
+		{"wrong password", request{body: `{"username":"test","password":"nope"}`}, 401, demotest.Msg("Bad username or password")},
+		{"broken JSON", request{body: `{"username":`}, 400, demotest.Msg("Missing JSON in request")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			browser := newBrowser(t)
+			tc.req.method, tc.req.path = http.MethodPost, "/login_with_cookies"
+			status, body := tc.req.send(t, browser, srv.URL)
+			assert.Equal(t, tc.status, status)
+			assert.Equal(t, tc.msg, body)
+			u, err := url.Parse(srv.URL)
+			require.NoError(t, err)
+			assert.Empty(t, browser.Jar.Cookies(u), "no cookies")
+
+			status, _ = request{path: "/protected"}.send(t, browser, srv.URL)
+			assert.Equal(t, 401, status, "not logged in")
+		})
+	}
+
+	// The JSON login, with a charset parameter as some clients send it.
+	browser := newBrowser(t)
+	status, body := request{method: "POST", path: "/login_with_cookies", body: `{"username":"test","password":"test"}`,
+		headers: map[string]string{"Content-Type": "application/json; charset=utf-8"}}.send(t, browser, srv.URL)
+	require.Equal(t, 200, status)
+	assert.Equal(t, demotest.Msg("login successful"), body)
+	status, body = request{path: "/protected"}.send(t, browser, srv.URL)
+	assert.Equal(t, 200, status)
+	assert.Equal(t, map[string]any{"foo": "bar", "location": "cookies"}, body)
+}
+
 func TestLogoutWithCookies(t *testing.T) {
 	srv := newServer(t)
 	browser, _ := loginWithCookies(t, srv.URL)
@@ -190,3 +236,6 @@ func TestOnlyHeadersOverride(t *testing.T) {
 		})
 	}
 }
+
+// Without JWT_SECRET_KEY the server makes its own random secret.
+func TestSecretKey(t *testing.T) { demotest.SecretKey(t, secretKey) }

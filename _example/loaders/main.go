@@ -7,13 +7,14 @@
 package main
 
 import (
+	"crypto/rand"
 	"log"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
-	"github.com/ginjwt/ginjwt/_example/internal/demo"
 )
 
 func newRouter(secret []byte, opts ...ginjwt.Option) (*gin.Engine, error) {
@@ -47,9 +48,27 @@ func newRouter(secret []byte, opts ...ginjwt.Option) (*gin.Engine, error) {
 }
 
 func main() {
-	r, err := newRouter(demo.SecretKey())
+	r, err := newRouter(secretKey())
 	if err != nil {
 		log.Fatal(err)
 	}
-	log.Fatal(r.Run(demo.Addr()))
+	// ADDR, or Flask's development address.
+	addr := os.Getenv("ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:5000"
+	}
+	log.Fatal(r.Run(addr))
+}
+
+// secretKey reads JWT_SECRET_KEY. Without it the server makes a random
+// secret for this run rather than use a fixed one that anyone reading this
+// file could forge tokens with; its tokens then stop working at a restart.
+func secretKey() []byte {
+	if s := os.Getenv("JWT_SECRET_KEY"); s != "" {
+		return []byte(s)
+	}
+	log.Print("JWT_SECRET_KEY is not set: using a random secret, so tokens will not survive a restart")
+	secret := make([]byte, 32)
+	rand.Read(secret) // crypto/rand.Read never fails (Go 1.24+)
+	return secret
 }

@@ -31,3 +31,6 @@ func TestExpiredTokenLoader(t *testing.T) {
 	assert.Equal(t, 401, status)
 	assert.Equal(t, map[string]any{"code": "dave", "err": "I can't let you do that"}, body)
 }
+
+// Without JWT_SECRET_KEY the server makes its own random secret.
+func TestSecretKey(t *testing.T) { demotest.SecretKey(t, secretKey) }

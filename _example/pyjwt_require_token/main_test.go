@@ -94,3 +94,6 @@ func foreignToken(t *testing.T) string {
 	require.NoError(t, err)
 	return token
 }
+
+// Without JWT_SECRET_KEY the server makes its own random secret.
+func TestSecretKey(t *testing.T) { demotest.SecretKey(t, secretKey) }

@@ -10,6 +10,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"log"
 	"net/http"
 	"os"
@@ -114,17 +115,25 @@ func blocklist() (ginjwt.Blocklist, error) {
 	return redisblocklist.New(redis.NewClient(opts)), nil
 }
 
+// secretKey reads JWT_SECRET_KEY. Without it the server makes a random
+// secret for this run rather than use a fixed one that anyone reading this
+// file could forge tokens with; its tokens then stop working at a restart.
+func secretKey() []byte {
+	if s := os.Getenv("JWT_SECRET_KEY"); s != "" {
+		return []byte(s)
+	}
+	log.Print("JWT_SECRET_KEY is not set: using a random secret, so tokens will not survive a restart")
+	secret := make([]byte, 32)
+	rand.Read(secret) // crypto/rand.Read never fails (Go 1.24+)
+	return secret
+}
+
 func main() {
 	store, err := blocklist()
 	if err != nil {
 		log.Fatal(err)
 	}
-	secret := []byte(os.Getenv("JWT_SECRET_KEY"))
-	if len(secret) == 0 {
-		log.Print("JWT_SECRET_KEY is not set: using the example's public development secret")
-		secret = []byte("example-only-secret-change-me-0123456789")
-	}
-	r, err := newRouter(secret, store)
+	r, err := newRouter(secretKey(), store)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -78,6 +81,55 @@ func TestRBACWithMemoryBlocklist(t *testing.T) { story(t, ginjwt.NewMemoryBlockl
 func TestRBACWithRedis(t *testing.T) {
 	client := redistest.Start(t).Client(t)
 	story(t, redisblocklist.New(client))
+}
+
+// publicSecret is the fallback secret this example used to fall back to
+// when JWT_SECRET_KEY was unset; its source published it.
+var publicSecret = []byte("example-only-secret-change-me-0123456789")
+
+// Out of the box (JWT_SECRET_KEY unset), whoever reads the example's source
+// must not be able to sign an admin token for it.
+func TestPublicSecretForgesNothing(t *testing.T) {
+	forger, err := ginjwt.New(ginjwt.WithSecretKey(publicSecret))
+	require.NoError(t, err)
+	forged, err := forger.CreateAccessToken("mallory", ginjwt.AdditionalClaims(map[string]any{"role": "admin"}))
+	require.NoError(t, err)
+
+	// The forgery itself is good: a server on the public secret lets it in.
+	r, err := newRouter(publicSecret, ginjwt.NewMemoryBlocklist(nil))
+	require.NoError(t, err)
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	status, body := call(t, "GET", srv.URL+"/admin", forged, "")
+	require.Equal(t, 200, status, body)
+
+	t.Setenv("JWT_SECRET_KEY", "")
+	require.NoError(t, os.Unsetenv("JWT_SECRET_KEY")) // t.Setenv restores it
+	r, err = newRouter(secretKey(), ginjwt.NewMemoryBlocklist(nil))
+	require.NoError(t, err)
+	srv = httptest.NewServer(r)
+	defer srv.Close()
+	for _, path := range []string{"/admin", "/me"} {
+		status, body = call(t, "GET", srv.URL+path, forged, "")
+		assert.Equal(t, 422, status, path)
+		assert.Equal(t, msg("Signature verification failed"), body, path)
+	}
+}
+
+// Without JWT_SECRET_KEY the server makes its own random secret.
+func TestSecretKey(t *testing.T) {
+	t.Setenv("JWT_SECRET_KEY", "a-secret-from-the-environment-0123456789")
+	assert.Equal(t, []byte("a-secret-from-the-environment-0123456789"), secretKey())
+
+	require.NoError(t, os.Unsetenv("JWT_SECRET_KEY")) // t.Setenv restores it
+	var logged bytes.Buffer
+	defer log.SetOutput(log.Writer())
+	log.SetOutput(&logged)
+	first, second := secretKey(), secretKey()
+	assert.Len(t, first, 32)
+	assert.NotEqual(t, first, second, "a new secret at every start")
+	assert.NotEqual(t, publicSecret, first)
+	assert.Contains(t, logged.String(), "JWT_SECRET_KEY is not set: using a random secret, so tokens will not survive a restart")
 }
 
 // main's choice of store: REDIS_URL picks Redis, a bad URL is an error.

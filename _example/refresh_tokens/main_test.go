@@ -45,3 +45,6 @@ func TestRefreshFlow(t *testing.T) {
 	assert.Equal(t, 401, status)
 	assert.Equal(t, demotest.Msg("Missing Authorization Header"), body)
 }
+
+// Without JWT_SECRET_KEY the server makes its own random secret.
+func TestSecretKey(t *testing.T) { demotest.SecretKey(t, secretKey) }

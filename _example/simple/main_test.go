@@ -46,3 +46,6 @@ func TestShortSecretIsRefused(t *testing.T) {
 	_, err := newRouter([]byte("super-secret"))
 	assert.ErrorContains(t, err, "at least 32 bytes")
 }
+
+// Without JWT_SECRET_KEY the server makes its own random secret.
+func TestSecretKey(t *testing.T) { demotest.SecretKey(t, secretKey) }

@@ -36,3 +36,6 @@ func TestFreshnessFlow(t *testing.T) {
 	assert.Equal(t, 401, status)
 	assert.Equal(t, demotest.Msg("Fresh token required"), body)
 }
+
+// Without JWT_SECRET_KEY the server makes its own random secret.
+func TestSecretKey(t *testing.T) { demotest.SecretKey(t, secretKey) }

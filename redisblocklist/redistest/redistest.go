@@ -38,6 +38,8 @@ type ServerConfig struct {
 	AppendOnly bool
 	// ReplicaOf, a host:port, makes the server a replica of that master.
 	ReplicaOf string
+	// Args are more redis-server arguments, e.g. "--cluster-enabled", "yes".
+	Args []string
 }
 
 // Start starts a redis-server without persistence for t and stops it at
@@ -95,8 +97,9 @@ func (s *Server) launch(t testing.TB) {
 		}
 		args = append(args, "--replicaof", host, port)
 	}
-	// bin is redis-server from PATH, the port one we just had and the
-	// directory a temporary one: nothing comes from outside.
+	args = append(args, s.cfg.Args...)
+	// bin is redis-server from PATH, the port one we just had, the
+	// directory a temporary one and Args the test's: nothing comes from outside.
 	s.cmd = exec.Command(bin, args...) //nolint:gosec // G204, see above
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
