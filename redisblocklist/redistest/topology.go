@@ -231,7 +231,7 @@ func (s *Sentinel) RestartAsReplica(t testing.TB, n *Node, timeout time.Duration
 	host, port, _ := net.SplitHostPort(master)
 	c := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	defer func() { _ = c.Close() }()
-	if err := c.SlaveOf(ctx, host, port).Err(); err != nil {
+	if err := c.ReplicaOf(ctx, host, port).Err(); err != nil {
 		t.Fatal(err)
 	}
 	s.WaitForReplica(t, n, timeout)
@@ -361,7 +361,7 @@ func (c *Cluster) MasterOf(t testing.TB, key string) *Node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr, err := slotMaster(ctx, cl, int(slot))
+	addr, err := slotMaster(ctx, n.Addr, slot)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,13 +388,13 @@ func (c *Cluster) WaitForPromotion(t testing.TB, dead *Node, timeout time.Durati
 			if state := clusterInfo(ctx, n)["cluster_state"]; state != "ok" {
 				return false, n.Addr + ": cluster_state " + state
 			}
-			slots, err := slotsOf(ctx, n)
+			shards, err := shardsOf(ctx, n.Addr)
 			if err != nil {
 				return false, err.Error()
 			}
-			for _, s := range slots {
-				if len(s.Nodes) > 0 && s.Nodes[0].Addr == dead.Addr {
-					return false, fmt.Sprintf("%s: slots %d-%d still on %s", n.Addr, s.Start, s.End, dead.Addr)
+			for _, sh := range shards {
+				if len(sh.Slots) > 0 && shardMaster(sh) == dead.Addr {
+					return false, fmt.Sprintf("%s: slots %v still on %s", n.Addr, sh.Slots, dead.Addr)
 				}
 			}
 		}
@@ -596,20 +596,37 @@ func fields(text string) map[string]string {
 	return m
 }
 
-func slotsOf(ctx context.Context, n *Node) ([]redis.ClusterSlot, error) {
-	c := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+// shardsOf returns the cluster's shards as the node at addr sees them.
+func shardsOf(ctx context.Context, addr string) ([]redis.ClusterShard, error) {
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	defer func() { _ = c.Close() }()
-	return c.ClusterSlots(ctx).Result()
+	return c.ClusterShards(ctx).Result()
 }
 
-func slotMaster(ctx context.Context, c *redis.Client, slot int) (string, error) {
-	slots, err := c.ClusterSlots(ctx).Result()
+// shardMaster returns the address of a shard's master, "" if it has none.
+func shardMaster(sh redis.ClusterShard) string {
+	for _, n := range sh.Nodes {
+		if n.Role == "master" {
+			return net.JoinHostPort(n.IP, strconv.FormatInt(n.Port, 10))
+		}
+	}
+	return ""
+}
+
+// slotMaster returns the address of the master serving slot, as the node
+// at addr sees it.
+func slotMaster(ctx context.Context, addr string, slot int64) (string, error) {
+	shards, err := shardsOf(ctx, addr)
 	if err != nil {
 		return "", err
 	}
-	for _, s := range slots {
-		if slot >= s.Start && slot <= s.End && len(s.Nodes) > 0 {
-			return s.Nodes[0].Addr, nil
+	for _, sh := range shards {
+		for _, r := range sh.Slots {
+			if slot >= r.Start && slot <= r.End {
+				if m := shardMaster(sh); m != "" {
+					return m, nil
+				}
+			}
 		}
 	}
 	return "", fmt.Errorf("slot %d is not served", slot)
