@@ -2,6 +2,7 @@ package redisblocklist_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -160,7 +161,11 @@ func TestReplicaAcks(t *testing.T) {
 	require.NoError(t, err, "a lost compare writes nothing, so waits for nothing")
 	assert.False(t, ok)
 
-	// Reads go on, and the master still refuses what it holds.
+	for i := range redisblocklist.DefaultBreakerFailures {
+		assert.ErrorIs(t, store.Revoke(ctx, fmt.Sprint("more-", i), time.Time{}), redisblocklist.ErrReplicaAcks)
+	}
+	// Redis answered all along: the breaker stays closed, reads go on,
+	// and the master still refuses what it holds.
 	third, err := g.m.CreateAccessToken("carol")
 	require.NoError(t, err)
 	assert.Equal(t, 200, send(g.r, "GET", "/protected", third).Code)
