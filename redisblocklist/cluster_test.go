@@ -76,7 +76,7 @@ func TestCluster(t *testing.T) {
 		const timeout = time.Second
 		// Revocations wait for a replica, so the one promoted holds them.
 		store := redisblocklist.New(cluster.Client(t), redisblocklist.WithReplicaAcks(1, 300*time.Millisecond))
-		m := topoManager(t, store, ginjwt.WithBlocklistTimeout(timeout))
+		m := topoManager(t, store, ginjwt.WithBlocklistTimeout(timeout), ginjwt.WithRefreshRotation())
 		var errs errorLog
 		r := topoApp(m, &errs)
 		for round := range failoverRounds() {
@@ -94,18 +94,23 @@ func TestCluster(t *testing.T) {
 				return ""
 			}
 			loggedOut, valid, elsewhere := onVictim(true), onVictim(true), onVictim(false)
+			// And a login of the rotation: its guards check two keys (the
+			// token's and its family's) in one pipeline over the shards.
+			pairAccess, pairRefresh, err := m.CreateTokenPair("bob")
+			require.NoError(t, err)
 			w := do(r, "DELETE", "/logout", loggedOut)
 			require.Equal(t, 200, w.Code, "%s %v", w.Body, errs.last())
 			require.JSONEq(t, revokedBody, do(r, "GET", "/protected", loggedOut).Body.String())
 			require.Equal(t, 200, do(r, "GET", "/protected", valid).Code)
 			require.Equal(t, 200, do(r, "GET", "/protected", elsewhere).Code)
 
-			var revokedSeen, validSeen, elsewhereSeen outcomes
+			var revokedSeen, validSeen, elsewhereSeen, pairSeen outcomes
 			stop := make(chan struct{})
 			waits := []func(){
 				hammer(r, loggedOut, 3, &revokedSeen, stop, 401, 503),
 				hammer(r, valid, 3, &validSeen, stop, 200, 503),
 				hammer(r, elsewhere, 2, &elsewhereSeen, stop, 200, 503),
+				hammer(r, pairAccess, 2, &pairSeen, stop, 200, 503),
 			}
 			time.Sleep(100 * time.Millisecond)
 			killed := time.Now()
@@ -125,7 +130,7 @@ func TestCluster(t *testing.T) {
 			for _, o := range []struct {
 				name string
 				seen *outcomes
-			}{{"revoked token", &revokedSeen}, {"valid token on the killed master", &validSeen}, {"valid token elsewhere", &elsewhereSeen}} {
+			}{{"revoked token", &revokedSeen}, {"valid token on the killed master", &validSeen}, {"valid token elsewhere", &elsewhereSeen}, {"token of a rotating login", &pairSeen}} {
 				byStatus, unexpected, slowest := o.seen.snapshot()
 				t.Logf("round %d: %s during the failover: %v, slowest %v", round, o.name, byStatus, slowest)
 				assert.Empty(t, unexpected, "%s: only the allowed answers, with flask's JSON", o.name)
@@ -135,6 +140,19 @@ func TestCluster(t *testing.T) {
 			assert.Zero(t, byStatus[200], "never 200 for the revoked token")
 			byStatus, _, _ = validSeen.snapshot()
 			assert.NotZero(t, byStatus[503], "the outage was seen: the test did run during it")
+
+			// The login rotates once, as before the failover.
+			w = do(r, "POST", "/refresh", pairRefresh)
+			if w.Code == 503 {
+				// Its family record is on the promoted master, which has
+				// no replica to acknowledge the rotation yet.
+				assert.JSONEq(t, unavailableMsg, w.Body.String())
+			} else {
+				assert.Equal(t, 200, w.Code, w.Body.String())
+				w = do(r, "POST", "/refresh", pairRefresh)
+				assert.Equal(t, 401, w.Code, "a used refresh token is refused")
+				assert.JSONEq(t, revokedBody, w.Body.String())
+			}
 
 			// After the promotion the store takes writes again where a
 			// replica can acknowledge them; on the promoted master, which
