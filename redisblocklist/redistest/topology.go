@@ -131,13 +131,11 @@ func (s *Sentinel) Addrs() []string {
 	return addrs
 }
 
-// FailoverClient returns a Sentinel-backed client of the master that fails
-// fast while a node is down, closed at t's cleanup.
+// FailoverClient returns a Sentinel-backed client of the master with
+// go-redis's default options, as an application would build it, closed at
+// t's cleanup.
 func (s *Sentinel) FailoverClient(t testing.TB) *redis.Client {
-	c := redis.NewFailoverClient(&redis.FailoverOptions{
-		MasterName: MasterName, SentinelAddrs: s.Addrs(),
-		MaxRetries: -1, DialTimeout: 200 * time.Millisecond,
-	})
+	c := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: MasterName, SentinelAddrs: s.Addrs()})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
@@ -337,10 +335,10 @@ func (c *Cluster) Addrs() []string {
 	return addrs
 }
 
-// Client returns a cluster client that fails fast while a node is down,
-// closed at t's cleanup.
+// Client returns a cluster client with go-redis's default options, as an
+// application would build it, closed at t's cleanup.
 func (c *Cluster) Client(t testing.TB) *redis.ClusterClient {
-	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs(), DialTimeout: 200 * time.Millisecond})
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
 	t.Cleanup(func() { _ = cc.Close() })
 	return cc
 }
