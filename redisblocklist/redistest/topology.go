@@ -102,7 +102,7 @@ func StartSentinel(t testing.TB) *Sentinel {
 		// minutes; a sentinel rewrites its config file, so it gets its own.
 		conf := fmt.Sprintf("sentinel monitor %s 127.0.0.1 %d 2\n"+
 			"sentinel down-after-milliseconds %[1]s 1000\n"+
-			"sentinel failover-timeout %[1]s 5000\n"+
+			"sentinel failover-timeout %[1]s 2000\n"+
 			"sentinel parallel-syncs %[1]s 1\n", MasterName, ports[0])
 		s.Sentinels = append(s.Sentinels, startNode(t, sentinelArgs, p, conf))
 	}
