@@ -195,7 +195,7 @@ func (g *guard) paramMissing(c *gin.Context, m *Manager, param string) *Error {
 		if m.cfg.audit != nil {
 			m.cfg.audit.Error("ginjwt: route set up wrongly", slog.String("route", route), slog.String("cause", cause.Error()))
 		} else {
-			fmt.Fprintf(gin.DefaultErrorWriter, "[ginjwt] route %s set up wrongly: %v\n", route, cause)
+			_, _ = fmt.Fprintf(gin.DefaultErrorWriter, "[ginjwt] route %s set up wrongly: %v\n", route, cause)
 		}
 	}
 	e := newError(ErrRouteParamMissing, http.StatusInternalServerError, "Internal Server Error")

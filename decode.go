@@ -22,7 +22,8 @@ func (m *Manager) DecodeToken(raw string) (*Token, error) {
 }
 
 // DecodeExpiredToken is DecodeToken with allow_expired=True: an expired but
-// otherwise valid token is returned without error.
+// otherwise valid token is returned without error; an expired token with
+// another defect gets that defect's error, as from DecodeToken.
 func (m *Manager) DecodeExpiredToken(raw string) (*Token, error) {
 	tok, err := m.decode(raw)
 	if err != nil {
@@ -279,13 +280,10 @@ func (m *Manager) parseClaims(c *Claims, want, got []string) *Error {
 	}
 	// Unlike golang-jwt's MapClaims, an "exp" of 0 is a date (long past),
 	// not an absent claim: PyJWT and flask-jwt-extended reject it too.
-	if c.hasExp && !now.Before(time.Unix(c.exp, 0).Add(leeway)) {
-		// Expiry wins over any later check; the token goes to the expired
-		// handler with whatever else could be read.
-		c.JTI, _ = cs.jti.str()
-		_ = m.fillFlaskClaims(c, &cs)
-		return newError(ErrTokenExpired, http.StatusUnauthorized, msgExpired)
-	}
+	// An expired token is still checked to the end, as flask decodes it a
+	// second time with expiry ignored: any other defect is reported first,
+	// and only a token that is otherwise valid gets "Token has expired".
+	expired := c.hasExp && !now.Before(time.Unix(c.exp, 0).Add(leeway))
 	if e = m.checkIssuer(cs.iss.raw); e != nil {
 		return e
 	}
@@ -303,7 +301,13 @@ func (m *Manager) parseClaims(c *Claims, want, got []string) *Error {
 			return invalid(ErrInvalidClaims, "JWT ID must be a string")
 		}
 	}
-	return m.fillFlaskClaims(c, &cs)
+	if e = m.fillFlaskClaims(c, &cs); e != nil {
+		return e
+	}
+	if expired {
+		return newError(ErrTokenExpired, http.StatusUnauthorized, msgExpired)
+	}
+	return nil
 }
 
 // fillFlaskClaims reads the identity, type, fresh and csrf claims.
@@ -319,8 +323,14 @@ func (m *Manager) fillFlaskClaims(c *Claims, cs *claimSet) *Error {
 		}
 		c.Identity = s
 	} else {
+		// null names nobody either; as text it would read "null", a
+		// user name a handler could take at its word.
+		if cs.identity.raw == "null" {
+			return invalid(ErrInvalidClaims, "Invalid claim: "+m.cfg.identityClaim+" must not be null")
+		}
 		c.Identity = cs.identity.raw
 	}
+	c.identityRaw = cs.identity.raw
 	c.Type = TypeAccess
 	if cs.typ.raw != "" {
 		s, isStr := cs.typ.str()
@@ -373,33 +383,42 @@ func inUnixRange(f float64) bool {
 // way) so that its microseconds fit an int64.
 const maxFreshSeconds = 9e12
 
+// checkIssuer is PyJWT's _validate_iss, with its messages.
 func (m *Manager) checkIssuer(raw string) *Error {
 	if len(m.cfg.decodeIssuers) == 0 {
 		return nil
 	}
+	if raw == "" {
+		return invalid(ErrInvalidClaims, `Token is missing the "iss" claim`)
+	}
 	iss, isStr := stringValue(raw)
 	switch {
-	case raw == "" || (isStr && iss == ""):
-		return invalid(ErrInvalidClaims, `Token is missing the "iss" claim`)
-	case !isStr || !slices.Contains(m.cfg.decodeIssuers, iss):
+	case !isStr:
+		return invalid(ErrInvalidClaims, "Payload Issuer (iss) must be a string")
+	case !slices.Contains(m.cfg.decodeIssuers, iss):
 		return invalid(ErrInvalidClaims, "Invalid issuer")
 	}
 	return nil
 }
 
+// checkAudience is PyJWT's _validate_aud, with its messages: a claim that
+// is absent or false in Python ("", [], {}, 0, null, false) is missing; a
+// string or a list of strings must share one value with the configured
+// audience.
 func (m *Manager) checkAudience(raw string) *Error {
 	if len(m.cfg.decodeAudience) == 0 {
 		return nil
 	}
-	if raw == "" {
+	if !jsonTruthy(raw) {
 		return invalid(ErrInvalidClaims, `Token is missing the "aud" claim`)
 	}
-	aud, ok := audienceValue(raw)
-	switch {
-	case !ok:
+	var aud []string
+	if s, isStr := stringValue(raw); isStr {
+		aud = []string{s}
+	} else if raw[0] != '[' {
 		return invalid(ErrInvalidClaims, "Invalid claim format in token")
-	case len(aud) == 0 || (len(aud) == 1 && aud[0] == ""):
-		return invalid(ErrInvalidClaims, `Token is missing the "aud" claim`)
+	} else if aud, isStr = audienceValue(raw); !isStr {
+		return invalid(ErrInvalidClaims, "Invalid claim format in token")
 	}
 	for _, a := range aud {
 		if slices.Contains(m.cfg.decodeAudience, a) {
@@ -407,6 +426,18 @@ func (m *Manager) checkAudience(raw string) *Error {
 		}
 	}
 	return invalid(ErrInvalidClaims, "Audience doesn't match")
+}
+
+// jsonTruthy reports whether a JSON value (raw text, "" when absent) is
+// true in Python.
+func jsonTruthy(raw string) bool {
+	if raw == "" {
+		return false
+	}
+	if s, isStr := stringValue(raw); isStr {
+		return s != ""
+	}
+	return pythonTruthy(raw)
 }
 
 // audienceValue reads "aud": a string or an array of strings.

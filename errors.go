@@ -34,7 +34,9 @@ var (
 	// ErrSignatureInvalid: the signature does not match. 422 "Signature
 	// verification failed".
 	ErrSignatureInvalid = errors.New("ginjwt: signature verification failed")
-	// ErrTokenExpired: "exp" is past. 401 "Token has expired".
+	// ErrTokenExpired: "exp" is past and the token has no other defect
+	// (as in flask, a missing claim, a wrong issuer or audience or a CSRF
+	// mismatch is reported first). 401 "Token has expired".
 	ErrTokenExpired = errors.New("ginjwt: token has expired")
 	// ErrTokenNotValidYet: "nbf" or "iat" is in the future. 422.
 	ErrTokenNotValidYet = errors.New("ginjwt: token not valid yet")

@@ -1,6 +1,7 @@
 package ginjwt
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -146,6 +147,8 @@ func (m *Manager) guardRequest(c *gin.Context, g *guard) *Error {
 	st := &requestState{m: m, captured: g.claims}
 	if err := m.verifyRequest(c, g, st); err != nil {
 		if g.optional && err.kind == ErrNoToken {
+			// A guard ran: the accessors' zero values are meant.
+			c.Set(stateKey{}, (*requestState)(nil))
 			return nil
 		}
 		if err.kind == ErrTokenExpired && m.cfg.rotation {
@@ -186,11 +189,14 @@ func (m *Manager) verifyRequest(c *gin.Context, g *guard, st *requestState) *Err
 		return err
 	}
 	tok := &st.tok
-	if err = m.decodeInto(tok, f.raw, st.captured, st.values[:len(st.captured)]); err != nil {
-		return err
+	// An expired token still goes through the CSRF check: flask reports
+	// a CSRF mismatch before the expiry.
+	expired := m.decodeInto(tok, f.raw, st.captured, st.values[:len(st.captured)])
+	if expired != nil && expired.kind != ErrTokenExpired {
+		return expired
 	}
-	if err = checkCSRF(f, tok); err != nil {
-		return err
+	if err = checkCSRF(f, tok); err != nil || expired != nil {
+		return cmp.Or(err, expired)
 	}
 	st.location = loc
 	if g.verifyType {

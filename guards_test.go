@@ -275,7 +275,7 @@ func TestDecodeChecks(t *testing.T) {
 		{"leeway has limits", []ginjwt.Option{ginjwt.WithLeeway(10 * time.Second)}, `{"sub":"a","exp":1795566319}`, 401, "Token has expired"},
 		{"exp equal to now is expired", nil, `{"sub":"a","exp":1795566329}`, 401, "Token has expired"},
 		{"leeway covers a clock behind the issuer", []ginjwt.Option{ginjwt.WithLeeway(time.Minute)}, `{"sub":"a","iat":1795566359,"nbf":1795566359}`, 200, ""},
-		{"expired wins over a bad issuer", []ginjwt.Option{ginjwt.WithDecodeIssuer("x")}, `{"sub":"a","iss":"y","exp":1}`, 401, "Token has expired"},
+		{"a bad issuer wins over expiry, as in flask", []ginjwt.Option{ginjwt.WithDecodeIssuer("x")}, `{"sub":"a","iss":"y","exp":1}`, 422, "Invalid issuer"},
 		{"verify sub off accepts numbers", []ginjwt.Option{ginjwt.WithVerifySub(false)}, `{"sub":1234}`, 200, ""},
 		{"custom identity claim", []ginjwt.Option{ginjwt.WithIdentityClaim("identity")}, `{"identity":"a"}`, 200, ""},
 		{"custom identity claim missing", []ginjwt.Option{ginjwt.WithIdentityClaim("identity")}, `{"sub":"a"}`, 422, "Missing claim: identity"},

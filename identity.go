@@ -1,6 +1,11 @@
 package ginjwt
 
-import "github.com/gin-gonic/gin"
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/gin-gonic/gin"
+)
 
 // stateKey is the gin.Context key of the guard's requestState; being
 // unexported, no other package can read or overwrite it.
@@ -27,18 +32,50 @@ func CurrentToken(c *gin.Context) (*Token, bool) {
 }
 
 // CurrentIdentity returns the identity of the verified token (flask's
-// get_jwt_identity), or "" when there is no token.
+// get_jwt_identity), or "" when there is no token. On a route that no
+// guard ran on, a forgotten guard, Gin's debug mode prints a warning
+// naming the route.
 func CurrentIdentity(c *gin.Context) string {
-	if tok, ok := CurrentToken(c); ok {
+	if tok, ok := tokenOrWarn(c, "CurrentIdentity"); ok {
 		return tok.Claims.Identity
 	}
 	return ""
 }
 
+// tokenOrWarn is CurrentToken for the accessors that answer a zero value
+// without a token, which a forgotten guard would make look like an
+// anonymous request. Flask raises there; Gin's debug mode warns.
+func tokenOrWarn(c *gin.Context, accessor string) (*Token, bool) {
+	tok, ok := CurrentToken(c)
+	if !ok && gin.IsDebugging() {
+		if _, guarded := c.Get(stateKey{}); !guarded {
+			_, _ = fmt.Fprintf(gin.DefaultWriter, "[GIN-debug] [WARNING] ginjwt.%s on %s %s, where no ginjwt guard ran: it returns a zero value. Guard the route (JWTRequired, Optional() for anonymous access).\n",
+				accessor, c.Request.Method, c.FullPath())
+		}
+	}
+	return tok, ok
+}
+
+// CurrentIdentityJSON returns the identity of the verified token with its
+// JSON type (see Claims.IdentityJSON), or nil, which encodes as null, when
+// there is no token. Use it to port jsonify(logged_in_as=get_jwt_identity())
+// when identities may be numbers or objects (tokens from other issuers read
+// with WithIdentityClaim or WithVerifySub(false)):
+//
+//	c.JSON(http.StatusOK, gin.H{"logged_in_as": ginjwt.CurrentIdentityJSON(c)})
+//
+// answers {"logged_in_as":42} where CurrentIdentity would give "42".
+func CurrentIdentityJSON(c *gin.Context) json.RawMessage {
+	if tok, ok := tokenOrWarn(c, "CurrentIdentityJSON"); ok {
+		return tok.Claims.IdentityJSON()
+	}
+	return nil
+}
+
 // CurrentClaims returns the claims of the verified token (flask's get_jwt),
 // or the zero Claims when there is no token.
 func CurrentClaims(c *gin.Context) Claims {
-	if tok, ok := CurrentToken(c); ok {
+	if tok, ok := tokenOrWarn(c, "CurrentClaims"); ok {
 		return tok.Claims
 	}
 	return Claims{}
@@ -47,7 +84,7 @@ func CurrentClaims(c *gin.Context) Claims {
 // CurrentHeader returns the JOSE header of the verified token (flask's
 // get_jwt_header), or the zero Header when there is no token.
 func CurrentHeader(c *gin.Context) Header {
-	if tok, ok := CurrentToken(c); ok {
+	if tok, ok := tokenOrWarn(c, "CurrentHeader"); ok {
 		return tok.Header
 	}
 	return Header{}

@@ -1,6 +1,8 @@
 package ginjwt_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -130,4 +132,79 @@ func TestDecodeExpiredToken(t *testing.T) {
 
 	_, err = m.DecodeExpiredToken("a.b.c")
 	assert.ErrorIs(t, err, ginjwt.ErrTokenMalformed)
+}
+
+// Claims keep integers exact, as flask's get_jwt() (Python ints) does:
+// float64 would turn a 64-bit ID into another user's.
+func TestClaimsKeepIntegersExact(t *testing.T) {
+	m := newManager(t)
+	token := signPayload(`{"sub":"alice","jti":"j","type":"access","uid":12345678901234567,"big":9223372036854775809,` +
+		`"ratio":0.5,"whole":1.0,"exp1":1e3,"list":[12345678901234567,{"n":-9007199254740993}]}`)
+	r := newRouter()
+	r.GET("/claims", m.JWTRequired(), func(c *gin.Context) {
+		all, err := ginjwt.CurrentClaims(c).Map()
+		require.NoError(t, err)
+		c.JSON(200, all)
+	})
+	w := get(r, "/claims", bearer(token))
+	require.Equal(t, 200, w.Code)
+	body := w.Body.String()
+	for _, exact := range []string{`"uid":12345678901234567`, `"big":9223372036854775809`, `"ratio":0.5`,
+		`[12345678901234567,{"n":-9007199254740993}]`} {
+		assert.Contains(t, body, exact, "written back digit for digit")
+	}
+
+	tok := mustDecode(t, m, token)
+	uid, _ := tok.Claims.Get("uid")
+	assert.Equal(t, int64(12345678901234567), uid)
+	big, _ := tok.Claims.Get("big")
+	assert.Equal(t, json.Number("9223372036854775809"), big, "2**63+1 keeps its digits")
+	for name, want := range map[string]any{"ratio": 0.5, "whole": 1.0, "exp1": 1000.0} {
+		got, _ := tok.Claims.Get(name)
+		assert.Equal(t, want, got, "%s is a float, as in Python", name)
+	}
+}
+
+// With sub verification off, a null identity names nobody: refused, never
+// the user "null".
+func TestNullIdentityIsRefused(t *testing.T) {
+	m := newManager(t, ginjwt.WithVerifySub(false))
+	var runs int
+	r := newRouter()
+	r.GET("/me", m.JWTRequired(), func(c *gin.Context) { runs++; c.String(200, ginjwt.CurrentIdentity(c)) })
+	w := get(r, "/me", bearer(signPayload(`{"sub":null,"jti":"j","type":"access"}`)))
+	assert.Equal(t, 422, w.Code)
+	assertMsg(t, w, "Invalid claim: sub must not be null")
+	assert.Zero(t, runs)
+	w = get(r, "/me", bearer(signPayload(`{"sub":7,"jti":"j","type":"access"}`)))
+	assert.Equal(t, 200, w.Code, "other non-string identities are read as their JSON text")
+	assert.Equal(t, "7", w.Body.String())
+}
+
+// A forgotten guard is visible in Gin's debug mode: the accessors would
+// otherwise answer as for an anonymous request.
+func TestForgottenGuardWarnsInDebugMode(t *testing.T) {
+	var out bytes.Buffer
+	oldWriter, oldMode := gin.DefaultWriter, gin.Mode()
+	gin.DefaultWriter = &out
+	gin.SetMode(gin.DebugMode)
+	defer func() { gin.DefaultWriter = oldWriter; gin.SetMode(oldMode) }()
+
+	m := newManager(t)
+	r := newRouter()
+	who := func(c *gin.Context) { c.String(200, ginjwt.CurrentIdentity(c)) }
+	r.GET("/forgot/:id", who)
+	r.GET("/optional", m.JWTRequired(ginjwt.Optional()), who)
+	r.GET("/guarded", m.JWTRequired(), who)
+
+	get(r, "/forgot/7")
+	assert.Contains(t, out.String(), "[GIN-debug] [WARNING] ginjwt.CurrentIdentity on GET /forgot/:id, where no ginjwt guard ran")
+	out.Reset()
+	get(r, "/optional")
+	get(r, "/guarded", bearer(mustToken(t)(m.CreateAccessToken("alice"))))
+	assert.NotContains(t, out.String(), "WARNING", "an Optional guard without a token is not a forgotten guard")
+
+	gin.SetMode(gin.ReleaseMode)
+	get(r, "/forgot/7")
+	assert.NotContains(t, out.String(), "WARNING", "release mode stays quiet")
 }

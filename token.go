@@ -2,6 +2,8 @@ package ginjwt
 
 import (
 	"encoding/json"
+	"errors"
+	"strings"
 	"time"
 )
 
@@ -72,7 +74,8 @@ type Claims struct {
 	exp, nbf, iat, freshUntil     int64
 	hasExp, hasNbf, hasIat, hasFU bool
 
-	raw string
+	raw         string
+	identityRaw string // the identity claim's JSON text, inside raw
 }
 
 func unixOrZero(sec int64, ok bool) time.Time {
@@ -127,18 +130,76 @@ func (c Claims) Audience() []string {
 // JSON returns the payload as the JSON text that was signed.
 func (c Claims) JSON() string { return c.raw }
 
-// Get returns the value of one claim as encoding/json decodes it into an
-// interface (strings, float64, bool, nil, []any, map[string]any).
+// IdentityJSON returns the identity claim as the JSON text the token holds,
+// keeping its JSON type: "alice" (quoted) for a string, 42 for a number.
+// It is what flask's get_jwt_identity() returns, where Identity is always a
+// Go string. It is nil for the zero Claims; a nil json.RawMessage encodes as
+// null, as flask's None does.
+func (c Claims) IdentityJSON() json.RawMessage {
+	if c.identityRaw == "" {
+		return nil
+	}
+	return json.RawMessage(c.identityRaw)
+}
+
+// Get returns the value of one claim as Python's json module reads it,
+// which is what flask's get_jwt() gives: strings, bool, nil, []any,
+// map[string]any, and numbers that stay exact: an integer is an int64
+// (json.Number beyond the int64 range, digit for digit), any other number
+// a float64. A 64-bit ID such as 12345678901234567 would not survive a
+// float64, as encoding/json would decode it.
 func (c Claims) Get(name string) (any, bool) {
 	raw, ok := c.lookup(name)
 	if !ok {
 		return nil, false
 	}
-	var v any
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+	v, err := decodePythonic(raw)
+	if err != nil {
 		return nil, false
 	}
 	return v, true
+}
+
+// decodePythonic decodes JSON text with Python's number types (see Get).
+func decodePythonic(text string) (any, error) {
+	v, err := decodeExact([]byte(text))
+	if err != nil {
+		return nil, err
+	}
+	return pythonNumbers(v)
+}
+
+// pythonNumbers turns the json.Numbers of a decoded value into int64 for
+// integer literals (left as json.Number beyond int64) and float64 for the
+// others, as Python's int and float.
+func pythonNumbers(v any) (any, error) {
+	switch v := v.(type) {
+	case json.Number:
+		if !strings.ContainsAny(v.String(), ".eE") {
+			if i, err := v.Int64(); err == nil {
+				return i, nil
+			}
+			return v, nil
+		}
+		return v.Float64() // out of range fails, as with encoding/json
+	case map[string]any:
+		for k, e := range v {
+			e, err := pythonNumbers(e)
+			if err != nil {
+				return nil, err
+			}
+			v[k] = e
+		}
+	case []any:
+		for i, e := range v {
+			e, err := pythonNumbers(e)
+			if err != nil {
+				return nil, err
+			}
+			v[i] = e
+		}
+	}
+	return v, nil
 }
 
 // lookup returns the raw JSON text of one claim (the last one, if the name
@@ -155,15 +216,21 @@ func (c Claims) Decode(v any) error {
 }
 
 // Map returns every claim, as flask's get_jwt() does, with its defaults for
-// absent "type" ("access"), "fresh" (false) and "jti" (nil). The zero Claims
+// absent "type" ("access"), "fresh" (false) and "jti" (nil). Numbers are
+// read as Get reads them, so integers stay exact as Python's do, and
+// c.JSON(200, claims) writes them back digit for digit. The zero Claims
 // (no token) gives an empty map.
 func (c Claims) Map() (map[string]any, error) {
-	m := map[string]any{}
 	if c.raw == "" {
-		return m, nil
+		return map[string]any{}, nil
 	}
-	if err := json.Unmarshal([]byte(c.raw), &m); err != nil {
+	all, err := decodePythonic(c.raw)
+	if err != nil {
 		return nil, err
+	}
+	m, ok := all.(map[string]any)
+	if !ok {
+		return nil, errors.New("ginjwt: the payload is not a JSON object")
 	}
 	for k, v := range map[string]any{"type": TypeAccess, "fresh": false, "jti": nil} {
 		if _, ok := m[k]; !ok {

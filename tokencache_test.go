@@ -125,6 +125,9 @@ func TestVerifiedTokenCacheIsBounded(t *testing.T) {
 	parts := strings.Split(good, ".")
 	for i := range 500 {
 		forged := parts[0] + "." + parts[1] + "." + strconv.Itoa(i) + parts[2][len(strconv.Itoa(i)):]
+		if forged == good {
+			continue // the signature happened to start with these digits
+		}
 		assert.Equal(t, 422, get(g.r, "/protected", bearer(forged)).Code)
 	}
 	assert.Equal(t, 0, ginjwt.VerifiedCacheLen(m), "forged signatures never enter")

@@ -5,7 +5,7 @@ go 1.25.0
 require (
 	github.com/appleboy/gin-jwt/v2 v2.10.3
 	github.com/gin-gonic/gin v1.12.0
-	github.com/ginjwt/ginjwt v0.0.0-00010101000000-000000000000
+	github.com/ginjwt/ginjwt v0.1.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 )
 

@@ -4,7 +4,7 @@ go 1.26.8
 
 require (
 	github.com/gin-gonic/gin v1.12.0
-	github.com/ginjwt/ginjwt v0.0.0-00010101000000-000000000000
+	github.com/ginjwt/ginjwt v0.1.0
 	github.com/stretchr/testify v1.12.1
 )
 

@@ -4,8 +4,8 @@ go 1.26.0
 
 require (
 	github.com/gin-gonic/gin v1.12.0
-	github.com/ginjwt/ginjwt v0.0.0-00010101000000-000000000000
-	github.com/ginjwt/ginjwt/redisblocklist v0.0.0-00010101000000-000000000000
+	github.com/ginjwt/ginjwt v0.1.0
+	github.com/ginjwt/ginjwt/redisblocklist v0.1.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/stretchr/testify v1.12.1
 )

@@ -6,7 +6,7 @@ require (
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/gin-gonic/gin v1.12.0
-	github.com/ginjwt/ginjwt v0.0.0-00010101000000-000000000000
+	github.com/ginjwt/ginjwt v0.1.0
 	github.com/stretchr/testify v1.12.1
 )
 

@@ -6,10 +6,18 @@ require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/gin-contrib/cors v1.7.7
 	github.com/gin-gonic/gin v1.12.0
-	github.com/ginjwt/ginjwt v0.0.0-00010101000000-000000000000
+	github.com/ginjwt/ginjwt v0.1.0
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/crypto v0.59.0
 	modernc.org/sqlite v1.62.0
+)
+
+require (
+	github.com/getkin/kin-openapi v0.153.0
+	github.com/go-openapi/jsonpointer v0.22.5 // indirect
+	github.com/go-openapi/swag/jsonname v0.25.5 // indirect
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // indirect
+	go.yaml.in/yaml/v4 v4.0.0 // indirect
 )
 
 require (
@@ -21,6 +29,7 @@ require (
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/gabriel-vasile/mimetype v1.4.12 // indirect
 	github.com/gin-contrib/sse v1.1.0 // indirect
+	github.com/ginjwt/ginjwt/sqlblocklist v0.1.0
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/go-playground/locales v0.14.1 // indirect
 	github.com/go-playground/universal-translator v0.18.1 // indirect
@@ -55,3 +64,5 @@ require (
 )
 
 replace github.com/ginjwt/ginjwt => ../../
+
+replace github.com/ginjwt/ginjwt/sqlblocklist => ../../sqlblocklist

@@ -1,32 +1,41 @@
 // Command fullstack is the Gin twin of the full-stack Flask tutorial: users
-// in a SQL database with bcrypt-hashed passwords, POST /token for a login,
-// a private page that loads the user from the token, token refresh, a
-// logout that revokes both tokens, and a plain HTML + JavaScript front end
-// that keeps the tokens in sessionStorage and may run on another origin
-// (CORS).
+// in a SQL database with bcrypt-hashed passwords, POST /token for a login
+// (with a per-client attempt limit), a private page that loads the user
+// from the token, token refresh, a logout that revokes both tokens in the
+// same database (so it survives restarts), an account deletion that wants
+// a fresh login, and a plain HTML + JavaScript front end that keeps the
+// tokens in sessionStorage and may run on another origin (CORS).
 //
 //	go run .                       # then open http://127.0.0.1:5000
 //	DATABASE_PATH=users.db go run .
+//
+// This file stands alone: copy it (and static/) into your own module.
 //
 // See README.md for the curl session.
 package main
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log"
+	"math"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-contrib/cors"
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/sqlblocklist"
 	"golang.org/x/crypto/bcrypt"
 	_ "modernc.org/sqlite" // pure Go: no cgo
 )
@@ -39,12 +48,23 @@ type Config struct {
 	DatabasePath string   // "" for an in-memory database
 	Secret       []byte   // JWT_SECRET_KEY
 	Origins      []string // front ends on other origins allowed by CORS; none: no CORS
-	JWTOptions   []ginjwt.Option
+	// TrustedProxies may set the client address through X-Forwarded-For
+	// (TRUSTED_PROXIES); none: the address is the connection's, so a client
+	// cannot dodge the login limit by making up a header.
+	TrustedProxies []string
+	// LoginBurst login attempts per client at once, then one per
+	// LoginEvery (defaults 5 and 12s: 5 a minute).
+	LoginBurst int
+	LoginEvery time.Duration
+	Now        func() time.Time // the login limit's clock; nil: time.Now
+	JWTOptions []ginjwt.Option
 }
 
-// User is a row of the users table, as the API shows it.
+// User is a row of the users table, as the API shows it. ID is random,
+// never a row number: a new user never gets the ID, and so the tokens, of
+// a deleted one, even when an in-memory database starts over.
 type User struct {
-	ID    int64  `json:"id"`
+	ID    string `json:"id"`
 	Email string `json:"email"`
 	Name  string `json:"name"`
 }
@@ -60,7 +80,9 @@ const (
 
 // openDB opens the database and creates the schema.
 func openDB(path string) (*sql.DB, error) {
-	dsn := "file:" + path
+	// Another process on the same file (a second instance, a migration)
+	// waits for the lock instead of failing.
+	dsn := "file:" + path + "?_pragma=busy_timeout(5000)"
 	if path == "" {
 		dsn = fmt.Sprintf("file:fullstack-%d?mode=memory&cache=shared", time.Now().UnixNano())
 	}
@@ -69,17 +91,33 @@ func openDB(path string) (*sql.DB, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(1) // SQLite writes one at a time; an in-memory DB lives in its connection
+	// uid, random, is what tokens name; AUTOINCREMENT keeps row numbers
+	// from being reused too.
 	_, err = db.Exec(`CREATE TABLE IF NOT EXISTS users (
 		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		uid TEXT NOT NULL UNIQUE,
 		email TEXT NOT NULL UNIQUE COLLATE NOCASE,
 		name TEXT NOT NULL DEFAULT '',
 		password_hash TEXT NOT NULL
 	)`)
+	if err == nil {
+		if _, err = db.Exec(`SELECT uid FROM users LIMIT 0`); err != nil {
+			err = fmt.Errorf("the users table of %s comes from an older version of this example (no uid column): move the file away: %w", path, err)
+		}
+	}
 	if err != nil {
 		_ = db.Close()
 		return nil, err
 	}
 	return db, nil
+}
+
+// newUserID returns a random user ID: 128 bits, so none is ever given
+// twice.
+func newUserID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
 }
 
 // dummyHash is compared against when the email is unknown, so a login
@@ -92,29 +130,36 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 		return nil, nil, err
 	}
 	lookup := func(c *gin.Context, tok *ginjwt.Token) (User, error) {
-		id, err := strconv.ParseInt(tok.Claims.Identity, 10, 64)
-		if err != nil {
-			return User{}, ginjwt.ErrUserNotFound
-		}
 		var u User
-		err = db.QueryRowContext(c.Request.Context(), `SELECT id, email, name FROM users WHERE id = ?`, id).Scan(&u.ID, &u.Email, &u.Name)
+		err := db.QueryRowContext(c.Request.Context(), `SELECT uid, email, name FROM users WHERE uid = ?`, tok.Claims.Identity).Scan(&u.ID, &u.Email, &u.Name)
 		if errors.Is(err, sql.ErrNoRows) {
 			return User{}, ginjwt.ErrUserNotFound
 		}
 		return u, err
 	}
+	// Revoked tokens live in the users' database: a logout outlives a
+	// restart (the in-memory blocklist would forget it).
+	blocklist, err := sqlblocklist.New(context.Background(), db, sqlblocklist.SQLite)
+	if err != nil {
+		_ = db.Close()
+		return nil, nil, err
+	}
 	jwt, err := ginjwt.New(append([]ginjwt.Option{
 		ginjwt.WithSecretKey(cfg.Secret),
 		ginjwt.WithUserLookup(lookup),
-		// One process: the in-memory blocklist. Several: redisblocklist.
-		ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)),
+		ginjwt.WithBlocklist(blocklist),
 	}, cfg.JWTOptions...)...)
 	if err != nil {
 		_ = db.Close()
 		return nil, nil, err
 	}
+	limiter := newLoginLimiter(cfg.LoginBurst, cfg.LoginEvery, cfg.Now)
 
 	r := gin.Default()
+	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		_ = db.Close()
+		return nil, nil, err
+	}
 	r.Use(limitBody)
 	if len(cfg.Origins) > 0 { // none: the front end is only served from here
 		r.Use(cors.New(cors.Config{
@@ -131,6 +176,14 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 		return nil, nil, err
 	}
 	r.GET("/", func(c *gin.Context) { c.Data(http.StatusOK, "text/html; charset=utf-8", page) })
+	// The API's OpenAPI 3 description: bearer tokens, the {"msg": ...}
+	// error body and the statuses each route can answer.
+	spec, err := static.ReadFile("static/openapi.json")
+	if err != nil {
+		_ = db.Close()
+		return nil, nil, err
+	}
+	r.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", spec) })
 
 	r.POST("/signup", func(c *gin.Context) {
 		var in struct{ Email, Password, Name string }
@@ -149,8 +202,9 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 			return
 		}
 		// One statement: the row is written whole or not at all.
-		res, err := db.ExecContext(c.Request.Context(), `INSERT INTO users (email, name, password_hash) VALUES (?, ?, ?)`,
-			in.Email, in.Name, string(hash))
+		id := newUserID()
+		_, err = db.ExecContext(c.Request.Context(), `INSERT INTO users (uid, email, name, password_hash) VALUES (?, ?, ?, ?)`,
+			id, in.Email, in.Name, string(hash))
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE") {
 				c.JSON(http.StatusConflict, gin.H{"msg": "Email already registered"})
@@ -159,11 +213,10 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 			_ = c.AbortWithError(http.StatusInternalServerError, err)
 			return
 		}
-		id, _ := res.LastInsertId()
 		c.JSON(http.StatusCreated, User{ID: id, Email: in.Email, Name: in.Name})
 	})
 
-	r.POST("/token", func(c *gin.Context) {
+	r.POST("/token", limiter.middleware, func(c *gin.Context) {
 		var in struct{ Email, Password string }
 		if c.ShouldBindJSON(&in) != nil {
 			c.JSON(http.StatusBadRequest, gin.H{"msg": "Missing JSON in request"})
@@ -173,10 +226,16 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 			c.JSON(http.StatusBadRequest, gin.H{"msg": "Missing email or password"})
 			return
 		}
-		var id int64
+		// bcrypt reads 72 bytes and ignores the rest: without this check
+		// the password followed by anything would log in.
+		if len(in.Password) > maxPassword {
+			c.JSON(http.StatusBadRequest, gin.H{"msg": fmt.Sprintf("Password too long (%d bytes at most)", maxPassword)})
+			return
+		}
+		var id string
 		hash := dummyHash
 		var stored string
-		err := db.QueryRowContext(c.Request.Context(), `SELECT id, password_hash FROM users WHERE email = ?`, strings.TrimSpace(in.Email)).Scan(&id, &stored)
+		err := db.QueryRowContext(c.Request.Context(), `SELECT uid, password_hash FROM users WHERE email = ?`, strings.TrimSpace(in.Email)).Scan(&id, &stored)
 		found := err == nil
 		if found {
 			hash = []byte(stored)
@@ -237,9 +296,12 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 		}
 		c.JSON(http.StatusOK, gin.H{"msg": "Logged out"})
 	})
-	private.DELETE("/account", func(c *gin.Context) {
+	// Deleting the account wants a fresh token, one from a password
+	// login rather than from /refresh: a stolen or long-lived session
+	// cannot do it.
+	r.DELETE("/account", jwt.FreshRequired(ginjwt.LoadUser()), func(c *gin.Context) {
 		u, _ := ginjwt.CurrentUser[User](c)
-		if _, err := db.ExecContext(c.Request.Context(), `DELETE FROM users WHERE id = ?`, u.ID); err != nil {
+		if _, err := db.ExecContext(c.Request.Context(), `DELETE FROM users WHERE uid = ?`, u.ID); err != nil {
 			_ = c.AbortWithError(http.StatusInternalServerError, err)
 			return
 		}
@@ -258,8 +320,115 @@ func limitBody(c *gin.Context) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
 }
 
-// splitOrigins reads a comma-separated origin list, forgiving spaces.
-func splitOrigins(list string) []string {
+// loginLimiter is a token bucket per client: burst attempts at once, then
+// one per every. It holds at most maxClients buckets, so a flood of
+// addresses cannot grow it without bound.
+type loginLimiter struct {
+	mu      sync.Mutex
+	burst   float64
+	every   time.Duration
+	now     func() time.Time
+	clients map[string]bucket
+}
+
+type bucket struct {
+	tokens float64   // attempts left at at
+	at     time.Time // last update
+}
+
+// maxClients bounds the limiter's memory (about 100 bytes a client).
+const maxClients = 100_000
+
+func newLoginLimiter(burst int, every time.Duration, now func() time.Time) *loginLimiter {
+	if burst <= 0 {
+		burst = 5
+	}
+	if every <= 0 {
+		every = 12 * time.Second
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &loginLimiter{burst: float64(burst), every: every, now: now, clients: map[string]bucket{}}
+}
+
+// allow takes one attempt from key's bucket; when none is left it says how
+// long until the next.
+func (l *loginLimiter) allow(key string) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	b, ok := l.clients[key]
+	if !ok {
+		if len(l.clients) >= maxClients {
+			l.prune(now)
+		}
+		b = bucket{tokens: l.burst, at: now}
+	}
+	b.tokens = math.Min(l.burst, b.tokens+float64(now.Sub(b.at))/float64(l.every))
+	b.at = now
+	if b.tokens < 1 {
+		l.clients[key] = b
+		return false, time.Duration((1 - b.tokens) * float64(l.every))
+	}
+	b.tokens--
+	l.clients[key] = b
+	return true, 0
+}
+
+// prune forgets the clients whose buckets have refilled (they start full
+// anyway), and if all are still draining, an arbitrary half of them.
+func (l *loginLimiter) prune(now time.Time) {
+	full := time.Duration(l.burst * float64(l.every))
+	for k, b := range l.clients {
+		if now.Sub(b.at) >= full {
+			delete(l.clients, k)
+		}
+	}
+	for k := range l.clients {
+		if len(l.clients) < maxClients/2 {
+			break
+		}
+		delete(l.clients, k)
+	}
+}
+
+// middleware answers 429 when the client has no attempt left, before the
+// handler reads the body or runs bcrypt.
+func (l *loginLimiter) middleware(c *gin.Context) {
+	if ok, wait := l.allow(clientKey(c.ClientIP())); !ok {
+		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		c.AbortWithStatusJSON(http.StatusTooManyRequests, gin.H{"msg": "Too many login attempts, try again later"})
+	}
+}
+
+// clientKey is the limiter's key for a client address: the address, or
+// for IPv6 its /64, which one client usually holds whole.
+func clientKey(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || addr.Is4() || addr.Is4In6() {
+		return ip
+	}
+	p, _ := addr.Prefix(64)
+	return p.String()
+}
+
+// secretKey reads JWT_SECRET_KEY through getenv. Unset, it makes a random
+// secret for this run and says so: never a fixed one that anyone reading
+// this file could sign tokens with. Tokens then stop working at restart.
+func secretKey(getenv func(string) string, logf func(string, ...any)) []byte {
+	if s := getenv("JWT_SECRET_KEY"); s != "" {
+		return []byte(s)
+	}
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret) // never fails (crypto/rand)
+	logf("JWT_SECRET_KEY is not set: signing with a random secret made for this run; tokens stop working when the server restarts")
+	return secret
+}
+
+// splitList reads a comma-separated list (origins, proxies), forgiving
+// spaces.
+func splitList(list string) []string {
 	var out []string
 	for _, o := range strings.Split(list, ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -289,16 +458,13 @@ func validate(email, password, name string) string {
 }
 
 func main() {
-	secret := []byte(os.Getenv("JWT_SECRET_KEY"))
-	if len(secret) == 0 {
-		log.Print("JWT_SECRET_KEY is not set: using the example's public development secret")
-		secret = []byte("example-only-secret-change-me-0123456789")
-	}
+	secret := secretKey(os.Getenv, log.Printf)
 	origins := "http://127.0.0.1:5173,http://localhost:5173"
 	if o := os.Getenv("CORS_ORIGINS"); o != "" {
 		origins = o
 	}
-	r, db, err := newApp(Config{DatabasePath: os.Getenv("DATABASE_PATH"), Secret: secret, Origins: splitOrigins(origins)})
+	r, db, err := newApp(Config{DatabasePath: os.Getenv("DATABASE_PATH"), Secret: secret, Origins: splitList(origins),
+		TrustedProxies: splitList(os.Getenv("TRUSTED_PROXIES"))})
 	if err != nil {
 		log.Fatal(err)
 	}

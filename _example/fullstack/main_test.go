@@ -3,10 +3,14 @@ package main
 import (
 	"database/sql"
 	"encoding/json"
+	"fmt"
+	"go/parser"
+	"go/token"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,12 +104,19 @@ func TestSignupLoginPrivateRefresh(t *testing.T) {
 	assert.Equal(t, 422, status)
 	assert.Equal(t, msg("Only refresh tokens are allowed"), body)
 
-	// The user goes away; its tokens no longer load anyone.
-	status, body, _ = call(t, "DELETE", u+"/account", access, "")
+	// The user goes away; its tokens no longer load anyone. (Deleting
+	// wants a fresh token: TestDeleteAccountNeedsFreshToken.)
+	status, body, _ = call(t, "POST", u+"/token", "", `{"email":"ann@example.com","password":"correct horse"}`)
+	require.Equal(t, 200, status, body)
+	fresh := body["access_token"].(string)
+	status, body, _ = call(t, "GET", u+"/private", fresh, "")
+	require.Equal(t, 200, status, body)
+	id := body["id"].(string)
+	status, body, _ = call(t, "DELETE", u+"/account", fresh, "")
 	assert.Equal(t, 200, status, body)
 	status, body, _ = call(t, "GET", u+"/private", access, "")
 	assert.Equal(t, 401, status)
-	assert.Equal(t, msg("Error loading the user 1"), body)
+	assert.Equal(t, msg("Error loading the user "+id), body)
 }
 
 func TestSignupErrors(t *testing.T) {
@@ -244,8 +255,8 @@ func TestLogoutRevokes(t *testing.T) {
 }
 
 func TestSplitOrigins(t *testing.T) {
-	assert.Equal(t, []string{"http://a.example", "http://b.example"}, splitOrigins(" http://a.example, http://b.example ,,"))
-	assert.Empty(t, splitOrigins(""))
+	assert.Equal(t, []string{"http://a.example", "http://b.example"}, splitList(" http://a.example, http://b.example ,,"))
+	assert.Empty(t, splitList(""))
 }
 
 // With DATABASE_PATH the users outlive the process.
@@ -266,4 +277,242 @@ func TestDatabaseFile(t *testing.T) {
 	second := open()
 	status, body, _ = call(t, "POST", second.URL+"/token", "", `{"email":"dee@example.com","password":"correct horse"}`)
 	assert.Equal(t, 200, status, "the user is still there: %v", body)
+}
+
+// users counts the rows of the users table.
+func users(t *testing.T, db *sql.DB) int {
+	t.Helper()
+	var n int
+	require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM users`).Scan(&n))
+	return n
+}
+
+// bcrypt reads 72 bytes: login refuses longer passwords as signup does,
+// or the password followed by anything would log in.
+func TestLoginPasswordLimit(t *testing.T) {
+	srv, _ := startApp(t)
+	pw := strings.Repeat("p", maxPassword)
+	status, body, _ := call(t, "POST", srv.URL+"/signup", "", `{"email":"long@example.com","password":"`+pw+`"}`)
+	require.Equal(t, 201, status, body)
+	status, body, _ = call(t, "POST", srv.URL+"/token", "", `{"email":"long@example.com","password":"`+pw+`anything"}`)
+	assert.Equal(t, 400, status)
+	assert.Equal(t, msg("Password too long (72 bytes at most)"), body, "no tokens for a password with a suffix")
+	status, body, _ = call(t, "POST", srv.URL+"/token", "", `{"email":"long@example.com","password":"`+pw+`"}`)
+	assert.Equal(t, 200, status, body)
+	assert.NotEmpty(t, body["access_token"])
+}
+
+// Deleting the account wants a token from a password login, not one from
+// /refresh.
+func TestDeleteAccountNeedsFreshToken(t *testing.T) {
+	srv, db := startApp(t)
+	u := srv.URL
+	access, refresh := login(t, u, "fay@example.com")
+	status, body, _ := call(t, "POST", u+"/refresh", refresh, "")
+	require.Equal(t, 200, status, body)
+	refreshed := body["access_token"].(string)
+
+	status, body, _ = call(t, "DELETE", u+"/account", refreshed, "")
+	assert.Equal(t, 401, status)
+	assert.Equal(t, msg("Fresh token required"), body)
+	assert.Equal(t, 1, users(t, db), "the handler did not run: the account is still there")
+	status, _, _ = call(t, "GET", u+"/private", refreshed, "")
+	assert.Equal(t, 200, status, "the refreshed token is good for everything else")
+
+	status, body, _ = call(t, "DELETE", u+"/account", "", "")
+	assert.Equal(t, 401, status)
+	assert.Equal(t, msg("Missing Authorization Header"), body)
+	assert.Equal(t, 1, users(t, db))
+
+	status, body, _ = call(t, "DELETE", u+"/account", access, "")
+	assert.Equal(t, 200, status, body)
+	assert.Equal(t, msg("Account deleted"), body)
+	assert.Zero(t, users(t, db))
+}
+
+// /token allows a few attempts per client, then one every 12 seconds; a
+// made-up X-Forwarded-For does not make a new client.
+func TestLoginAttemptLimit(t *testing.T) {
+	clock := time.Now()
+	r, db, err := newApp(Config{Secret: testSecret, Now: func() time.Time { return clock }})
+	require.NoError(t, err)
+	srv := httptest.NewServer(r)
+	t.Cleanup(func() { srv.Close(); _ = db.Close() })
+	u := srv.URL + "/token"
+	status, body, _ := call(t, "POST", srv.URL+"/signup", "", `{"email":"gus@example.com","password":"correct horse"}`)
+	require.Equal(t, 201, status, body)
+
+	for i := range 5 {
+		status, body, _ = call(t, "POST", u, "", `{"email":"gus@example.com","password":"guess `+strconv.Itoa(i)+`"}`)
+		require.Equal(t, 401, status, "attempt %d", i+1)
+		require.Equal(t, msg("Bad email or password"), body)
+	}
+	good := `{"email":"gus@example.com","password":"correct horse"}`
+	status, body, h := call(t, "POST", u, "", good)
+	assert.Equal(t, 429, status)
+	assert.Equal(t, msg("Too many login attempts, try again later"), body, "no tokens, even for the right password")
+	assert.Equal(t, "12", h.Get("Retry-After"))
+	status, body, _ = call(t, "POST", u, "", good, "X-Forwarded-For", "203.0.113.7")
+	assert.Equal(t, 429, status, "a made-up client address changes nothing")
+	assert.Equal(t, msg("Too many login attempts, try again later"), body)
+
+	clock = clock.Add(12 * time.Second)
+	status, body, _ = call(t, "POST", u, "", good)
+	assert.Equal(t, 200, status, body)
+	assert.NotEmpty(t, body["access_token"])
+	status, _, _ = call(t, "POST", u, "", good)
+	assert.Equal(t, 429, status, "one attempt per 12 seconds after the burst")
+
+	// Signup is not limited by /token's budget.
+	status, body, _ = call(t, "POST", srv.URL+"/signup", "", `{"email":"hal@example.com","password":"correct horse"}`)
+	assert.Equal(t, 201, status, body)
+}
+
+func TestLoginLimiterIsBounded(t *testing.T) {
+	clock := time.Now()
+	l := newLoginLimiter(2, time.Minute, func() time.Time { return clock })
+	for i := range maxClients + 10 {
+		ok, _ := l.allow("client-" + strconv.Itoa(i))
+		require.True(t, ok)
+	}
+	assert.LessOrEqual(t, len(l.clients), maxClients)
+
+	// One IPv6 client holds a whole /64.
+	assert.Equal(t, clientKey("2001:db8::1"), clientKey("2001:db8::ffff:2"))
+	assert.NotEqual(t, clientKey("2001:db8::1"), clientKey("2001:db8:0:1::1"))
+	assert.Equal(t, "192.0.2.1", clientKey("192.0.2.1"))
+	ok, _ := l.allow(clientKey("2001:db8::1"))
+	require.True(t, ok)
+	ok, _ = l.allow(clientKey("2001:db8::2"))
+	require.True(t, ok)
+	ok, wait := l.allow(clientKey("2001:db8::3"))
+	assert.False(t, ok)
+	assert.Equal(t, time.Minute, wait, "one attempt per minute after the burst")
+}
+
+// reopen starts the app on the database file, as a restart would, with
+// the same secret.
+func reopen(t *testing.T, path string) *httptest.Server {
+	t.Helper()
+	r, db, err := newApp(Config{DatabasePath: path, Secret: testSecret})
+	require.NoError(t, err)
+	srv := httptest.NewServer(r)
+	t.Cleanup(func() { srv.Close(); _ = db.Close() })
+	return srv
+}
+
+// A logout outlives a restart: the revoked tokens are in the database
+// file, not in the process.
+func TestLogoutSurvivesRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users.db")
+	first := reopen(t, path)
+	access, refresh := login(t, first.URL, "ivy@example.com")
+	status, body, _ := call(t, "POST", first.URL+"/token", "", `{"email":"ivy@example.com","password":"correct horse"}`)
+	require.Equal(t, 200, status, body)
+	otherAccess := body["access_token"].(string) // another device, not logged out
+	status, body, _ = call(t, "DELETE", first.URL+"/logout", access, `{"refresh_token":"`+refresh+`"}`)
+	require.Equal(t, 200, status, body)
+	first.Close()
+
+	second := reopen(t, path)
+	status, body, _ = call(t, "POST", second.URL+"/refresh", refresh, "")
+	assert.Equal(t, 401, status)
+	assert.Equal(t, msg("Token has been revoked"), body)
+	status, body, _ = call(t, "GET", second.URL+"/private", access, "")
+	assert.Equal(t, 401, status)
+	assert.Equal(t, msg("Token has been revoked"), body)
+	status, body, _ = call(t, "GET", second.URL+"/private", otherAccess, "")
+	assert.Equal(t, 200, status, "tokens never logged out still work: %v", body)
+}
+
+// A new user never gets a former user's ID, so the former user's tokens
+// never load the new one: not after a restart on the same file, not with
+// an in-memory database that starts over.
+func TestIDsAreNeverReused(t *testing.T) {
+	t.Run("database file", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "users.db")
+		first := reopen(t, path)
+		access, _ := login(t, first.URL, "jo@example.com")
+		status, body, _ := call(t, "GET", first.URL+"/private", access, "")
+		require.Equal(t, 200, status, body)
+		oldID := body["id"].(string)
+		status, body, _ = call(t, "DELETE", first.URL+"/account", access, "")
+		require.Equal(t, 200, status, body)
+		first.Close()
+
+		second := reopen(t, path)
+		status, body, _ = call(t, "POST", second.URL+"/signup", "", `{"email":"kim@example.com","password":"correct horse"}`)
+		require.Equal(t, 201, status, body)
+		assert.NotEqual(t, oldID, body["id"])
+		status, body, _ = call(t, "GET", second.URL+"/private", access, "")
+		assert.Equal(t, 401, status)
+		assert.Equal(t, msg("Error loading the user "+oldID), body, "not Kim's account")
+	})
+	t.Run("in-memory database", func(t *testing.T) {
+		first, _ := startApp(t)
+		access, refresh := login(t, first.URL, "lee@example.com")
+		status, body, _ := call(t, "GET", first.URL+"/private", access, "")
+		require.Equal(t, 200, status, body)
+		oldID := body["id"].(string)
+		first.Close()
+
+		second, _ := startApp(t) // a restart: the database starts empty, the secret is the same
+		status, body, _ = call(t, "POST", second.URL+"/signup", "", `{"email":"max@example.com","password":"correct horse"}`)
+		require.Equal(t, 201, status, body)
+		assert.NotEqual(t, oldID, body["id"])
+		for _, tc := range []struct{ method, path, token string }{
+			{"GET", "/private", access}, {"DELETE", "/account", access}, {"POST", "/refresh", refresh},
+		} {
+			status, body, _ = call(t, tc.method, second.URL+tc.path, tc.token, "")
+			if tc.path == "/refresh" {
+				// /refresh does not load the user; the new access token it
+				// makes loads nobody.
+				require.Equal(t, 200, status, body)
+				status, body, _ = call(t, "GET", second.URL+"/private", body["access_token"].(string), "")
+			}
+			assert.Equal(t, 401, status, tc.path)
+			assert.Equal(t, msg("Error loading the user "+oldID), body, tc.path)
+		}
+	})
+}
+
+func TestSecretKey(t *testing.T) {
+	var logged []string
+	logf := func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) }
+	unset := func(string) string { return "" }
+	a, b := secretKey(unset, logf), secretKey(unset, logf)
+	assert.Len(t, a, 32)
+	assert.NotEqual(t, a, b, "a new random secret per start")
+	assert.NotEqual(t, []byte("example-only-secret-change-me-0123456789"), a, "never the old public secret")
+	require.Len(t, logged, 2)
+	assert.Contains(t, logged[0], "random secret")
+
+	logged = nil
+	set := func(k string) string { return map[string]string{"JWT_SECRET_KEY": "from-the-environment"}[k] }
+	assert.Equal(t, []byte("from-the-environment"), secretKey(set, logf))
+	assert.Empty(t, logged)
+}
+
+// main.go must stand alone, to be copied into a user's module: nothing
+// from the repository's internal packages.
+func TestMainStandsAlone(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "main.go", nil, parser.ImportsOnly)
+	require.NoError(t, err)
+	for _, imp := range f.Imports {
+		assert.NotContains(t, imp.Path.Value, "/internal/", "main.go imports %s", imp.Path.Value)
+		assert.NotContains(t, imp.Path.Value, "_example/", "main.go imports %s", imp.Path.Value)
+	}
+}
+
+// A database file from before random IDs is refused with a message, not
+// half used.
+func TestOldDatabaseFileIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	require.NoError(t, err)
+	_, err = db.Exec(`CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL DEFAULT '', password_hash TEXT NOT NULL)`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	_, _, err = newApp(Config{DatabasePath: path, Secret: testSecret})
+	assert.ErrorContains(t, err, "comes from an older version of this example (no uid column): move the file away")
 }

@@ -1,0 +1,106 @@
+package ginjwt_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	"github.com/ginjwt/ginjwt"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// claimsApp is the fixture of test_additional_claims_loader.py: both
+// routes answer get_jwt().
+func claimsApp(t *testing.T, opts ...ginjwt.Option) (*ginjwt.Manager, *flaskClient) {
+	m := newManager(t, opts...)
+	r := newRouter()
+	claims := func(c *gin.Context) {
+		all, err := ginjwt.CurrentClaims(c).Map()
+		require.NoError(t, err)
+		c.JSON(http.StatusOK, all)
+	}
+	r.GET("/protected", m.JWTRequired(), claims)
+	r.GET("/protected2", m.RefreshRequired(), claims)
+	return m, newFlaskClient(t, r)
+}
+
+func fooBarClaims(string) (map[string]any, error) { return map[string]any{"foo": "bar"}, nil }
+
+func TestFlaskAdditionalClaimsLoader(t *testing.T) {
+	const file = "test_additional_claims_loader.py::"
+
+	t.Run(file+"test_additional_claims_in_access_token", func(t *testing.T) {
+		m, fc := claimsApp(t, ginjwt.WithAdditionalClaimsLoader(fooBarClaims))
+		w := fc.get("/protected", withBearer(mustAccess(t, m, "username")))
+		assert.Equal(t, 200, w.Code)
+		assert.Equal(t, "bar", jsonBody(t, w)["foo"])
+	})
+
+	// A claim Go cannot encode (here a channel, flask's "app") makes the
+	// creation fail.
+	t.Run(file+"test_non_serializable_claims", func(t *testing.T) {
+		m := newManager(t, ginjwt.WithAdditionalClaimsLoader(func(string) (map[string]any, error) {
+			return map[string]any{"app": make(chan int)}, nil
+		}))
+		_, err := m.CreateAccessToken("username")
+		assert.Error(t, err)
+	})
+
+	t.Run(file+"test_token_from_complex_object", func(t *testing.T) {
+		type testObject struct{ username string }
+		m, fc := claimsApp(t,
+			ginjwt.WithAdditionalClaimsLoader(func(o testObject) (map[string]any, error) {
+				return map[string]any{"username": o.username}, nil
+			}),
+			ginjwt.WithUserIdentityLoader(func(o testObject) (string, error) { return o.username, nil }))
+		token := mustAccess(t, m, testObject{"username"})
+		claims := claimsOf(t, m, token)
+		assert.Equal(t, "username", claims["sub"])
+		assert.Equal(t, "username", claims["username"])
+		w := fc.get("/protected", withBearer(token))
+		assert.Equal(t, 200, w.Code)
+		assert.Equal(t, "username", jsonBody(t, w)["username"])
+	})
+
+	t.Run(file+"test_additional_claims_in_refresh_token", func(t *testing.T) {
+		m, fc := claimsApp(t, ginjwt.WithAdditionalClaimsLoader(fooBarClaims))
+		w := fc.get("/protected2", withBearer(mustRefresh(t, m, "username")))
+		assert.Equal(t, 200, w.Code)
+		assert.Equal(t, "bar", jsonBody(t, w)["foo"])
+	})
+
+	t.Run(file+"test_additional_claims_in_refresh_token_specified_at_creation", func(t *testing.T) {
+		m, fc := claimsApp(t)
+		w := fc.get("/protected2", withBearer(mustRefresh(t, m, "username", ginjwt.AdditionalClaims(map[string]any{"foo": "bar"}))))
+		assert.Equal(t, 200, w.Code)
+		assert.Equal(t, "bar", jsonBody(t, w)["foo"])
+	})
+
+	t.Run(file+"test_additional_claims_in_access_token_specified_at_creation", func(t *testing.T) {
+		m, fc := claimsApp(t)
+		w := fc.get("/protected", withBearer(mustAccess(t, m, "username", ginjwt.AdditionalClaims(map[string]any{"foo": "bar"}))))
+		assert.Equal(t, 200, w.Code)
+		assert.Equal(t, "bar", jsonBody(t, w)["foo"])
+	})
+
+	t.Run(file+"test_addition_claims_merge", func(t *testing.T) {
+		m, fc := claimsApp(t, ginjwt.WithAdditionalClaimsLoader(func(string) (map[string]any, error) {
+			return map[string]any{"default": "value"}, nil
+		}))
+		w := fc.get("/protected", withBearer(mustAccess(t, m, "username", ginjwt.AdditionalClaims(map[string]any{"foo": "bar"}))))
+		assert.Equal(t, 200, w.Code)
+		body := jsonBody(t, w)
+		assert.Equal(t, "bar", body["foo"])
+		assert.Equal(t, "value", body["default"])
+	})
+
+	t.Run(file+"test_addition_claims_merge_tie_goes_to_create_access_token", func(t *testing.T) {
+		m, fc := claimsApp(t, ginjwt.WithAdditionalClaimsLoader(func(string) (map[string]any, error) {
+			return map[string]any{"default": "value"}, nil
+		}))
+		w := fc.get("/protected", withBearer(mustAccess(t, m, "username", ginjwt.AdditionalClaims(map[string]any{"default": "foo"}))))
+		assert.Equal(t, 200, w.Code)
+		assert.Equal(t, "foo", jsonBody(t, w)["default"])
+	})
+}

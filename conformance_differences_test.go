@@ -1,0 +1,184 @@
+package ginjwt_test
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"net/http"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	"github.com/ginjwt/ginjwt"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The deliberate differences from flask-jwt-extended 4.7.1, one test each.
+// Every test here is an entry of the README's "Where ginjwt differs from
+// flask-jwt-extended, on purpose"; the entry names the test.
+
+// README: HMAC secrets shorter than the hash are refused.
+func TestFlaskDifferenceShortSecret(t *testing.T) {
+	_, err := ginjwt.New(ginjwt.WithSecretKey([]byte("super-secret")))
+	assert.ErrorIs(t, err, ginjwt.ErrConfig)
+	_, err = ginjwt.New(ginjwt.WithSecretKey([]byte("super-secret")), ginjwt.WithInsecureShortSecret())
+	assert.NoError(t, err)
+}
+
+// README: small RSA keys are refused (flask's own test key has 1024 bits).
+func TestFlaskDifferenceSmallRSAKey(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 1024)
+	require.NoError(t, err)
+	_, err = ginjwt.New(ginjwt.WithAlgorithm("RS256"), ginjwt.WithPrivateKey(key))
+	assert.ErrorIs(t, err, ginjwt.ErrConfig)
+}
+
+// README: ExpiresIn(0) is "expires now"; NoExpiry is flask's timedelta(0).
+func TestFlaskDifferenceExpiresInZero(t *testing.T) {
+	m := newManager(t)
+	_, err := m.DecodeToken(mustAccess(t, m, "alice", ginjwt.ExpiresIn(0)))
+	assert.ErrorIs(t, err, ginjwt.ErrTokenExpired)
+	assert.NotContains(t, claimsOf(t, m, mustAccess(t, m, "alice", ginjwt.NoExpiry())), "exp")
+}
+
+// README: claims of the wrong type are refused with a 422 where flask
+// accepts them or answers 500; this includes "iat", "nbf" and "exp" that are
+// not JSON numbers (PyJWT runs int() on them: "123" and true pass, null and
+// lists are a 500).
+func TestFlaskDifferenceStricterClaims(t *testing.T) {
+	m := newManager(t)
+	r := newRouter()
+	r.GET("/p", m.JWTRequired(), fooBar)
+	for payload, msg := range map[string]string{
+		`{"sub":""}`:                "Invalid claim: sub must not be empty",
+		`{"sub":"a","type":1}`:      "Invalid claim: type must be a string",
+		`{"sub":"a","csrf":1}`:      "Invalid claim: csrf must be a string",
+		`{"sub":"a","fresh":"yes"}`: "Invalid claim: fresh must be a boolean or a timestamp",
+		`{"sub":"a","exp":1e30}`:    "Expiration Time claim (exp) must be an integer.",
+		`{"sub":"a","iat":"123"}`:   "Issued At claim (iat) must be an integer.",
+		`{"sub":"a","nbf":true}`:    "Not Before claim (nbf) must be an integer.",
+		`{"sub":"a","exp":null}`:    "Expiration Time claim (exp) must be an integer.",
+		`{"sub":"a","iat":[1]}`:     "Issued At claim (iat) must be an integer.",
+	} {
+		expectMsg(t, newFlaskClient(t, r).get("/p", withBearer(signPayload(payload))), 422, msg)
+	}
+	w := newFlaskClient(t, r).get("/p", withBearer(signRaw(`{"alg":"HS256","crit":["x"],"x":1}`, `{"sub":"a"}`, testSecret)))
+	expectMsg(t, w, 422, "Unsupported critical header parameters")
+}
+
+// README: an "exp" of 0 is a date in 1970.
+func TestFlaskDifferenceExpZero(t *testing.T) {
+	_, err := newManager(t).DecodeToken(signPayload(`{"sub":"a","exp":0}`))
+	assert.ErrorIs(t, err, ginjwt.ErrTokenExpired)
+}
+
+// README: AdditionalHeaders cannot set "alg".
+func TestFlaskDifferenceHeadersCannotSetAlg(t *testing.T) {
+	_, err := newManager(t).CreateAccessToken("alice", ginjwt.AdditionalHeaders(map[string]any{"alg": "none"}))
+	assert.Error(t, err)
+}
+
+// README: an Authorization value of commas and spaces is no token (401);
+// flask answers 500.
+func TestFlaskDifferenceBlankAuthorization(t *testing.T) {
+	m := newManager(t)
+	r := newRouter()
+	r.GET("/p", m.JWTRequired(), fooBar)
+	w := newFlaskClient(t, r).get("/p", withHeader("Authorization", ", ,"))
+	assert.Equal(t, 401, w.Code, w.Body.String())
+}
+
+// README: a JSON body that is not an object (a list) has no token: 401;
+// flask calls .get on the list and answers 500.
+func TestFlaskDifferenceJSONBodyList(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.JSON))
+	r := newRouter()
+	r.POST("/p", m.JWTRequired(), fooBar)
+	w := newFlaskClient(t, r).post("/p", withJSON([]string{mustAccess(t, m, "alice")}))
+	expectMsg(t, w, 401, `Missing "access_token" key in json data.`)
+}
+
+// README: with a blocklist, tokens without "jti" are refused (they could
+// never be revoked); flask's blocklist loader sees jti None and accepts.
+func TestFlaskDifferenceBlocklistNeedsJTI(t *testing.T) {
+	m := newManager(t, ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)))
+	r := newRouter()
+	r.GET("/p", m.JWTRequired(), fooBar)
+	fc := newFlaskClient(t, r)
+	expectMsg(t, fc.get("/p", withBearer(signPayload(`{"sub":"a"}`))), 422, "Missing claim: jti")
+	expectJSON(t, fc.get("/p", withBearer(signPayload(`{"sub":"a","jti":"1"}`))), 200, `{"foo":"bar"}`)
+}
+
+// README: renewals keep the old token's custom claims; flask's refresh
+// builds the new token from the claims loader alone.
+func TestFlaskDifferenceRenewalsKeepClaims(t *testing.T) {
+	m := newManager(t)
+	r := newRouter()
+	r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
+		token, err := m.RefreshAccessToken(c)
+		require.NoError(t, err)
+		c.JSON(http.StatusOK, gin.H{"access_token": token})
+	})
+	refresh := mustRefresh(t, m, "alice", ginjwt.AdditionalClaims(map[string]any{"roles": []string{"admin"}}))
+	w := newFlaskClient(t, r).post("/refresh", withBearer(refresh))
+	require.Equal(t, 200, w.Code, w.Body.String())
+	roles, _ := claimsOf(t, m, jsonBody(t, w)["access_token"].(string))["roles"].([]any)
+	assert.Equal(t, []any{"admin"}, roles)
+}
+
+// README: a guard with a location that does not exist panics when the
+// route is set up; flask answers 500 on every request to it.
+func TestFlaskDifferenceInvalidLocationPanicsAtSetup(t *testing.T) {
+	m := newManager(t)
+	assert.Panics(t, func() { m.JWTRequired(ginjwt.Locations(ginjwt.Location(99))) })
+	assert.Panics(t, func() { m.JWTRequired(ginjwt.Locations()) })
+}
+
+// README: non-string identities are written as strings; flask 4.7 writes
+// create_access_token(1234) as the number and then refuses its own token
+// (422 "Subject must be a string").
+func TestFlaskDifferenceNumericIdentityMintedAsString(t *testing.T) {
+	m := newManager(t)
+	tok, err := m.DecodeToken(mustAccess(t, m, 1234))
+	require.NoError(t, err)
+	assert.Equal(t, `"1234"`, string(tok.Claims.IdentityJSON()))
+}
+
+// README: cookies are Secure unless WithInsecureCookies (flask: not Secure).
+func TestFlaskDifferenceSecureCookies(t *testing.T) {
+	for _, insecure := range []bool{false, true} {
+		opts := []ginjwt.Option{ginjwt.WithTokenLocations(ginjwt.Cookies)}
+		if insecure {
+			opts = append(opts, ginjwt.WithInsecureCookies())
+		}
+		w := newFlaskClient(t, cookiesRoutes(t, newManager(t, opts...))).get("/access_token")
+		for _, name := range []string{"access_token_cookie", "csrf_access_token"} {
+			c := flaskCookie(t, w, name)
+			require.NotNil(t, c, name)
+			_, secure := c["secure"]
+			assert.Equal(t, !insecure, secure, name)
+		}
+	}
+}
+
+// README: a misconfiguration is an error of New, not a 500 on the first
+// request (flask raises RuntimeError when the key is first needed).
+func TestFlaskDifferenceConfigErrorsAtNew(t *testing.T) {
+	_, err := ginjwt.New()
+	assert.ErrorIs(t, err, ginjwt.ErrConfig)
+	_, err = ginjwt.New(ginjwt.WithAlgorithm("RS256"), ginjwt.WithSecretKey([]byte(testSecret)))
+	assert.ErrorIs(t, err, ginjwt.ErrConfig)
+}
+
+// README: guards answer OPTIONS themselves (204, no body) instead of
+// running the handler, which flask does. Pinned per guard in
+// TestFlaskOptionsMethod; here with a token-less preflight on a group.
+func TestFlaskDifferenceOptionsAnsweredByGuard(t *testing.T) {
+	m := newManager(t)
+	r := newRouter()
+	ran := false
+	api := r.Group("/api", m.JWTRequired())
+	api.OPTIONS("/x", func(c *gin.Context) { ran = true; c.String(200, "ok") })
+	w := newFlaskClient(t, r).do(http.MethodOptions, "/api/x")
+	assert.Equal(t, http.StatusNoContent, w.Code)
+	assert.False(t, ran)
+}

@@ -1,0 +1,209 @@
+package ginjwt_test
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/ginjwt/ginjwt"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// flask decodes an expired token a second time with expiry ignored and
+// reports whatever else is wrong with it; only an otherwise valid token gets
+// "Token has expired" (and reaches the expired-token handler).
+func TestExpiredTokenReportsOtherDefectsFirst(t *testing.T) {
+	now := time.Unix(1795566329, 0)
+	clock := ginjwt.WithClock(func() time.Time { return now })
+	const past = `"exp":1795566000`
+	tests := []struct {
+		name    string
+		opts    []ginjwt.Option
+		payload string
+		status  int
+		msg     string
+	}{
+		{"otherwise valid", nil, `{"sub":"a",` + past + `}`, 401, "Token has expired"},
+		{"without sub", nil, `{"identity":"a",` + past + `}`, 422, "Missing claim: sub"},
+		{"numeric sub", nil, `{"sub":7,` + past + `}`, 422, "Subject must be a string"},
+		{"another issuer, beyond the leeway", []ginjwt.Option{ginjwt.WithDecodeIssuer("iss"), ginjwt.WithLeeway(time.Minute)}, `{"sub":"a","iss":"other-iss",` + past + `}`, 422, "Invalid issuer"},
+		{"no issuer", []ginjwt.Option{ginjwt.WithDecodeIssuer("iss")}, `{"sub":"a",` + past + `}`, 422, `Token is missing the "iss" claim`},
+		{"another audience", []ginjwt.Option{ginjwt.WithDecodeAudience("orders")}, `{"sub":"a","aud":"billing",` + past + `}`, 422, "Audience doesn't match"},
+		{"numeric jti", nil, `{"sub":"a","jti":5,` + past + `}`, 422, "JWT ID must be a string"},
+		{"custom identity claim missing", []ginjwt.Option{ginjwt.WithIdentityClaim("identity")}, `{"sub":"a",` + past + `}`, 422, "Missing claim: identity"},
+		// Checks that come before expiry in PyJWT still come first.
+		{"iat in the future", nil, `{"sub":"a","iat":1795569999,` + past + `}`, 422, "The token is not yet valid (iat)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var expiredCalls int
+			m := newManager(t, append(tc.opts, clock, ginjwt.WithExpiredTokenHandler(func(c *gin.Context, err *ginjwt.Error) {
+				expiredCalls++
+				c.JSON(err.Status, gin.H{"msg": err.Message})
+			}))...)
+			r := newRouter()
+			r.GET("/p", m.JWTRequired(), echoToken)
+			token := signPayload(tc.payload)
+			w := get(r, "/p", bearer(token))
+			assert.Equal(t, tc.status, w.Code, w.Body.String())
+			assertMsg(t, w, tc.msg)
+			assert.Equal(t, tc.status == 401, expiredCalls == 1, "the expired handler sees only otherwise valid tokens")
+
+			// decode_token(allow_expired=True) answers the same way.
+			tok, err := m.DecodeExpiredToken(token)
+			if tc.status == 401 {
+				require.NoError(t, err)
+				assert.Equal(t, "a", tok.Claims.Identity)
+			} else {
+				var e *ginjwt.Error
+				require.ErrorAs(t, err, &e)
+				assert.Equal(t, tc.msg, e.Message)
+				assert.False(t, errors.Is(err, ginjwt.ErrTokenExpired))
+			}
+		})
+	}
+}
+
+// In a cookie, a CSRF mismatch is reported before the expiry, and a missing
+// csrf claim too, as flask's second decode checks both.
+func TestExpiredCookieChecksCSRFFirst(t *testing.T) {
+	now := time.Unix(1795566329, 0)
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithClock(func() time.Time { return now }))
+	r := newRouter()
+	r.Any("/protected", m.JWTRequired(), echoToken)
+	withCSRF := signPayload(`{"sub":"a","csrf":"right","exp":1795566000}`)
+	noCSRF := signPayload(`{"sub":"a","exp":1795566000}`)
+	cookie := func(v string) map[string]string { return map[string]string{"access_token_cookie": v} }
+	csrf := func(v string) map[string]string { return map[string]string{"X-CSRF-TOKEN": v} }
+
+	w := req{method: "POST", cookies: cookie(withCSRF), headers: csrf("wrong")}.send(r)
+	assert.Equal(t, 401, w.Code)
+	assertMsg(t, w, "CSRF double submit tokens do not match")
+
+	w = req{method: "POST", cookies: cookie(noCSRF), headers: csrf("any")}.send(r)
+	assert.Equal(t, 422, w.Code)
+	assertMsg(t, w, "Missing claim: csrf")
+
+	w = req{method: "POST", cookies: cookie(withCSRF)}.send(r)
+	assert.Equal(t, 401, w.Code, "a missing CSRF header is found before the token is decoded")
+	assertMsg(t, w, "Missing CSRF token")
+
+	w = req{method: "POST", cookies: cookie(withCSRF), headers: csrf("right")}.send(r)
+	assert.Equal(t, 401, w.Code)
+	assertMsg(t, w, "Token has expired")
+
+	w = req{method: "GET", cookies: cookie(withCSRF), headers: csrf("wrong")}.send(r)
+	assert.Equal(t, 401, w.Code, "GET is not a CSRF method")
+	assertMsg(t, w, "Token has expired")
+}
+
+// Every claim check PyJWT 2.x makes, with its message (jwt/api_jwt.py:
+// _validate_iat, _validate_nbf, _validate_exp, _validate_iss, _validate_aud,
+// _validate_sub, _validate_jti).
+func TestPyJWTClaimMessages(t *testing.T) {
+	now := time.Unix(1795566329, 0)
+	clock := ginjwt.WithClock(func() time.Time { return now })
+	iss := []ginjwt.Option{ginjwt.WithDecodeIssuer("https://auth")}
+	aud := []ginjwt.Option{ginjwt.WithDecodeAudience("orders")}
+	tests := []struct {
+		name    string
+		opts    []ginjwt.Option
+		payload string
+		status  int
+		msg     string
+	}{
+		{"iat not a number", nil, `{"sub":"a","iat":"soon"}`, 422, "Issued At claim (iat) must be an integer."},
+		{"iat in the future", nil, `{"sub":"a","iat":1795569999}`, 422, "The token is not yet valid (iat)"},
+		{"nbf not a number", nil, `{"sub":"a","nbf":"soon"}`, 422, "Not Before claim (nbf) must be an integer."},
+		{"nbf in the future", nil, `{"sub":"a","nbf":1795569999}`, 422, "The token is not yet valid (nbf)"},
+		{"exp not a number", nil, `{"sub":"a","exp":"soon"}`, 422, "Expiration Time claim (exp) must be an integer."},
+		{"exp past", nil, `{"sub":"a","exp":1795566000}`, 401, "Token has expired"},
+
+		{"iss absent", iss, `{"sub":"a"}`, 422, `Token is missing the "iss" claim`},
+		{"iss empty string", iss, `{"sub":"a","iss":""}`, 422, "Invalid issuer"},
+		{"iss null", iss, `{"sub":"a","iss":null}`, 422, "Payload Issuer (iss) must be a string"},
+		{"iss a list", iss, `{"sub":"a","iss":["https://auth"]}`, 422, "Payload Issuer (iss) must be a string"},
+		{"iss a number", iss, `{"sub":"a","iss":1}`, 422, "Payload Issuer (iss) must be a string"},
+		{"iss another", iss, `{"sub":"a","iss":"https://other"}`, 422, "Invalid issuer"},
+		{"iss a substring", iss, `{"sub":"a","iss":"auth"}`, 422, "Invalid issuer"},
+		{"iss matches", iss, `{"sub":"a","iss":"https://auth"}`, 200, ""},
+		{"iss not configured", nil, `{"sub":"a","iss":["x"]}`, 200, ""},
+
+		{"aud absent", aud, `{"sub":"a"}`, 422, `Token is missing the "aud" claim`},
+		{"aud empty string", aud, `{"sub":"a","aud":""}`, 422, `Token is missing the "aud" claim`},
+		{"aud empty list", aud, `{"sub":"a","aud":[]}`, 422, `Token is missing the "aud" claim`},
+		{"aud empty object", aud, `{"sub":"a","aud":{}}`, 422, `Token is missing the "aud" claim`},
+		{"aud null", aud, `{"sub":"a","aud":null}`, 422, `Token is missing the "aud" claim`},
+		{"aud false", aud, `{"sub":"a","aud":false}`, 422, `Token is missing the "aud" claim`},
+		{"aud zero", aud, `{"sub":"a","aud":0}`, 422, `Token is missing the "aud" claim`},
+		{"aud list of an empty string", aud, `{"sub":"a","aud":[""]}`, 422, "Audience doesn't match"},
+		{"aud a number", aud, `{"sub":"a","aud":7}`, 422, "Invalid claim format in token"},
+		{"aud true", aud, `{"sub":"a","aud":true}`, 422, "Invalid claim format in token"},
+		{"aud an object", aud, `{"sub":"a","aud":{"orders":1}}`, 422, "Invalid claim format in token"},
+		{"aud list with a number", aud, `{"sub":"a","aud":["orders",1]}`, 422, "Invalid claim format in token"},
+		{"aud another", aud, `{"sub":"a","aud":"billing"}`, 422, "Audience doesn't match"},
+		{"aud in a list", aud, `{"sub":"a","aud":["billing","orders"]}`, 200, ""},
+		{"aud not configured", nil, `{"sub":"a","aud":7}`, 200, ""},
+
+		{"sub a number", nil, `{"sub":7}`, 422, "Subject must be a string"},
+		{"sub null", nil, `{"sub":null}`, 422, "Subject must be a string"},
+		{"jti a number", nil, `{"sub":"a","jti":7}`, 422, "JWT ID must be a string"},
+		{"jti null", nil, `{"sub":"a","jti":null}`, 422, "JWT ID must be a string"},
+
+		// PyJWT's order: iat, nbf, exp, iss, aud, sub, jti.
+		{"iss before aud", append(iss[:1:1], aud...), `{"sub":7,"iss":"x","aud":"y"}`, 422, "Invalid issuer"},
+		{"aud before sub", aud, `{"sub":7,"aud":"y","jti":1}`, 422, "Audience doesn't match"},
+		{"sub before jti", nil, `{"sub":7,"jti":1}`, 422, "Subject must be a string"},
+		{"nbf before exp", nil, `{"sub":"a","nbf":1795569999,"exp":1}`, 422, "The token is not yet valid (nbf)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newManager(t, append(tc.opts, clock)...)
+			r := newRouter()
+			r.GET("/p", m.JWTRequired(), echoToken)
+			w := get(r, "/p", bearer(signPayload(tc.payload)))
+			require.Equal(t, tc.status, w.Code, w.Body.String())
+			if tc.msg != "" {
+				assertMsg(t, w, tc.msg)
+			}
+		})
+	}
+}
+
+// get_jwt_identity() returns the claim with its JSON type; CurrentIdentityJSON
+// does too, so jsonify(logged_in_as=get_jwt_identity()) ports exactly.
+func TestCurrentIdentityJSON(t *testing.T) {
+	m := newManager(t, ginjwt.WithIdentityClaim("identity"))
+	r := newRouter()
+	h := func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"logged_in_as": ginjwt.CurrentIdentityJSON(c), "as_string": ginjwt.CurrentIdentity(c)})
+	}
+	r.GET("/p", m.JWTRequired(), h)
+	r.GET("/optional", m.JWTRequired(ginjwt.Optional()), h)
+	r.GET("/unguarded", h)
+
+	for payload, want := range map[string]string{
+		`{"identity":42}`:                    `{"logged_in_as":42,"as_string":"42"}`,
+		`{"identity":1234567890123456789}`:   `{"logged_in_as":1234567890123456789,"as_string":"1234567890123456789"}`,
+		`{"identity":"alice"}`:               `{"logged_in_as":"alice","as_string":"alice"}`,
+		`{"identity":{"id":7,"admin":true}}`: `{"logged_in_as":{"id":7,"admin":true},"as_string":"{\"id\":7,\"admin\":true}"}`,
+		`{"identity":[1,"a"]}`:               `{"logged_in_as":[1,"a"],"as_string":"[1,\"a\"]"}`,
+	} {
+		w := get(r, "/p", bearer(signPayload(payload)))
+		require.Equal(t, 200, w.Code, w.Body.String())
+		assert.JSONEq(t, want, w.Body.String(), payload)
+	}
+	for _, path := range []string{"/optional", "/unguarded"} {
+		w := get(r, path)
+		require.Equal(t, 200, w.Code)
+		assert.JSONEq(t, `{"logged_in_as":null,"as_string":""}`, w.Body.String(), "no token: flask's None")
+	}
+
+	tok, err := m.DecodeToken(signPayload(`{"identity":42.5}`))
+	require.NoError(t, err)
+	assert.Equal(t, "42.5", string(tok.Claims.IdentityJSON()))
+	assert.Nil(t, ginjwt.Claims{}.IdentityJSON())
+}

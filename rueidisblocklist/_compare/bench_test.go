@@ -1,0 +1,78 @@
+package compare_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/redisblocklist"
+	"github.com/ginjwt/ginjwt/rueidisblocklist"
+	"github.com/ginjwt/ginjwt/rueidisblocklist/rueidistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// sink is a ResponseWriter that keeps nothing and is reused, so the
+// harness adds no allocation of its own.
+type sink struct{ header http.Header }
+
+func (s *sink) Header() http.Header         { return s.header }
+func (s *sink) Write(p []byte) (int, error) { return len(p), nil }
+func (s *sink) WriteHeader(int)             {}
+
+// BenchmarkGuardedRequest is one guarded GET through a real gin.Engine with
+// each store, against none, in one run and on one redis-server (loopback):
+// read the ratios to no_blocklist. The token is the same on every request,
+// as for a client making many requests with one access token.
+//
+//	go test -run '^$' -bench GuardedRequest -benchmem -count 5
+func BenchmarkGuardedRequest(b *testing.B) {
+	srv := rueidistest.Start(b)
+	gin.SetMode(gin.ReleaseMode)
+	goredis := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	b.Cleanup(func() { _ = goredis.Close() })
+	stores := []struct {
+		name  string
+		store ginjwt.Blocklist
+	}{
+		{"no_blocklist", nil},
+		{"memory_blocklist", ginjwt.NewMemoryBlocklist(nil)},
+		{"redisblocklist_go-redis", redisblocklist.New(goredis)},
+		{"rueidisblocklist_cached", rueidisblocklist.New(srv.Client(b, "bench", nil))},
+	}
+	for _, tc := range stores {
+		opts := []ginjwt.Option{ginjwt.WithSecretKey([]byte(secret))}
+		if tc.store != nil {
+			opts = append(opts, ginjwt.WithBlocklist(tc.store))
+		}
+		m, err := ginjwt.New(opts...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := gin.New()
+		r.GET("/protected", m.JWTRequired(), func(c *gin.Context) {
+			c.JSON(200, gin.H{"logged_in_as": ginjwt.CurrentIdentity(c)})
+		})
+		token, err := m.CreateAccessToken("alice")
+		if err != nil {
+			b.Fatal(err)
+		}
+		req := httptest.NewRequest(http.MethodGet, "/protected", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		b.Run(tc.name, func(b *testing.B) {
+			w := httptest.NewRecorder()
+			r.ServeHTTP(w, req)
+			if w.Code != 200 {
+				b.Fatalf("status %d: %s", w.Code, w.Body)
+			}
+			out := &sink{header: http.Header{}}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				clear(out.header)
+				r.ServeHTTP(out, req)
+			}
+		})
+	}
+}

@@ -1,0 +1,65 @@
+package rueidisblocklist_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/blocklisttest"
+	"github.com/ginjwt/ginjwt/rueidisblocklist"
+	"github.com/ginjwt/ginjwt/rueidisblocklist/rueidistest"
+	"github.com/redis/rueidis"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// clusterClient returns a rueidis cluster client of addrs with
+// ClientOption's settings, closed at t's cleanup.
+func clusterClient(t *testing.T, addrs []string) rueidis.Client {
+	t.Helper()
+	c, err := rueidis.NewClient(rueidisblocklist.ClientOption(addrs...))
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	require.Equal(t, rueidis.ClientModeCluster, c.Mode())
+	return c
+}
+
+// Against a three-master Redis Cluster: the conformance suite, checks of
+// keys on different masters in one call, and invalidations from one
+// client to another.
+func TestCluster(t *testing.T) {
+	addrs := rueidistest.StartCluster(t)
+	client := clusterClient(t, addrs)
+	n := 0
+	blocklisttest.Run(t, blocklisttest.Harness{
+		New: func(t *testing.T) ginjwt.Blocklist {
+			n++
+			return rueidisblocklist.New(client, rueidisblocklist.WithKeyPrefix(fmt.Sprintf("conformance:%d:", n)))
+		},
+		Now:   time.Now,
+		Sleep: time.Sleep,
+	})
+
+	a := rueidisblocklist.New(client)
+	b := rueidisblocklist.New(clusterClient(t, addrs))
+	ctx := context.Background()
+	keys := make([]string, 30) // spread over the three masters' slots
+	for i := range keys {
+		keys[i] = fmt.Sprintf("jti-%d", i)
+	}
+	revoked, err := b.IsRevoked(ctx, keys...)
+	require.NoError(t, err)
+	require.False(t, revoked)
+	for _, k := range keys {
+		require.NoError(t, a.Revoke(ctx, k, time.Now().Add(time.Hour)))
+		require.Eventually(t, func() bool {
+			revoked, err := b.IsRevoked(ctx, k)
+			return err == nil && revoked
+		}, time.Second, time.Millisecond, "B sees the revocation of %s", k)
+	}
+	revoked, err = b.IsRevoked(ctx, keys...)
+	require.NoError(t, err)
+	assert.True(t, revoked)
+}
