@@ -20,6 +20,9 @@ const (
 	topoSecret     = "topology-test-secret-0123456789abcdef"
 	revokedBody    = `{"msg":"Token has been revoked"}`
 	unavailableMsg = `{"msg":"Token revocation status is unavailable"}`
+	// topoMargin is what a guard's answer may take beyond the blocklist
+	// timeout on a loaded 2-core machine under the race detector.
+	topoMargin = 300 * time.Millisecond
 )
 
 // topoApp is a service with a guarded route, ginjwt's logout (which
