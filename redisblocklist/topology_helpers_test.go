@@ -1,8 +1,10 @@
 package redisblocklist_test
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -81,6 +83,24 @@ func (l *errorLog) last() error {
 		return nil
 	}
 	return l.errs[len(l.errs)-1]
+}
+
+// lastCause is the last error recorded with its causes spelled out, for
+// failure messages (a *ginjwt.Error prints its message only).
+func (l *errorLog) lastCause() string {
+	err := l.last()
+	var parts []string
+	for err != nil {
+		parts = append(parts, err.Error())
+		if m, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range m.Unwrap() {
+				parts = append(parts, e.Error())
+			}
+			break
+		}
+		err = errors.Unwrap(err)
+	}
+	return strings.Join(parts, " / ")
 }
 
 func topoManager(t *testing.T, store ginjwt.Blocklist, opts ...ginjwt.Option) *ginjwt.Manager {

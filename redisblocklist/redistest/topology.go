@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -32,6 +33,9 @@ type Node struct {
 	argv []string // the command line, config file included
 	cmd  *exec.Cmd
 	done chan struct{} // closed once the process has exited
+	// paused is set between Pause and Resume: the waits do not ask a
+	// paused node, which would not answer.
+	paused atomic.Bool
 }
 
 // Kill ends the node with SIGKILL, as a crash or a lost machine would: no
@@ -45,11 +49,21 @@ func (n *Node) Kill() {
 }
 
 // Pause stops the node with SIGSTOP: it keeps its connections open and
-// answers nothing, like a host behind a network blackhole.
-func (n *Node) Pause() { _ = n.cmd.Process.Signal(syscall.SIGSTOP) }
+// answers nothing, like a hung server or a host behind a network
+// blackhole. Kill still ends it.
+func (n *Node) Pause() {
+	n.paused.Store(true)
+	_ = n.cmd.Process.Signal(syscall.SIGSTOP)
+}
 
 // Resume continues a paused node.
-func (n *Node) Resume() { _ = n.cmd.Process.Signal(syscall.SIGCONT) }
+func (n *Node) Resume() {
+	_ = n.cmd.Process.Signal(syscall.SIGCONT)
+	n.paused.Store(false)
+}
+
+// answering reports whether the node is running and not paused.
+func (n *Node) answering() bool { return n.Running() && !n.paused.Load() }
 
 // Running reports whether the process is still alive.
 func (n *Node) Running() bool {
@@ -163,7 +177,7 @@ func (s *Sentinel) WaitForFailover(t testing.TB, old string, timeout time.Durati
 		var seen []string
 		addr = ""
 		for _, n := range s.Sentinels {
-			if !n.Running() {
+			if !n.answering() {
 				continue
 			}
 			a, err := sentinelMasterAddr(ctx, n)
@@ -220,6 +234,14 @@ func (s *Sentinel) WaitForReplica(t testing.TB, n *Node, timeout time.Duration) 
 func (s *Sentinel) RestartAsReplica(t testing.TB, n *Node, timeout time.Duration) {
 	t.Helper()
 	n.Restart(t)
+	s.Rejoin(t, n, timeout)
+}
+
+// Rejoin makes a running data node that was master (killed and restarted,
+// or paused and resumed) a replica of the current master, as an operator
+// would, and waits (at most timeout) until it is in sync.
+func (s *Sentinel) Rejoin(t testing.TB, n *Node, timeout time.Duration) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	master, err := s.MasterAddr(ctx)
@@ -297,7 +319,7 @@ func (c *Cluster) WaitHealthy(t testing.TB, timeout time.Duration) {
 	waitFor(t, timeout, "every node to see the cluster ok and in sync", func(ctx context.Context) (bool, string) {
 		masters := 0
 		for _, n := range c.Nodes {
-			if !n.Running() {
+			if !n.answering() {
 				continue
 			}
 			state := clusterInfo(ctx, n)
@@ -380,7 +402,7 @@ func (c *Cluster) WaitForPromotion(t testing.TB, dead *Node, timeout time.Durati
 	start := time.Now()
 	waitFor(t, timeout, "the cluster to promote a replica of "+dead.Addr, func(ctx context.Context) (bool, string) {
 		for _, n := range c.Nodes {
-			if !n.Running() {
+			if !n.answering() {
 				continue
 			}
 			if state := clusterInfo(ctx, n)["cluster_state"]; state != "ok" {
@@ -403,7 +425,7 @@ func (c *Cluster) WaitForPromotion(t testing.TB, dead *Node, timeout time.Durati
 
 func (c *Cluster) live() *Node {
 	for _, n := range c.Nodes {
-		if n.Running() {
+		if n.answering() {
 			return n
 		}
 	}
@@ -480,6 +502,7 @@ func (n *Node) Restart(t testing.TB) {
 
 func (n *Node) launch(t testing.TB) {
 	t.Helper()
+	n.paused.Store(false)
 	n.done = make(chan struct{})
 	// argv is a binary found on PATH and our config file.
 	n.cmd = exec.Command(n.argv[0], n.argv[1:]...) //nolint:gosec // G204, see above
