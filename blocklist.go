@@ -244,6 +244,10 @@ func (m *Manager) Revoke(ctx context.Context, raw ...string) error {
 }
 
 // RevokeCurrent revokes the token the guard verified for this request.
+// When the store fails, the logout did not happen: the error is an *Error
+// that Abort answers with 503 "Token revocation status is unavailable"
+// (errors.Is finds ErrRevocationUnavailable and the store's error), as
+// Revoke's is.
 func (m *Manager) RevokeCurrent(c *gin.Context) error {
 	if m.cfg.blocklist == nil {
 		return ErrNoBlocklist
@@ -261,7 +265,12 @@ func (m *Manager) revokeToken(ctx context.Context, tok *Token) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
 	defer cancel()
-	return m.cfg.blocklist.Revoke(ctx, tok.Claims.JTI, tok.Claims.ExpiresAt())
+	if err := m.cfg.blocklist.Revoke(ctx, tok.Claims.JTI, tok.Claims.ExpiresAt()); err != nil {
+		// The logout did not happen: Abort answers 503, as the guards do
+		// when the store is down (errors.Is still finds the store's error).
+		return m.unavailable(err)
+	}
+	return nil
 }
 
 // familyLifetime bounds the life of every token of a family (createToken

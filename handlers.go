@@ -116,7 +116,7 @@ func (m *Manager) LogoutHandler() gin.HandlerFunc {
 		msg := "logout successful"
 		if ok && m.cfg.blocklist != nil {
 			if err := m.revokeLogin(c, tok); err != nil {
-				m.Abort(c, m.unavailable(err))
+				m.Abort(c, err)
 				return
 			}
 			msg = "Access token successfully revoked"
@@ -146,7 +146,10 @@ func (m *Manager) revokeLogin(c *gin.Context, tok *Token) error {
 	if family == "" {
 		return nil
 	}
-	return m.revokeFamilyErr(c, family)
+	if err := m.revokeFamilyErr(c, family); err != nil {
+		return m.unavailable(err)
+	}
+	return nil
 }
 
 // answerTokens answers 200 with new tokens where locs read them: cookies
