@@ -27,7 +27,7 @@ type requirement func(c *gin.Context, st *requestState) string
 // answers 403.
 //
 //	m.JWTRequired(ginjwt.RequireClaim("org", map[string]any{"id": 7, "plan": "pro"}))
-func RequireClaim(name string, value any) GuardOption {
+func RequireClaim(name string, value any) Requirement {
 	want, err := normalize(value)
 	return func(g *guard) {
 		if err != nil {
@@ -56,7 +56,7 @@ func RequireClaim(name string, value any) GuardOption {
 // if unauthorized: the guard answers 500 instead, with ErrRouteParamMissing
 // in c.Errors, and logs the route once (on WithAuditLog's logger, else
 // Gin's error writer).
-func RequireClaimParam(name, param string) GuardOption {
+func RequireClaimParam(name, param string) Requirement {
 	reason := fmt.Sprintf("Claim '%s' does not match the route parameter '%s'", name, param)
 	return func(g *guard) {
 		g.needClaim(name)
@@ -80,7 +80,7 @@ func RequireClaimParam(name, param string) GuardOption {
 //	admin := m.JWTRequired(ginjwt.RequireAll("roles", "admin"))
 //
 // On failure the guard answers 403 naming what is missing.
-func RequireAll(name string, values ...string) GuardOption {
+func RequireAll(name string, values ...string) Requirement {
 	return func(g *guard) {
 		if len(values) == 0 {
 			// Requiring nothing would let every token through.
@@ -107,7 +107,7 @@ func RequireAll(name string, values ...string) GuardOption {
 // Require lets a token through only if check returns true: the escape
 // hatch for rules the other requirements cannot say. reason is sent to the
 // client with the 403.
-func Require(reason string, check func(c *gin.Context, tok *Token) bool) GuardOption {
+func Require(reason string, check func(c *gin.Context, tok *Token) bool) Requirement {
 	return func(g *guard) {
 		if check == nil {
 			g.configErr = append(g.configErr, fmt.Errorf("Require(%q): nil check", reason))
@@ -127,7 +127,7 @@ func Require(reason string, check func(c *gin.Context, tok *Token) bool) GuardOp
 // RequireClaim does), as Flask-PyJWT's override={"admin": True}. Several
 // Override options grant access when any one of them matches. Type and
 // freshness checks still apply.
-func Override(claims map[string]any) GuardOption {
+func Override(claims map[string]any) Requirement {
 	want, err := normalize(claims)
 	return func(g *guard) {
 		wantMap, _ := want.(map[string]any)
@@ -181,11 +181,6 @@ func (g *guard) authorize(c *gin.Context, st *requestState) *Error {
 	return nil
 }
 
-// ErrRouteParamMissing is the kind of the 500 a guard answers when
-// RequireClaimParam names a parameter its route does not have: a
-// programmer's error, not an authorization failure.
-var ErrRouteParamMissing = errors.New("ginjwt: route has no such parameter")
-
 // paramMissing reports a RequireClaimParam on a route without its
 // parameter: a 500, and one log line per route.
 func (g *guard) paramMissing(c *gin.Context, m *Manager, param string) *Error {
@@ -213,13 +208,14 @@ func (g *guard) paramMissing(c *gin.Context, m *Manager, param string) *Error {
 //
 // Without a verified token it answers 401 "Missing Authorization Header"
 // (the route lacks a guard, or an Optional guard found no token); OPTIONS
-// requests never get here, the guard before it answers them. Only the
-// requirement options are used; type, freshness and Optional belong to the
-// guard.
-func (m *Manager) Authorize(opts ...GuardOption) gin.HandlerFunc {
+// requests never get here, the guard before it answers them. It takes
+// requirements only: type, freshness and Optional belong to the guard.
+func (m *Manager) Authorize(reqs ...Requirement) gin.HandlerFunc {
 	var g guard
-	for _, opt := range opts {
-		opt(&g)
+	for _, r := range reqs {
+		if r != nil {
+			r(&g)
+		}
 	}
 	if err := g.check(); err != nil {
 		panic(err)

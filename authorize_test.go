@@ -5,6 +5,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -277,4 +280,36 @@ func TestRequireClaimParamOnARouteWithoutTheParam(t *testing.T) {
 	r2.GET("/u/:id", plain.JWTRequired(ginjwt.RequireClaimParam("sub", "user")), h)
 	assert.Equal(t, 500, get(r2, "/u/7", bearer(mustToken(t)(plain.CreateAccessToken("7")))).Code)
 	assert.Contains(t, ginErrors.String(), `[ginjwt] route /u/:id set up wrongly: ginjwt: route has no such parameter: RequireClaimParam needs :user`)
+}
+
+// Authorize takes requirements only: a guard option there would do
+// nothing, so it does not compile.
+func TestAuthorizeTakesRequirementsOnly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the compiler")
+	}
+	root, err := filepath.Abs(".")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	write := func(name, content string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+	}
+	write("go.mod", "module example.com/check\n\ngo 1.25.0\n\nrequire github.com/ginjwt/ginjwt v0.1.0\n\nreplace github.com/ginjwt/ginjwt => "+root+"\n")
+	write("main.go", `package main
+
+import "github.com/ginjwt/ginjwt"
+
+func main() {
+	var m *ginjwt.Manager
+	_ = m.Authorize(ginjwt.RequireClaim("role", "admin"), ginjwt.Override(map[string]any{"admin": true}))
+	_ = m.Authorize(ginjwt.Optional())
+}
+`)
+	cmd := exec.Command("go", "build", "-o", os.DevNull, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, "m.Authorize(ginjwt.Optional()) compiled")
+	assert.Contains(t, string(out), "main.go:8:", "only the Optional line fails: %s", out)
+	assert.Contains(t, string(out), "ginjwt.Requirement", string(out))
 }

@@ -38,14 +38,6 @@ type Blocklist interface {
 	Current(ctx context.Context, family string) (string, error)
 }
 
-// ErrRevoked is the kind of a revoked token: 401 "Token has been revoked".
-var ErrRevoked = errors.New("ginjwt: token has been revoked")
-
-// ErrRevocationUnavailable is the kind of a failed revocation check (the store is down
-// or slow). The guard fails closed: 503 "Token revocation status is
-// unavailable", and the handler does not run.
-var ErrRevocationUnavailable = errors.New("ginjwt: revocation status unavailable")
-
 // WithBlocklist makes every guard check the token's "jti" (and, with
 // WithRefreshRotation, its family) against store, after the signature,
 // expiry, type and freshness checks (flask's token_in_blocklist_loader with
@@ -107,7 +99,7 @@ func WithRevocationUnavailableHandler(h ErrorHandler) Option {
 // (skip_revocation_check=True), e.g. on a route that reports a token's
 // status.
 func SkipRevocationCheck() GuardOption {
-	return func(g *guard) { g.skipRevocation = true }
+	return guardFunc(func(g *guard) { g.skipRevocation = true })
 }
 
 // familyClaim names the claim that ties the tokens of one login together
@@ -252,6 +244,10 @@ func (m *Manager) Revoke(ctx context.Context, raw ...string) error {
 }
 
 // RevokeCurrent revokes the token the guard verified for this request.
+// When the store fails, the logout did not happen: the error is an *Error
+// that Abort answers with 503 "Token revocation status is unavailable"
+// (errors.Is finds ErrRevocationUnavailable and the store's error), as
+// Revoke's is.
 func (m *Manager) RevokeCurrent(c *gin.Context) error {
 	if m.cfg.blocklist == nil {
 		return ErrNoBlocklist
@@ -263,17 +259,18 @@ func (m *Manager) RevokeCurrent(c *gin.Context) error {
 	return m.revokeToken(c.Request.Context(), tok)
 }
 
-// ErrNoBlocklist is returned by the revocation helpers of a Manager without
-// WithBlocklist.
-var ErrNoBlocklist = errors.New("ginjwt: no blocklist configured (WithBlocklist)")
-
 func (m *Manager) revokeToken(ctx context.Context, tok *Token) error {
 	if tok.Claims.JTI == "" {
 		return errors.New("ginjwt: the token has no jti to revoke")
 	}
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
 	defer cancel()
-	return m.cfg.blocklist.Revoke(ctx, tok.Claims.JTI, tok.Claims.ExpiresAt())
+	if err := m.cfg.blocklist.Revoke(ctx, tok.Claims.JTI, tok.Claims.ExpiresAt()); err != nil {
+		// The logout did not happen: Abort answers 503, as the guards do
+		// when the store is down (errors.Is still finds the store's error).
+		return m.unavailable(err)
+	}
+	return nil
 }
 
 // familyLifetime bounds the life of every token of a family (createToken

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -370,35 +369,44 @@ func family(t *testing.T, m *ginjwt.Manager, raw string) any {
 	return v
 }
 
-// 50 requests replaying one refresh token at once: exactly one new pair.
-func TestRotationRaceHasOneWinner(t *testing.T) {
-	m := newManager(t, ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)), ginjwt.WithRefreshRotation())
-	r := rotationRouter(m)
-	_, refresh, err := m.CreateTokenPair("alice")
-	require.NoError(t, err)
-	var ok, revoked atomic.Int32
-	var wg sync.WaitGroup
-	for range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w := request(r, http.MethodPost, "/refresh", bearer(refresh))
-			switch w.Code {
-			case 200:
-				ok.Add(1)
-			case 401:
-				revoked.Add(1)
-			default:
-				t.Errorf("unexpected %d %s", w.Code, w.Body)
-			}
-		}()
-	}
-	wg.Wait()
-	assert.Equal(t, int32(1), ok.Load())
-	assert.Equal(t, int32(49), revoked.Load())
+func TestMemoryBlocklistBehindGuards(t *testing.T) {
+	blocklisttest.RunGuarded(t, func(*testing.T) ginjwt.Blocklist { return ginjwt.NewMemoryBlocklist(nil) })
 }
 
 func TestRotationNeedsBlocklist(t *testing.T) {
 	_, err := ginjwt.New(ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithRefreshRotation())
 	assert.ErrorContains(t, err, "WithRefreshRotation needs WithBlocklist")
 }
+
+// A logout the store did not take is not a success: Abort answers 503
+// with flask's body, never a 500 with none.
+func TestLogoutWhenTheStoreFails(t *testing.T) {
+	down := errors.New("dial tcp 127.0.0.1:6379: connection refused")
+	m := newManager(t, ginjwt.WithBlocklist(failingWrites{ginjwt.NewMemoryBlocklist(nil), down}))
+	r := newRouter()
+	var got error
+	r.DELETE("/logout", m.JWTRequired(), func(c *gin.Context) {
+		if got = m.RevokeCurrent(c); got != nil {
+			m.Abort(c, got)
+			return
+		}
+		c.Status(200)
+	})
+	access := mustToken(t)(m.CreateAccessToken("alice"))
+	w := request(r, http.MethodDelete, "/logout", bearer(access))
+	assert.Equal(t, 503, w.Code)
+	assertMsg(t, w, "Token revocation status is unavailable")
+	assert.ErrorIs(t, got, ginjwt.ErrRevocationUnavailable)
+	assert.ErrorIs(t, got, down)
+	err := m.Revoke(context.Background(), access)
+	assert.ErrorIs(t, err, ginjwt.ErrRevocationUnavailable)
+	assert.ErrorIs(t, err, down)
+}
+
+// failingWrites answers checks but cannot store revocations.
+type failingWrites struct {
+	ginjwt.Blocklist
+	err error
+}
+
+func (f failingWrites) Revoke(context.Context, string, time.Time) error { return f.err }

@@ -68,61 +68,6 @@ func WithCookiePaths(access, refresh string) Option {
 	}
 }
 
-// WithCSRFCookieNames sets the readable CSRF cookies' names
-// (JWT_ACCESS_CSRF_COOKIE_NAME, JWT_REFRESH_CSRF_COOKIE_NAME). Default:
-// "csrf_access_token", "csrf_refresh_token".
-func WithCSRFCookieNames(access, refresh string) Option {
-	return func(c *config) error {
-		if access == "" || refresh == "" {
-			return errors.New("WithCSRFCookieNames: empty name")
-		}
-		c.cookies.access.csrfCookie, c.cookies.refresh.csrfCookie = access, refresh
-		return nil
-	}
-}
-
-// WithCSRFCookiePaths sets the CSRF cookies' Path
-// (JWT_ACCESS_CSRF_COOKIE_PATH, JWT_REFRESH_CSRF_COOKIE_PATH). Default: "/".
-func WithCSRFCookiePaths(access, refresh string) Option {
-	return func(c *config) error {
-		c.cookies.access.csrfPath, c.cookies.refresh.csrfPath = access, refresh
-		return nil
-	}
-}
-
-// CSRFHeaderName returns the header in which requests send back the CSRF
-// value of a token of type tokenType (TypeAccess or TypeRefresh), for
-// front ends and tests that build such requests.
-func (m *Manager) CSRFHeaderName(tokenType string) string {
-	if tokenType == TypeRefresh {
-		return m.cfg.cookies.refresh.csrfHeader
-	}
-	return m.cfg.cookies.access.csrfHeader
-}
-
-// WithCSRFHeaderNames sets the headers that carry the CSRF value back
-// (JWT_ACCESS_CSRF_HEADER_NAME, JWT_REFRESH_CSRF_HEADER_NAME). Default:
-// "X-CSRF-TOKEN" for both.
-func WithCSRFHeaderNames(access, refresh string) Option {
-	return func(c *config) error {
-		if access == "" || refresh == "" {
-			return errors.New("WithCSRFHeaderNames: empty name")
-		}
-		c.cookies.access.csrfHeader, c.cookies.refresh.csrfHeader = access, refresh
-		return nil
-	}
-}
-
-// WithCSRFFieldNames sets the form fields read by WithCSRFCheckForm
-// (JWT_ACCESS_CSRF_FIELD_NAME, JWT_REFRESH_CSRF_FIELD_NAME). Default:
-// "csrf_token" for both.
-func WithCSRFFieldNames(access, refresh string) Option {
-	return func(c *config) error {
-		c.cookies.access.csrfField, c.cookies.refresh.csrfField = access, refresh
-		return nil
-	}
-}
-
 // WithInsecureCookies drops the Secure attribute from the cookies, for
 // plain-HTTP development on localhost. flask-jwt-extended defaults
 // JWT_COOKIE_SECURE to False; ginjwt sends Secure cookies unless told.
@@ -159,125 +104,6 @@ func WithPersistentCookies() Option {
 	return func(c *config) error {
 		c.cookies.persistent = true
 		return nil
-	}
-}
-
-// WithCookieCSRFProtect sets JWT_COOKIE_CSRF_PROTECT. Default: true: new
-// tokens carry a "csrf" claim, SetAccessCookies also sets the readable CSRF
-// cookie, and cookie tokens need the double-submit value on CSRF methods.
-// Turning it off is only safe when every cookie is SameSite=Strict and the
-// API accepts no simple cross-site requests.
-func WithCookieCSRFProtect(protect bool) Option {
-	return func(c *config) error {
-		c.csrfProtect = protect
-		return nil
-	}
-}
-
-// WithCSRFMethods sets the methods on which cookie tokens need the CSRF
-// value (JWT_CSRF_METHODS). Default: POST, PUT, PATCH, DELETE.
-func WithCSRFMethods(methods ...string) Option {
-	return func(c *config) error {
-		c.csrfMethods = append([]string(nil), methods...)
-		return nil
-	}
-}
-
-// WithCSRFInCookies sets whether SetAccessCookies and SetRefreshCookies
-// also set the readable CSRF cookies (JWT_CSRF_IN_COOKIES). Default: true.
-// Front ends on another site cannot read those cookies; they take the value
-// from the login response instead (GetCSRFToken).
-func WithCSRFInCookies(set bool) Option {
-	return func(c *config) error {
-		c.csrfInCookies = set
-		return nil
-	}
-}
-
-// WithCSRFCheckForm makes guards also accept the CSRF value in a form field
-// when the header is missing (JWT_CSRF_CHECK_FORM). Default: false.
-func WithCSRFCheckForm(check bool) Option {
-	return func(c *config) error {
-		c.csrfCheckForm = check
-		return nil
-	}
-}
-
-// WithQueryString sets the query parameter that carries the token and the
-// prefix its value must start with (JWT_QUERY_STRING_NAME,
-// JWT_QUERY_STRING_VALUE_PREFIX). Default: "jwt" and no prefix.
-//
-// A token in a URL leaks: access logs (gin.Logger prints the query; use
-// Manager.Logger, which redacts it), proxies, browser history and the
-// Referer header of the next page all see it. Use the QueryString location
-// only where a client cannot send a header or a cookie (a WebSocket
-// handshake, a download link), with short-lived tokens.
-func WithQueryString(name, prefix string) Option {
-	return func(c *config) error {
-		if name == "" {
-			return errors.New("WithQueryString: empty name")
-		}
-		c.queryName, c.queryPrefix = name, prefix
-		return nil
-	}
-}
-
-// WithJSONKeys sets the JSON body keys of access and refresh tokens
-// (JWT_JSON_KEY, JWT_REFRESH_JSON_KEY). Default: "access_token",
-// "refresh_token".
-func WithJSONKeys(access, refresh string) Option {
-	return func(c *config) error {
-		if access == "" || refresh == "" {
-			return errors.New("WithJSONKeys: empty key")
-		}
-		c.jsonKey, c.refreshJSONKey = access, refresh
-		return nil
-	}
-}
-
-// WithMaxBodySize bounds how much of a body the guards read: the JSON
-// location's body, and the form that WithCSRFCheckForm looks in. Default:
-// 1 MiB.
-func WithMaxBodySize(n int64) Option {
-	return func(c *config) error {
-		if n <= 0 {
-			return fmt.Errorf("WithMaxBodySize(%d): must be positive", n)
-		}
-		c.maxBodySize = n
-		return nil
-	}
-}
-
-// WithImplicitRefresh renews access cookies that are about to expire: when
-// a guard accepts an access token from a cookie that expires within window,
-// the response sets a new access cookie (same identity and family, not
-// fresh), as flask's implicit_refresh example does in after_request. Tokens
-// from headers, the query string or a JSON body are left alone; their
-// clients refresh explicitly.
-func WithImplicitRefresh(window time.Duration) Option {
-	return func(c *config) error {
-		if window <= 0 {
-			return fmt.Errorf("WithImplicitRefresh(%v): must be positive", window)
-		}
-		c.refreshWindow = window
-		return nil
-	}
-}
-
-// refreshCookie sets a new access cookie when tok expires within the
-// window. A failure is recorded and does not fail the request: the old
-// token is still valid.
-func (m *Manager) refreshCookie(c *gin.Context, tok *Token) {
-	exp := tok.Claims.ExpiresAt()
-	if exp.IsZero() || exp.Sub(m.cfg.now()) > m.cfg.refreshWindow {
-		return
-	}
-	token, err := m.createToken(TypeAccess, tok.Claims.Identity, []TokenOption{m.renewalOf(tok)})
-	if err == nil {
-		err = m.SetAccessCookies(c, token)
-	}
-	if err != nil {
-		_ = c.Error(fmt.Errorf("ginjwt: implicit refresh: %w", err))
 	}
 }
 
@@ -383,20 +209,6 @@ func (m *Manager) UnsetAccessCookies(c *gin.Context, opts ...CookieOption) {
 // unset_refresh_cookies).
 func (m *Manager) UnsetRefreshCookies(c *gin.Context, opts ...CookieOption) {
 	m.unsetCookies(c, &m.cfg.cookies.refresh, opts)
-}
-
-// GetCSRFToken returns the CSRF value of a token (flask's get_csrf_token),
-// for front ends that keep it from the login response rather than from
-// the cookie. The token is verified.
-func (m *Manager) GetCSRFToken(token string) (string, error) {
-	tok, err := m.DecodeToken(token)
-	if err != nil {
-		return "", err
-	}
-	if tok.Claims.CSRF == "" {
-		return "", invalid(ErrInvalidClaims, "Missing claim: csrf")
-	}
-	return tok.Claims.CSRF, nil
 }
 
 func (m *Manager) setCookies(c *gin.Context, token string, names *cookieNames, opts []CookieOption) error {

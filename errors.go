@@ -60,6 +60,31 @@ var (
 	// ErrForbidden: a valid token failed a route's requirement. 403 with
 	// the requirement's reason.
 	ErrForbidden = errors.New("ginjwt: forbidden")
+	// ErrRevoked: the token (or its login) is on the blocklist, or
+	// WithTokenInBlocklistLoader says so. 401 "Token has been revoked".
+	ErrRevoked = errors.New("ginjwt: token has been revoked")
+	// ErrRevocationUnavailable: the revocation check failed (the store is
+	// down or slow). The guard fails closed: 503 "Token revocation status
+	// is unavailable", and the handler does not run.
+	ErrRevocationUnavailable = errors.New("ginjwt: revocation status unavailable")
+	// ErrUnknownKey: the token's "kid" names no key the Manager has (or a
+	// retired one). 422 "Unknown key ID".
+	ErrUnknownKey = errors.New("ginjwt: unknown key ID")
+	// ErrKeysUnavailable: the verification keys could not be had (a key
+	// loader failed, or a JWKS was never fetched). The guard fails closed:
+	// 503 "Verification keys unavailable".
+	ErrKeysUnavailable = errors.New("ginjwt: verification keys unavailable")
+	// ErrRouteParamMissing: RequireClaimParam names a parameter its route
+	// does not have, a programmer's error rather than an authorization
+	// failure. 500 "Internal Server Error".
+	ErrRouteParamMissing = errors.New("ginjwt: route has no such parameter")
+	// ErrInvalidCredentials: what a LoginHandler credential check returns
+	// (or wraps) for a wrong user name or password. 401 "Bad username or
+	// password", the message of flask-jwt-extended's examples.
+	ErrInvalidCredentials = errors.New("ginjwt: bad username or password")
+	// ErrNotJSON: a LoginHandler request whose body is not
+	// application/json. 415 "Content-Type must be application/json".
+	ErrNotJSON = errors.New("ginjwt: request body is not JSON")
 )
 
 // Errors outside a request.
@@ -75,6 +100,21 @@ var (
 	// ErrNoSigningKey is returned when a token is created by a Manager that
 	// only verifies (it was given a public key only).
 	ErrNoSigningKey = errors.New("ginjwt: no signing key")
+	// ErrNoBlocklist is returned by the revocation helpers of a Manager
+	// without WithBlocklist.
+	ErrNoBlocklist = errors.New("ginjwt: no blocklist configured (WithBlocklist)")
+	// ErrNoUserLookup is returned by CurrentUser when the Manager has no
+	// WithUserLookup.
+	ErrNoUserLookup = errors.New("ginjwt: no user lookup configured (WithUserLookup)")
+	// ErrUserNotFound is what a user lookup returns (or wraps) when the
+	// token's user does not exist (any more): the guard answers 401 "Error
+	// loading the user <identity>", as flask does when user_lookup_loader
+	// returns None.
+	ErrUserNotFound = errors.New("ginjwt: user not found")
+	// ErrRefreshTokenReused is the cause (errors.Is) of the refusal of a
+	// refresh token presented after it was rotated; its login is revoked.
+	// 401 "Token has been revoked".
+	ErrRefreshTokenReused = errors.New("ginjwt: refresh token reused")
 )
 
 // Error is a guard failure: the HTTP status and client-safe message of the
@@ -173,3 +213,16 @@ var (
 		ErrSignatureInvalid, ErrTokenNotValidYet, ErrInvalidClaims, ErrWrongTokenType,
 	}
 )
+
+// Abort answers the request as a guard would for err: an *Error returned
+// by a Manager method gets its response (or the configured handler's),
+// any other error a 500. The chain is aborted and err recorded.
+func (m *Manager) Abort(c *gin.Context, err error) {
+	var e *Error
+	if errors.As(err, &e) {
+		m.fail(c, e)
+		return
+	}
+	_ = c.Error(err)
+	c.AbortWithStatus(http.StatusInternalServerError)
+}

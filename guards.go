@@ -12,8 +12,24 @@ import (
 )
 
 // GuardOption configures one guard, as the arguments of flask's
-// jwt_required do.
-type GuardOption func(*guard)
+// jwt_required do: Optional, VerifyType, Locations, LoadUser,
+// SkipRevocationCheck, and the requirements (RequireClaim, ...).
+type GuardOption interface {
+	applyGuard(g *guard)
+}
+
+// guardFunc is a GuardOption that is not a Requirement.
+type guardFunc func(*guard)
+
+func (f guardFunc) applyGuard(g *guard) { f(g) }
+
+// Requirement is a condition on the verified token beyond its validity
+// (RequireClaim, RequireClaimParam, RequireAll, Require, Override). It is a
+// GuardOption, and the only kind Authorize takes, so that
+// m.Authorize(ginjwt.Optional()) does not compile.
+type Requirement func(*guard)
+
+func (r Requirement) applyGuard(g *guard) { r(g) }
 
 type guard struct {
 	refresh        bool // refresh tokens only (refresh=True)
@@ -59,7 +75,7 @@ func (g *guard) check() error {
 // (RequireClaim, RequireAll, ...) cannot be combined with it: an anonymous
 // request would never meet them; the guard panics at setup instead.
 func Optional() GuardOption {
-	return func(g *guard) { g.optional = true }
+	return guardFunc(func(g *guard) { g.optional = true })
 }
 
 // VerifyType sets whether the guard checks the token type: VerifyType(false)
@@ -67,7 +83,7 @@ func Optional() GuardOption {
 // (verify_type=False), e.g. on a logout route that revokes either.
 // Default: true.
 func VerifyType(verify bool) GuardOption {
-	return func(g *guard) { g.verifyType = verify }
+	return guardFunc(func(g *guard) { g.verifyType = verify })
 }
 
 // JWTRequired returns a middleware that lets a request through only with a
@@ -121,7 +137,9 @@ func (m *Manager) newGuard(g guard, opts []GuardOption) gin.HandlerFunc {
 // setupGuard applies opts and reports the combinations that cannot work.
 func (m *Manager) setupGuard(g *guard, opts []GuardOption) error {
 	for _, opt := range opts {
-		opt(g)
+		if opt != nil {
+			opt.applyGuard(g)
+		}
 	}
 	if m.cfg.rotation {
 		g.needClaim(familyClaim)

@@ -11,15 +11,6 @@ import (
 // Ready-made login, refresh and logout routes: the bodies of the routes in
 // flask-jwt-extended's examples, for the Manager's token locations.
 
-// ErrInvalidCredentials is what a LoginHandler credential check returns
-// (or wraps) for a wrong user name or password: 401 "Bad username or
-// password", the message of flask-jwt-extended's examples.
-var ErrInvalidCredentials = errors.New("ginjwt: bad username or password")
-
-// ErrNotJSON is the kind of a login request whose body is not
-// application/json: 415.
-var ErrNotJSON = errors.New("ginjwt: request body is not JSON")
-
 // LoginHandler returns the handler of a login route. check reads the
 // credentials from the request (c.ShouldBindJSON) and returns the identity
 // the tokens are for, or an error wrapping ErrInvalidCredentials (401 "Bad
@@ -125,7 +116,7 @@ func (m *Manager) LogoutHandler() gin.HandlerFunc {
 		msg := "logout successful"
 		if ok && m.cfg.blocklist != nil {
 			if err := m.revokeLogin(c, tok); err != nil {
-				m.Abort(c, m.unavailable(err))
+				m.Abort(c, err)
 				return
 			}
 			msg = "Access token successfully revoked"
@@ -155,7 +146,10 @@ func (m *Manager) revokeLogin(c *gin.Context, tok *Token) error {
 	if family == "" {
 		return nil
 	}
-	return m.revokeFamilyErr(c, family)
+	if err := m.revokeFamilyErr(c, family); err != nil {
+		return m.unavailable(err)
+	}
+	return nil
 }
 
 // answerTokens answers 200 with new tokens where locs read them: cookies

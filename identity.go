@@ -3,6 +3,7 @@ package ginjwt
 import (
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 )
@@ -109,4 +110,34 @@ func ClaimsAs[T any](c *gin.Context) (T, error) {
 	}
 	err := tok.Claims.Decode(&out)
 	return out, err
+}
+
+// requestState is what a guard stores in the gin.Context: the token, and
+// the user once loaded.
+type requestState struct {
+	tok      Token
+	m        *Manager
+	location Location
+
+	// captured names the claims whose raw values the parse kept in values.
+	captured []string
+	values   [maxCaptured]string
+
+	userOnce sync.Once
+	user     any
+	userErr  error
+}
+
+// maxCaptured is how many claims a guard's requirements can have captured.
+const maxCaptured = 4
+
+// claim returns the raw value of a claim, captured during the parse when
+// the guard asked for it.
+func (st *requestState) claim(name string) (string, bool) {
+	for i, n := range st.captured {
+		if n == name {
+			return st.values[i], st.values[i] != ""
+		}
+	}
+	return st.tok.Claims.lookup(name)
 }

@@ -170,10 +170,6 @@ func (m *Manager) verifierFor(tok *Token) (*verifier, *Error) {
 
 const msgUnknownKey = "Unknown key ID"
 
-// ErrUnknownKey is the kind of a token whose "kid" names no key the Manager has (or one
-// retired). 422 "Unknown key ID".
-var ErrUnknownKey = errors.New("ginjwt: unknown key ID")
-
 func pick(vs []*verifier, alg string) (*verifier, *Error) {
 	for _, v := range vs {
 		if v.alg.name == alg {
@@ -295,11 +291,6 @@ func thumbprint(jwk map[string]string) string {
 	return b64.EncodeToString(sum[:])
 }
 
-// ErrKeysUnavailable is the kind of a request whose verification keys could not be had (a key loader
-// failed, or a JWKS was never fetched). The guard fails closed: 503
-// "Verification keys unavailable".
-var ErrKeysUnavailable = errors.New("ginjwt: verification keys unavailable")
-
 func keysUnavailable(err error) *Error {
 	e := newError(ErrKeysUnavailable, http.StatusServiceUnavailable, "Verification keys unavailable")
 	e.cause = err
@@ -418,4 +409,102 @@ func (m *Manager) signingKey(identity any) (kid string, key any, err error) {
 		return "", nil, fmt.Errorf("ginjwt: encode key loader: %w", err)
 	}
 	return kid, signer, nil
+}
+
+// setupKeys checks the algorithms against the keys and builds the verifiers.
+func (m *Manager) setupKeys() []error {
+	cfg := &m.cfg
+	var errs []error
+	m.signAlg = lookupAlgorithm(cfg.algorithm)
+	if m.signAlg == nil {
+		return []error{fmt.Errorf("unknown algorithm %q", cfg.algorithm)}
+	}
+	algs := slices.Clone(cfg.decodeAlgorithms)
+	if !slices.Contains(algs, cfg.algorithm) {
+		algs = append(algs, cfg.algorithm)
+	}
+
+	var signer crypto.Signer
+	if cfg.privateKey != nil {
+		s, err := parsePrivateKey(cfg.privateKey)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		signer = s
+	}
+	var public crypto.PublicKey
+	switch {
+	case cfg.publicKey != nil:
+		p, err := parsePublicKey(cfg.publicKey)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		public = p
+	case signer != nil:
+		public = signer.Public()
+	}
+
+	for _, name := range algs {
+		alg := lookupAlgorithm(name)
+		if alg == nil {
+			errs = append(errs, fmt.Errorf("unknown decode algorithm %q", name))
+			continue
+		}
+		if slices.Contains(m.allowed, alg.name) {
+			continue
+		}
+		m.allowed = append(m.allowed, alg.name)
+		if alg.family == familyHMAC {
+			if err := m.checkSecret(alg, cfg.secret); err != nil {
+				if len(cfg.secret) > 0 || !m.keysFromElsewhere() {
+					errs = append(errs, err)
+				}
+				continue
+			}
+			m.verifiers = append(m.verifiers, newVerifier(alg, cfg.secret))
+			continue
+		}
+		if public == nil {
+			if cfg.publicKey == nil && cfg.privateKey == nil && !m.keysFromElsewhere() {
+				errs = append(errs, fmt.Errorf("%s needs WithPublicKey or WithPrivateKey", name))
+			}
+			continue
+		}
+		if err := checkPublicKey(alg, public); err != nil {
+			if !m.keysFromElsewhere() {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		m.verifiers = append(m.verifiers, newVerifier(alg, public))
+	}
+	errs = append(errs, m.setupNamedKeys()...)
+	if len(errs) == 0 {
+		errs = m.checkCoverage()
+	}
+
+	switch {
+	case m.signAlg.family == familyHMAC:
+		if len(cfg.secret) > 0 {
+			m.signKey = cfg.secret
+			m.signMAC, _ = pick(m.verifiers, m.signAlg.name)
+		}
+	case signer != nil:
+		if err := checkPublicKey(m.signAlg, signer.Public()); err != nil {
+			errs = append(errs, fmt.Errorf("private key: %w", err))
+		}
+		m.signKey = signer
+	}
+	return errs
+}
+
+func (m *Manager) checkSecret(alg *algorithm, secret []byte) error {
+	switch {
+	case len(secret) == 0:
+		return fmt.Errorf("%s needs WithSecretKey", alg.name)
+	case len(secret) < alg.size && !m.cfg.allowShortSecret:
+		return fmt.Errorf("%s needs a secret of at least %d bytes, got %d (WithInsecureShortSecret accepts it)",
+			alg.name, alg.size, len(secret))
+	}
+	return nil
 }

@@ -2,7 +2,7 @@ package ginjwt
 
 import (
 	"bytes"
-	"crypto/subtle"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -77,13 +77,13 @@ func WithTokenLocations(locs ...Location) Option {
 // while the API reads headers.
 func Locations(locs ...Location) GuardOption {
 	err := checkLocations(locs)
-	return func(g *guard) {
+	return guardFunc(func(g *guard) {
 		if err != nil {
 			g.configErr = append(g.configErr, fmt.Errorf("Locations: %w", err))
 			return
 		}
 		g.locations = slices.Clone(locs)
-	}
+	})
 }
 
 // CurrentLocation returns where the verified token of this request was
@@ -178,21 +178,6 @@ func (m *Manager) tokenFromCookie(c *gin.Context, refresh bool) (found, *Error) 
 		return found{}, newError(ErrCSRF, http.StatusUnauthorized, "Missing CSRF token")
 	}
 	return f, nil
-}
-
-// checkCSRF compares the double-submit value with the token's claim, in
-// constant time.
-func checkCSRF(f found, tok *Token) *Error {
-	if !f.checkCSRF {
-		return nil
-	}
-	if tok.Claims.CSRF == "" {
-		return invalid(ErrInvalidClaims, "Missing claim: csrf")
-	}
-	if subtle.ConstantTimeCompare([]byte(f.csrf), []byte(tok.Claims.CSRF)) != 1 {
-		return newError(ErrCSRF, http.StatusUnauthorized, "CSRF double submit tokens do not match")
-	}
-	return nil
 }
 
 // tokenFromQuery reads the first value of the query parameter, which must
@@ -409,4 +394,49 @@ func trimPySpace(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// WithQueryString sets the query parameter that carries the token and the
+// prefix its value must start with (JWT_QUERY_STRING_NAME,
+// JWT_QUERY_STRING_VALUE_PREFIX). Default: "jwt" and no prefix.
+//
+// A token in a URL leaks: access logs (gin.Logger prints the query; use
+// Manager.Logger, which redacts it), proxies, browser history and the
+// Referer header of the next page all see it. Use the QueryString location
+// only where a client cannot send a header or a cookie (a WebSocket
+// handshake, a download link), with short-lived tokens.
+func WithQueryString(name, prefix string) Option {
+	return func(c *config) error {
+		if name == "" {
+			return errors.New("WithQueryString: empty name")
+		}
+		c.queryName, c.queryPrefix = name, prefix
+		return nil
+	}
+}
+
+// WithJSONKeys sets the JSON body keys of access and refresh tokens
+// (JWT_JSON_KEY, JWT_REFRESH_JSON_KEY). Default: "access_token",
+// "refresh_token".
+func WithJSONKeys(access, refresh string) Option {
+	return func(c *config) error {
+		if access == "" || refresh == "" {
+			return errors.New("WithJSONKeys: empty key")
+		}
+		c.jsonKey, c.refreshJSONKey = access, refresh
+		return nil
+	}
+}
+
+// WithMaxBodySize bounds how much of a body the guards read: the JSON
+// location's body, and the form that WithCSRFCheckForm looks in. Default:
+// 1 MiB.
+func WithMaxBodySize(n int64) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("WithMaxBodySize(%d): must be positive", n)
+		}
+		c.maxBodySize = n
+		return nil
+	}
 }

@@ -3,6 +3,7 @@ package ginjwt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -96,10 +97,6 @@ func (m *Manager) CreateTokenPair(identity any, opts ...TokenOption) (access, re
 	return access, refresh, err
 }
 
-// ErrRefreshTokenReused is the cause of a refusal of a refresh token presented after it had been
-// rotated. Its family is revoked. 401 "Token has been revoked".
-var ErrRefreshTokenReused = errors.New("ginjwt: refresh token reused")
-
 // RotateRefreshToken uses up the refresh token that RefreshRequired
 // verified on this request and returns a new access and refresh token of
 // the same family: the /refresh route of WithRefreshRotation.
@@ -156,19 +153,6 @@ func (m *Manager) RotateRefreshToken(c *gin.Context, opts ...TokenOption) (acces
 	return access, refresh, nil
 }
 
-// Abort answers the request as a guard would for err: an *Error returned
-// by a Manager method gets its response (or the configured handler's),
-// any other error a 500. The chain is aborted and err recorded.
-func (m *Manager) Abort(c *gin.Context, err error) {
-	var e *Error
-	if errors.As(err, &e) {
-		m.fail(c, e)
-		return
-	}
-	_ = c.Error(err)
-	c.AbortWithStatus(http.StatusInternalServerError)
-}
-
 // tokenFamily returns the token's family, or "" when it has none.
 func tokenFamily(tok *Token) string {
 	raw, ok := tok.Claims.lookup(familyClaim)
@@ -199,4 +183,37 @@ func inFamily(fam string) TokenOption {
 // notFresh drops freshness options for refresh tokens of a pair.
 func notFresh(o *tokenOptions) {
 	o.fresh, o.freshFor, o.freshUntil = false, 0, time.Time{}
+}
+
+// WithImplicitRefresh renews access cookies that are about to expire: when
+// a guard accepts an access token from a cookie that expires within window,
+// the response sets a new access cookie (same identity and family, not
+// fresh), as flask's implicit_refresh example does in after_request. Tokens
+// from headers, the query string or a JSON body are left alone; their
+// clients refresh explicitly.
+func WithImplicitRefresh(window time.Duration) Option {
+	return func(c *config) error {
+		if window <= 0 {
+			return fmt.Errorf("WithImplicitRefresh(%v): must be positive", window)
+		}
+		c.refreshWindow = window
+		return nil
+	}
+}
+
+// refreshCookie sets a new access cookie when tok expires within the
+// window. A failure is recorded and does not fail the request: the old
+// token is still valid.
+func (m *Manager) refreshCookie(c *gin.Context, tok *Token) {
+	exp := tok.Claims.ExpiresAt()
+	if exp.IsZero() || exp.Sub(m.cfg.now()) > m.cfg.refreshWindow {
+		return
+	}
+	token, err := m.createToken(TypeAccess, tok.Claims.Identity, []TokenOption{m.renewalOf(tok)})
+	if err == nil {
+		err = m.SetAccessCookies(c, token)
+	}
+	if err != nil {
+		_ = c.Error(fmt.Errorf("ginjwt: implicit refresh: %w", err))
+	}
 }

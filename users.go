@@ -5,19 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
-	"sync"
 
 	"github.com/gin-gonic/gin"
 )
-
-// ErrUserNotFound is what a user lookup returns (or wraps) when the token's
-// user does not exist (any more): the guard answers 401 "Error loading the
-// user <identity>", as flask does when user_lookup_loader returns None.
-var ErrUserNotFound = errors.New("ginjwt: user not found")
-
-// ErrNoUserLookup is returned by CurrentUser when the Manager has no
-// WithUserLookup.
-var ErrNoUserLookup = errors.New("ginjwt: no user lookup configured (WithUserLookup)")
 
 // WithUserLookup loads the application's user for a verified token
 // (flask's user_lookup_loader), for CurrentUser. It runs at most once per
@@ -43,7 +33,7 @@ func WithUserLookup[U any](lookup func(c *gin.Context, tok *Token) (U, error)) O
 // <identity>" (or WithUserLookupErrorHandler's response) and the handler
 // can count on CurrentUser.
 func LoadUser() GuardOption {
-	return func(g *guard) { g.loadUser = true }
+	return guardFunc(func(g *guard) { g.loadUser = true })
 }
 
 // CurrentUser returns the user that WithUserLookup loads for this
@@ -65,36 +55,6 @@ func CurrentUser[U any](c *gin.Context) (U, error) {
 		return zero, fmt.Errorf("ginjwt: CurrentUser[%v], but the user lookup returns %v", reflect.TypeFor[U](), st.m.cfg.userType)
 	}
 	return u, nil
-}
-
-// requestState is what a guard stores in the gin.Context: the token, and
-// the user once loaded.
-type requestState struct {
-	tok      Token
-	m        *Manager
-	location Location
-
-	// captured names the claims whose raw values the parse kept in values.
-	captured []string
-	values   [maxCaptured]string
-
-	userOnce sync.Once
-	user     any
-	userErr  error
-}
-
-// maxCaptured is how many claims a guard's requirements can have captured.
-const maxCaptured = 4
-
-// claim returns the raw value of a claim, captured during the parse when
-// the guard asked for it.
-func (st *requestState) claim(name string) (string, bool) {
-	for i, n := range st.captured {
-		if n == name {
-			return st.values[i], st.values[i] != ""
-		}
-	}
-	return st.tok.Claims.lookup(name)
 }
 
 func (st *requestState) loadUser(c *gin.Context) (any, error) {

@@ -1,5 +1,6 @@
 // Package blocklisttest is the conformance suite every ginjwt.Blocklist
-// passes: the in-memory store, the Redis store, and yours.
+// passes: the in-memory store, the Redis and SQL stores, and yours. Run
+// checks the store's methods; RunGuarded the store behind real guards.
 //
 //	func TestMyStore(t *testing.T) {
 //		blocklisttest.Run(t, blocklisttest.Harness{
@@ -12,12 +13,17 @@ package blocklisttest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
 )
 
@@ -171,5 +177,108 @@ func current(t *testing.T, s ginjwt.Blocklist, family, want string) {
 	must(t, err)
 	if got != want {
 		t.Errorf("Current(%q) = %q, want %q", family, got, want)
+	}
+}
+
+// RunGuarded runs the store behind real ginjwt guards on a gin.Engine, as
+// an application uses it: a revoked token gets 401 {"msg": "Token has been
+// revoked"} and never reaches the handler; of 50 concurrent refreshes with
+// one refresh token exactly one gets a new pair (WithRefreshRotation), and
+// the replays revoke the whole login. newStore returns an empty store
+// whose clock is the real one.
+func RunGuarded(t *testing.T, newStore func(t *testing.T) ginjwt.Blocklist) {
+	const secret = "blocklisttest-secret-0123456789abcdef"
+	guarded := func(t *testing.T) (*ginjwt.Manager, http.Handler, *atomic.Int32) {
+		m, err := ginjwt.New(ginjwt.WithSecretKey([]byte(secret)), ginjwt.WithBlocklist(newStore(t)),
+			ginjwt.WithRefreshRotation(), ginjwt.WithBlocklistTimeout(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ran atomic.Int32
+		gin.SetMode(gin.ReleaseMode)
+		r := gin.New()
+		r.GET("/protected", m.JWTRequired(), func(c *gin.Context) { ran.Add(1); c.Status(http.StatusOK) })
+		r.POST("/refresh", m.RefreshHandler())
+		return m, r, &ran
+	}
+
+	t.Run("a revoked token is refused by the guard", func(t *testing.T) {
+		m, r, ran := guarded(t)
+		access, _, err := m.CreateTokenPair("alice")
+		must(t, err)
+		status(t, r, "GET", "/protected", access, http.StatusOK, "")
+		must(t, m.Revoke(context.Background(), access))
+		status(t, r, "GET", "/protected", access, http.StatusUnauthorized, `{"msg":"Token has been revoked"}`)
+		if n := ran.Load(); n != 1 {
+			t.Errorf("the handler ran %d times, want 1 (before the logout only)", n)
+		}
+	})
+
+	t.Run("one winner among 50 concurrent refreshes, the login revoked", func(t *testing.T) {
+		m, r, _ := guarded(t)
+		access, refresh, err := m.CreateTokenPair("alice")
+		must(t, err)
+		var won, refused atomic.Int32
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for range 50 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				switch w := send(r, "POST", "/refresh", refresh); w.Code {
+				case http.StatusOK:
+					won.Add(1)
+				case http.StatusUnauthorized:
+					refused.Add(1)
+				default:
+					t.Errorf("refresh answered %d %s", w.Code, w.Body)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if won.Load() != 1 || refused.Load() != 49 {
+			t.Errorf("50 concurrent refreshes: %d new pairs and %d refusals, want 1 and 49", won.Load(), refused.Load())
+		}
+		status(t, r, "GET", "/protected", access, http.StatusUnauthorized, `{"msg":"Token has been revoked"}`)
+	})
+
+	t.Run("a rotated refresh token replayed revokes the login", func(t *testing.T) {
+		m, r, _ := guarded(t)
+		_, refresh, err := m.CreateTokenPair("alice")
+		must(t, err)
+		w := send(r, "POST", "/refresh", refresh)
+		if w.Code != http.StatusOK {
+			t.Fatalf("first refresh: %d %s", w.Code, w.Body)
+		}
+		var pair map[string]string
+		must(t, json.Unmarshal(w.Body.Bytes(), &pair))
+		status(t, r, "GET", "/protected", pair["access_token"], http.StatusOK, "")
+		status(t, r, "POST", "/refresh", refresh, http.StatusUnauthorized, `{"msg":"Token has been revoked"}`)
+		status(t, r, "POST", "/refresh", pair["refresh_token"], http.StatusUnauthorized, `{"msg":"Token has been revoked"}`)
+		status(t, r, "GET", "/protected", pair["access_token"], http.StatusUnauthorized, `{"msg":"Token has been revoked"}`)
+	})
+}
+
+func send(r http.Handler, method, path, token string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, req)
+	return w
+}
+
+// status sends a request and checks the answer's status and, unless
+// empty, its JSON body.
+func status(t *testing.T, r http.Handler, method, path, token string, code int, body string) {
+	t.Helper()
+	w := send(r, method, path, token)
+	if w.Code != code {
+		t.Errorf("%s %s: %d %s, want %d", method, path, w.Code, w.Body, code)
+		return
+	}
+	if body != "" && strings.TrimSpace(w.Body.String()) != body {
+		t.Errorf("%s %s: body %s, want %s", method, path, w.Body, body)
 	}
 }

@@ -134,13 +134,13 @@ func run[T any](s *Store, ctx context.Context, fn func(context.Context) (T, erro
 	select {
 	case s.inFlight <- struct{}{}:
 	case <-ctx.Done():
-		s.breaker.record(probe, classify(ctx, ctx.Err()))
+		s.record(ctx, probe, ctx.Err())
 		return zero, errors.Join(ErrTooBusy, ctx.Err())
 	}
 	if ctx.Done() == nil { // nothing to give up on: no goroutine
 		v, err := fn(ctx)
 		<-s.inFlight
-		s.breaker.record(probe, classify(ctx, err))
+		s.record(ctx, probe, err)
 		return v, err
 	}
 	type answer struct {
@@ -156,16 +156,31 @@ func run[T any](s *Store, ctx context.Context, fn func(context.Context) (T, erro
 		case done <- answer{v, err}:
 		case <-gaveUp:
 			// A late answer still tells whether Redis is back.
-			s.breaker.record(false, classify(ctx, err))
+			s.record(ctx, false, err)
 		}
 	}()
 	select {
 	case a := <-done:
-		s.breaker.record(probe, classify(ctx, a.err))
+		s.record(ctx, probe, a.err)
 		return a.v, a.err
 	case <-ctx.Done():
 		close(gaveUp)
-		s.breaker.record(probe, classify(ctx, ctx.Err()))
+		s.record(ctx, probe, ctx.Err())
 		return zero, ctx.Err()
+	}
+}
+
+// record notes a call's outcome on the breaker and, when Redis failed a
+// Cluster client, has it re-read the slot map: go-redis does so only on
+// MOVED or ASK and every ClusterStateReloadInterval (60 s by default), so
+// after a failover the slots of the dead master would keep failing that
+// long. ReloadState is lazy, at most one reload per 200 ms.
+func (s *Store) record(ctx context.Context, probe bool, err error) {
+	o := classify(ctx, err)
+	s.breaker.record(probe, o)
+	if o == failed {
+		if cc, ok := s.client.(*redis.ClusterClient); ok {
+			cc.ReloadState(context.Background())
+		}
 	}
 }

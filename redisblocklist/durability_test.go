@@ -101,10 +101,17 @@ func startReplicated(t *testing.T) (master, replica *redistest.Server) {
 	master = redistest.Start(t)
 	replica = redistest.StartWith(t, redistest.ServerConfig{ReplicaOf: master.Addr})
 	mc := master.Client(t)
+	// Online is not enough: after a diskless sync, Redis 7 streams writes
+	// (and WAIT's acknowledgements) to a replica only after its first
+	// ACK, up to a second later. Wait until a write is acknowledged.
 	require.Eventually(t, func() bool {
-		info, err := mc.Info(context.Background(), "replication").Result()
-		return err == nil && strings.Contains(info, "state=online")
-	}, 10*time.Second, 20*time.Millisecond, "the replica did not sync")
+		ctx := context.Background()
+		if mc.Set(ctx, "startReplicated:probe", "1", time.Minute).Err() != nil {
+			return false
+		}
+		n, err := mc.Wait(ctx, 1, 100*time.Millisecond).Result()
+		return err == nil && n >= 1
+	}, 10*time.Second, 20*time.Millisecond, "the replica did not acknowledge a write")
 	return master, replica
 }
 

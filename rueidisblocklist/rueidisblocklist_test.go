@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -387,37 +386,12 @@ func TestHungRedisAnswersByTheTimeout(t *testing.T) {
 	}, 5*time.Second, 20*time.Millisecond, "back once Redis answers")
 }
 
-// Fifty clients present the same refresh token at once through a Gin
-// route: exactly one gets a new pair, the others 401, and the family then
-// is revoked (reuse detection) so the winner's new tokens are refused too.
-func TestRotationRaceThroughGin(t *testing.T) {
+// Revocation and the 50-way rotation race through real guards.
+func TestBehindGuards(t *testing.T) {
 	srv := rueidistest.Start(t)
-	store := rueidisblocklist.New(srv.Client(t, "app", nil))
-	m, err := ginjwt.New(ginjwt.WithSecretKey([]byte(secret)), ginjwt.WithBlocklist(store), ginjwt.WithRefreshRotation())
-	require.NoError(t, err)
-	var ran atomic.Int32
-	r := app(m, &ran)
-	for round := range 3 {
-		refresh, err := m.CreateRefreshToken(fmt.Sprintf("user-%d", round))
-		require.NoError(t, err)
-		var wg sync.WaitGroup
-		codes := make([]int, 50)
-		start := make(chan struct{})
-		for i := range codes {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				codes[i] = send(r, "POST", "/refresh", refresh).Code
-			}()
-		}
-		close(start)
-		wg.Wait()
-		counts := map[int]int{}
-		for _, c := range codes {
-			counts[c]++
-		}
-		assert.Equal(t, 1, counts[200], "round %d: exactly one rotation wins: %v", round, counts)
-		assert.Equal(t, 49, counts[401], "round %d: the others are refused: %v", round, counts)
-	}
+	n := 0
+	blocklisttest.RunGuarded(t, func(t *testing.T) ginjwt.Blocklist {
+		n++ // a key prefix per subtest: each store starts empty
+		return rueidisblocklist.New(srv.Client(t, fmt.Sprintf("guarded%d", n), nil), rueidisblocklist.WithKeyPrefix(fmt.Sprintf("guarded%d:", n)))
+	})
 }

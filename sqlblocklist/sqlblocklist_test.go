@@ -172,45 +172,12 @@ func TestRevocationSurvivesRestart(t *testing.T) {
 	})
 }
 
-// Fifty clients present one refresh token at once through ginjwt's
-// RotateRefreshToken: exactly one gets a new pair, the others are reuse,
-// which revokes the whole login.
-func TestRotationRace(t *testing.T) {
+// Revocation and the 50-way rotation race through real guards, on each
+// database.
+func TestBehindGuards(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			m := manager(t, newStore(t, b, b.open(t)))
-			var ran atomic.Int32
-			r := app(m, &ran)
-			access, refresh, err := m.CreateTokenPair("alice")
-			require.NoError(t, err)
-			var ok, revoked atomic.Int32
-			var fresh atomic.Value
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			for range 50 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					switch w := send(r, "POST", "/refresh", refresh); w.Code {
-					case 200:
-						ok.Add(1)
-						fresh.Store(w.Body.String())
-					case 401:
-						assert.JSONEq(t, `{"msg":"Token has been revoked"}`, w.Body.String())
-						revoked.Add(1)
-					default:
-						t.Errorf("%d %s", w.Code, w.Body)
-					}
-				}()
-			}
-			close(start)
-			wg.Wait()
-			assert.Equal(t, int32(1), ok.Load(), "exactly one new pair")
-			assert.Equal(t, int32(49), revoked.Load())
-			w := send(r, "GET", "/protected", access)
-			assert.Equal(t, 401, w.Code, "reuse revoked the login")
-			assert.JSONEq(t, `{"msg":"Token has been revoked"}`, w.Body.String())
+			blocklisttest.RunGuarded(t, func(t *testing.T) ginjwt.Blocklist { return newStore(t, b, b.open(t)) })
 		})
 	}
 }
