@@ -3,7 +3,10 @@ package docs
 import (
 	"bufio"
 	"fmt"
+	"go/ast"
 	"go/format"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -463,4 +466,54 @@ func formatProbe(code string) (string, string) {
 		}
 	}
 	return "package x\n\nfunc f() {\n" + strings.Join(lines, "\n") + "\n}\n", "\t"
+}
+
+var (
+	packageName = regexp.MustCompile(`\bginjwt\.([A-Z]\w*)`)
+	methodName  = regexp.MustCompile(`\bm\.([A-Z]\w*)\(`)
+)
+
+// TestNamesExist checks that every ginjwt.Name and m.Method( the pages
+// mention, tables and prose included, is in the package: a renamed option
+// must not live on in the documentation.
+func TestNamesExist(t *testing.T) {
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, root, func(fi os.FileInfo) bool {
+		return !strings.HasSuffix(fi.Name(), "_test.go")
+	}, parser.SkipObjectResolution)
+	require.NoError(t, err)
+	exported := map[string]bool{}
+	for _, pkg := range pkgs {
+		for _, f := range pkg.Files {
+			for _, d := range f.Decls {
+				switch d := d.(type) {
+				case *ast.FuncDecl:
+					exported[d.Name.Name] = true
+				case *ast.GenDecl:
+					for _, spec := range d.Specs {
+						switch spec := spec.(type) {
+						case *ast.TypeSpec:
+							exported[spec.Name.Name] = true
+						case *ast.ValueSpec:
+							for _, n := range spec.Names {
+								exported[n.Name] = true
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	require.True(t, exported["New"], "the root package was not read")
+	for _, p := range pages(t) {
+		text, err := os.ReadFile(filepath.Join(root, p))
+		require.NoError(t, err)
+		for _, re := range []*regexp.Regexp{packageName, methodName} {
+			for _, m := range re.FindAllStringSubmatch(string(text), -1) {
+				assert.True(t, exported[m[1]], "%s names %s, which the package does not have", p, m[0])
+			}
+		}
+	}
 }
