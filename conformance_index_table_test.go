@@ -4,7 +4,7 @@ package ginjwt_test
 // functions, 181 pytest cases with their parameters) and what became of it:
 // "ported" (a subtest of that name in a conformance_*_test.go file makes
 // the same requests and passes), "difference" (ported as far as it holds;
-// the rest is a deliberate difference listed in the README, pinned by the
+// the rest is a deliberate difference listed in docs/coming-from-flask.md, pinned by the
 // named test) or "n/a" (a test of Flask internals, with the reason).
 // TestFlaskConformanceIndex keeps this list, the subtests and
 // docs/conformance.md in step.
@@ -30,7 +30,7 @@ var flaskTests = []flaskTest{
 	{"test_claims_verification.py::test_successful_claims_validation", 3, "ported", ""},
 	{"test_claims_verification.py::test_unsuccessful_claims_validation", 3, "ported", ""},
 	{"test_claims_verification.py::test_claims_validation_custom_error", 3, "ported", ""},
-	{"test_config.py::test_default_configs", 1, "n/a", "reads flask's config proxy (config.header_name, ...); ginjwt has no config object to read. The defaults are exercised by behaviour throughout this suite and listed in the README's configuration table"},
+	{"test_config.py::test_default_configs", 1, "n/a", "reads flask's config proxy (config.header_name, ...); ginjwt has no config object to read. The defaults are exercised by behaviour throughout this suite and listed in the configuration table of docs/coming-from-flask.md"},
 	{"test_config.py::test_override_configs", 2, "n/a", "reads flask's config proxy after setting app.config; each option's effect is ported in the file of its feature (cookies, headers, query string, json)"},
 	{"test_config.py::test_config_json_encoder_flask21", 1, "n/a", "Flask's JSON encoder for claims (Flask < 2.2); Go encodes claims with encoding/json"},
 	{"test_config.py::test_config_json_encoder_flask", 1, "n/a", "Flask's JSON provider for claims (Flask >= 2.2); Go encodes claims with encoding/json"},

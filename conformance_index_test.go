@@ -114,7 +114,7 @@ func renderConformance(counts map[string]int, cases int, found map[string]string
 		"equivalent Gin app and checks the same statuses, bodies and cookies "+
 		"(`go test -run 'TestFlask' .`).\n\n", len(flaskTests), cases)
 	fmt.Fprintf(&b, "- **ported**: %d\n- **difference** (ported as far as it holds; the rest is a deliberate difference, "+
-		"listed in the README and pinned in `conformance_differences_test.go`): %d\n- **n/a** (tests of Flask internals): %d\n\n",
+		"listed in [coming from Flask](coming-from-flask.md#where-ginjwt-differs-from-flask-jwt-extended-on-purpose) and pinned in `conformance_differences_test.go`): %d\n- **n/a** (tests of Flask internals): %d\n\n",
 		counts["ported"], counts["difference"], counts["n/a"])
 	b.WriteString("| flask test | cases | status | Go file | note |\n|---|---|---|---|---|\n")
 	for _, ft := range flaskTests {

@@ -29,6 +29,7 @@ import (
 	_ "github.com/ginjwt/ginjwt/ginjwttest"
 	_ "github.com/ginjwt/ginjwt/redisblocklist"
 	_ "github.com/ginjwt/ginjwt/rueidisblocklist"
+	_ "github.com/ginjwt/ginjwt/sqlblocklist"
 	_ "github.com/redis/go-redis/v9"
 	_ "github.com/redis/rueidis"
 )
@@ -109,6 +110,8 @@ var snippetImports = map[string]string{
 	"redis":            "github.com/redis/go-redis/v9",
 	"rueidisblocklist": "github.com/ginjwt/ginjwt/rueidisblocklist",
 	"rueidis":          "github.com/redis/rueidis",
+	"sql":              "database/sql",
+	"sqlblocklist":     "github.com/ginjwt/ginjwt/sqlblocklist",
 }
 
 // snippetParams are the names a statement block may use without declaring

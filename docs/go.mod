@@ -7,6 +7,7 @@ require (
 	github.com/ginjwt/ginjwt v0.1.0
 	github.com/ginjwt/ginjwt/redisblocklist v0.1.0
 	github.com/ginjwt/ginjwt/rueidisblocklist v0.1.0
+	github.com/ginjwt/ginjwt/sqlblocklist v0.1.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/redis/rueidis v1.0.79
 	github.com/stretchr/testify v1.12.1
@@ -29,7 +30,7 @@ require (
 	github.com/json-iterator/go v1.1.12 // indirect
 	github.com/klauspost/cpuid/v2 v2.4.0 // indirect
 	github.com/leodido/go-urn v1.4.0 // indirect
-	github.com/mattn/go-isatty v0.0.20 // indirect
+	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
 	github.com/modern-go/reflect2 v1.0.2 // indirect
 	github.com/pelletier/go-toml/v2 v2.2.4 // indirect
@@ -43,7 +44,7 @@ require (
 	golang.org/x/arch v0.22.0 // indirect
 	golang.org/x/crypto v0.54.0 // indirect
 	golang.org/x/net v0.57.0 // indirect
-	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
 	google.golang.org/protobuf v1.36.10 // indirect
 )
@@ -53,3 +54,5 @@ replace github.com/ginjwt/ginjwt => ../
 replace github.com/ginjwt/ginjwt/redisblocklist => ../redisblocklist
 
 replace github.com/ginjwt/ginjwt/rueidisblocklist => ../rueidisblocklist
+
+replace github.com/ginjwt/ginjwt/sqlblocklist => ../sqlblocklist
