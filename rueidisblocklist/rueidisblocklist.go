@@ -33,6 +33,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ginjwt/ginjwt"
@@ -85,6 +87,48 @@ type Store struct {
 	prefix   string
 	now      func() time.Time
 	cacheTTL time.Duration
+	own      ownRevocations
+}
+
+// ownRevocations are the keys this Store revoked within the last cache
+// TTL. Redis's invalidation of a cached "not revoked" reaches the client
+// asynchronously, even the client that wrote: without them, a logout
+// followed at once by a request with the same token on this instance
+// could be answered from the stale cache. A cached answer lives at most
+// the cache TTL, so they need not be kept longer.
+type ownRevocations struct {
+	n     atomic.Int32 // entries; 0 lets checks skip the lock
+	mu    sync.Mutex
+	until map[string]time.Time
+}
+
+func (o *ownRevocations) add(key string, now time.Time, ttl time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.until == nil {
+		o.until = map[string]time.Time{}
+	}
+	for k, u := range o.until { // few: the revocations of one cache TTL
+		if !now.Before(u) {
+			delete(o.until, k)
+		}
+	}
+	o.until[key] = now.Add(ttl)
+	o.n.Store(int32(min(len(o.until), 1<<30))) //nolint:gosec // G115: clamped
+}
+
+func (o *ownRevocations) has(keys []string, prefix string, now time.Time) bool {
+	if o.n.Load() == 0 {
+		return false
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, k := range keys {
+		if u, ok := o.until[prefix+k]; ok && now.Before(u) {
+			return true
+		}
+	}
+	return false
 }
 
 var _ ginjwt.Blocklist = (*Store)(nil)
@@ -189,6 +233,12 @@ func (s *Store) Revoke(ctx context.Context, key string, until time.Time) error {
 	if err != nil {
 		return fmt.Errorf("rueidisblocklist: revoke: %w", err)
 	}
+	now := s.now()
+	keep := s.cacheTTL
+	if !until.IsZero() {
+		keep = min(keep, until.Sub(now)) // and never past the revocation
+	}
+	s.own.add(s.prefix+key, now, keep)
 	return nil
 }
 
@@ -197,13 +247,23 @@ func (s *Store) Revoke(ctx context.Context, key string, until time.Time) error {
 // connection) only when it is not cached. Several keys go in one
 // DoMultiCache, single-key commands that Cluster accepts whatever their
 // slots.
+//
+// The commands are pinned, out of rueidis's command pool: rueidis v1.0.79
+// returns a cached command to the pool when its connection closes
+// (ErrDoCacheAborted) while the closing pipe may still be writing it, and
+// the next command built from the pool then overwrites what is written, a
+// data race that can send another call's arguments. A pinned command costs
+// one allocation.
 func (s *Store) IsRevoked(ctx context.Context, keys ...string) (bool, error) {
+	if s.own.has(keys, s.prefix, s.now()) {
+		return true, nil
+	}
 	if len(keys) == 1 {
-		return revokedReply(s.client.DoCache(ctx, s.client.B().Get().Key(s.prefix+keys[0]).Cache(), s.cacheTTL))
+		return revokedReply(s.client.DoCache(ctx, s.client.B().Get().Key(s.prefix+keys[0]).Cache().Pin(), s.cacheTTL))
 	}
 	cmds := make([]rueidis.CacheableTTL, len(keys))
 	for i, k := range keys {
-		cmds[i] = rueidis.CT(s.client.B().Get().Key(s.prefix+k).Cache(), s.cacheTTL)
+		cmds[i] = rueidis.CT(s.client.B().Get().Key(s.prefix+k).Cache().Pin(), s.cacheTTL)
 	}
 	revoked := false
 	for _, res := range s.client.DoMultiCache(ctx, cmds...) {

@@ -54,12 +54,20 @@ func TestChecksAreAnsweredFromMemory(t *testing.T) {
 	}
 	assert.Equal(t, 3, rueidistest.CommandCalls(t, raw, "get")-before, "one GET per key, then memory")
 
-	require.NoError(t, store.Revoke(ctx, "fam:f1", time.Now().Add(time.Hour)))
+	// Another instance revokes: the invalidation reaches this one's cache.
+	other := rueidisblocklist.New(srv.Client(t, "other", nil))
+	require.NoError(t, other.Revoke(ctx, "fam:f1", time.Now().Add(time.Hour)))
 	require.Eventually(t, func() bool {
 		revoked, err := store.IsRevoked(ctx, "jti-2", "fam:f1")
 		return err == nil && revoked
 	}, time.Second, time.Millisecond)
 	assert.Equal(t, 4, rueidistest.CommandCalls(t, raw, "get")-before, "the revocation invalidated one cached key")
+
+	// This instance revokes: refused at once, before any invalidation.
+	require.NoError(t, store.Revoke(ctx, "jti-1", time.Now().Add(time.Hour)))
+	revoked, err := store.IsRevoked(ctx, "jti-1")
+	require.NoError(t, err)
+	assert.True(t, revoked, "a logout on this instance holds for the very next request")
 }
 
 // WithCacheTTL bounds how long an answer is kept without asking Redis,
