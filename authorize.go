@@ -61,6 +61,9 @@ func RequireClaimParam(name, param string) Requirement {
 	return func(g *guard) {
 		g.needClaim(name)
 		g.params = append(g.params, param)
+		if g.reported == nil {
+			g.reported = new(sync.Map)
+		}
 		g.requirements = append(g.requirements, func(c *gin.Context, st *requestState) string {
 			value := c.Param(param)
 			raw, ok := st.claim(name)
@@ -219,9 +222,6 @@ func (m *Manager) Authorize(reqs ...Requirement) gin.HandlerFunc {
 	}
 	if err := g.check(); err != nil {
 		panic(err)
-	}
-	if len(g.params) > 0 {
-		g.reported = new(sync.Map)
 	}
 	return func(c *gin.Context) {
 		st, ok := currentState(c)

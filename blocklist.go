@@ -125,7 +125,7 @@ func (m *Manager) checkRevoked(c *gin.Context, st *requestState) *Error {
 		if revoked {
 			return newError(ErrRevoked, http.StatusUnauthorized, "Token has been revoked")
 		}
-		if e := m.checkRotated(c, tok, st); e != nil {
+		if e := m.checkRotated(c, tok); e != nil {
 			return e
 		}
 	}
@@ -162,28 +162,29 @@ func (m *Manager) isRevoked(c *gin.Context, st *requestState) (bool, error) {
 // current one: it was rotated, so whoever presents it again replays it,
 // and the whole login is revoked (reuse detection). Refresh tokens are
 // rare next to access tokens, so the extra lookup is only theirs.
-func (m *Manager) checkRotated(c *gin.Context, tok *Token, st *requestState) *Error {
+func (m *Manager) checkRotated(c *gin.Context, tok *Token) *Error {
 	if !m.cfg.rotation || tok.Claims.Type != TypeRefresh {
 		return nil
 	}
-	reused, err := m.reused(c, tok)
+	family := refreshFamily(tok)
+	reused, err := m.reused(c, tok, family)
 	if err != nil {
 		return m.unavailable(err)
 	}
 	if !reused {
 		return nil
 	}
-	m.revokeFamily(c, refreshFamily(tok))
+	m.revokeFamily(c, family)
 	e := newError(ErrRevoked, http.StatusUnauthorized, "Token has been revoked")
 	e.cause = ErrRefreshTokenReused
 	return e
 }
 
 // reused reports whether refresh token tok has been rotated away.
-func (m *Manager) reused(c *gin.Context, tok *Token) (bool, error) {
+func (m *Manager) reused(c *gin.Context, tok *Token, family string) (bool, error) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
 	defer cancel()
-	current, err := m.cfg.blocklist.Current(ctx, refreshFamily(tok))
+	current, err := m.cfg.blocklist.Current(ctx, family)
 	return current != "" && current != tok.Claims.JTI, err
 }
 
@@ -197,13 +198,14 @@ func (m *Manager) detectExpiredReuse(c *gin.Context, e *Error) {
 		tok.Claims.Type != TypeRefresh || tok.Claims.JTI == "" {
 		return
 	}
-	reused, err := m.reused(c, tok)
+	family := refreshFamily(tok)
+	reused, err := m.reused(c, tok, family)
 	if err != nil {
 		_ = c.Error(fmt.Errorf("ginjwt: checking an expired refresh token for reuse: %w", err))
 		return
 	}
 	if reused {
-		m.revokeFamily(c, refreshFamily(tok))
+		m.revokeFamily(c, family)
 	}
 }
 

@@ -172,21 +172,24 @@ func (m *Manager) SetRefreshCookies(c *gin.Context, token string, opts ...Cookie
 //	}
 //	if err != nil { ... }
 func (m *Manager) SetJWTCookies(c *gin.Context, access, refresh string, opts ...CookieOption) error {
-	for _, tok := range []string{access, refresh} {
-		if tok == "" {
+	cc, err := m.cookieCall(opts)
+	if err != nil {
+		return err
+	}
+	var toks [2]*Token
+	for i, raw := range []string{access, refresh} {
+		if raw == "" {
 			continue
 		}
-		if _, err := m.DecodeExpiredToken(tok); err != nil {
+		if toks[i], err = m.cookieToken(raw); err != nil {
 			return err
 		}
 	}
-	if access != "" {
-		if err := m.SetAccessCookies(c, access, opts...); err != nil {
-			return err
-		}
+	if toks[0] != nil {
+		m.writeTokenCookies(c, toks[0], &m.cfg.cookies.access, cc)
 	}
-	if refresh != "" {
-		return m.SetRefreshCookies(c, refresh, opts...)
+	if toks[1] != nil {
+		m.writeTokenCookies(c, toks[1], &m.cfg.cookies.refresh, cc)
 	}
 	return nil
 }
@@ -216,19 +219,33 @@ func (m *Manager) setCookies(c *gin.Context, token string, names *cookieNames, o
 	if err != nil {
 		return err
 	}
-	tok, err := m.DecodeExpiredToken(token)
+	tok, err := m.cookieToken(token)
 	if err != nil {
 		return err
 	}
-	csrf := m.cfg.csrfProtect && m.cfg.csrfInCookies
-	if csrf && tok.Claims.CSRF == "" {
-		return invalid(ErrInvalidClaims, "Missing claim: csrf")
+	m.writeTokenCookies(c, tok, names, cc)
+	return nil
+}
+
+// cookieToken verifies a token about to be set as cookies: its csrf
+// claim, when the CSRF cookie is on, is that cookie's value.
+func (m *Manager) cookieToken(raw string) (*Token, error) {
+	tok, err := m.DecodeExpiredToken(raw)
+	if err != nil {
+		return nil, err
 	}
-	m.writeCookie(c, names.cookie, token, names.path, true, false, cc)
-	if csrf {
+	if m.cfg.csrfProtect && m.cfg.csrfInCookies && tok.Claims.CSRF == "" {
+		return nil, invalid(ErrInvalidClaims, "Missing claim: csrf")
+	}
+	return tok, nil
+}
+
+// writeTokenCookies sets the JWT cookie of tok and its CSRF cookie.
+func (m *Manager) writeTokenCookies(c *gin.Context, tok *Token, names *cookieNames, cc cookieCall) {
+	m.writeCookie(c, names.cookie, tok.Raw, names.path, true, false, cc)
+	if m.cfg.csrfProtect && m.cfg.csrfInCookies {
 		m.writeCookie(c, names.csrfCookie, tok.Claims.CSRF, names.csrfPath, false, false, cc)
 	}
-	return nil
 }
 
 // checkPrefixes refuses cookie names whose prefix browsers enforce, with

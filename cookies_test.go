@@ -489,3 +489,39 @@ func TestPrefixedCookies(t *testing.T) {
 	assert.Contains(t, w.Body.String(), "__Host- cookies cannot have a Domain")
 	assert.Empty(t, w.Result().Cookies(), "no cookie is set")
 }
+
+// SetJWTCookies sets both cookies or none: a refresh token that does not
+// verify leaves the response without a single cookie.
+func TestSetJWTCookiesAllOrNothing(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies))
+	access, refresh, err := m.CreateTokenPair("alice")
+	require.NoError(t, err)
+	set := func(access, refresh string) (*httptest.ResponseRecorder, error) {
+		var got error
+		r := newRouter()
+		r.GET("/login", func(c *gin.Context) {
+			if got = m.SetJWTCookies(c, access, refresh); got != nil {
+				m.Abort(c, got)
+				return
+			}
+			c.Status(204)
+		})
+		return get(r, "/login"), got
+	}
+
+	w, err := set(access, "not.a.token")
+	require.Error(t, err)
+	assert.Equal(t, 422, w.Code)
+	assert.Empty(t, w.Result().Cookies(), "the valid access token set no cookie either")
+
+	w, err = set(access, refresh)
+	require.NoError(t, err)
+	assert.Len(t, w.Result().Cookies(), 4)
+	w, err = set("", refresh)
+	require.NoError(t, err)
+	names := []string{}
+	for _, ck := range w.Result().Cookies() {
+		names = append(names, ck.Name)
+	}
+	assert.ElementsMatch(t, []string{"refresh_token_cookie", "csrf_refresh_token"}, names, "an empty token is skipped")
+}

@@ -46,6 +46,7 @@ const (
 	msgAlgNotAllowed     = "The specified alg value is not allowed"
 	msgBadSignature      = "Signature verification failed"
 	msgExpired           = "Token has expired"
+	msgCritical          = "Unsupported critical header parameters"
 )
 
 // cachedHeader is the last header segment that parsed, with its parse.
@@ -206,7 +207,7 @@ func parseHeader(h *Header) *Error {
 	case kidBad:
 		return invalid(ErrTokenMalformed, "Key ID header parameter must be a string")
 	case crit:
-		return invalid(ErrTokenMalformed, "Unsupported critical header parameters")
+		return invalid(ErrTokenMalformed, msgCritical)
 	}
 	return nil
 }

@@ -83,7 +83,9 @@ var (
 	// password", the message of flask-jwt-extended's examples.
 	ErrInvalidCredentials = errors.New("ginjwt: bad username or password")
 	// ErrNotJSON: a LoginHandler request whose body is not
-	// application/json. 415 "Content-Type must be application/json".
+	// application/json. 415 with Werkzeug's message for request.json: "Did
+	// not attempt to load JSON data because the request Content-Type was
+	// not 'application/json'."
 	ErrNotJSON = errors.New("ginjwt: request body is not JSON")
 )
 

@@ -97,9 +97,10 @@ func VerifyType(verify bool) GuardOption {
 // the other accessors. On failure the chain is aborted with flask's
 // response (or the configured handler's) and the error is added to
 // c.Errors. OPTIONS requests are answered by the guard itself, 204 with no
-// body, and never reach the handler (see answerOptions). Options that cannot work (a RequireClaim value that is not JSON,
-// LoadUser without WithUserLookup) panic here, while routes are set up,
-// never during a request.
+// body, and never reach the handler (see answerOptions). Options that
+// cannot work (a RequireClaim value that is not JSON, LoadUser without
+// WithUserLookup) panic here, while routes are set up, never during a
+// request.
 func (m *Manager) JWTRequired(opts ...GuardOption) gin.HandlerFunc {
 	return m.newGuard(guard{verifyType: true}, opts)
 }
@@ -144,9 +145,6 @@ func (m *Manager) setupGuard(g *guard, opts []GuardOption) error {
 	if m.cfg.rotation {
 		g.needClaim(familyClaim)
 	}
-	if len(g.params) > 0 {
-		g.reported = new(sync.Map)
-	}
 	if g.optional && len(g.requirements) > 0 {
 		// A request without a token would skip them: fail at setup rather
 		// than let anonymous requests into a route that looks restricted.
@@ -169,9 +167,7 @@ func (m *Manager) guardRequest(c *gin.Context, g *guard) *Error {
 			c.Set(stateKey{}, (*requestState)(nil))
 			return nil
 		}
-		if err.kind == ErrTokenExpired && m.cfg.rotation {
-			m.detectExpiredReuse(c, err)
-		}
+		m.detectExpiredReuse(c, err)
 		return err
 	}
 	c.Set(stateKey{}, st)

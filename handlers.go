@@ -41,7 +41,7 @@ func (m *Manager) LoginHandler(check func(c *gin.Context) (identity any, err err
 	opts = append([]TokenOption{Fresh()}, opts...)
 	return func(c *gin.Context) {
 		if !isJSONContentType(c.GetHeader("Content-Type")) {
-			m.Abort(c, newError(ErrNotJSON, http.StatusUnsupportedMediaType, "Content-Type must be application/json"))
+			m.Abort(c, newError(ErrNotJSON, http.StatusUnsupportedMediaType, "Did not attempt to load JSON data because the request Content-Type was not 'application/json'."))
 			return
 		}
 		identity, err := check(c)
@@ -141,7 +141,7 @@ func (m *Manager) revokeLogin(c *gin.Context, tok *Token) error {
 	}
 	family := tokenFamily(tok)
 	if family == "" && tok.Claims.Type == TypeRefresh {
-		family = refreshFamily(tok)
+		family = tok.Claims.JTI // a refresh token from before rotation: its own family
 	}
 	if family == "" {
 		return nil

@@ -94,7 +94,7 @@ func TestLoginHandlerTakesJSONOnly(t *testing.T) {
 		w := httptest.NewRecorder()
 		r.ServeHTTP(w, req)
 		assert.Equal(t, 415, w.Code, ct)
-		assertMsg(t, w, "Content-Type must be application/json")
+		assertMsg(t, w, "Did not attempt to load JSON data because the request Content-Type was not 'application/json'.")
 		assert.Empty(t, w.Result().Cookies(), ct)
 	}
 	w := postJSON(r, "/login", `{"username":"test","password":"test"}`, header{"Content-Type", "application/json; charset=utf-8"})

@@ -132,15 +132,17 @@ func (m *Manager) verifiesPublicKeys() bool {
 // by v before.
 func (m *Manager) checkSignature(v *verifier, raw string, signed, sig, scratch []byte) bool {
 	cache := m.verified
-	if cache == nil || v.alg.family == familyHMAC {
-		return v.verify(signed, raw[:len(signed)], sig, scratch)
+	if v.alg.family == familyHMAC {
+		cache = nil // the check is cheaper than the lookup
 	}
-	if cache.verified(raw, v) {
+	if cache != nil && cache.verified(raw, v) {
 		return true
 	}
 	if !v.verify(signed, raw[:len(signed)], sig, scratch) {
 		return false
 	}
-	cache.add(raw, v)
+	if cache != nil {
+		cache.add(raw, v)
+	}
 	return true
 }

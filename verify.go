@@ -78,7 +78,7 @@ func UnverifiedHeader(raw string) (Header, error) {
 	// As PyJWT's get_unverified_header: the header must be an object with
 	// a string "kid", if any. A missing or unknown "alg" and "crit" are for
 	// verification to refuse, not for reading.
-	if e := parseHeader(&h); e != nil && e.kind != ErrAlgorithmNotAllowed && !strings.HasPrefix(e.Message, "Unsupported critical") {
+	if e := parseHeader(&h); e != nil && e.kind != ErrAlgorithmNotAllowed && e.Message != msgCritical {
 		return Header{}, e
 	}
 	params, err := h.Map()

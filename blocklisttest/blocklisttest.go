@@ -195,7 +195,6 @@ func RunGuarded(t *testing.T, newStore func(t *testing.T) ginjwt.Blocklist) {
 			t.Fatal(err)
 		}
 		var ran atomic.Int32
-		gin.SetMode(gin.ReleaseMode)
 		r := gin.New()
 		r.GET("/protected", m.JWTRequired(), func(c *gin.Context) { ran.Add(1); c.Status(http.StatusOK) })
 		r.POST("/refresh", m.RefreshHandler())

@@ -100,6 +100,7 @@ type ownRevocations struct {
 	n     atomic.Int32 // entries; 0 lets checks skip the lock
 	mu    sync.Mutex
 	until map[string]time.Time
+	swept int // entries left by the last sweep
 }
 
 func (o *ownRevocations) add(key string, now time.Time, ttl time.Duration) {
@@ -108,10 +109,16 @@ func (o *ownRevocations) add(key string, now time.Time, ttl time.Duration) {
 	if o.until == nil {
 		o.until = map[string]time.Time{}
 	}
-	for k, u := range o.until { // few: the revocations of one cache TTL
-		if !now.Before(u) {
-			delete(o.until, k)
+	// Sweep when the map has doubled since the last sweep: amortized
+	// constant work per revocation, and memory bounded by about twice the
+	// revocations of one cache TTL.
+	if len(o.until) >= 2*o.swept+64 {
+		for k, u := range o.until {
+			if !now.Before(u) {
+				delete(o.until, k)
+			}
 		}
+		o.swept = len(o.until)
 	}
 	o.until[key] = now.Add(ttl)
 	o.n.Store(int32(min(len(o.until), 1<<30))) //nolint:gosec // G115: clamped
