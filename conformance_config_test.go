@@ -78,7 +78,7 @@ func TestFlaskConfig(t *testing.T) {
 
 	t.Run(file+"test_csrf_protect_config", func(t *testing.T) {
 		for _, protect := range []bool{true, false} {
-			m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookieCSRFProtect(protect))
+			m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{Disabled: !protect}}))
 			r := newRouter()
 			r.POST("/p", m.JWTRequired(), fooBar)
 			w := newFlaskClient(t, r).post("/p", withHeader("Cookie", "access_token_cookie="+mustAccess(t, m, "username")))

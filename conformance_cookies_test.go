@@ -12,9 +12,10 @@ import (
 
 // cookiesApp is the fixture of test_cookies.py. flask's cookies are not
 // Secure by default; ginjwt's are, so the app opts out as flask's default
-// does (see the README's differences).
+// does (see the README's differences). A WithCookies in opts replaces that
+// one, so it sets Insecure too.
 func cookiesApp(t *testing.T, opts ...ginjwt.Option) *gin.Engine {
-	m := newManager(t, append([]ginjwt.Option{ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithInsecureCookies()}, opts...)...)
+	m := newManager(t, append([]ginjwt.Option{ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true})}, opts...)...)
 	return cookiesRoutes(t, m)
 }
 
@@ -95,7 +96,7 @@ func TestFlaskCookies(t *testing.T) {
 
 	t.Run(file+"test_csrf_disabled", func(t *testing.T) {
 		for _, tc := range cookieCases {
-			fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCookieCSRFProtect(false)))
+			fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true, CSRF: ginjwt.CSRFConfig{Disabled: true}})))
 			fc.get(tc.auth)
 			expectJSON(t, fc.post(tc.post), 200, `{"foo":"bar"}`)
 		}
@@ -103,7 +104,7 @@ func TestFlaskCookies(t *testing.T) {
 
 	t.Run(file+"test_csrf_with_custom_header_names", func(t *testing.T) {
 		for _, tc := range cookieCases {
-			fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCSRFHeaderNames("FOO", "FOO")))
+			fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true, CSRF: ginjwt.CSRFConfig{AccessHeader: "FOO", RefreshHeader: "FOO"}})))
 			csrf := flaskCookie(t, fc.get(tc.auth), tc.csrfCookie)["value"]
 			expectJSON(t, fc.post(tc.post, withHeader("FOO", csrf)), 200, `{"foo":"bar"}`)
 		}
@@ -111,7 +112,7 @@ func TestFlaskCookies(t *testing.T) {
 
 	t.Run(file+"test_csrf_with_default_form_field", func(t *testing.T) {
 		for _, tc := range cookieCases {
-			fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCSRFCheckForm(true)))
+			fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true, CSRF: ginjwt.CSRFConfig{CheckForm: true}})))
 			csrf := flaskCookie(t, fc.get(tc.auth), tc.csrfCookie)["value"]
 			expectJSON(t, fc.post(tc.post, withForm("csrf_token", csrf)), 200, `{"foo":"bar"}`)
 		}
@@ -119,7 +120,8 @@ func TestFlaskCookies(t *testing.T) {
 
 	t.Run(file+"test_csrf_with_custom_form_field", func(t *testing.T) {
 		for _, tc := range cookieCases {
-			fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCSRFCheckForm(true), ginjwt.WithCSRFFieldNames("FOO", "FOO")))
+			fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true,
+				CSRF: ginjwt.CSRFConfig{CheckForm: true, AccessField: "FOO", RefreshField: "FOO"}})))
 			csrf := flaskCookie(t, fc.get(tc.auth), tc.csrfCookie)["value"]
 			expectJSON(t, fc.post(tc.post, withForm("FOO", csrf)), 200, `{"foo":"bar"}`)
 		}
@@ -127,7 +129,7 @@ func TestFlaskCookies(t *testing.T) {
 
 	t.Run(file+"test_custom_csrf_methods", func(t *testing.T) {
 		for _, tc := range cookieCases {
-			fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCSRFMethods("GET")))
+			fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true, CSRF: ginjwt.CSRFConfig{Methods: []string{"GET"}}})))
 			csrf := flaskCookie(t, fc.get(tc.auth), tc.csrfCookie)["value"]
 			expectJSON(t, fc.post(tc.post), 200, `{"foo":"bar"}`)
 			expectMsg(t, fc.get(tc.get), 401, "Missing CSRF token")
@@ -154,8 +156,8 @@ func TestFlaskCookies(t *testing.T) {
 	})
 
 	t.Run(file+"test_custom_cookie_options", func(t *testing.T) {
-		m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookieDomain("test.com"),
-			ginjwt.WithPersistentCookies(), ginjwt.WithCookieSameSite(http.SameSiteStrictMode))
+		m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{
+			Domain: "test.com", Persistent: true, SameSite: http.SameSiteStrictMode}))
 		fc := newFlaskClient(t, cookiesRoutes(t, m))
 		for _, tc := range cookieCases {
 			w := fc.get(tc.auth)
@@ -174,11 +176,15 @@ func TestFlaskCookies(t *testing.T) {
 	})
 
 	t.Run(file+"test_custom_cookie_names_and_paths", func(t *testing.T) {
-		fc := newFlaskClient(t, cookiesApp(t,
-			ginjwt.WithCSRFCookieNames("access_foo_csrf", "refresh_foo_csrf"),
-			ginjwt.WithCSRFCookiePaths("/protected", "/refresh_protected"),
-			ginjwt.WithCookieNames("access_foo", "refresh_foo"),
-			ginjwt.WithCookiePaths("/protected", "/refresh_protected")))
+		fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCookies(ginjwt.CookieConfig{
+			Insecure:   true,
+			AccessName: "access_foo", RefreshName: "refresh_foo",
+			AccessPath: "/protected", RefreshPath: "/refresh_protected",
+			CSRF: ginjwt.CSRFConfig{
+				AccessCookieName: "access_foo_csrf", RefreshCookieName: "refresh_foo_csrf",
+				AccessCookiePath: "/protected", RefreshCookiePath: "/refresh_protected",
+			},
+		})))
 		w := fc.get("/access_token")
 		assert.Len(t, w.Header().Values("Set-Cookie"), 2)
 		assert.Equal(t, "/protected", flaskCookie(t, w, "access_foo")["path"])
@@ -190,7 +196,7 @@ func TestFlaskCookies(t *testing.T) {
 	})
 
 	t.Run(file+"test_csrf_token_not_in_cookie", func(t *testing.T) {
-		fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCSRFInCookies(false)))
+		fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true, CSRF: ginjwt.CSRFConfig{OmitCookies: true}})))
 		for _, tc := range cookieCases {
 			w := fc.get(tc.auth)
 			assert.Len(t, w.Header().Values("Set-Cookie"), 1)
@@ -199,7 +205,7 @@ func TestFlaskCookies(t *testing.T) {
 	})
 
 	t.Run(file+"test_cookies_without_csrf", func(t *testing.T) {
-		fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCookieCSRFProtect(false)))
+		fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true, CSRF: ginjwt.CSRFConfig{Disabled: true}})))
 		for _, tc := range cookieCases {
 			w := fc.get(tc.auth)
 			assert.Len(t, w.Header().Values("Set-Cookie"), 1)
@@ -216,7 +222,7 @@ func TestFlaskCookies(t *testing.T) {
 
 	t.Run(file+"test_override_domain_option", func(t *testing.T) {
 		for _, tc := range cookieCases {
-			fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCookieDomain("test.com")))
+			fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true, Domain: "test.com"})))
 			for _, path := range []string{tc.auth, tc.del} {
 				w := fc.get(path + "?domain=yolo.com")
 				assert.Len(t, w.Header().Values("Set-Cookie"), 2, path)

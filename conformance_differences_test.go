@@ -143,12 +143,12 @@ func TestFlaskDifferenceNumericIdentityMintedAsString(t *testing.T) {
 	assert.Equal(t, `"1234"`, string(tok.Claims.IdentityJSON()))
 }
 
-// README: cookies are Secure unless WithInsecureCookies (flask: not Secure).
+// README: cookies are Secure unless CookieConfig.Insecure (flask: not Secure).
 func TestFlaskDifferenceSecureCookies(t *testing.T) {
 	for _, insecure := range []bool{false, true} {
 		opts := []ginjwt.Option{ginjwt.WithTokenLocations(ginjwt.Cookies)}
 		if insecure {
-			opts = append(opts, ginjwt.WithInsecureCookies())
+			opts = append(opts, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}))
 		}
 		w := newFlaskClient(t, cookiesRoutes(t, newManager(t, opts...))).get("/access_token")
 		for _, name := range []string{"access_token_cookie", "csrf_access_token"} {

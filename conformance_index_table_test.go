@@ -50,7 +50,7 @@ var flaskTests = []flaskTest{
 	{"test_cookies.py::test_csrf_with_default_form_field", 2, "ported", ""},
 	{"test_cookies.py::test_csrf_with_custom_form_field", 2, "ported", ""},
 	{"test_cookies.py::test_custom_csrf_methods", 2, "ported", ""},
-	{"test_cookies.py::test_default_cookie_options", 1, "ported", "WithInsecureCookies, flask's default (TestFlaskDifferenceSecureCookies)"},
+	{"test_cookies.py::test_default_cookie_options", 1, "ported", "CookieConfig.Insecure, flask's default (TestFlaskDifferenceSecureCookies)"},
 	{"test_cookies.py::test_custom_cookie_options", 1, "ported", ""},
 	{"test_cookies.py::test_custom_cookie_names_and_paths", 1, "ported", ""},
 	{"test_cookies.py::test_csrf_token_not_in_cookie", 1, "ported", ""},

@@ -19,10 +19,10 @@ func locationsApp(t *testing.T, perRoute bool, locs ...ginjwt.Location) (*ginjwt
 	var m *ginjwt.Manager
 	var guard gin.HandlerFunc
 	if perRoute {
-		m = newManager(t, ginjwt.WithInsecureCookies())
+		m = newManager(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}))
 		guard = m.JWTRequired(ginjwt.Locations(locs...))
 	} else {
-		m = newManager(t, ginjwt.WithInsecureCookies(), ginjwt.WithTokenLocations(locs...))
+		m = newManager(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}), ginjwt.WithTokenLocations(locs...))
 		guard = m.JWTRequired()
 	}
 	r := newRouter()

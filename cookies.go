@@ -15,7 +15,7 @@ type cookieNames struct {
 	cookie, path         string // the JWT cookie
 	csrfCookie, csrfPath string // the readable CSRF cookie
 	csrfHeader           string // where the front end sends the CSRF value back
-	csrfField            string // form field alternative (WithCSRFCheckForm)
+	csrfField            string // form field alternative (CSRFConfig.CheckForm)
 }
 
 type cookieConfig struct {
@@ -45,65 +45,75 @@ func defaultCookies() cookieConfig {
 	}
 }
 
-// WithCookieNames sets the JWT cookies' names (JWT_ACCESS_COOKIE_NAME,
-// JWT_REFRESH_COOKIE_NAME). Default: "access_token_cookie",
-// "refresh_token_cookie".
-func WithCookieNames(access, refresh string) Option {
+// CookieConfig configures the JWT cookies and their CSRF protection, the
+// JWT_*COOKIE* and JWT_*CSRF* settings of flask-jwt-extended. Its zero
+// value is the secure default: Secure session cookies with flask's names
+// and paths, no Domain, no SameSite attribute, and CSRF double-submit
+// protection on. Whether guards look in cookies at all is
+// WithTokenLocations' choice, not this one's.
+type CookieConfig struct {
+	// AccessName is the access token's cookie (JWT_ACCESS_COOKIE_NAME).
+	// Default: "access_token_cookie".
+	AccessName string
+	// RefreshName is the refresh token's cookie (JWT_REFRESH_COOKIE_NAME).
+	// Default: "refresh_token_cookie".
+	RefreshName string
+	// AccessPath is the access cookie's Path (JWT_ACCESS_COOKIE_PATH).
+	// Default: "/".
+	AccessPath string
+	// RefreshPath is the refresh cookie's Path (JWT_REFRESH_COOKIE_PATH),
+	// e.g. "/refresh" so the refresh token only travels to the refresh
+	// route. Default: "/".
+	RefreshPath string
+	// Insecure drops the Secure attribute from every cookie, for plain-HTTP
+	// development on localhost (JWT_COOKIE_SECURE = False). flask defaults
+	// to not Secure; ginjwt sends Secure cookies unless told.
+	Insecure bool
+	// Domain is the cookies' Domain (JWT_COOKIE_DOMAIN). Default: none, the
+	// host that set them. CookieDomain overrides it for one call.
+	Domain string
+	// SameSite is the cookies' SameSite attribute (JWT_COOKIE_SAMESITE).
+	// Default: not sent (the browser's default, Lax in current browsers).
+	SameSite http.SameSite
+	// Persistent makes the cookies last about a year, Max-Age 31540000,
+	// instead of ending with the browser session (JWT_SESSION_COOKIE =
+	// False). The cookie's life does not follow the token's.
+	Persistent bool
+	// CSRF configures the double-submit protection of cookie tokens.
+	CSRF CSRFConfig
+}
+
+// WithCookies sets the cookie and CSRF settings. A field left at its zero
+// value keeps its default, so WithCookies(CookieConfig{}) changes nothing.
+// The settings are checked by New (names and paths browsers accept, the
+// rules of the __Host- and __Secure- prefixes, SameSite=None only with
+// Secure). Given twice, the later call wins as a whole: its zero fields
+// restore the defaults rather than keep the earlier call's values.
+func WithCookies(ck CookieConfig) Option {
 	return func(c *config) error {
-		if access == "" || refresh == "" {
-			return errors.New("WithCookieNames: empty name")
-		}
-		c.cookies.access.cookie, c.cookies.refresh.cookie = access, refresh
+		d := defaultConfig()
+		c.cookies = d.cookies
+		c.csrfProtect, c.csrfMethods = d.csrfProtect, d.csrfMethods
+		c.csrfInCookies, c.csrfCheckForm = d.csrfInCookies, d.csrfCheckForm
+
+		a, r := &c.cookies.access, &c.cookies.refresh
+		setIf(&a.cookie, ck.AccessName)
+		setIf(&r.cookie, ck.RefreshName)
+		setIf(&a.path, ck.AccessPath)
+		setIf(&r.path, ck.RefreshPath)
+		c.cookies.insecure = ck.Insecure
+		c.cookies.domain = ck.Domain
+		c.cookies.sameSite = ck.SameSite
+		c.cookies.persistent = ck.Persistent
+		ck.CSRF.apply(c)
 		return nil
 	}
 }
 
-// WithCookiePaths sets the JWT cookies' Path (JWT_ACCESS_COOKIE_PATH,
-// JWT_REFRESH_COOKIE_PATH), e.g. "/" and "/refresh" so the refresh token
-// only travels to the refresh route. Default: "/" for both.
-func WithCookiePaths(access, refresh string) Option {
-	return func(c *config) error {
-		c.cookies.access.path, c.cookies.refresh.path = access, refresh
-		return nil
-	}
-}
-
-// WithInsecureCookies drops the Secure attribute from the cookies, for
-// plain-HTTP development on localhost. flask-jwt-extended defaults
-// JWT_COOKIE_SECURE to False; ginjwt sends Secure cookies unless told.
-func WithInsecureCookies() Option {
-	return func(c *config) error {
-		c.cookies.insecure = true
-		return nil
-	}
-}
-
-// WithCookieDomain sets the cookies' Domain (JWT_COOKIE_DOMAIN). Default:
-// none (the host that set them).
-func WithCookieDomain(domain string) Option {
-	return func(c *config) error {
-		c.cookies.domain = domain
-		return nil
-	}
-}
-
-// WithCookieSameSite sets the cookies' SameSite attribute
-// (JWT_COOKIE_SAMESITE). Default: not sent (the browser's default, Lax in
-// current browsers).
-func WithCookieSameSite(mode http.SameSite) Option {
-	return func(c *config) error {
-		c.cookies.sameSite = mode
-		return nil
-	}
-}
-
-// WithPersistentCookies makes the cookies last about a year (flask's
-// JWT_SESSION_COOKIE = False: Max-Age 31540000) instead of ending with the
-// browser session. The cookie's life does not follow the token's.
-func WithPersistentCookies() Option {
-	return func(c *config) error {
-		c.cookies.persistent = true
-		return nil
+// setIf sets *dst to v unless v is empty, which keeps the default.
+func setIf(dst *string, v string) {
+	if v != "" {
+		*dst = v
 	}
 }
 
@@ -117,14 +127,14 @@ type cookieCall struct {
 }
 
 // CookieMaxAge makes the cookies of one SetAccessCookies or
-// SetRefreshCookies call last d (Max-Age), whatever WithPersistentCookies
+// SetRefreshCookies call last d (Max-Age), whatever CookieConfig.Persistent
 // says; d <= 0 keeps the Manager's choice, as flask's max_age=None.
 func CookieMaxAge(d time.Duration) CookieOption {
 	return func(cc *cookieCall) { cc.maxAge = d }
 }
 
 // CookieDomain sets the Domain of the cookies of one call instead of
-// WithCookieDomain's (flask's domain argument); "" means the host.
+// CookieConfig.Domain (flask's domain argument); "" means the host.
 func CookieDomain(domain string) CookieOption {
 	return func(cc *cookieCall) { cc.domain = domain }
 }
@@ -259,7 +269,7 @@ func checkPrefixes(ck *cookieConfig) []error {
 		for _, c := range []struct{ name, path string }{{n.cookie, n.path}, {n.csrfCookie, n.csrfPath}} {
 			host := hasPrefixFold(c.name, "__Host-")
 			if (host || hasPrefixFold(c.name, "__Secure-")) && ck.insecure {
-				errs = append(errs, fmt.Errorf("cookie %q: its prefix needs Secure cookies (WithInsecureCookies is set): browsers drop it", c.name))
+				errs = append(errs, fmt.Errorf("cookie %q: its prefix needs Secure cookies (CookieConfig.Insecure is set): browsers drop it", c.name))
 			}
 			if host && ck.domain != "" {
 				errs = append(errs, fmt.Errorf("cookie %q: a __Host- cookie cannot have a Domain (%q): browsers drop it", c.name, ck.domain))
@@ -319,8 +329,11 @@ func checkNames(cfg *config) []error {
 			errs = append(errs, fmt.Errorf("CSRF header %q is not a valid header name", n.csrfHeader))
 		}
 	}
+	if ck.sameSite < 0 || ck.sameSite > http.SameSiteNoneMode {
+		errs = append(errs, fmt.Errorf("cookie SameSite %d is not one of net/http's SameSite modes", ck.sameSite))
+	}
 	if ck.sameSite == http.SameSiteNoneMode && ck.insecure {
-		errs = append(errs, errors.New("SameSite=None needs Secure cookies: browsers drop the others (WithInsecureCookies)"))
+		errs = append(errs, errors.New("SameSite=None needs Secure cookies: browsers drop the others (CookieConfig.Insecure)"))
 	}
 	errs = append(errs, checkPrefixes(ck)...)
 	if !isToken(cfg.headerName) {

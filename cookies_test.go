@@ -99,10 +99,13 @@ func TestCookieAttributes(t *testing.T) {
 	now := time.Unix(1795566329, 0)
 	m := newManager(t,
 		ginjwt.WithClock(func() time.Time { return now }),
-		ginjwt.WithInsecureCookies(), ginjwt.WithCookieDomain(".example.com"),
-		ginjwt.WithCookieSameSite(http.SameSiteStrictMode), ginjwt.WithPersistentCookies(),
-		ginjwt.WithCookiePaths("/api", "/refresh"), ginjwt.WithCSRFCookiePaths("/", "/"),
-		ginjwt.WithCookieNames("a_cookie", "r_cookie"), ginjwt.WithCSRFCookieNames("a_csrf", "r_csrf"),
+		ginjwt.WithCookies(ginjwt.CookieConfig{
+			Insecure: true, Domain: ".example.com",
+			SameSite: http.SameSiteStrictMode, Persistent: true,
+			AccessPath: "/api", RefreshPath: "/refresh",
+			AccessName: "a_cookie", RefreshName: "r_cookie",
+			CSRF: ginjwt.CSRFConfig{AccessCookiePath: "/", RefreshCookiePath: "/", AccessCookieName: "a_csrf", RefreshCookieName: "r_csrf"},
+		}),
 	)
 	w := req{target: "/login"}.send(cookieApp(t, m))
 	cs := setCookies(t, w)
@@ -118,7 +121,7 @@ func TestCookieAttributes(t *testing.T) {
 		assert.Equal(t, path, c.Path, name)
 	}
 	// flask's default header, byte for byte, once Secure is off.
-	plain := newManager(t, ginjwt.WithInsecureCookies())
+	plain := newManager(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}))
 	w = req{target: "/login-access"}.send(cookieApp(t, plain))
 	lines := w.Header().Values("Set-Cookie")
 	require.Len(t, lines, 2)
@@ -127,7 +130,7 @@ func TestCookieAttributes(t *testing.T) {
 }
 
 func TestUnsetCookies(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithInsecureCookies())
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}))
 	w := req{target: "/logout"}.send(cookieApp(t, m))
 	lines := w.Header().Values("Set-Cookie")
 	assert.Equal(t, []string{
@@ -208,8 +211,8 @@ func TestCSRFOnOptionalRoute(t *testing.T) {
 }
 
 func TestCSRFFormFieldAndCustomNames(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCSRFCheckForm(true),
-		ginjwt.WithCSRFHeaderNames("X-XSRF", "X-XSRF-R"), ginjwt.WithCSRFFieldNames("xsrf", "xsrf_r"))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{
+		CheckForm: true, AccessHeader: "X-XSRF", RefreshHeader: "X-XSRF-R", AccessField: "xsrf", RefreshField: "xsrf_r"}}))
 	r := cookieApp(t, m)
 	r.POST("/form", m.JWTRequired(), func(c *gin.Context) { c.JSON(200, gin.H{"name": c.PostForm("name")}) })
 	jar := loggedIn(t, r)
@@ -225,7 +228,7 @@ func TestCSRFFormFieldAndCustomNames(t *testing.T) {
 	assert.Equal(t, 401, w.Code, "the default header name no longer counts")
 
 	// The form is read within the body limit: a field beyond it is not seen.
-	small := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCSRFCheckForm(true), ginjwt.WithMaxBodySize(1024))
+	small := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{CheckForm: true}}), ginjwt.WithMaxBodySize(1024))
 	rs := cookieApp(t, small)
 	jarS := loggedIn(t, rs)
 	w = req{method: "POST", cookies: map[string]string{"access_token_cookie": jarS["access_token_cookie"]},
@@ -242,11 +245,11 @@ func TestCSRFFormFieldAndCustomNames(t *testing.T) {
 	jar2 := loggedIn(t, r2)
 	w = req{method: "POST", cookies: map[string]string{"access_token_cookie": jar2["access_token_cookie"]},
 		body: "csrf_token=" + jar2["csrf_access_token"], contentType: "application/x-www-form-urlencoded"}.send(r2)
-	assert.Equal(t, 401, w.Code, "the form field counts only with WithCSRFCheckForm")
+	assert.Equal(t, 401, w.Code, "the form field counts only with CSRF.CheckForm")
 }
 
 func TestCustomCSRFMethods(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCSRFMethods("GET"))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{Methods: []string{"GET"}}}))
 	r := cookieApp(t, m)
 	jar := loggedIn(t, r)
 	cookies := map[string]string{"access_token_cookie": jar["access_token_cookie"]}
@@ -255,7 +258,7 @@ func TestCustomCSRFMethods(t *testing.T) {
 }
 
 func TestCSRFDisabled(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookieCSRFProtect(false))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{Disabled: true}}))
 	r := cookieApp(t, m)
 	w := req{target: "/login-access"}.send(r)
 	require.Len(t, w.Header().Values("Set-Cookie"), 1, "no CSRF cookie")
@@ -277,7 +280,7 @@ func TestCSRFClaimMissing(t *testing.T) {
 }
 
 func TestCSRFInCookiesOff(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCSRFInCookies(false))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{OmitCookies: true}}))
 	w := req{target: "/login-access"}.send(cookieApp(t, m))
 	lines := w.Header().Values("Set-Cookie")
 	require.Len(t, lines, 1)
@@ -417,7 +420,7 @@ func TestRenewalsKeepCustomClaims(t *testing.T) {
 // flask's max_age= and domain= arguments, per call.
 func TestCookieOptionsPerCall(t *testing.T) {
 	clock := newFakeClock()
-	m := newManager(t, clock.option(), ginjwt.WithCookieDomain("example.com"))
+	m := newManager(t, clock.option(), ginjwt.WithCookies(ginjwt.CookieConfig{Domain: "example.com"}))
 	access := mustToken(t)(m.CreateAccessToken("alice"))
 	refresh := mustToken(t)(m.CreateRefreshToken("alice"))
 	r := newRouter()
@@ -462,7 +465,8 @@ func TestCookieOptionsPerCall(t *testing.T) {
 // per-call Domain cannot break a __Host- cookie.
 func TestPrefixedCookies(t *testing.T) {
 	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies),
-		ginjwt.WithCookieNames("__Host-access", "__Secure-refresh"), ginjwt.WithCSRFCookieNames("__Host-csrf", "__Secure-csrf-r"))
+		ginjwt.WithCookies(ginjwt.CookieConfig{AccessName: "__Host-access", RefreshName: "__Secure-refresh",
+			CSRF: ginjwt.CSRFConfig{AccessCookieName: "__Host-csrf", RefreshCookieName: "__Secure-csrf-r"}}))
 	r := newRouter()
 	r.GET("/login", func(c *gin.Context) {
 		access, refresh, err := m.CreateTokenPair("alice")

@@ -2,7 +2,6 @@ package ginjwt
 
 import (
 	"crypto/subtle"
-	"errors"
 	"net/http"
 )
 
@@ -24,90 +23,74 @@ func checkCSRF(f found, tok *Token) *Error {
 	return nil
 }
 
-// WithCSRFCookieNames sets the readable CSRF cookies' names
-// (JWT_ACCESS_CSRF_COOKIE_NAME, JWT_REFRESH_CSRF_COOKIE_NAME). Default:
-// "csrf_access_token", "csrf_refresh_token".
-func WithCSRFCookieNames(access, refresh string) Option {
-	return func(c *config) error {
-		if access == "" || refresh == "" {
-			return errors.New("WithCSRFCookieNames: empty name")
-		}
-		c.cookies.access.csrfCookie, c.cookies.refresh.csrfCookie = access, refresh
-		return nil
-	}
+// CSRFConfig configures the double-submit protection of cookie tokens,
+// CookieConfig.CSRF. Its zero value is flask's default: protection on, the
+// value checked on POST, PUT, PATCH and DELETE, sent back in the
+// X-CSRF-TOKEN header, and set by the cookie helpers as the readable
+// csrf_access_token / csrf_refresh_token cookies.
+type CSRFConfig struct {
+	// Disabled turns the protection off (JWT_COOKIE_CSRF_PROTECT = False):
+	// new tokens carry no "csrf" claim, the cookie helpers set no CSRF
+	// cookie, and cookie tokens need no double-submit value. Only safe when
+	// every cookie is SameSite=Strict and the API accepts no simple
+	// cross-site requests.
+	Disabled bool
+	// Methods are the methods on which cookie tokens need the CSRF value
+	// (JWT_CSRF_METHODS), upper case as "POST". Default (nil or empty):
+	// POST, PUT, PATCH, DELETE.
+	Methods []string
+	// OmitCookies stops SetAccessCookies and SetRefreshCookies setting the
+	// readable CSRF cookies (JWT_CSRF_IN_COOKIES = False). Front ends on
+	// another site cannot read those cookies; they take the value from the
+	// login response instead (GetCSRFToken).
+	OmitCookies bool
+	// CheckForm makes guards also accept the CSRF value in a form field
+	// when the header is missing (JWT_CSRF_CHECK_FORM). Default: false.
+	CheckForm bool
+	// AccessCookieName is the access token's readable CSRF cookie
+	// (JWT_ACCESS_CSRF_COOKIE_NAME). Default: "csrf_access_token".
+	AccessCookieName string
+	// RefreshCookieName is the refresh token's readable CSRF cookie
+	// (JWT_REFRESH_CSRF_COOKIE_NAME). Default: "csrf_refresh_token".
+	RefreshCookieName string
+	// AccessCookiePath is the Path of the access CSRF cookie
+	// (JWT_ACCESS_CSRF_COOKIE_PATH). Default: "/".
+	AccessCookiePath string
+	// RefreshCookiePath is the Path of the refresh CSRF cookie
+	// (JWT_REFRESH_CSRF_COOKIE_PATH). Default: "/".
+	RefreshCookiePath string
+	// AccessHeader carries the access token's CSRF value back
+	// (JWT_ACCESS_CSRF_HEADER_NAME). Default: "X-CSRF-TOKEN".
+	AccessHeader string
+	// RefreshHeader carries the refresh token's CSRF value back
+	// (JWT_REFRESH_CSRF_HEADER_NAME). Default: "X-CSRF-TOKEN".
+	RefreshHeader string
+	// AccessField is the form field read with CheckForm for access tokens
+	// (JWT_ACCESS_CSRF_FIELD_NAME). Default: "csrf_token".
+	AccessField string
+	// RefreshField is the form field read with CheckForm for refresh
+	// tokens (JWT_REFRESH_CSRF_FIELD_NAME). Default: "csrf_token".
+	RefreshField string
 }
 
-// WithCSRFCookiePaths sets the CSRF cookies' Path
-// (JWT_ACCESS_CSRF_COOKIE_PATH, JWT_REFRESH_CSRF_COOKIE_PATH). Default: "/".
-func WithCSRFCookiePaths(access, refresh string) Option {
-	return func(c *config) error {
-		c.cookies.access.csrfPath, c.cookies.refresh.csrfPath = access, refresh
-		return nil
+// apply sets the CSRF part of c, whose cookie and CSRF fields WithCookies
+// has just reset to their defaults.
+func (cs *CSRFConfig) apply(c *config) {
+	c.csrfProtect = !cs.Disabled
+	if len(cs.Methods) > 0 {
+		c.csrfMethods = append([]string(nil), cs.Methods...)
 	}
-}
-
-// WithCSRFHeaderNames sets the headers that carry the CSRF value back
-// (JWT_ACCESS_CSRF_HEADER_NAME, JWT_REFRESH_CSRF_HEADER_NAME). Default:
-// "X-CSRF-TOKEN" for both.
-func WithCSRFHeaderNames(access, refresh string) Option {
-	return func(c *config) error {
-		if access == "" || refresh == "" {
-			return errors.New("WithCSRFHeaderNames: empty name")
-		}
-		c.cookies.access.csrfHeader, c.cookies.refresh.csrfHeader = access, refresh
-		return nil
-	}
-}
-
-// WithCSRFFieldNames sets the form fields read by WithCSRFCheckForm
-// (JWT_ACCESS_CSRF_FIELD_NAME, JWT_REFRESH_CSRF_FIELD_NAME). Default:
-// "csrf_token" for both.
-func WithCSRFFieldNames(access, refresh string) Option {
-	return func(c *config) error {
-		c.cookies.access.csrfField, c.cookies.refresh.csrfField = access, refresh
-		return nil
-	}
-}
-
-// WithCookieCSRFProtect sets JWT_COOKIE_CSRF_PROTECT. Default: true: new
-// tokens carry a "csrf" claim, SetAccessCookies also sets the readable CSRF
-// cookie, and cookie tokens need the double-submit value on CSRF methods.
-// Turning it off is only safe when every cookie is SameSite=Strict and the
-// API accepts no simple cross-site requests.
-func WithCookieCSRFProtect(protect bool) Option {
-	return func(c *config) error {
-		c.csrfProtect = protect
-		return nil
-	}
-}
-
-// WithCSRFMethods sets the methods on which cookie tokens need the CSRF
-// value (JWT_CSRF_METHODS). Default: POST, PUT, PATCH, DELETE.
-func WithCSRFMethods(methods ...string) Option {
-	return func(c *config) error {
-		c.csrfMethods = append([]string(nil), methods...)
-		return nil
-	}
-}
-
-// WithCSRFInCookies sets whether SetAccessCookies and SetRefreshCookies
-// also set the readable CSRF cookies (JWT_CSRF_IN_COOKIES). Default: true.
-// Front ends on another site cannot read those cookies; they take the value
-// from the login response instead (GetCSRFToken).
-func WithCSRFInCookies(set bool) Option {
-	return func(c *config) error {
-		c.csrfInCookies = set
-		return nil
-	}
-}
-
-// WithCSRFCheckForm makes guards also accept the CSRF value in a form field
-// when the header is missing (JWT_CSRF_CHECK_FORM). Default: false.
-func WithCSRFCheckForm(check bool) Option {
-	return func(c *config) error {
-		c.csrfCheckForm = check
-		return nil
-	}
+	c.csrfInCookies = !cs.OmitCookies
+	c.csrfCheckForm = cs.CheckForm
+	a, r := &c.cookies.access, &c.cookies.refresh
+	setIf(&a.csrfCookie, cs.AccessCookieName)
+	setIf(&r.csrfCookie, cs.RefreshCookieName)
+	setIf(&a.csrfPath, cs.AccessCookiePath)
+	setIf(&r.csrfPath, cs.RefreshCookiePath)
+	setIf(&a.csrfHeader, cs.AccessHeader)
+	setIf(&r.csrfHeader, cs.RefreshHeader)
+	setIf(&a.csrfField, cs.AccessField)
+	setIf(&r.csrfField, cs.RefreshField)
 }
 
 // CSRFHeaderName returns the header in which requests send back the CSRF

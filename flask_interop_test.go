@@ -145,7 +145,7 @@ func TestRealFlaskInteropRS256(t *testing.T) {
 // ginjwt sets, and refuses it without the CSRF header; ginjwt accepts the
 // cookies flask's set_access_cookies writes.
 func TestRealFlaskCookieInterop(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithInsecureCookies())
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}))
 	r := cookieApp(t, m)
 	jar := loggedIn(t, r)
 	resp := flaskPeerFull(t, map[string]any{

@@ -579,8 +579,8 @@ func TestHostileOptionsRequests(t *testing.T) {
 // Cookie names with prefixes that browsers enforce are refused at New
 // when the cookie would be dropped, so a login never silently fails.
 func TestHostileCookiePrefixesRefusedAtSetup(t *testing.T) {
-	_, err := ginjwt.New(ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookieNames("__Host-a", "__Secure-r"),
-		ginjwt.WithInsecureCookies(), ginjwt.WithCookieDomain("example.com"))
+	_, err := ginjwt.New(ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookies(ginjwt.CookieConfig{
+		AccessName: "__Host-a", RefreshName: "__Secure-r", Insecure: true, Domain: "example.com"}))
 	require.ErrorIs(t, err, ginjwt.ErrConfig)
 	for _, want := range []string{`"__Host-a": its prefix needs Secure`, `"__Secure-r": its prefix needs Secure`, `"__Host-a": a __Host- cookie cannot have a Domain`} {
 		assert.Contains(t, err.Error(), want)

@@ -429,7 +429,7 @@ func WithJSONKeys(access, refresh string) Option {
 }
 
 // WithMaxBodySize bounds how much of a body the guards read: the JSON
-// location's body, and the form that WithCSRFCheckForm looks in. Default:
+// location's body, and the form that CSRFConfig.CheckForm looks in. Default:
 // 1 MiB.
 func WithMaxBodySize(n int64) Option {
 	return func(c *config) error {

@@ -78,9 +78,13 @@ func TestHelpers(t *testing.T) {
 func TestCookiesWithCustomNames(t *testing.T) {
 	m, err := ginjwt.New(ginjwt.WithSecretKey([]byte("test-secret-0123456789abcdef0123456789")),
 		ginjwt.WithTokenLocations(ginjwt.Cookies),
-		ginjwt.WithCookieNames("jwt_a", "jwt_r"),
-		ginjwt.WithCSRFCookieNames("csrf_a", "csrf_r"),
-		ginjwt.WithCSRFHeaderNames("X-A", "X-R"))
+		ginjwt.WithCookies(ginjwt.CookieConfig{
+			AccessName: "jwt_a", RefreshName: "jwt_r",
+			CSRF: ginjwt.CSRFConfig{
+				AccessCookieName: "csrf_a", RefreshCookieName: "csrf_r",
+				AccessHeader: "X-A", RefreshHeader: "X-R",
+			},
+		}))
 	if err != nil {
 		t.Fatal(err)
 	}
