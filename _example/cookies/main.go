@@ -30,16 +30,19 @@ func newRouter(secret []byte) (*gin.Engine, error) {
 	jwt, err := ginjwt.New(
 		ginjwt.WithSecretKey(secret),
 		ginjwt.WithTokenLocations(ginjwt.Cookies),
-		// The page is served over plain HTTP on 127.0.0.1, and a browser
-		// only sends Secure cookies over HTTPS. Never use this in
-		// production.
-		ginjwt.WithInsecureCookies(),
-		// Say it rather than rely on each browser's default; the CSRF
-		// double submit stays the real protection.
-		ginjwt.WithCookieSameSite(http.SameSiteLaxMode),
-		// The refresh token only travels to /refresh; its CSRF cookie
-		// keeps Path=/ so the page can read it.
-		ginjwt.WithCookiePaths("/", "/refresh"),
+		ginjwt.WithCookies(ginjwt.CookieConfig{
+			// The page is served over plain HTTP on 127.0.0.1, and a
+			// browser only sends Secure cookies over HTTPS. Never use
+			// this in production.
+			Insecure: true,
+			// Say it rather than rely on each browser's default; the CSRF
+			// double submit (on: CSRF is left at its zero value) stays
+			// the real protection.
+			SameSite: http.SameSiteLaxMode,
+			// The refresh token only travels to /refresh; its CSRF cookie
+			// keeps Path=/ so the page can read it.
+			RefreshPath: "/refresh",
+		}),
 		// As in flask's implicit_refresh.py: an hour-long access token,
 		// replaced by any guarded request in its last 30 minutes, so an
 		// active user never sees it expire.

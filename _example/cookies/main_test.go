@@ -173,7 +173,7 @@ func TestLoginSetsCookies(t *testing.T) {
 		assert.NotEmpty(t, c.Value, tc.name)
 		assert.Equal(t, tc.path, c.Path, tc.name)
 		assert.Equal(t, tc.httpOnly, c.HttpOnly, "%s: only the CSRF cookies are readable by JavaScript", tc.name)
-		assert.False(t, c.Secure, "%s: WithInsecureCookies, for plain HTTP on localhost", tc.name)
+		assert.False(t, c.Secure, "%s: CookieConfig.Insecure, for plain HTTP on localhost", tc.name)
 		assert.Equal(t, http.SameSiteLaxMode, c.SameSite, tc.name)
 		assert.Zero(t, c.MaxAge, "%s: a session cookie", tc.name)
 		assert.True(t, c.Expires.IsZero(), "%s: a session cookie", tc.name)

@@ -32,7 +32,7 @@ func newRouter(secret []byte) (*gin.Engine, error) {
 		ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.Cookies, ginjwt.JSON, ginjwt.QueryString),
 		// The example is served over plain HTTP on localhost, where a
 		// browser drops Secure cookies; never use this in production.
-		ginjwt.WithInsecureCookies(),
+		ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}),
 	)
 	if err != nil {
 		return nil, err
