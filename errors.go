@@ -201,11 +201,16 @@ type ErrorHandler func(c *gin.Context, err *Error)
 func (m *Manager) fail(c *gin.Context, e *Error) {
 	_ = c.Error(e)
 	m.audit(c, e)
-	if m.errorHandler != nil {
-		m.errorHandler(c, e)
+	if m.errorHandler == nil {
+		m.writeDefault(c, e)
+		c.Abort()
+		return
 	}
+	// Only a status the handler set counts, not one an earlier middleware did.
+	before := c.Writer.Status()
+	m.errorHandler(c, e)
 	if !c.Writer.Written() {
-		if status := c.Writer.Status(); status != http.StatusOK {
+		if status := c.Writer.Status(); status != before && status != http.StatusOK {
 			c.Writer.WriteHeaderNow()
 		} else {
 			m.writeDefault(c, e)

@@ -520,6 +520,19 @@ func TestErrorHandlers(t *testing.T) {
 		assert.JSONEq(t, `{"msg":"Missing Authorization Header"}`, w.Body.String())
 		assert.Zero(t, g.runs)
 	})
+	t.Run("a status set before the guard is not the handler's answer", func(t *testing.T) {
+		for name, h := range map[string][]ginjwt.Option{
+			"handler that writes nothing": {ginjwt.WithErrorHandler(func(*gin.Context, *ginjwt.Error) {})},
+			"no handler":                  nil,
+		} {
+			m := newManager(t, append(h, clock)...)
+			r := newRouter()
+			r.GET("/protected", func(c *gin.Context) { c.Status(http.StatusAccepted) }, m.JWTRequired(), echoToken)
+			w := get(r, "/protected")
+			assert.Equal(t, 401, w.Code, name)
+			assert.JSONEq(t, `{"msg":"Missing Authorization Header"}`, w.Body.String(), name)
+		}
+	})
 	t.Run("the default message key holds for a fall-through", func(t *testing.T) {
 		m := newManager(t, clock, ginjwt.WithErrorMessageKey("error"), ginjwt.WithErrorHandler(func(*gin.Context, *ginjwt.Error) {}))
 		w := get(newGuarded(m).r, "/protected", bearer(expired))

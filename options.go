@@ -177,8 +177,8 @@ func WithPublicKey(key any) Option {
 	}
 }
 
-// NeverExpires, given to WithAccessExpires or WithRefreshExpires, makes
-// tokens that never expire (JWT_ACCESS_TOKEN_EXPIRES /
+// NeverExpires is the lifetime that, given to WithAccessExpires or
+// WithRefreshExpires, makes tokens that never expire (JWT_ACCESS_TOKEN_EXPIRES /
 // JWT_REFRESH_TOKEN_EXPIRES = False). They stay valid until the key changes
 // or they are revoked. It is a value no duration arithmetic produces by
 // accident. (For one token, the TokenOption NoExpiry does the same.)
