@@ -166,7 +166,7 @@ func TestGroupAndRouteRequirements(t *testing.T) {
 }
 
 func TestForbiddenHandler(t *testing.T) {
-	m := newManager(t, ginjwt.WithForbiddenHandler(func(c *gin.Context, err *ginjwt.Error) {
+	m := newManager(t, handleKind(ginjwt.ErrForbidden, func(c *gin.Context, err *ginjwt.Error) {
 		c.JSON(404, gin.H{"msg": "Not found", "who": err.Token.Claims.Identity})
 	}))
 	r := newRouter()
@@ -222,7 +222,7 @@ func TestTokenVerifier(t *testing.T) {
 
 	custom := newManager(t,
 		ginjwt.WithTokenVerifier(func(*gin.Context, *ginjwt.Token) bool { return false }),
-		ginjwt.WithClaimsVerificationFailedHandler(func(c *gin.Context, err *ginjwt.Error) {
+		handleKind(ginjwt.ErrClaimsVerification, func(c *gin.Context, err *ginjwt.Error) {
 			c.JSON(418, gin.H{"msg": "nope"})
 		}))
 	cg := newGuarded(custom)

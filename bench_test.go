@@ -137,8 +137,7 @@ func BenchmarkAlgorithms(b *testing.B) {
 		b.Run(alg+"_first_seen", func(b *testing.B) { firstSeen(b, m, identity) })
 	}
 
-	aud := []ginjwt.Option{ginjwt.WithEncodeIssuer("https://a.example"), ginjwt.WithEncodeAudience("api"),
-		ginjwt.WithDecodeIssuer("https://a.example"), ginjwt.WithDecodeAudience("api")}
+	aud := []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeIssuer: "https://a.example", EncodeAudience: []string{"api"}, DecodeIssuers: []string{"https://a.example"}, DecodeAudience: []string{"api"}})}
 	signer := mustManager(b, append(aud, ginjwt.WithAlgorithm("ES256"), ginjwt.WithPrivateKey(privateFor("ES256")), ginjwt.WithKeyID("k1"))...)
 	r := gin.New()
 	r.GET("/jwks", signer.JWKSHandler())

@@ -82,19 +82,6 @@ func WithBlocklistTimeout(d time.Duration) Option {
 	}
 }
 
-// WithRevokedTokenHandler replaces the response for a revoked token
-// (flask's revoked_token_loader; default 401).
-func WithRevokedTokenHandler(h ErrorHandler) Option {
-	return withHandler("WithRevokedTokenHandler", h, []error{ErrRevoked})
-}
-
-// WithRevocationUnavailableHandler replaces the response when the
-// revocation check fails (default 503). The request is refused whatever
-// the handler writes.
-func WithRevocationUnavailableHandler(h ErrorHandler) Option {
-	return withHandler("WithRevocationUnavailableHandler", h, []error{ErrRevocationUnavailable})
-}
-
 // SkipRevocationCheck lets the guard accept revoked tokens
 // (skip_revocation_check=True), e.g. on a route that reports a token's
 // status.

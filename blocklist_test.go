@@ -250,7 +250,7 @@ func TestTokenInBlocklistLoader(t *testing.T) {
 			return false, errors.New("db down")
 		}
 		return tok.Claims.Identity == "mallory", nil
-	}), ginjwt.WithRevokedTokenHandler(func(c *gin.Context, err *ginjwt.Error) {
+	}), handleKind(ginjwt.ErrRevoked, func(c *gin.Context, err *ginjwt.Error) {
 		c.JSON(404, gin.H{"baz": "foo"})
 	}))
 	g := newGuarded(m)

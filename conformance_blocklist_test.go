@@ -62,7 +62,7 @@ func TestFlaskBlocklist(t *testing.T) {
 	})
 
 	t.Run(file+"test_custom_blocklisted_message", func(t *testing.T) {
-		m, fc := blocklistApp(t, true, ginjwt.WithRevokedTokenHandler(func(c *gin.Context, err *ginjwt.Error) {
+		m, fc := blocklistApp(t, true, handleKind(ginjwt.ErrRevoked, func(c *gin.Context, err *ginjwt.Error) {
 			assert.Equal(t, "HS256", err.Token.Header.Alg)
 			assert.Equal(t, "username", err.Token.Claims.Identity)
 			c.JSON(404, gin.H{"baz": "foo"})

@@ -47,7 +47,7 @@ func TestFlaskClaimsVerification(t *testing.T) {
 
 	t.Run(file+"test_claims_validation_custom_error", func(t *testing.T) {
 		for _, url := range claimsVerificationURLs {
-			m, fc := claimsVerificationApp(t, false, ginjwt.WithClaimsVerificationFailedHandler(func(c *gin.Context, err *ginjwt.Error) {
+			m, fc := claimsVerificationApp(t, false, handleKind(ginjwt.ErrClaimsVerification, func(c *gin.Context, err *ginjwt.Error) {
 				assert.Equal(t, "HS256", err.Token.Header.Alg)
 				c.JSON(404, gin.H{"msg": "claims failed for " + err.Token.Claims.Identity})
 			}))

@@ -18,7 +18,7 @@ func TestFlaskConfig(t *testing.T) {
 	const file = "test_config.py::"
 
 	t.Run(file+"test_tokens_never_expire", func(t *testing.T) {
-		m := newManager(t, ginjwt.WithoutAccessExpiry(), ginjwt.WithoutRefreshExpiry())
+		m := newManager(t, ginjwt.WithAccessExpires(ginjwt.NeverExpires), ginjwt.WithRefreshExpires(ginjwt.NeverExpires))
 		assert.NotContains(t, claimsOf(t, m, mustAccess(t, m, "username")), "exp")
 		assert.NotContains(t, claimsOf(t, m, mustRefresh(t, m, "username")), "exp")
 	})
@@ -60,7 +60,7 @@ func TestFlaskConfig(t *testing.T) {
 		for name, opt := range map[string]ginjwt.Option{
 			"no location":           ginjwt.WithTokenLocations(),
 			"unknown location":      ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.Cookies, ginjwt.Location(99)),
-			"empty header name":     ginjwt.WithHeaderName(""),
+			"empty header name":     ginjwt.WithHeader("", "Bearer"),
 			"access expiry not > 0": ginjwt.WithAccessExpires(-time.Second),
 			"refresh expiry not >0": ginjwt.WithRefreshExpires(0),
 		} {

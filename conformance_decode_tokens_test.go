@@ -83,16 +83,16 @@ func TestFlaskDecodeTokens(t *testing.T) {
 		m := decodeApp(t)
 		assert.NotContains(t, claimsOf(t, m, mustAccess(t, m, "username")), "aud")
 
-		m = decodeApp(t, ginjwt.WithEncodeAudience("foo"), ginjwt.WithDecodeAudience("foo"))
+		m = decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeAudience: []string{"foo"}, DecodeAudience: []string{"foo"}}))
 		assert.Equal(t, "foo", claimsOf(t, m, mustAccess(t, m, "username"))["aud"])
 
-		m = decodeApp(t, ginjwt.WithEncodeAudience("foo"), ginjwt.WithDecodeAudience("bar"))
+		m = decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeAudience: []string{"foo"}, DecodeAudience: []string{"bar"}}))
 		assert.Equal(t, "Audience doesn't match", decodeErr(t, m, mustAccess(t, m, "username")))
 
-		m = decodeApp(t, ginjwt.WithDecodeAudience("foo"))
+		m = decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeAudience: []string{"foo"}}))
 		assert.Equal(t, `Token is missing the "aud" claim`, decodeErr(t, m, mustAccess(t, m, "username")))
 
-		m = decodeApp(t, ginjwt.WithEncodeAudience("foo"))
+		m = decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeAudience: []string{"foo"}}))
 		assert.Equal(t, "foo", claimsOf(t, m, mustAccess(t, m, "username"))["aud"])
 	})
 
@@ -133,12 +133,12 @@ func TestFlaskDecodeTokens(t *testing.T) {
 		token := mustAccess(t, m, "username", ginjwt.AdditionalClaims(map[string]any{"nbf": future}))
 		assert.Equal(t, "The token is not yet valid (nbf)", decodeErr(t, m, token))
 
-		m = decodeApp(t, ginjwt.WithLeeway(30*time.Second))
+		m = decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{Leeway: 30 * time.Second}))
 		assert.Empty(t, decodeErr(t, m, mustAccess(t, m, "username")))
 	})
 
 	t.Run(file+"test_alternate_identity_claim", func(t *testing.T) {
-		m := decodeApp(t, ginjwt.WithIdentityClaim("banana"))
+		m := decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{IdentityClaim: "banana"}))
 		assert.Equal(t, "Missing claim: banana", decodeErr(t, m, defaultAccessToken(nil)))
 		claims := claimsOf(t, m, defaultAccessToken(map[string]any{"banana": "username"}, "sub"))
 		assert.Contains(t, claims, "banana")
@@ -172,14 +172,14 @@ func TestFlaskDecodeTokens(t *testing.T) {
 	})
 
 	t.Run(file+"test_valid_aud", func(t *testing.T) {
-		m := decodeApp(t, ginjwt.WithDecodeAudience("foo", "bar"))
+		m := decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeAudience: []string{"foo", "bar"}}))
 		for _, aud := range []any{"foo", []any{"bar"}, []any{"foo", "bar", "baz"}} {
 			assert.Equal(t, aud, claimsOf(t, m, defaultAccessToken(map[string]any{"aud": aud}))["aud"])
 		}
 	})
 
 	t.Run(file+"test_invalid_aud", func(t *testing.T) {
-		m := decodeApp(t, ginjwt.WithDecodeAudience("foo"))
+		m := decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeAudience: []string{"foo"}}))
 		for _, aud := range []any{"bar", []any{"bar"}, []any{"bar", "baz"}} {
 			assert.Equal(t, "Audience doesn't match", decodeErr(t, m, defaultAccessToken(map[string]any{"aud": aud})))
 		}
@@ -200,7 +200,7 @@ func TestFlaskDecodeTokens(t *testing.T) {
 	})
 
 	t.Run(file+"test_invalid_sub_values_allowed_with_no_verify", func(t *testing.T) {
-		m := decodeApp(t, ginjwt.WithVerifySub(false))
+		m := decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{AllowNonStringSub: true}))
 		for _, sub := range []any{123, map[string]any{}, []any{}, false} {
 			tok, err := m.DecodeToken(defaultAccessToken(map[string]any{"sub": sub}))
 			require.NoError(t, err, "%v", sub)
@@ -210,22 +210,22 @@ func TestFlaskDecodeTokens(t *testing.T) {
 	})
 
 	t.Run(file+"test_encode_iss", func(t *testing.T) {
-		m := decodeApp(t, ginjwt.WithEncodeIssuer("foobar"))
+		m := decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeIssuer: "foobar"}))
 		assert.Equal(t, "foobar", claimsOf(t, m, mustAccess(t, m, "username"))["iss"])
 	})
 
 	t.Run(file+"test_mismatch_iss", func(t *testing.T) {
-		m := decodeApp(t, ginjwt.WithEncodeIssuer("foobar"), ginjwt.WithDecodeIssuer("baz"))
+		m := decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeIssuer: "foobar", DecodeIssuers: []string{"baz"}}))
 		assert.Equal(t, "Invalid issuer", decodeErr(t, m, mustAccess(t, m, "username")))
 	})
 
 	t.Run(file+"test_valid_decode_iss", func(t *testing.T) {
-		m := decodeApp(t, ginjwt.WithDecodeIssuer("foobar"))
+		m := decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"foobar"}}))
 		assert.Equal(t, "foobar", claimsOf(t, m, defaultAccessToken(map[string]any{"iss": "foobar"}))["iss"])
 	})
 
 	t.Run(file+"test_invalid_decode_iss", func(t *testing.T) {
-		m := decodeApp(t, ginjwt.WithDecodeIssuer("baz"))
+		m := decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"baz"}}))
 		assert.Equal(t, "Invalid issuer", decodeErr(t, m, defaultAccessToken(map[string]any{"iss": "foobar"})))
 	})
 
@@ -263,7 +263,7 @@ func TestFlaskDecodeTokens(t *testing.T) {
 	})
 
 	t.Run(file+"test_disable_nbf_encoding", func(t *testing.T) {
-		m := decodeApp(t, ginjwt.WithEncodeNBF(false))
+		m := decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{OmitNBF: true}))
 		assert.NotContains(t, claimsOf(t, m, mustAccess(t, m, "username", ginjwt.Fresh())), "nbf")
 	})
 }

@@ -36,7 +36,7 @@ func TestFlaskHeaders(t *testing.T) {
 	})
 
 	t.Run(file+"test_custom_header_name", func(t *testing.T) {
-		m, fc := headersApp(t, ginjwt.WithHeaderName("Foo"))
+		m, fc := headersApp(t, ginjwt.WithHeader("Foo", "Bearer"))
 		token := mustAccess(t, m, "username")
 		expectMsg(t, fc.get("/protected", withBearer(token)), 401, "Missing Foo Header")
 		expectJSON(t, fc.get("/protected", withHeader("Foo", "Bearer "+token)), 200, ok)
@@ -45,7 +45,7 @@ func TestFlaskHeaders(t *testing.T) {
 	})
 
 	t.Run(file+"test_custom_header_type", func(t *testing.T) {
-		m, fc := headersApp(t, ginjwt.WithHeaderType("JWT"))
+		m, fc := headersApp(t, ginjwt.WithHeader("Authorization", "JWT"))
 		token := mustAccess(t, m, "username")
 		auth := func(v string) reqOpt { return withHeader("Authorization", v) }
 		expectMsg(t, fc.get("/protected", auth("Bearer "+token)), 401,
@@ -54,7 +54,7 @@ func TestFlaskHeaders(t *testing.T) {
 		expectJSON(t, fc.get("/protected", auth("JWT "+token+", Basic creds")), 200, ok)
 		expectJSON(t, fc.get("/protected", auth("Basic creds, JWT "+token)), 200, ok)
 
-		_, fc = headersApp(t, ginjwt.WithHeaderType(""))
+		_, fc = headersApp(t, ginjwt.WithHeader("Authorization", ""))
 		expectJSON(t, fc.get("/protected", auth(token)), 200, ok)
 		expectMsg(t, fc.get("/protected", auth("Bearer "+token)), 422, "Bad Authorization header. Expected 'Authorization: <JWT>'")
 	})
@@ -62,7 +62,7 @@ func TestFlaskHeaders(t *testing.T) {
 	t.Run(file+"test_missing_headers", func(t *testing.T) {
 		_, fc := headersApp(t)
 		expectMsg(t, fc.get("/protected"), 401, "Missing Authorization Header")
-		_, fc = headersApp(t, ginjwt.WithUnauthorizedHandler(customJSON(201, gin.H{"foo": "bar"})))
+		_, fc = headersApp(t, handleKind(ginjwt.ErrUnauthorized, customJSON(201, gin.H{"foo": "bar"})))
 		expectJSON(t, fc.get("/protected"), 201, ok)
 	})
 

@@ -41,7 +41,7 @@ func TestFlaskJSON(t *testing.T) {
 		_, fc := jsonApp(t)
 		ct := withHeader("Content-Type", "application/json")
 		expectMsg(t, fc.post("/protected", ct), 401, `Missing "access_token" key in json data.`)
-		_, fc = jsonApp(t, ginjwt.WithUnauthorizedHandler(customJSON(201, gin.H{"foo": "bar"})))
+		_, fc = jsonApp(t, handleKind(ginjwt.ErrUnauthorized, customJSON(201, gin.H{"foo": "bar"})))
 		expectJSON(t, fc.post("/protected", ct), 201, ok)
 	})
 

@@ -44,7 +44,7 @@ func TestFlaskQueryString(t *testing.T) {
 		m, fc := queryStringApp(t)
 		expectMsg(t, fc.get("/protected"), 401, "Missing 'jwt' query paramater")
 		expectMsg(t, fc.get("/protected", withBearer(mustAccess(t, m, "username"))), 401, "Missing 'jwt' query paramater")
-		_, fc = queryStringApp(t, ginjwt.WithUnauthorizedHandler(customJSON(201, gin.H{"foo": "bar"})))
+		_, fc = queryStringApp(t, handleKind(ginjwt.ErrUnauthorized, customJSON(201, gin.H{"foo": "bar"})))
 		expectJSON(t, fc.get("/protected"), 201, ok)
 	})
 }

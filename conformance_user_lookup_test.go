@@ -67,7 +67,7 @@ func TestFlaskUserLookup(t *testing.T) {
 	})
 
 	t.Run(file+"test_custom_user_lookup_errors", func(t *testing.T) {
-		m, fc, urls := userLookupApp(t, none, ginjwt.WithUserLookupErrorHandler(func(c *gin.Context, err *ginjwt.Error) {
+		m, fc, urls := userLookupApp(t, none, handleKind(ginjwt.ErrUserLookup, func(c *gin.Context, err *ginjwt.Error) {
 			assert.Equal(t, "HS256", err.Token.Header.Alg)
 			assert.Equal(t, "username", err.Token.Claims.Identity)
 			assert.True(t, errors.Is(err, ginjwt.ErrUserNotFound))

@@ -45,7 +45,7 @@ func TestFlaskViewDecorators(t *testing.T) {
 
 	t.Run(file+"test_fresh_jwt_required", func(t *testing.T) {
 		custom := false
-		m, r := viewDecoratorsApp(t, ginjwt.WithNeedsFreshTokenHandler(func(c *gin.Context, err *ginjwt.Error) {
+		m, r := viewDecoratorsApp(t, handleKind(ginjwt.ErrFreshTokenRequired, func(c *gin.Context, err *ginjwt.Error) {
 			if !custom {
 				c.JSON(err.Status, gin.H{"msg": err.Message})
 				return
@@ -124,7 +124,7 @@ func TestFlaskViewDecorators(t *testing.T) {
 
 	t.Run(file+"test_invalid_jwt", func(t *testing.T) {
 		custom := false
-		_, r := viewDecoratorsApp(t, ginjwt.WithInvalidTokenHandler(func(c *gin.Context, err *ginjwt.Error) {
+		_, r := viewDecoratorsApp(t, handleKind(ginjwt.ErrInvalidToken, func(c *gin.Context, err *ginjwt.Error) {
 			if custom {
 				c.JSON(201, gin.H{"msg": "foobar"})
 				return
@@ -145,7 +145,7 @@ func TestFlaskViewDecorators(t *testing.T) {
 	t.Run(file+"test_jwt_invalid_audience", func(t *testing.T) {
 		_, r := viewDecoratorsApp(t)
 		assert.Equal(t, 200, newFlaskClient(t, r).get("/protected", withBearer(signPayload(`{"sub":"me"}`))).Code)
-		_, r = viewDecoratorsApp(t, ginjwt.WithDecodeAudience("my_audience"))
+		_, r = viewDecoratorsApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeAudience: []string{"my_audience"}}))
 		fc := newFlaskClient(t, r)
 		expectMsg(t, fc.get("/protected", withBearer(signPayload(`{"sub":"me"}`))), 422, `Token is missing the "aud" claim`)
 		expectMsg(t, fc.get("/protected", withBearer(signPayload(`{"aud":"different_audience","sub":"me"}`))), 422, "Audience doesn't match")
@@ -154,7 +154,7 @@ func TestFlaskViewDecorators(t *testing.T) {
 	t.Run(file+"test_jwt_invalid_issuer", func(t *testing.T) {
 		_, r := viewDecoratorsApp(t)
 		assert.Equal(t, 200, newFlaskClient(t, r).get("/protected", withBearer(signPayload(`{"sub":"me"}`))).Code)
-		_, r = viewDecoratorsApp(t, ginjwt.WithDecodeIssuer("my_issuer"))
+		_, r = viewDecoratorsApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"my_issuer"}}))
 		fc := newFlaskClient(t, r)
 		expectMsg(t, fc.get("/protected", withBearer(signPayload(`{"sub":"me"}`))), 422, `Token is missing the "iss" claim`)
 		expectMsg(t, fc.get("/protected", withBearer(signPayload(`{"iss":"different_issuer","sub":"me"}`))), 422, "Invalid issuer")
@@ -167,7 +167,7 @@ func TestFlaskViewDecorators(t *testing.T) {
 
 	t.Run(file+"test_expired_token", func(t *testing.T) {
 		custom := false
-		m, r := viewDecoratorsApp(t, ginjwt.WithExpiredTokenHandler(func(c *gin.Context, err *ginjwt.Error) {
+		m, r := viewDecoratorsApp(t, handleKind(ginjwt.ErrTokenExpired, func(c *gin.Context, err *ginjwt.Error) {
 			if !custom {
 				c.JSON(err.Status, gin.H{"msg": err.Message})
 				return
@@ -187,7 +187,7 @@ func TestFlaskViewDecorators(t *testing.T) {
 	// flask's decode_token raises into the app's error handlers; in Gin the
 	// handler passes the error to m.Abort.
 	t.Run(file+"test_expired_token_via_decode_token", func(t *testing.T) {
-		m, r := viewDecoratorsApp(t, ginjwt.WithExpiredTokenHandler(func(c *gin.Context, err *ginjwt.Error) {
+		m, r := viewDecoratorsApp(t, handleKind(ginjwt.ErrTokenExpired, func(c *gin.Context, err *ginjwt.Error) {
 			assert.Equal(t, "HS256", err.Token.Header.Alg)
 			assert.Equal(t, "username", err.Token.Claims.Identity)
 			c.JSON(401, gin.H{"msg": "foobar"})
@@ -206,7 +206,7 @@ func TestFlaskViewDecorators(t *testing.T) {
 	t.Run(file+"test_no_token", func(t *testing.T) {
 		_, r := viewDecoratorsApp(t)
 		expectMsg(t, newFlaskClient(t, r).get("/protected"), 401, missingHeader)
-		_, r = viewDecoratorsApp(t, ginjwt.WithUnauthorizedHandler(customJSON(201, gin.H{"msg": "foobar"})))
+		_, r = viewDecoratorsApp(t, handleKind(ginjwt.ErrUnauthorized, customJSON(201, gin.H{"msg": "foobar"})))
 		expectJSON(t, newFlaskClient(t, r).get("/protected"), 201, `{"msg":"foobar"}`)
 	})
 

@@ -9,67 +9,96 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
+// Groups of guard failure kinds, for an ErrorHandler that answers a whole
+// flask loader's worth of kinds at once: errors.Is(err, ErrInvalidToken)
+// holds for every kind in its group.
+var (
+	// ErrUnauthorized groups the kinds of flask's unauthorized_loader: no
+	// token (ErrNoToken) and a failed CSRF check (ErrCSRF). 401.
+	ErrUnauthorized = errors.New("ginjwt: unauthorized")
+	// ErrInvalidToken groups the kinds of flask's invalid_token_loader: a
+	// bad header or query parameter, or a token that is malformed, signed
+	// with a wrong algorithm or key (ErrUnknownKey included), not valid
+	// yet, with bad claims or of the wrong type. 422.
+	ErrInvalidToken = errors.New("ginjwt: invalid token")
+)
+
+// kindError is a guard failure kind that belongs to a group, so errors.Is
+// matches the group through it.
+type kindError struct {
+	msg   string
+	group error
+}
+
+func (k *kindError) Error() string { return k.msg }
+func (k *kindError) Unwrap() error { return k.group }
+
 // Kinds of guard failure, usable with errors.Is on the error a guard records
-// in c.Errors and passes to error handlers. The comment gives the default
-// response, flask-jwt-extended's.
+// in c.Errors and passes to the ErrorHandler. The comment gives the default
+// response, flask-jwt-extended's, and the flask loader that replaces it.
 var (
 	// ErrNoToken: no token where the route looks for one (flask's
 	// NoAuthorizationError). 401, e.g. "Missing Authorization Header".
-	ErrNoToken = errors.New("ginjwt: no token in request")
+	ErrNoToken error = &kindError{"ginjwt: no token in request", ErrUnauthorized}
 	// ErrInvalidHeader: a header that names the type but is not
 	// "<type> <JWT>" (flask's InvalidHeaderError). 422.
-	ErrInvalidHeader = errors.New("ginjwt: bad authorization header")
+	ErrInvalidHeader error = &kindError{"ginjwt: bad authorization header", ErrInvalidToken}
 	// ErrInvalidQueryParam: the query parameter lacks the configured
 	// prefix (flask's InvalidQueryParamError). 422.
-	ErrInvalidQueryParam = errors.New("ginjwt: bad query parameter")
+	ErrInvalidQueryParam error = &kindError{"ginjwt: bad query parameter", ErrInvalidToken}
 	// ErrCSRF: a cookie token on a CSRF method without the double-submit
 	// value, or with another one (flask's CSRFError). 401 "Missing CSRF
 	// token" / "CSRF double submit tokens do not match".
-	ErrCSRF = errors.New("ginjwt: CSRF check failed")
+	ErrCSRF error = &kindError{"ginjwt: CSRF check failed", ErrUnauthorized}
 	// ErrTokenMalformed: not a JWT (segments, base64, JSON, size). 422.
-	ErrTokenMalformed = errors.New("ginjwt: malformed token")
+	ErrTokenMalformed error = &kindError{"ginjwt: malformed token", ErrInvalidToken}
 	// ErrAlgorithmNotAllowed: the token's "alg" is not on the allow-list
 	// (this includes "none"). 422 "The specified alg value is not allowed".
-	ErrAlgorithmNotAllowed = errors.New("ginjwt: algorithm not allowed")
+	ErrAlgorithmNotAllowed error = &kindError{"ginjwt: algorithm not allowed", ErrInvalidToken}
 	// ErrSignatureInvalid: the signature does not match. 422 "Signature
 	// verification failed".
-	ErrSignatureInvalid = errors.New("ginjwt: signature verification failed")
+	ErrSignatureInvalid error = &kindError{"ginjwt: signature verification failed", ErrInvalidToken}
 	// ErrTokenExpired: "exp" is past and the token has no other defect
 	// (as in flask, a missing claim, a wrong issuer or audience or a CSRF
-	// mismatch is reported first). 401 "Token has expired".
+	// mismatch is reported first). 401 "Token has expired"; flask's
+	// expired_token_loader. err.Token holds the expired token.
 	ErrTokenExpired = errors.New("ginjwt: token has expired")
 	// ErrTokenNotValidYet: "nbf" or "iat" is in the future. 422.
-	ErrTokenNotValidYet = errors.New("ginjwt: token not valid yet")
+	ErrTokenNotValidYet error = &kindError{"ginjwt: token not valid yet", ErrInvalidToken}
 	// ErrInvalidClaims: a claim is missing or has the wrong type or value
 	// (identity, iss, aud, sub, jti, type, fresh, csrf). 422, e.g.
 	// "Missing claim: sub".
-	ErrInvalidClaims = errors.New("ginjwt: invalid claims")
+	ErrInvalidClaims error = &kindError{"ginjwt: invalid claims", ErrInvalidToken}
 	// ErrWrongTokenType: a refresh token on an access route or the other way
 	// round. 422 "Only non-refresh tokens are allowed" / "Only refresh
 	// tokens are allowed".
-	ErrWrongTokenType = errors.New("ginjwt: wrong token type")
+	ErrWrongTokenType error = &kindError{"ginjwt: wrong token type", ErrInvalidToken}
 	// ErrFreshTokenRequired: a non-fresh token on a fresh route. 401 "Fresh
-	// token required".
+	// token required"; flask's needs_fresh_token_loader. err.Token holds the
+	// token.
 	ErrFreshTokenRequired = errors.New("ginjwt: fresh token required")
 	// ErrClaimsVerification: WithTokenVerifier's check returned false. 400
-	// "User claims verification failed".
+	// "User claims verification failed"; flask's
+	// token_verification_failed_loader.
 	ErrClaimsVerification = errors.New("ginjwt: user claims verification failed")
 	// ErrUserLookup: LoadUser found no user (401 "Error loading the user
-	// <identity>") or the lookup failed (500, same message).
+	// <identity>") or the lookup failed (500, same message); flask's
+	// user_lookup_error_loader.
 	ErrUserLookup = errors.New("ginjwt: error loading the user")
 	// ErrForbidden: a valid token failed a route's requirement. 403 with
 	// the requirement's reason.
 	ErrForbidden = errors.New("ginjwt: forbidden")
 	// ErrRevoked: the token (or its login) is on the blocklist, or
-	// WithTokenInBlocklistLoader says so. 401 "Token has been revoked".
+	// WithTokenInBlocklistLoader says so. 401 "Token has been revoked";
+	// flask's revoked_token_loader.
 	ErrRevoked = errors.New("ginjwt: token has been revoked")
 	// ErrRevocationUnavailable: the revocation check failed (the store is
 	// down or slow). The guard fails closed: 503 "Token revocation status
-	// is unavailable", and the handler does not run.
+	// is unavailable", and the route's handler does not run.
 	ErrRevocationUnavailable = errors.New("ginjwt: revocation status unavailable")
 	// ErrUnknownKey: the token's "kid" names no key the Manager has (or a
 	// retired one). 422 "Unknown key ID".
-	ErrUnknownKey = errors.New("ginjwt: unknown key ID")
+	ErrUnknownKey error = &kindError{"ginjwt: unknown key ID", ErrInvalidToken}
 	// ErrKeysUnavailable: the verification keys could not be had (a key
 	// loader failed, or a JWKS was never fetched). The guard fails closed:
 	// 503 "Verification keys unavailable".
@@ -155,10 +184,16 @@ func invalid(kind error, msg string) *Error {
 	return newError(kind, http.StatusUnprocessableEntity, msg)
 }
 
-// ErrorHandler writes the response for a failed guard. The guard aborts the
-// chain whatever the handler does; if the handler writes nothing, the
-// status of the default response is sent, so a forgetful handler cannot
-// turn a rejection into a 200.
+// ErrorHandler writes the response for a failed guard: the one hook for
+// every kind, which tells them apart with errors.Is (flask's loaders map to
+// kinds: unauthorized_loader to ErrUnauthorized, invalid_token_loader to
+// ErrInvalidToken, expired_token_loader to ErrTokenExpired, and so on; see
+// the sentinels). The guard aborts the chain whatever the handler does.
+// A handler that writes nothing, neither a body nor a status, leaves the
+// default response (flask's) to be sent, so it can answer the kinds it
+// cares about and fall through for the rest; headers it set are kept. A
+// handler that sets a status without a body sends that status with an
+// empty body; since a rejection cannot be a 200, a 200 counts as no status.
 type ErrorHandler func(c *gin.Context, err *Error)
 
 // fail records err on the context, lets the configured handler answer and
@@ -166,22 +201,20 @@ type ErrorHandler func(c *gin.Context, err *Error)
 func (m *Manager) fail(c *gin.Context, e *Error) {
 	_ = c.Error(e)
 	m.audit(c, e)
-	h := m.handlers[e.kind]
-	if h == nil {
-		h = m.errorHandler
-	}
-	if h == nil {
+	if m.errorHandler == nil {
 		m.writeDefault(c, e)
-	} else {
-		h(c, e)
+		c.Abort()
+		return
 	}
+	// Only a status the handler set counts, not one an earlier middleware did.
+	before := c.Writer.Status()
+	m.errorHandler(c, e)
 	if !c.Writer.Written() {
-		status := c.Writer.Status()
-		if status == http.StatusOK {
-			status = e.Status
+		if status := c.Writer.Status(); status != before && status != http.StatusOK {
+			c.Writer.WriteHeaderNow()
+		} else {
+			m.writeDefault(c, e)
 		}
-		c.Writer.WriteHeader(status)
-		c.Writer.WriteHeaderNow()
 	}
 	c.Abort()
 }
@@ -205,16 +238,6 @@ func (m *Manager) errorBody(msg string) []byte {
 	b.WriteByte('}')
 	return b.Bytes()
 }
-
-// Error kinds that each replaceable response covers, mirroring
-// flask-jwt-extended's loaders.
-var (
-	unauthorizedKinds = []error{ErrNoToken, ErrCSRF}
-	invalidKinds      = []error{
-		ErrInvalidHeader, ErrInvalidQueryParam, ErrTokenMalformed, ErrAlgorithmNotAllowed,
-		ErrSignatureInvalid, ErrTokenNotValidYet, ErrInvalidClaims, ErrWrongTokenType,
-	}
-)
 
 // Abort answers the request as a guard would for err: an *Error returned
 // by a Manager method gets its response (or the configured handler's),

@@ -13,7 +13,7 @@ import (
 // numeric user ID in "identity".
 func ExampleCurrentIdentityJSON() {
 	secret := []byte("change-me-to-32-random-bytes-or-more!")
-	m, err := ginjwt.New(ginjwt.WithSecretKey(secret), ginjwt.WithIdentityClaim("identity"))
+	m, err := ginjwt.New(ginjwt.WithSecretKey(secret), ginjwt.WithClaims(ginjwt.ClaimsConfig{IdentityClaim: "identity"}))
 	if err != nil {
 		panic(err)
 	}

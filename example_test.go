@@ -1,6 +1,7 @@
 package ginjwt_test
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -146,24 +147,42 @@ func ExampleManager_FreshRequired() {
 	// 401 {"msg":"Fresh token required"}
 }
 
-// Replace one default response, as flask's expired_token_loader does.
-func ExampleWithExpiredTokenHandler() {
+// One handler for every guard failure, as flask's loaders: it answers the
+// kinds it cares about (expired_token_loader, revoked_token_loader) and
+// writes nothing for the rest, which keep flask's default response.
+func ExampleWithErrorHandler() {
 	gin.SetMode(gin.ReleaseMode)
+	blocklist := ginjwt.NewMemoryBlocklist(time.Now)
 	m, _ := ginjwt.New(
 		ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")),
-		ginjwt.WithExpiredTokenHandler(func(c *gin.Context, err *ginjwt.Error) {
-			c.JSON(http.StatusUnauthorized, gin.H{
-				"code": "token_expired",
-				"msg":  "The token of " + err.Token.Claims.Identity + " has expired",
-			})
+		ginjwt.WithBlocklist(blocklist),
+		ginjwt.WithErrorHandler(func(c *gin.Context, err *ginjwt.Error) {
+			switch {
+			case errors.Is(err, ginjwt.ErrTokenExpired):
+				c.JSON(http.StatusUnauthorized, gin.H{
+					"code": "token_expired",
+					"msg":  "The token of " + err.Token.Claims.Identity + " has expired",
+				})
+			case errors.Is(err, ginjwt.ErrRevoked):
+				c.JSON(http.StatusUnauthorized, gin.H{"code": "token_revoked", "msg": "Please log in again"})
+			}
+			// Any other kind: nothing written, so the default response is sent.
 		}),
 	)
 	r := gin.New()
 	r.GET("/protected", m.JWTRequired(), func(c *gin.Context) { c.String(200, "ok") })
+	r.DELETE("/logout", m.LogoutHandler())
 	expired, _ := m.CreateAccessToken("alice", ginjwt.ExpiresIn(-1))
+	revoked, _ := m.CreateAccessToken("bob")
 	do(r, "GET", "/protected", expired, "")
+	do(r, "DELETE", "/logout", revoked, "")
+	do(r, "GET", "/protected", revoked, "")
+	do(r, "GET", "/protected", "", "")
 	// Output:
 	// 401 {"code":"token_expired","msg":"The token of alice has expired"}
+	// 200 {"msg":"Access token successfully revoked"}
+	// 401 {"code":"token_revoked","msg":"Please log in again"}
+	// 401 {"msg":"Missing Authorization Header"}
 }
 
 // Read the claims into the application's own struct.

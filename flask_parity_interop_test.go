@@ -33,7 +33,7 @@ func TestRealFlaskEdgeParity(t *testing.T) {
 		{
 			name:   "expired tokens report their other defects first",
 			config: map[string]any{"JWT_DECODE_ISSUER": "iss", "JWT_DECODE_LEEWAY": 60},
-			opts:   []ginjwt.Option{ginjwt.WithDecodeIssuer("iss"), ginjwt.WithLeeway(time.Minute)},
+			opts:   []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"iss"}, Leeway: time.Minute})},
 			tokens: []string{
 				payload(`{"identity":"a","iss":"iss","exp":%d}`),
 				payload(`{"sub":"a","iss":"other-iss","exp":%d}`),
@@ -44,7 +44,7 @@ func TestRealFlaskEdgeParity(t *testing.T) {
 		{
 			name:   "audience messages",
 			config: map[string]any{"JWT_DECODE_AUDIENCE": "orders"},
-			opts:   []ginjwt.Option{ginjwt.WithDecodeAudience("orders")},
+			opts:   []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeAudience: []string{"orders"}})},
 			tokens: []string{
 				signPayload(`{"sub":"a","aud":[""]}`),
 				signPayload(`{"sub":"a","aud":{}}`),
@@ -62,7 +62,7 @@ func TestRealFlaskEdgeParity(t *testing.T) {
 		{
 			name:   "issuer messages",
 			config: map[string]any{"JWT_DECODE_ISSUER": "iss"},
-			opts:   []ginjwt.Option{ginjwt.WithDecodeIssuer("iss")},
+			opts:   []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"iss"}})},
 			tokens: []string{
 				signPayload(`{"sub":"a","iss":""}`),
 				signPayload(`{"sub":"a"}`),
@@ -73,7 +73,7 @@ func TestRealFlaskEdgeParity(t *testing.T) {
 		{
 			name:   "a non-string identity keeps its JSON type",
 			config: map[string]any{"JWT_IDENTITY_CLAIM": "identity"},
-			opts:   []ginjwt.Option{ginjwt.WithIdentityClaim("identity")},
+			opts:   []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{IdentityClaim: "identity"})},
 			tokens: []string{
 				signPayload(`{"identity":42}`),
 				signPayload(`{"identity":{"id":7}}`),

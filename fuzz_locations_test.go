@@ -99,7 +99,7 @@ func FuzzHeaderParsing(f *testing.F) {
 		f.Add(s, false)
 	}
 	withType := newManager(f, ginjwt.WithTokenLocations(ginjwt.Headers))
-	bare := newManager(f, ginjwt.WithHeaderType(""))
+	bare := newManager(f, ginjwt.WithHeader("Authorization", ""))
 	f.Fuzz(func(t *testing.T, value string, typed bool) {
 		m, typ := withType, "Bearer"
 		if !typed {

@@ -56,7 +56,6 @@ type Manager struct {
 	// Messages of the header location, which depend on the configuration.
 	msgMissingHeader, msgMissingType, msgBadHeader string
 
-	handlers     map[error]ErrorHandler
 	errorHandler ErrorHandler
 
 	scratch    sync.Pool // *[]byte buffers for decoding
@@ -80,11 +79,11 @@ func New(opts ...Option) (*Manager, error) {
 			errs = append(errs, err)
 		}
 	}
-	m := &Manager{cfg: cfg, handlers: cfg.handlers, errorHandler: cfg.errorHandler}
+	m := &Manager{cfg: cfg, errorHandler: cfg.errorHandler}
 	errs = append(errs, m.setupKeys()...)
 	errs = append(errs, checkNames(&cfg)...)
 	if cfg.jwks != nil && (len(cfg.decodeIssuers) == 0 || len(cfg.decodeAudience) == 0) {
-		errs = append(errs, errors.New("WithJWKS needs WithDecodeIssuer and WithDecodeAudience: tokens from another service must be meant for this one"))
+		errs = append(errs, errors.New("WithJWKS needs ClaimsConfig.DecodeIssuers and DecodeAudience (WithClaims): tokens from another service must be meant for this one"))
 	}
 	if cfg.rotation && cfg.blocklist == nil {
 		errs = append(errs, errors.New("WithRefreshRotation needs WithBlocklist"))

@@ -53,20 +53,20 @@ func TestNewRejectsMisconfiguration(t *testing.T) {
 		{"public key that is not PEM", []ginjwt.Option{ginjwt.WithAlgorithm("RS256"), ginjwt.WithPublicKey("not a key")}, "public key: no PEM block found"},
 		{"private key of unsupported type", []ginjwt.Option{ginjwt.WithAlgorithm("EdDSA"), ginjwt.WithPrivateKey(42)}, "unsupported private key type int"},
 		{"HS decode algorithm without secret", []ginjwt.Option{ginjwt.WithAlgorithm("EdDSA"), ginjwt.WithPrivateKey(edKey), ginjwt.WithDecodeAlgorithms("HS256")}, "HS256 needs WithSecretKey"},
-		{"zero access expiry", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithAccessExpires(0)}, "must be positive; use WithoutAccessExpiry"},
-		{"negative refresh expiry", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithRefreshExpires(-time.Hour)}, "must be positive; use WithoutRefreshExpiry"},
-		{"empty header name", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithHeaderName("")}, "WithHeaderName: empty header name"},
-		{"negative leeway", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithLeeway(-time.Second)}, "must not be negative"},
-		{"nil handler", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithExpiredTokenHandler(nil)}, "WithExpiredTokenHandler: nil handler"},
+		{"zero access expiry", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithAccessExpires(0)}, "must be positive; use ginjwt.NeverExpires"},
+		{"negative refresh expiry", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithRefreshExpires(-time.Hour)}, "must be positive; use ginjwt.NeverExpires"},
+		{"empty header name", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithHeader("", "Bearer")}, "WithHeader: empty header name"},
+		{"negative leeway", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithClaims(ginjwt.ClaimsConfig{Leeway: -time.Second})}, "must not be negative"},
+		{"nil handler", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithErrorHandler(nil)}, "WithErrorHandler: nil handler"},
 		// Names net/http or browsers would silently drop later.
 		{"cookie name with a space", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookies(ginjwt.CookieConfig{AccessName: "a b"})}, `cookie "a b": http: invalid Cookie.Name`},
 		{"CSRF cookie name with a semicolon", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{AccessCookieName: "c", RefreshCookieName: "x;y"}})}, `cookie "x;y": http: invalid Cookie.Name`},
 		{"cookie domain with a space", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookies(ginjwt.CookieConfig{Domain: "bad domain"})}, `http: invalid Cookie.Domain`},
 		{"cookie path with a semicolon", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookies(ginjwt.CookieConfig{RefreshPath: "/a;b"})}, `cookie "refresh_token_cookie": http: invalid byte ';' in Cookie.Path`},
 		{"lower-case CSRF method", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{Methods: []string{"post"}}})}, `CSRF method "post": HTTP methods are upper case`},
-		{"header type of two words", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithHeaderType("Bear er")}, `header type "Bear er" must be one word`},
-		{"header type with a trailing space", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithHeaderType("Bearer ")}, `header type "Bearer " must be one word`},
-		{"header name with a space", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithHeaderName("Bad Name")}, `header name "Bad Name" is not a valid header name`},
+		{"header type of two words", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithHeader("Authorization", "Bear er")}, `header type "Bear er" must be one word`},
+		{"header type with a trailing space", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithHeader("Authorization", "Bearer ")}, `header type "Bearer " must be one word`},
+		{"header name with a space", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithHeader("Bad Name", "Bearer")}, `header name "Bad Name" is not a valid header name`},
 		{"CSRF header with a colon", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{AccessHeader: "X-A:", RefreshHeader: "X-R"}})}, `CSRF header "X-A:" is not a valid header name`},
 		{"SameSite=None without Secure", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookies(ginjwt.CookieConfig{SameSite: http.SameSiteNoneMode, Insecure: true})}, "SameSite=None needs Secure cookies"},
 		// Cookie prefixes browsers enforce by dropping the cookie.
@@ -91,10 +91,10 @@ func TestNewReportsEveryProblemAtOnce(t *testing.T) {
 	_, err := ginjwt.New(
 		ginjwt.WithSecretKey([]byte("short")),
 		ginjwt.WithAccessExpires(-1),
-		ginjwt.WithHeaderName(""),
+		ginjwt.WithHeader("", "Bearer"),
 	)
 	require.Error(t, err)
-	for _, want := range []string{"at least 32 bytes", "WithAccessExpires", "WithHeaderName"} {
+	for _, want := range []string{"at least 32 bytes", "WithAccessExpires", "WithHeader"} {
 		assert.Contains(t, err.Error(), want)
 	}
 }
@@ -216,7 +216,7 @@ func TestCreateTokenOptions(t *testing.T) {
 		assert.Equal(t, float64(now.Unix()), c["exp"], "ExpiresIn(0) is not flask's 'never'")
 	})
 	t.Run("no expiry for every access token", func(t *testing.T) {
-		c, _ := claimsOf(t, newManager(t, clock, ginjwt.WithoutAccessExpiry()))
+		c, _ := claimsOf(t, newManager(t, clock, ginjwt.WithAccessExpires(ginjwt.NeverExpires)))
 		assert.NotContains(t, c, "exp")
 	})
 	t.Run("manager expiry", func(t *testing.T) {
@@ -224,18 +224,18 @@ func TestCreateTokenOptions(t *testing.T) {
 		assert.Equal(t, float64(now.Unix()+60), c["exp"])
 	})
 	t.Run("no nbf", func(t *testing.T) {
-		c, _ := claimsOf(t, newManager(t, clock, ginjwt.WithEncodeNBF(false)))
+		c, _ := claimsOf(t, newManager(t, clock, ginjwt.WithClaims(ginjwt.ClaimsConfig{OmitNBF: true})))
 		assert.NotContains(t, c, "nbf")
 	})
 	t.Run("issuer and audience", func(t *testing.T) {
-		c, _ := claimsOf(t, newManager(t, clock, ginjwt.WithEncodeIssuer("https://auth.example"), ginjwt.WithEncodeAudience("orders")))
+		c, _ := claimsOf(t, newManager(t, clock, ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeIssuer: "https://auth.example", EncodeAudience: []string{"orders"}})))
 		assert.Equal(t, "https://auth.example", c["iss"])
 		assert.Equal(t, "orders", c["aud"])
-		c, _ = claimsOf(t, newManager(t, clock, ginjwt.WithEncodeAudience("a", "b")))
+		c, _ = claimsOf(t, newManager(t, clock, ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeAudience: []string{"a", "b"}})))
 		assert.Equal(t, []any{"a", "b"}, c["aud"])
 	})
 	t.Run("custom identity claim", func(t *testing.T) {
-		c, _ := claimsOf(t, newManager(t, clock, ginjwt.WithIdentityClaim("identity")))
+		c, _ := claimsOf(t, newManager(t, clock, ginjwt.WithClaims(ginjwt.ClaimsConfig{IdentityClaim: "identity"})))
 		assert.Equal(t, "alice", c["identity"])
 		assert.NotContains(t, c, "sub")
 	})

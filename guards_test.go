@@ -210,7 +210,7 @@ func TestHeaderParsing(t *testing.T) {
 
 func TestCustomHeaderNameAndType(t *testing.T) {
 	t.Run("custom name", func(t *testing.T) {
-		m := newManager(t, ginjwt.WithHeaderName("Foo"))
+		m := newManager(t, ginjwt.WithHeader("Foo", "Bearer"))
 		token := mustToken(t)(m.CreateAccessToken("alice"))
 		r := newRouter()
 		r.GET("/p", m.JWTRequired(), echoToken)
@@ -218,7 +218,7 @@ func TestCustomHeaderNameAndType(t *testing.T) {
 		assert.Equal(t, 200, get(r, "/p", header{"foo", "Bearer " + token}).Code)
 	})
 	t.Run("custom type", func(t *testing.T) {
-		m := newManager(t, ginjwt.WithHeaderType("JWT"))
+		m := newManager(t, ginjwt.WithHeader("Authorization", "JWT"))
 		token := mustToken(t)(m.CreateAccessToken("alice"))
 		r := newRouter()
 		r.GET("/p", m.JWTRequired(), echoToken)
@@ -228,7 +228,7 @@ func TestCustomHeaderNameAndType(t *testing.T) {
 		assert.Equal(t, 200, get(r, "/p", header{"Authorization", "JWT " + token}).Code)
 	})
 	t.Run("empty type takes the bare token only", func(t *testing.T) {
-		m := newManager(t, ginjwt.WithHeaderType(""))
+		m := newManager(t, ginjwt.WithHeader("Authorization", ""))
 		token := mustToken(t)(m.CreateAccessToken("alice"))
 		r := newRouter()
 		r.GET("/p", m.JWTRequired(), echoToken)
@@ -260,25 +260,25 @@ func TestDecodeChecks(t *testing.T) {
 		status  int
 		msg     string
 	}{
-		{"audience required, missing", []ginjwt.Option{ginjwt.WithDecodeAudience("orders")}, `{"sub":"a"}`, 422, `Token is missing the "aud" claim`},
-		{"audience mismatch", []ginjwt.Option{ginjwt.WithDecodeAudience("orders")}, `{"sub":"a","aud":"billing"}`, 422, "Audience doesn't match"},
-		{"audience in a list", []ginjwt.Option{ginjwt.WithDecodeAudience("orders")}, `{"sub":"a","aud":["billing","orders"]}`, 200, ""},
-		{"one of several audiences", []ginjwt.Option{ginjwt.WithDecodeAudience("x", "orders")}, `{"sub":"a","aud":"orders"}`, 200, ""},
-		{"audience of the wrong type", []ginjwt.Option{ginjwt.WithDecodeAudience("orders")}, `{"sub":"a","aud":7}`, 422, "Invalid claim format in token"},
-		{"audience list with a number", []ginjwt.Option{ginjwt.WithDecodeAudience("orders")}, `{"sub":"a","aud":["orders",7]}`, 422, "Invalid claim format in token"},
+		{"audience required, missing", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeAudience: []string{"orders"}})}, `{"sub":"a"}`, 422, `Token is missing the "aud" claim`},
+		{"audience mismatch", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeAudience: []string{"orders"}})}, `{"sub":"a","aud":"billing"}`, 422, "Audience doesn't match"},
+		{"audience in a list", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeAudience: []string{"orders"}})}, `{"sub":"a","aud":["billing","orders"]}`, 200, ""},
+		{"one of several audiences", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeAudience: []string{"x", "orders"}})}, `{"sub":"a","aud":"orders"}`, 200, ""},
+		{"audience of the wrong type", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeAudience: []string{"orders"}})}, `{"sub":"a","aud":7}`, 422, "Invalid claim format in token"},
+		{"audience list with a number", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeAudience: []string{"orders"}})}, `{"sub":"a","aud":["orders",7]}`, 422, "Invalid claim format in token"},
 		{"audience ignored when not configured", nil, `{"sub":"a","aud":7}`, 200, ""},
-		{"issuer required, missing", []ginjwt.Option{ginjwt.WithDecodeIssuer("https://auth")}, `{"sub":"a"}`, 422, `Token is missing the "iss" claim`},
-		{"issuer mismatch", []ginjwt.Option{ginjwt.WithDecodeIssuer("https://auth")}, `{"sub":"a","iss":"https://evil"}`, 422, "Invalid issuer"},
-		{"issuer is never a substring match", []ginjwt.Option{ginjwt.WithDecodeIssuer("https://auth.example")}, `{"sub":"a","iss":"auth"}`, 422, "Invalid issuer"},
-		{"issuer matches", []ginjwt.Option{ginjwt.WithDecodeIssuer("https://auth")}, `{"sub":"a","iss":"https://auth"}`, 200, ""},
-		{"leeway lets a just-expired token in", []ginjwt.Option{ginjwt.WithLeeway(10 * time.Second)}, `{"sub":"a","exp":1795566325}`, 200, ""},
-		{"leeway has limits", []ginjwt.Option{ginjwt.WithLeeway(10 * time.Second)}, `{"sub":"a","exp":1795566319}`, 401, "Token has expired"},
+		{"issuer required, missing", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"https://auth"}})}, `{"sub":"a"}`, 422, `Token is missing the "iss" claim`},
+		{"issuer mismatch", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"https://auth"}})}, `{"sub":"a","iss":"https://evil"}`, 422, "Invalid issuer"},
+		{"issuer is never a substring match", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"https://auth.example"}})}, `{"sub":"a","iss":"auth"}`, 422, "Invalid issuer"},
+		{"issuer matches", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"https://auth"}})}, `{"sub":"a","iss":"https://auth"}`, 200, ""},
+		{"leeway lets a just-expired token in", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{Leeway: 10 * time.Second})}, `{"sub":"a","exp":1795566325}`, 200, ""},
+		{"leeway has limits", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{Leeway: 10 * time.Second})}, `{"sub":"a","exp":1795566319}`, 401, "Token has expired"},
 		{"exp equal to now is expired", nil, `{"sub":"a","exp":1795566329}`, 401, "Token has expired"},
-		{"leeway covers a clock behind the issuer", []ginjwt.Option{ginjwt.WithLeeway(time.Minute)}, `{"sub":"a","iat":1795566359,"nbf":1795566359}`, 200, ""},
-		{"a bad issuer wins over expiry, as in flask", []ginjwt.Option{ginjwt.WithDecodeIssuer("x")}, `{"sub":"a","iss":"y","exp":1}`, 422, "Invalid issuer"},
-		{"verify sub off accepts numbers", []ginjwt.Option{ginjwt.WithVerifySub(false)}, `{"sub":1234}`, 200, ""},
-		{"custom identity claim", []ginjwt.Option{ginjwt.WithIdentityClaim("identity")}, `{"identity":"a"}`, 200, ""},
-		{"custom identity claim missing", []ginjwt.Option{ginjwt.WithIdentityClaim("identity")}, `{"sub":"a"}`, 422, "Missing claim: identity"},
+		{"leeway covers a clock behind the issuer", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{Leeway: time.Minute})}, `{"sub":"a","iat":1795566359,"nbf":1795566359}`, 200, ""},
+		{"a bad issuer wins over expiry, as in flask", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"x"}})}, `{"sub":"a","iss":"y","exp":1}`, 422, "Invalid issuer"},
+		{"verify sub off accepts numbers", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{AllowNonStringSub: true})}, `{"sub":1234}`, 200, ""},
+		{"custom identity claim", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{IdentityClaim: "identity"})}, `{"identity":"a"}`, 200, ""},
+		{"custom identity claim missing", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{IdentityClaim: "identity"})}, `{"sub":"a"}`, 422, "Missing claim: identity"},
 		{"escaped keys are the same claim", nil, `{"s\u0075b":"a"}`, 200, ""},
 		{"the last duplicate wins", nil, `{"sub":1,"sub":"a"}`, 200, ""},
 		{"the last duplicate wins, both ways", nil, `{"sub":"a","sub":1}`, 422, "Subject must be a string"},
@@ -419,7 +419,7 @@ func TestErrorHandlers(t *testing.T) {
 	expired := mustToken(t)(plain.CreateAccessToken("alice", ginjwt.ExpiresIn(-time.Minute)))
 
 	t.Run("expired handler sees the expired token", func(t *testing.T) {
-		m := newManager(t, clock, ginjwt.WithExpiredTokenHandler(func(c *gin.Context, err *ginjwt.Error) {
+		m := newManager(t, clock, handleKind(ginjwt.ErrTokenExpired, func(c *gin.Context, err *ginjwt.Error) {
 			c.JSON(201, gin.H{"msg": "foobar", "who": err.Token.Claims.Identity, "type": err.Token.Claims.Type})
 		}))
 		g := newGuarded(m)
@@ -431,7 +431,7 @@ func TestErrorHandlers(t *testing.T) {
 	})
 	t.Run("invalid token handler covers header, decode and type errors", func(t *testing.T) {
 		var kinds []error
-		m := newManager(t, clock, ginjwt.WithInvalidTokenHandler(func(c *gin.Context, err *ginjwt.Error) {
+		m := newManager(t, clock, handleKind(ginjwt.ErrInvalidToken, func(c *gin.Context, err *ginjwt.Error) {
 			kinds = append(kinds, err)
 			c.JSON(400, gin.H{"error": err.Message, "status": err.Status})
 		}))
@@ -448,7 +448,7 @@ func TestErrorHandlers(t *testing.T) {
 		assert.Equal(t, 401, get(g.r, "/protected", bearer(expired)).Code)
 	})
 	t.Run("unauthorized handler", func(t *testing.T) {
-		m := newManager(t, clock, ginjwt.WithUnauthorizedHandler(func(c *gin.Context, err *ginjwt.Error) {
+		m := newManager(t, clock, handleKind(ginjwt.ErrUnauthorized, func(c *gin.Context, err *ginjwt.Error) {
 			c.JSON(403, gin.H{"why": err.Message})
 		}))
 		g := newGuarded(m)
@@ -458,19 +458,22 @@ func TestErrorHandlers(t *testing.T) {
 		assert.Equal(t, 200, get(g.r, "/optional").Code, "optional routes never call it for a missing token")
 	})
 	t.Run("needs fresh handler", func(t *testing.T) {
-		m := newManager(t, clock, ginjwt.WithNeedsFreshTokenHandler(func(c *gin.Context, err *ginjwt.Error) {
+		m := newManager(t, clock, handleKind(ginjwt.ErrFreshTokenRequired, func(c *gin.Context, err *ginjwt.Error) {
 			c.JSON(403, gin.H{"reauth": err.Token.Claims.Identity})
 		}))
 		w := get(newGuarded(m).r, "/fresh", bearer(access))
 		assert.Equal(t, 403, w.Code)
 		assert.JSONEq(t, `{"reauth":"alice"}`, w.Body.String())
 	})
-	t.Run("one handler for everything, specific ones first", func(t *testing.T) {
+	t.Run("one handler for everything, specific kinds first", func(t *testing.T) {
 		m := newManager(t, clock,
 			ginjwt.WithErrorHandler(func(c *gin.Context, err *ginjwt.Error) {
+				if errors.Is(err, ginjwt.ErrTokenExpired) {
+					c.JSON(419, gin.H{})
+					return
+				}
 				c.JSON(err.Status, gin.H{"error": err.Message})
 			}),
-			ginjwt.WithExpiredTokenHandler(func(c *gin.Context, err *ginjwt.Error) { c.JSON(419, gin.H{}) }),
 		)
 		g := newGuarded(m)
 		w := get(g.r, "/protected")
@@ -478,16 +481,62 @@ func TestErrorHandlers(t *testing.T) {
 		assert.JSONEq(t, `{"error":"Missing Authorization Header"}`, w.Body.String())
 		assert.Equal(t, 419, get(g.r, "/protected", bearer(expired)).Code)
 	})
-	t.Run("a handler that writes nothing still rejects", func(t *testing.T) {
+	t.Run("a handler that writes nothing leaves flask's default response", func(t *testing.T) {
 		m := newManager(t, clock, ginjwt.WithErrorHandler(func(*gin.Context, *ginjwt.Error) {}))
 		g := newGuarded(m)
 		w := get(g.r, "/protected", bearer(expired))
 		assert.Equal(t, 401, w.Code)
+		assert.Equal(t, "application/json", w.Header().Get("Content-Type"))
+		assert.JSONEq(t, `{"msg":"Token has expired"}`, w.Body.String())
+		assert.Zero(t, g.runs)
+		w = get(g.r, "/protected")
+		assert.Equal(t, 401, w.Code)
+		assert.JSONEq(t, `{"msg":"Missing Authorization Header"}`, w.Body.String())
+	})
+	t.Run("headers set by a handler that writes nothing are kept", func(t *testing.T) {
+		m := newManager(t, clock, ginjwt.WithErrorHandler(func(c *gin.Context, err *ginjwt.Error) {
+			if errors.Is(err, ginjwt.ErrUnauthorized) {
+				c.Header("WWW-Authenticate", `Bearer realm="api"`)
+			}
+		}))
+		w := get(newGuarded(m).r, "/protected")
+		assert.Equal(t, 401, w.Code)
+		assert.Equal(t, `Bearer realm="api"`, w.Header().Get("WWW-Authenticate"))
+		assert.JSONEq(t, `{"msg":"Missing Authorization Header"}`, w.Body.String())
+	})
+	t.Run("a handler that only sets a status keeps it, with no body", func(t *testing.T) {
+		m := newManager(t, clock, ginjwt.WithErrorHandler(func(c *gin.Context, _ *ginjwt.Error) { c.Status(404) }))
+		g := newGuarded(m)
+		w := get(g.r, "/protected")
+		assert.Equal(t, 404, w.Code)
+		assert.Empty(t, w.Body.String())
 		assert.Zero(t, g.runs)
 	})
-	t.Run("a handler that only sets a status keeps it", func(t *testing.T) {
-		m := newManager(t, clock, ginjwt.WithErrorHandler(func(c *gin.Context, _ *ginjwt.Error) { c.Status(404) }))
-		assert.Equal(t, 404, get(newGuarded(m).r, "/protected").Code)
+	t.Run("a handler that sets 200 still rejects with the default", func(t *testing.T) {
+		m := newManager(t, clock, ginjwt.WithErrorHandler(func(c *gin.Context, _ *ginjwt.Error) { c.Status(200) }))
+		g := newGuarded(m)
+		w := get(g.r, "/protected")
+		assert.Equal(t, 401, w.Code)
+		assert.JSONEq(t, `{"msg":"Missing Authorization Header"}`, w.Body.String())
+		assert.Zero(t, g.runs)
+	})
+	t.Run("a status set before the guard is not the handler's answer", func(t *testing.T) {
+		for name, h := range map[string][]ginjwt.Option{
+			"handler that writes nothing": {ginjwt.WithErrorHandler(func(*gin.Context, *ginjwt.Error) {})},
+			"no handler":                  nil,
+		} {
+			m := newManager(t, append(h, clock)...)
+			r := newRouter()
+			r.GET("/protected", func(c *gin.Context) { c.Status(http.StatusAccepted) }, m.JWTRequired(), echoToken)
+			w := get(r, "/protected")
+			assert.Equal(t, 401, w.Code, name)
+			assert.JSONEq(t, `{"msg":"Missing Authorization Header"}`, w.Body.String(), name)
+		}
+	})
+	t.Run("the default message key holds for a fall-through", func(t *testing.T) {
+		m := newManager(t, clock, ginjwt.WithErrorMessageKey("error"), ginjwt.WithErrorHandler(func(*gin.Context, *ginjwt.Error) {}))
+		w := get(newGuarded(m).r, "/protected", bearer(expired))
+		assert.JSONEq(t, `{"error":"Token has expired"}`, w.Body.String())
 	})
 }
 
@@ -517,7 +566,7 @@ func TestErrorsAreRecordedOnContext(t *testing.T) {
 // Two Managers in one process share nothing: keys, header names and error
 // handlers stay their own.
 func TestManagersAreIndependent(t *testing.T) {
-	a := newManager(t, ginjwt.WithHeaderName("X-A-Token"), ginjwt.WithErrorHandler(func(c *gin.Context, err *ginjwt.Error) {
+	a := newManager(t, ginjwt.WithHeader("X-A-Token", "Bearer"), ginjwt.WithErrorHandler(func(c *gin.Context, err *ginjwt.Error) {
 		c.JSON(err.Status, gin.H{"from": "a"})
 	}))
 	b, err := ginjwt.New(ginjwt.WithSecretKey([]byte("b-secret-0123456789abcdef0123456789abcdef")), ginjwt.WithErrorMessageKey("error"))

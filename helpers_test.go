@@ -2,6 +2,7 @@ package ginjwt_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -20,6 +21,17 @@ func init() { gin.SetMode(gin.TestMode) }
 const testSecret = "test-secret-0123456789abcdef0123456789abcdef"
 
 func newRouter() *gin.Engine { return gin.New() }
+
+// handleKind is WithErrorHandler answering only the kinds errors.Is matches
+// with kind, as flask's per-kind loaders do; the rest keep the default
+// response because h is not called and nothing is written.
+func handleKind(kind error, h ginjwt.ErrorHandler) ginjwt.Option {
+	return ginjwt.WithErrorHandler(func(c *gin.Context, err *ginjwt.Error) {
+		if errors.Is(err, kind) {
+			h(c, err)
+		}
+	})
+}
 
 func newManager(t testing.TB, opts ...ginjwt.Option) *ginjwt.Manager {
 	t.Helper()

@@ -61,7 +61,7 @@ func tokenOrWarn(c *gin.Context, accessor string) (*Token, bool) {
 // JSON type (see Claims.IdentityJSON), or nil, which encodes as null, when
 // there is no token. Use it to port jsonify(logged_in_as=get_jwt_identity())
 // when identities may be numbers or objects (tokens from other issuers read
-// with WithIdentityClaim or WithVerifySub(false)):
+// with ClaimsConfig.IdentityClaim or AllowNonStringSub):
 //
 //	c.JSON(http.StatusOK, gin.H{"logged_in_as": ginjwt.CurrentIdentityJSON(c)})
 //

@@ -62,15 +62,14 @@ func managerFor(t testing.TB, v flaskVector, extra ...ginjwt.Option) *ginjwt.Man
 	} else {
 		opts = append(opts, ginjwt.WithPublicKey(v.PublicKeyPEM), ginjwt.WithPrivateKey(v.PrivateKeyPEM))
 	}
-	if v.Expect.IdentityClaim != "" {
-		opts = append(opts, ginjwt.WithIdentityClaim(v.Expect.IdentityClaim))
-	}
+	claims := ginjwt.ClaimsConfig{IdentityClaim: v.Expect.IdentityClaim}
 	if v.Expect.Issuer != "" {
-		opts = append(opts, ginjwt.WithDecodeIssuer(v.Expect.Issuer))
+		claims.DecodeIssuers = []string{v.Expect.Issuer}
 	}
 	if v.Expect.Audience != "" {
-		opts = append(opts, ginjwt.WithDecodeAudience(v.Expect.Audience))
+		claims.DecodeAudience = []string{v.Expect.Audience}
 	}
+	opts = append(opts, ginjwt.WithClaims(claims))
 	m, err := ginjwt.New(append(opts, extra...)...)
 	require.NoError(t, err)
 	return m

@@ -89,9 +89,9 @@ func (s *JWKS) LastError() error {
 }
 
 // WithJWKS verifies tokens with the keys of a remote JWK Set (see JWKS).
-// Such tokens come from another service, so WithDecodeIssuer and
-// WithDecodeAudience are required with it. The algorithms allowed are
-// still the Manager's (WithAlgorithm, WithDecodeAlgorithms).
+// Such tokens come from another service, so ClaimsConfig.DecodeIssuers
+// and DecodeAudience (WithClaims) are required with it. The algorithms
+// allowed are still the Manager's (WithAlgorithm, WithDecodeAlgorithms).
 func WithJWKS(src *JWKS) Option {
 	return func(c *config) error {
 		if src == nil || src.url == "" {

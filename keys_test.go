@@ -163,8 +163,8 @@ func TestKeyRotationByKid(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "k1", tok.Header.Kid, "new tokens carry the signing key's ID")
 
-	during, err := ginjwt.New(ginjwt.WithAlgorithm("RS256"), ginjwt.WithPrivateKey(cur), ginjwt.WithKeyID("k2"),
-		ginjwt.WithVerificationKey("k1", &old.PublicKey))
+	during, err := ginjwt.New(ginjwt.WithAlgorithm("RS256"), ginjwt.WithPrivateKey(cur), ginjwt.WithKeyID("k2",
+		ginjwt.VerificationKey{ID: "k1", PublicKey: &old.PublicKey}))
 	require.NoError(t, err)
 	newToken := mustToken(t)(during.CreateAccessToken("bob"))
 	after, err := ginjwt.New(ginjwt.WithAlgorithm("RS256"), ginjwt.WithPrivateKey(cur), ginjwt.WithKeyID("k2"))
@@ -195,9 +195,9 @@ func TestKeyRotationByKid(t *testing.T) {
 			}
 		})
 	}
-	_, err = ginjwt.New(ginjwt.WithAlgorithm("RS256"), ginjwt.WithPrivateKey(cur), ginjwt.WithKeyID("k1"), ginjwt.WithVerificationKey("k1", &old.PublicKey))
+	_, err = ginjwt.New(ginjwt.WithAlgorithm("RS256"), ginjwt.WithPrivateKey(cur), ginjwt.WithKeyID("k1", ginjwt.VerificationKey{ID: "k1", PublicKey: &old.PublicKey}))
 	assert.ErrorContains(t, err, `key ID "k1" given twice`)
-	_, err = ginjwt.New(ginjwt.WithAlgorithm("RS256"), ginjwt.WithPrivateKey(cur), ginjwt.WithVerificationKey("ec", testKeys()["P-256"].(*ecdsa.PrivateKey).Public()))
+	_, err = ginjwt.New(ginjwt.WithAlgorithm("RS256"), ginjwt.WithPrivateKey(cur), ginjwt.WithKeyID("r", ginjwt.VerificationKey{ID: "ec", PublicKey: testKeys()["P-256"].(*ecdsa.PrivateKey).Public()}))
 	assert.ErrorContains(t, err, `key "ec" fits no allowed algorithm`)
 }
 
@@ -211,9 +211,8 @@ func mustManager(t testing.TB, opts ...ginjwt.Option) *ginjwt.Manager {
 func TestJWKSHandler(t *testing.T) {
 	rsaKey := testKeys()["RSA"].(*rsa.PrivateKey)
 	ecKey := testKeys()["P-256"].(*ecdsa.PrivateKey)
-	m := mustManager(t, ginjwt.WithAlgorithm("RS256"), ginjwt.WithPrivateKey(rsaKey), ginjwt.WithKeyID("r1"),
-		ginjwt.WithDecodeAlgorithms("ES256", "HS256"), ginjwt.WithSecretKey([]byte(testSecret)),
-		ginjwt.WithVerificationKey("e1", &ecKey.PublicKey))
+	m := mustManager(t, ginjwt.WithAlgorithm("RS256"), ginjwt.WithPrivateKey(rsaKey), ginjwt.WithKeyID("r1", ginjwt.VerificationKey{ID: "e1", PublicKey: &ecKey.PublicKey}),
+		ginjwt.WithDecodeAlgorithms("ES256", "HS256"), ginjwt.WithSecretKey([]byte(testSecret)))
 	r := newRouter()
 	r.GET("/.well-known/jwks.json", m.JWKSHandler())
 	w := get(r, "/.well-known/jwks.json")
@@ -280,13 +279,12 @@ func TestTwoServicesWithJWKS(t *testing.T) {
 	k2, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
 	clock := newFakeClock()
-	common := []ginjwt.Option{ginjwt.WithAlgorithm("ES256"), ginjwt.WithEncodeIssuer("https://a.example"),
-		ginjwt.WithEncodeAudience("orders"), clock.option()}
+	common := []ginjwt.Option{ginjwt.WithAlgorithm("ES256"), ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeIssuer: "https://a.example", EncodeAudience: []string{"orders"}}), clock.option()}
 	a := newIssuer(t, append(common, ginjwt.WithPrivateKey(k1), ginjwt.WithKeyID("k1"))...)
 
 	src := ginjwt.NewJWKS(a.srv.URL+"/.well-known/jwks.json", ginjwt.JWKSClock(clock.Now), ginjwt.JWKSMinInterval(10*time.Second))
 	b := mustManager(t, ginjwt.WithAlgorithm("ES256"), ginjwt.WithJWKS(src),
-		ginjwt.WithDecodeIssuer("https://a.example"), ginjwt.WithDecodeAudience("orders"), clock.option())
+		ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"https://a.example"}, DecodeAudience: []string{"orders"}}), clock.option())
 	r := newRouter()
 	r.GET("/orders", b.JWTRequired(), echoToken)
 
@@ -301,8 +299,8 @@ func TestTwoServicesWithJWKS(t *testing.T) {
 	assert.Equal(t, int32(1), a.hits.Load(), "cached")
 
 	// A rotates: signs with k2, still publishes k1.
-	a.cur.Store(mustManager(t, append(common, ginjwt.WithPrivateKey(k2), ginjwt.WithKeyID("k2"),
-		ginjwt.WithVerificationKey("k1", &k1.PublicKey))...))
+	a.cur.Store(mustManager(t, append(common, ginjwt.WithPrivateKey(k2), ginjwt.WithKeyID("k2",
+		ginjwt.VerificationKey{ID: "k1", PublicKey: &k1.PublicKey}))...))
 	t2 := a.token(t, "bob")
 	clock.Sleep(11 * time.Second)
 	w = get(r, "/orders", bearer(t2))
@@ -336,12 +334,12 @@ func TestTwoServicesWithJWKS(t *testing.T) {
 
 	// Issuer and audience are checked.
 	other := mustManager(t, ginjwt.WithAlgorithm("ES256"), ginjwt.WithPrivateKey(k2), ginjwt.WithKeyID("k2"),
-		ginjwt.WithEncodeIssuer("https://evil.example"), ginjwt.WithEncodeAudience("orders"), clock.option())
+		ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeIssuer: "https://evil.example", EncodeAudience: []string{"orders"}}), clock.option())
 	w = get(r, "/orders", bearer(mustToken(t)(other.CreateAccessToken("mallory"))))
 	assert.Equal(t, 422, w.Code)
 	assertMsg(t, w, "Invalid issuer")
 	wrongAud := mustManager(t, ginjwt.WithAlgorithm("ES256"), ginjwt.WithPrivateKey(k2), ginjwt.WithKeyID("k2"),
-		ginjwt.WithEncodeIssuer("https://a.example"), ginjwt.WithEncodeAudience("billing"), clock.option())
+		ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeIssuer: "https://a.example", EncodeAudience: []string{"billing"}}), clock.option())
 	w = get(r, "/orders", bearer(mustToken(t)(wrongAud.CreateAccessToken("mallory"))))
 	assert.Equal(t, 422, w.Code)
 	assertMsg(t, w, "Audience doesn't match")
@@ -350,7 +348,7 @@ func TestTwoServicesWithJWKS(t *testing.T) {
 func TestJWKSNeverFetched(t *testing.T) {
 	src := ginjwt.NewJWKS("http://127.0.0.1:1/jwks.json", ginjwt.JWKSClient(&http.Client{Timeout: time.Second}))
 	b := mustManager(t, ginjwt.WithAlgorithm("ES256"), ginjwt.WithJWKS(src),
-		ginjwt.WithDecodeIssuer("https://a.example"), ginjwt.WithDecodeAudience("orders"))
+		ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"https://a.example"}, DecodeAudience: []string{"orders"}}))
 	r := newRouter()
 	r.GET("/orders", b.JWTRequired(), echoToken)
 	w := get(r, "/orders", bearer(signRaw(`{"alg":"ES256","kid":"k1"}`, `{"sub":"x"}`, "x")))
@@ -358,7 +356,7 @@ func TestJWKSNeverFetched(t *testing.T) {
 	assertMsg(t, w, "Verification keys unavailable")
 
 	_, err := ginjwt.New(ginjwt.WithAlgorithm("ES256"), ginjwt.WithJWKS(src))
-	assert.ErrorContains(t, err, "WithJWKS needs WithDecodeIssuer and WithDecodeAudience")
+	assert.ErrorContains(t, err, "WithJWKS needs ClaimsConfig.DecodeIssuers and DecodeAudience")
 }
 
 // Per-tenant keys, as flask's encode_key_loader / decode_key_loader.

@@ -17,50 +17,57 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// namedKey is a verification key with an ID, from WithVerificationKey or
-// WithVerificationSecret.
+// namedKey is a verification key with an ID, from WithKeyID.
 type namedKey struct {
 	kid    string
 	key    any // a public key (any accepted form) or, with secret, []byte
 	secret bool
 }
 
-// WithKeyID names the signing key: new tokens carry it as the "kid" header,
-// and tokens with that kid are checked with it. Give every key an ID to
-// rotate keys: sign with the new one, keep the old one as a verification
-// key until its tokens have expired, then drop it.
-func WithKeyID(kid string) Option {
+// VerificationKey is a key that only verifies tokens whose "kid" header is
+// its ID, typically a previous signing key during a rotation. Set exactly
+// one of PublicKey and Secret: the field says which kind of key it is, and
+// a key serves the allowed algorithms of its kind only.
+type VerificationKey struct {
+	// ID is the "kid" the key's tokens carry.
+	ID string
+	// PublicKey is a public key for RS*, PS*, ES* and EdDSA tokens: PEM or
+	// a crypto key, as WithPublicKey takes.
+	PublicKey any
+	// Secret is an HMAC secret for HS* tokens.
+	Secret []byte
+}
+
+// WithKeyID names the Manager's key kid: new tokens carry it as the "kid"
+// header, and tokens with that kid are checked with it. previous are keys
+// that still verify tokens with their own kid. To rotate keys, sign with
+// the new key under a new ID, keep the old one in previous until its
+// tokens have expired, then drop it:
+//
+//	ginjwt.WithKeyID("k2", ginjwt.VerificationKey{ID: "k1", PublicKey: oldPublicKeyPEM})
+func WithKeyID(kid string, previous ...VerificationKey) Option {
 	return func(c *config) error {
 		if kid == "" {
 			return errors.New("WithKeyID: empty key ID")
 		}
-		c.signingKid = kid
-		return nil
-	}
-}
-
-// WithVerificationKey adds a public key (PEM or crypto key, as
-// WithPublicKey) that verifies tokens whose "kid" header is kid, typically
-// the previous signing key during a rotation. It serves the allowed
-// algorithms of its kind only.
-func WithVerificationKey(kid string, publicKey any) Option {
-	return func(c *config) error {
-		if kid == "" || publicKey == nil {
-			return errors.New("WithVerificationKey: empty key ID or key")
+		var errs []error
+		keys := make([]namedKey, 0, len(previous))
+		for i, vk := range previous {
+			switch {
+			case vk.ID == "":
+				errs = append(errs, fmt.Errorf("WithKeyID: previous key %d has no ID", i))
+			case (vk.PublicKey == nil) == (len(vk.Secret) == 0):
+				errs = append(errs, fmt.Errorf("WithKeyID: previous key %q needs exactly one of PublicKey and Secret", vk.ID))
+			case vk.PublicKey != nil:
+				keys = append(keys, namedKey{kid: vk.ID, key: vk.PublicKey})
+			default:
+				keys = append(keys, namedKey{kid: vk.ID, key: slices.Clone(vk.Secret), secret: true})
+			}
 		}
-		c.namedKeys = append(c.namedKeys, namedKey{kid: kid, key: publicKey})
-		return nil
-	}
-}
-
-// WithVerificationSecret adds an HMAC secret that verifies HS* tokens whose
-// "kid" header is kid.
-func WithVerificationSecret(kid string, secret []byte) Option {
-	return func(c *config) error {
-		if kid == "" || len(secret) == 0 {
-			return errors.New("WithVerificationSecret: empty key ID or secret")
+		if len(errs) > 0 {
+			return errors.Join(errs...)
 		}
-		c.namedKeys = append(c.namedKeys, namedKey{kid: kid, key: append([]byte(nil), secret...), secret: true})
+		c.signingKid, c.namedKeys = kid, keys
 		return nil
 	}
 }
@@ -139,7 +146,7 @@ func (m *Manager) checkCoverage() []error {
 			_, e = pick(vs, name)
 		}
 		if e != nil {
-			errs = append(errs, fmt.Errorf("%s: no key of its kind (WithSecretKey, WithPublicKey, WithPrivateKey, WithVerificationKey)", name))
+			errs = append(errs, fmt.Errorf("%s: no key of its kind (WithSecretKey, WithPublicKey, WithPrivateKey, WithKeyID's previous keys)", name))
 		}
 	}
 	return errs

@@ -18,7 +18,7 @@ type Location int
 
 // The token locations, as flask-jwt-extended names them.
 const (
-	// Headers: the Authorization header (WithHeaderName, WithHeaderType).
+	// Headers: the Authorization header (WithHeader).
 	Headers Location = iota + 1
 	// Cookies: the access_token_cookie / refresh_token_cookie cookies, with
 	// CSRF double-submit protection.

@@ -1,10 +1,13 @@
 package ginjwt
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -75,7 +78,6 @@ type config struct {
 	userLookup    func(c *gin.Context, tok *Token) (any, error)
 	userType      reflect.Type
 
-	handlers     map[error]ErrorHandler
 	errorHandler ErrorHandler
 }
 
@@ -103,7 +105,6 @@ func defaultConfig() config {
 		blocklistTimeout: time.Second,
 		verifiedCache:    DefaultVerifiedTokenCache,
 		now:              time.Now,
-		handlers:         map[error]ErrorHandler{},
 	}
 }
 
@@ -176,79 +177,49 @@ func WithPublicKey(key any) Option {
 	}
 }
 
-// WithAccessExpires sets the lifetime of access tokens
-// (JWT_ACCESS_TOKEN_EXPIRES). Default: 15 minutes.
-func WithAccessExpires(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("WithAccessExpires(%v): must be positive; use WithoutAccessExpiry for tokens that never expire", d)
-		}
-		c.accessExpires = d
-		return nil
-	}
-}
+// NeverExpires is the lifetime that, given to WithAccessExpires or
+// WithRefreshExpires, makes tokens that never expire (JWT_ACCESS_TOKEN_EXPIRES /
+// JWT_REFRESH_TOKEN_EXPIRES = False). They stay valid until the key changes
+// or they are revoked. It is a value no duration arithmetic produces by
+// accident. (For one token, the TokenOption NoExpiry does the same.)
+const NeverExpires time.Duration = math.MinInt64
 
-// WithoutAccessExpiry makes access tokens that never expire
-// (JWT_ACCESS_TOKEN_EXPIRES = False). They stay valid until the key changes
-// or they are revoked.
-func WithoutAccessExpiry() Option {
-	return func(c *config) error {
-		c.accessExpires = 0
-		return nil
-	}
+// WithAccessExpires sets the lifetime of access tokens
+// (JWT_ACCESS_TOKEN_EXPIRES), or NeverExpires. Default: 15 minutes.
+func WithAccessExpires(d time.Duration) Option {
+	return withExpires("WithAccessExpires", d, func(c *config) *time.Duration { return &c.accessExpires })
 }
 
 // WithRefreshExpires sets the lifetime of refresh tokens
-// (JWT_REFRESH_TOKEN_EXPIRES). Default: 30 days.
+// (JWT_REFRESH_TOKEN_EXPIRES), or NeverExpires. Default: 30 days.
 func WithRefreshExpires(d time.Duration) Option {
+	return withExpires("WithRefreshExpires", d, func(c *config) *time.Duration { return &c.refreshExpires })
+}
+
+func withExpires(name string, d time.Duration, field func(*config) *time.Duration) Option {
 	return func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("WithRefreshExpires(%v): must be positive; use WithoutRefreshExpiry for tokens that never expire", d)
+		switch {
+		case d == NeverExpires:
+			*field(c) = 0 // no "exp"
+		case d <= 0:
+			return fmt.Errorf("%s(%v): must be positive; use ginjwt.NeverExpires for tokens that never expire", name, d)
+		default:
+			*field(c) = d
 		}
-		c.refreshExpires = d
 		return nil
 	}
 }
 
-// WithoutRefreshExpiry makes refresh tokens that never expire
-// (JWT_REFRESH_TOKEN_EXPIRES = False).
-func WithoutRefreshExpiry() Option {
-	return func(c *config) error {
-		c.refreshExpires = 0
-		return nil
-	}
-}
-
-// WithIdentityClaim sets the claim that holds the identity
-// (JWT_IDENTITY_CLAIM). Default: "sub".
-func WithIdentityClaim(name string) Option {
+// WithHeader sets the request header that carries the token
+// (JWT_HEADER_NAME, default "Authorization") and the scheme word before the
+// token (JWT_HEADER_TYPE, default "Bearer"), matched case-sensitively; an
+// empty typ means the header holds the bare token.
+func WithHeader(name, typ string) Option {
 	return func(c *config) error {
 		if name == "" {
-			return errors.New("WithIdentityClaim: empty claim name")
+			return errors.New("WithHeader: empty header name")
 		}
-		c.identityClaim = name
-		return nil
-	}
-}
-
-// WithHeaderName sets the request header that carries the token
-// (JWT_HEADER_NAME). Default: "Authorization".
-func WithHeaderName(name string) Option {
-	return func(c *config) error {
-		if name == "" {
-			return errors.New("WithHeaderName: empty header name")
-		}
-		c.headerName = name
-		return nil
-	}
-}
-
-// WithHeaderType sets the scheme word before the token (JWT_HEADER_TYPE),
-// matched case-sensitively. Default: "Bearer". "" means the header holds
-// the bare token.
-func WithHeaderType(typ string) Option {
-	return func(c *config) error {
-		c.headerType = typ
+		c.headerName, c.headerType = name, typ
 		return nil
 	}
 }
@@ -262,70 +233,60 @@ func WithErrorMessageKey(key string) Option {
 	}
 }
 
-// WithEncodeIssuer sets the "iss" claim of new tokens (JWT_ENCODE_ISSUER).
-// Default: none.
-func WithEncodeIssuer(iss string) Option {
-	return func(c *config) error {
-		c.encodeIssuer = iss
-		return nil
-	}
+// ClaimsConfig says which registered claims new tokens carry and which
+// incoming tokens must carry. Its zero value is flask-jwt-extended's
+// default: identity in "sub", which must be a string; "nbf" written; no
+// "iss" or "aud" written or checked; no leeway.
+type ClaimsConfig struct {
+	// IdentityClaim is the claim that holds the identity
+	// (JWT_IDENTITY_CLAIM). "": "sub".
+	IdentityClaim string
+	// EncodeIssuer is the "iss" claim of new tokens (JWT_ENCODE_ISSUER).
+	// "": none.
+	EncodeIssuer string
+	// EncodeAudience is the "aud" claim of new tokens
+	// (JWT_ENCODE_AUDIENCE): a string for one value, a list for several.
+	// Empty: none.
+	EncodeAudience []string
+	// DecodeIssuers, when not empty, makes incoming tokens carry an "iss"
+	// equal to one of them (JWT_DECODE_ISSUER; compared exactly, never as
+	// a substring). Empty: "iss" is not checked.
+	DecodeIssuers []string
+	// DecodeAudience, when not empty, makes incoming tokens carry an "aud"
+	// that includes one of its values (JWT_DECODE_AUDIENCE). Empty: "aud"
+	// is not checked.
+	DecodeAudience []string
+	// Leeway allows clock skew when checking "exp", "nbf" and "iat"
+	// (JWT_DECODE_LEEWAY). Must not be negative.
+	Leeway time.Duration
+	// AllowNonStringSub accepts a "sub" of any JSON type
+	// (JWT_VERIFY_SUB = False). false: "sub" must be a string, as flask's
+	// default True.
+	AllowNonStringSub bool
+	// OmitNBF leaves "nbf" out of new tokens (JWT_ENCODE_NBF = False).
+	// false: new tokens get an "nbf" equal to "iat", as flask's default.
+	OmitNBF bool
 }
 
-// WithEncodeAudience sets the "aud" claim of new tokens
-// (JWT_ENCODE_AUDIENCE): a string for one value, a list for several.
-// Default: none.
-func WithEncodeAudience(aud ...string) Option {
+// WithClaims sets the registered claims new tokens carry and incoming
+// tokens must carry (JWT_IDENTITY_CLAIM, JWT_ENCODE_ISSUER,
+// JWT_ENCODE_AUDIENCE, JWT_DECODE_ISSUER, JWT_DECODE_AUDIENCE,
+// JWT_DECODE_LEEWAY, JWT_VERIFY_SUB, JWT_ENCODE_NBF; see ClaimsConfig). It
+// replaces the whole group: fields left at their zero value get the
+// default, whatever an earlier WithClaims said.
+func WithClaims(cc ClaimsConfig) Option {
 	return func(c *config) error {
-		c.encodeAudience = append([]string(nil), aud...)
-		return nil
-	}
-}
-
-// WithDecodeIssuer makes incoming tokens carry an "iss" equal to one of
-// issuers (JWT_DECODE_ISSUER; compared exactly, never as a substring).
-// Default: "iss" is not checked.
-func WithDecodeIssuer(issuers ...string) Option {
-	return func(c *config) error {
-		c.decodeIssuers = append([]string(nil), issuers...)
-		return nil
-	}
-}
-
-// WithDecodeAudience makes incoming tokens carry an "aud" that includes one
-// of audiences (JWT_DECODE_AUDIENCE). Default: "aud" is not checked.
-func WithDecodeAudience(audiences ...string) Option {
-	return func(c *config) error {
-		c.decodeAudience = append([]string(nil), audiences...)
-		return nil
-	}
-}
-
-// WithLeeway allows clock skew when checking "exp", "nbf" and "iat"
-// (JWT_DECODE_LEEWAY). Default: 0.
-func WithLeeway(d time.Duration) Option {
-	return func(c *config) error {
-		if d < 0 {
-			return fmt.Errorf("WithLeeway(%v): must not be negative", d)
+		if cc.Leeway < 0 {
+			return fmt.Errorf("WithClaims: Leeway %v must not be negative", cc.Leeway)
 		}
-		c.leeway = d
-		return nil
-	}
-}
-
-// WithVerifySub sets whether a "sub" claim must be a string
-// (JWT_VERIFY_SUB). Default: true.
-func WithVerifySub(verify bool) Option {
-	return func(c *config) error {
-		c.verifySub = verify
-		return nil
-	}
-}
-
-// WithEncodeNBF sets whether new tokens get an "nbf" claim equal to "iat"
-// (JWT_ENCODE_NBF). Default: true.
-func WithEncodeNBF(encode bool) Option {
-	return func(c *config) error {
-		c.encodeNBF = encode
+		c.identityClaim = cmp.Or(cc.IdentityClaim, "sub")
+		c.encodeIssuer = cc.EncodeIssuer
+		c.encodeAudience = slices.Clone(cc.EncodeAudience)
+		c.decodeIssuers = slices.Clone(cc.DecodeIssuers)
+		c.decodeAudience = slices.Clone(cc.DecodeAudience)
+		c.leeway = cc.Leeway
+		c.verifySub = !cc.AllowNonStringSub
+		c.encodeNBF = !cc.OmitNBF
 		return nil
 	}
 }
@@ -428,37 +389,22 @@ type wrongLoaderType struct{ msg string }
 func (e *wrongLoaderType) Error() string { return e.msg }
 func (e *wrongLoaderType) Unwrap() error { return ErrInvalidIdentity }
 
-// WithErrorHandler replaces the default response of every guard failure
-// that has no handler of its own below.
+// WithErrorHandler replaces the default response of guard failures
+// (flask's unauthorized_loader, invalid_token_loader, expired_token_loader,
+// needs_fresh_token_loader, revoked_token_loader,
+// token_verification_failed_loader and user_lookup_error_loader, in one):
+// h tells the kinds apart with errors.Is (ErrUnauthorized, ErrInvalidToken,
+// ErrTokenExpired, ErrFreshTokenRequired, ErrRevoked,
+// ErrClaimsVerification, ErrUserLookup, ErrForbidden, ...) and writes
+// nothing for a kind whose default response it keeps (see ErrorHandler).
 func WithErrorHandler(h ErrorHandler) Option {
-	return withHandler("WithErrorHandler", h, nil)
-}
-
-// WithUnauthorizedHandler replaces the response when no token was found
-// (flask's unauthorized_loader; default 401).
-func WithUnauthorizedHandler(h ErrorHandler) Option {
-	return withHandler("WithUnauthorizedHandler", h, unauthorizedKinds)
-}
-
-// WithInvalidTokenHandler replaces the response for a bad header or an
-// invalid token: malformed, wrong algorithm or signature, bad claims, wrong
-// type (flask's invalid_token_loader; default 422).
-func WithInvalidTokenHandler(h ErrorHandler) Option {
-	return withHandler("WithInvalidTokenHandler", h, invalidKinds)
-}
-
-// WithExpiredTokenHandler replaces the response for an expired token
-// (flask's expired_token_loader; default 401). err.Token holds the expired
-// token's header and claims.
-func WithExpiredTokenHandler(h ErrorHandler) Option {
-	return withHandler("WithExpiredTokenHandler", h, []error{ErrTokenExpired})
-}
-
-// WithNeedsFreshTokenHandler replaces the response when a fresh route gets
-// a non-fresh token (flask's needs_fresh_token_loader; default 401).
-// err.Token holds the token.
-func WithNeedsFreshTokenHandler(h ErrorHandler) Option {
-	return withHandler("WithNeedsFreshTokenHandler", h, []error{ErrFreshTokenRequired})
+	return func(c *config) error {
+		if h == nil {
+			return errors.New("WithErrorHandler: nil handler")
+		}
+		c.errorHandler = h
+		return nil
+	}
 }
 
 // WithTokenVerifier adds a check of every verified token (flask's
@@ -471,41 +417,6 @@ func WithTokenVerifier(verify func(c *gin.Context, tok *Token) bool) Option {
 			return errors.New("WithTokenVerifier: nil function")
 		}
 		c.tokenVerifier = verify
-		return nil
-	}
-}
-
-// WithClaimsVerificationFailedHandler replaces the response when
-// WithTokenVerifier's check fails (flask's
-// token_verification_failed_loader; default 400).
-func WithClaimsVerificationFailedHandler(h ErrorHandler) Option {
-	return withHandler("WithClaimsVerificationFailedHandler", h, []error{ErrClaimsVerification})
-}
-
-// WithUserLookupErrorHandler replaces the response when the user lookup
-// finds no user or fails (flask's user_lookup_error_loader; default 401, or
-// 500 when the lookup itself failed).
-func WithUserLookupErrorHandler(h ErrorHandler) Option {
-	return withHandler("WithUserLookupErrorHandler", h, []error{ErrUserLookup})
-}
-
-// WithForbiddenHandler replaces the response when a valid token fails a
-// route's requirement (RequireClaim, RequireAll, ...; default 403).
-func WithForbiddenHandler(h ErrorHandler) Option {
-	return withHandler("WithForbiddenHandler", h, []error{ErrForbidden})
-}
-
-func withHandler(name string, h ErrorHandler, kinds []error) Option {
-	return func(c *config) error {
-		if h == nil {
-			return fmt.Errorf("%s: nil handler", name)
-		}
-		if kinds == nil {
-			c.errorHandler = h
-		}
-		for _, k := range kinds {
-			c.handlers[k] = h
-		}
 		return nil
 	}
 }

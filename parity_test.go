@@ -29,18 +29,18 @@ func TestExpiredTokenReportsOtherDefectsFirst(t *testing.T) {
 		{"otherwise valid", nil, `{"sub":"a",` + past + `}`, 401, "Token has expired"},
 		{"without sub", nil, `{"identity":"a",` + past + `}`, 422, "Missing claim: sub"},
 		{"numeric sub", nil, `{"sub":7,` + past + `}`, 422, "Subject must be a string"},
-		{"another issuer, beyond the leeway", []ginjwt.Option{ginjwt.WithDecodeIssuer("iss"), ginjwt.WithLeeway(time.Minute)}, `{"sub":"a","iss":"other-iss",` + past + `}`, 422, "Invalid issuer"},
-		{"no issuer", []ginjwt.Option{ginjwt.WithDecodeIssuer("iss")}, `{"sub":"a",` + past + `}`, 422, `Token is missing the "iss" claim`},
-		{"another audience", []ginjwt.Option{ginjwt.WithDecodeAudience("orders")}, `{"sub":"a","aud":"billing",` + past + `}`, 422, "Audience doesn't match"},
+		{"another issuer, beyond the leeway", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"iss"}, Leeway: time.Minute})}, `{"sub":"a","iss":"other-iss",` + past + `}`, 422, "Invalid issuer"},
+		{"no issuer", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"iss"}})}, `{"sub":"a",` + past + `}`, 422, `Token is missing the "iss" claim`},
+		{"another audience", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeAudience: []string{"orders"}})}, `{"sub":"a","aud":"billing",` + past + `}`, 422, "Audience doesn't match"},
 		{"numeric jti", nil, `{"sub":"a","jti":5,` + past + `}`, 422, "JWT ID must be a string"},
-		{"custom identity claim missing", []ginjwt.Option{ginjwt.WithIdentityClaim("identity")}, `{"sub":"a",` + past + `}`, 422, "Missing claim: identity"},
+		{"custom identity claim missing", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{IdentityClaim: "identity"})}, `{"sub":"a",` + past + `}`, 422, "Missing claim: identity"},
 		// Checks that come before expiry in PyJWT still come first.
 		{"iat in the future", nil, `{"sub":"a","iat":1795569999,` + past + `}`, 422, "The token is not yet valid (iat)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var expiredCalls int
-			m := newManager(t, append(tc.opts, clock, ginjwt.WithExpiredTokenHandler(func(c *gin.Context, err *ginjwt.Error) {
+			m := newManager(t, append(tc.opts, clock, handleKind(ginjwt.ErrTokenExpired, func(c *gin.Context, err *ginjwt.Error) {
 				expiredCalls++
 				c.JSON(err.Status, gin.H{"msg": err.Message})
 			}))...)
@@ -106,8 +106,8 @@ func TestExpiredCookieChecksCSRFFirst(t *testing.T) {
 func TestPyJWTClaimMessages(t *testing.T) {
 	now := time.Unix(1795566329, 0)
 	clock := ginjwt.WithClock(func() time.Time { return now })
-	iss := []ginjwt.Option{ginjwt.WithDecodeIssuer("https://auth")}
-	aud := []ginjwt.Option{ginjwt.WithDecodeAudience("orders")}
+	iss := []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"https://auth"}})}
+	aud := []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeAudience: []string{"orders"}})}
 	tests := []struct {
 		name    string
 		opts    []ginjwt.Option
@@ -154,7 +154,7 @@ func TestPyJWTClaimMessages(t *testing.T) {
 		{"jti null", nil, `{"sub":"a","jti":null}`, 422, "JWT ID must be a string"},
 
 		// PyJWT's order: iat, nbf, exp, iss, aud, sub, jti.
-		{"iss before aud", append(iss[:1:1], aud...), `{"sub":7,"iss":"x","aud":"y"}`, 422, "Invalid issuer"},
+		{"iss before aud", []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"https://auth"}, DecodeAudience: []string{"orders"}})}, `{"sub":7,"iss":"x","aud":"y"}`, 422, "Invalid issuer"},
 		{"aud before sub", aud, `{"sub":7,"aud":"y","jti":1}`, 422, "Audience doesn't match"},
 		{"sub before jti", nil, `{"sub":7,"jti":1}`, 422, "Subject must be a string"},
 		{"nbf before exp", nil, `{"sub":"a","nbf":1795569999,"exp":1}`, 422, "The token is not yet valid (nbf)"},
@@ -176,7 +176,7 @@ func TestPyJWTClaimMessages(t *testing.T) {
 // get_jwt_identity() returns the claim with its JSON type; CurrentIdentityJSON
 // does too, so jsonify(logged_in_as=get_jwt_identity()) ports exactly.
 func TestCurrentIdentityJSON(t *testing.T) {
-	m := newManager(t, ginjwt.WithIdentityClaim("identity"))
+	m := newManager(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{IdentityClaim: "identity"}))
 	r := newRouter()
 	h := func(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"logged_in_as": ginjwt.CurrentIdentityJSON(c), "as_string": ginjwt.CurrentIdentity(c)})

@@ -54,8 +54,8 @@ func (h Header) Map() (map[string]any, error) {
 // claims have methods; every other claim is reachable through Get, Decode
 // and Map.
 type Claims struct {
-	// Identity is the identity claim ("sub" unless WithIdentityClaim says
-	// otherwise): its string value, or the JSON text of a non-string value,
+	// Identity is the identity claim ("sub" unless
+	// ClaimsConfig.IdentityClaim says otherwise): its string value, or the JSON text of a non-string value,
 	// which only tokens from other issuers have.
 	Identity string
 	// Type is "access" or "refresh".

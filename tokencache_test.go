@@ -76,13 +76,12 @@ func TestVerifiedTokenCacheFollowsKeyRotation(t *testing.T) {
 	k2, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
 	clock := newFakeClock()
-	common := []ginjwt.Option{ginjwt.WithAlgorithm("ES256"), ginjwt.WithEncodeIssuer("https://a.example"),
-		ginjwt.WithEncodeAudience("orders"), clock.option()}
+	common := []ginjwt.Option{ginjwt.WithAlgorithm("ES256"), ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeIssuer: "https://a.example", EncodeAudience: []string{"orders"}}), clock.option()}
 	a := newIssuer(t, append(common, ginjwt.WithPrivateKey(k1), ginjwt.WithKeyID("k1"))...)
 	src := ginjwt.NewJWKS(a.srv.URL+"/.well-known/jwks.json", ginjwt.JWKSClock(clock.Now), ginjwt.JWKSMinInterval(10*time.Second),
 		ginjwt.JWKSRefresh(time.Minute))
 	b := mustManager(t, ginjwt.WithAlgorithm("ES256"), ginjwt.WithJWKS(src),
-		ginjwt.WithDecodeIssuer("https://a.example"), ginjwt.WithDecodeAudience("orders"), clock.option())
+		ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"https://a.example"}, DecodeAudience: []string{"orders"}}), clock.option())
 	r := newRouter()
 	r.GET("/orders", b.JWTRequired(), echoToken)
 	old := a.token(t, "alice")

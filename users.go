@@ -30,7 +30,7 @@ func WithUserLookup[U any](lookup func(c *gin.Context, tok *Token) (U, error)) O
 
 // LoadUser makes the guard load the user with WithUserLookup before the
 // handler runs, so a missing user gets flask's 401 "Error loading the user
-// <identity>" (or WithUserLookupErrorHandler's response) and the handler
+// <identity>" (or WithErrorHandler's response) and the handler
 // can count on CurrentUser.
 func LoadUser() GuardOption {
 	return guardFunc(func(g *guard) { g.loadUser = true })

@@ -108,7 +108,7 @@ func TestUserLoading(t *testing.T) {
 
 func TestUserLookupErrorHandler(t *testing.T) {
 	db := &users{table: map[string]account{}}
-	m := newManager(t, ginjwt.WithUserLookup(db.lookup), ginjwt.WithUserLookupErrorHandler(func(c *gin.Context, err *ginjwt.Error) {
+	m := newManager(t, ginjwt.WithUserLookup(db.lookup), handleKind(ginjwt.ErrUserLookup, func(c *gin.Context, err *ginjwt.Error) {
 		c.JSON(404, gin.H{"msg": "User " + err.Token.Claims.Identity + " is gone", "not_found": errors.Is(err, ginjwt.ErrUserNotFound)})
 	}))
 	r := newRouter()

@@ -8,6 +8,7 @@ package main
 
 import (
 	"crypto/rand"
+	"errors"
 	"log"
 	"net/http"
 	"os"
@@ -22,9 +23,12 @@ func newRouter(secret []byte, opts ...ginjwt.Option) (*gin.Engine, error) {
 		ginjwt.WithSecretKey(secret),
 		// Short-lived, to see the handler at work.
 		ginjwt.WithAccessExpires(10 * time.Second),
-		// flask's @jwt.expired_token_loader.
-		ginjwt.WithExpiredTokenHandler(func(c *gin.Context, _ *ginjwt.Error) {
-			c.JSON(http.StatusUnauthorized, gin.H{"code": "dave", "err": "I can't let you do that"})
+		// flask's @jwt.expired_token_loader; every other kind keeps the
+		// default response, since the handler writes nothing for it.
+		ginjwt.WithErrorHandler(func(c *gin.Context, err *ginjwt.Error) {
+			if errors.Is(err, ginjwt.ErrTokenExpired) {
+				c.JSON(http.StatusUnauthorized, gin.H{"code": "dave", "err": "I can't let you do that"})
+			}
 		}),
 	}, opts...)...)
 	if err != nil {

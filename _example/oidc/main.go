@@ -41,9 +41,11 @@ func newIssuer(issuerURL string) (*gin.Engine, error) {
 		ginjwt.WithAlgorithm("RS256"),
 		ginjwt.WithPrivateKey(key),
 		ginjwt.WithKeyID("idp-1"),
-		ginjwt.WithIdentityClaim(usernameClaim),
-		ginjwt.WithEncodeIssuer(issuerURL),
-		ginjwt.WithEncodeAudience(clientID),
+		ginjwt.WithClaims(ginjwt.ClaimsConfig{
+			IdentityClaim:  usernameClaim,
+			EncodeIssuer:   issuerURL,
+			EncodeAudience: []string{clientID},
+		}),
 	)
 	if err != nil {
 		return nil, err
@@ -80,9 +82,11 @@ func newAPI(issuerURL string) (*gin.Engine, error) {
 	jwt, err := ginjwt.New(
 		ginjwt.WithAlgorithm("RS256"),
 		ginjwt.WithJWKS(ginjwt.NewJWKS(issuerURL+"/.well-known/jwks.json")),
-		ginjwt.WithDecodeIssuer(issuerURL),
-		ginjwt.WithDecodeAudience(clientID),
-		ginjwt.WithIdentityClaim(usernameClaim),
+		ginjwt.WithClaims(ginjwt.ClaimsConfig{
+			IdentityClaim:  usernameClaim,
+			DecodeIssuers:  []string{issuerURL},
+			DecodeAudience: []string{clientID},
+		}),
 	)
 	if err != nil {
 		return nil, err

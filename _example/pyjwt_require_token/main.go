@@ -42,7 +42,7 @@ var isAdmin = map[string]any{"scope": map[string]any{"admin": true}}
 func newRouter(secret []byte) (*gin.Engine, error) {
 	jwt, err := ginjwt.New(ginjwt.WithSecretKey(secret),
 		// JWT_ISSUER: tokens say who made them, and only those are accepted.
-		ginjwt.WithEncodeIssuer("Flask_PyJWT"), ginjwt.WithDecodeIssuer("Flask_PyJWT"))
+		ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeIssuer: "Flask_PyJWT", DecodeIssuers: []string{"Flask_PyJWT"}}))
 	if err != nil {
 		return nil, err
 	}

@@ -88,7 +88,7 @@ func TestRequireTokenTutorial(t *testing.T) {
 
 // foreignToken is signed with the same secret by another issuer.
 func foreignToken(t *testing.T) string {
-	m, err := ginjwt.New(ginjwt.WithSecretKey(demotest.Secret), ginjwt.WithEncodeIssuer("someone-else"))
+	m, err := ginjwt.New(ginjwt.WithSecretKey(demotest.Secret), ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeIssuer: "someone-else"}))
 	require.NoError(t, err)
 	token, err := m.CreateAccessToken("alice")
 	require.NoError(t, err)
