@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/hmac"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -14,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"sync"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -72,43 +70,6 @@ func lookupAlgorithm(name string) *algorithm {
 
 // minRSABits is the smallest RSA key accepted (RFC 7518 §3.3 asks for 2048).
 const minRSABits = 2048
-
-// verifier checks signatures of one allowed algorithm with its key.
-type verifier struct {
-	alg *algorithm
-	key any // []byte for HMAC, a public key otherwise
-	// macs reuses HMAC states: hmac.New allocates several objects per call.
-	macs *sync.Pool
-}
-
-func newVerifier(alg *algorithm, key any) *verifier {
-	v := &verifier{alg: alg, key: key}
-	if alg.family == familyHMAC {
-		secret := key.([]byte)
-		v.macs = &sync.Pool{New: func() any { return hmac.New(alg.newHash, secret) }}
-	}
-	return v
-}
-
-// verify reports whether sig signs input (given as bytes and as a string,
-// to copy neither). scratch is spare room for the computed MAC, so the HMAC
-// path does not allocate.
-func (v *verifier) verify(input []byte, inputStr string, sig, scratch []byte) bool {
-	if v.alg.family != familyHMAC {
-		return v.alg.method.Verify(inputStr, sig, v.key) == nil
-	}
-	return hmac.Equal(v.mac(input, scratch[:0]), sig)
-}
-
-// mac appends the HMAC of input to dst.
-func (v *verifier) mac(input, dst []byte) []byte {
-	h := v.macs.Get().(hash.Hash)
-	h.Reset()
-	h.Write(input)
-	dst = h.Sum(dst)
-	v.macs.Put(h)
-	return dst
-}
 
 // checkPublicKey tells whether key can verify alg.
 func checkPublicKey(alg *algorithm, key crypto.PublicKey) error {

@@ -152,40 +152,6 @@ func (m *Manager) checkCoverage() []error {
 	return errs
 }
 
-// verifierFor picks the key that checks a token, by its "kid" when keys
-// have IDs, from the allowed algorithms only: the algorithm is checked
-// before any key is touched.
-func (m *Manager) verifierFor(tok *Token) (*verifier, *Error) {
-	alg := tok.Header.Alg
-	if !slices.Contains(m.allowed, alg) {
-		return nil, invalid(ErrAlgorithmNotAllowed, msgAlgNotAllowed)
-	}
-	switch {
-	case m.cfg.decodeKeyLoader != nil:
-		return m.loadedVerifier(tok)
-	case m.cfg.jwks != nil:
-		return m.cfg.jwks.verifier(tok.Header.Kid, alg)
-	case m.byKid != nil && tok.Header.Kid != "":
-		vs, ok := m.byKid[tok.Header.Kid]
-		if !ok {
-			return nil, invalid(ErrUnknownKey, msgUnknownKey)
-		}
-		return pick(vs, alg)
-	}
-	return pick(m.verifiers, alg)
-}
-
-const msgUnknownKey = "Unknown key ID"
-
-func pick(vs []*verifier, alg string) (*verifier, *Error) {
-	for _, v := range vs {
-		if v.alg.name == alg {
-			return v, nil
-		}
-	}
-	return nil, invalid(ErrAlgorithmNotAllowed, msgAlgNotAllowed)
-}
-
 // JWKSHandler serves the public keys that verify this Manager's tokens as a
 // JWK Set (RFC 7517): the signing key and the verification keys, never a
 // secret. Mount it where other services look, e.g.

@@ -127,22 +127,3 @@ func (m *Manager) verifiesPublicKeys() bool {
 	}
 	return false
 }
-
-// checkSignature verifies raw's signature with v, or finds it verified
-// by v before.
-func (m *Manager) checkSignature(v *verifier, raw string, signed, sig, scratch []byte) bool {
-	cache := m.verified
-	if v.alg.family == familyHMAC {
-		cache = nil // the check is cheaper than the lookup
-	}
-	if cache != nil && cache.verified(raw, v) {
-		return true
-	}
-	if !v.verify(signed, raw[:len(signed)], sig, scratch) {
-		return false
-	}
-	if cache != nil {
-		cache.add(raw, v)
-	}
-	return true
-}
