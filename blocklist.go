@@ -144,7 +144,7 @@ func (m *Manager) checkRevoked(c *gin.Context, st *requestState) *Error {
 func (m *Manager) isRevoked(c *gin.Context, st *requestState) (bool, error) {
 	jti, family := st.tok.Claims.JTI, ""
 	if fam, ok := st.claim(familyClaim); ok && m.cfg.rotation {
-		family, _ = stringValue(fam)
+		family, _ = fam.String()
 	}
 	// The in-process store cannot block: skip the timeout's allocations.
 	if mem, ok := m.cfg.blocklist.(*MemoryBlocklist); ok {

@@ -8,9 +8,6 @@ func TokenFromHeader(m *Manager, value string) (string, *Error) {
 	return m.tokenFromHeader(map[string][]string{"Authorization": {value}})
 }
 
-// SameNumber exposes the exact number comparison to the external tests.
-var SameNumber = sameNumber
-
 // VerifiedCacheLen returns the entries of m's verified-token cache, -1
 // when it has none.
 func VerifiedCacheLen(m *Manager) int {

@@ -71,11 +71,24 @@ func (x *Index) Text() string { return x.text }
 // that encoding/json would accept; when it is not, x holds the text and no
 // value.
 func (x *Index) Parse(text string) bool {
+	return x.parse(text, MaxDepth+1)
+}
+
+// ParseTop is Parse for a text of which only the root and its members are
+// read, such as a request body: it validates all of it but indexes only
+// those, so a large body costs no memory. Elements and Members see nothing
+// inside the root's members.
+func (x *Index) ParseTop(text string) bool {
+	return x.parse(text, 2)
+}
+
+// parse indexes the values down to nesting level keep (the root is 1).
+func (x *Index) parse(text string, keep int) bool {
 	x.text, x.n, x.big = text, 0, nil
 	if len(text) > maxText {
 		return false
 	}
-	p := parser{x: x, s: text}
+	p := parser{x: x, s: text, keep: keep}
 	p.skipSpace()
 	if !p.value(1) {
 		x.n, x.big = 0, nil
@@ -283,9 +296,10 @@ func unquote(lit string) (string, bool) {
 
 // parser is one Parse in progress.
 type parser struct {
-	x   *Index
-	s   string
-	pos int
+	x    *Index
+	s    string
+	pos  int
+	keep int // the deepest nesting level indexed
 }
 
 // push appends a node and returns its index.
@@ -336,7 +350,11 @@ func (p *parser) value(depth int) bool {
 	if p.pos >= len(p.s) {
 		return false
 	}
-	i := p.push(p.pos)
+	keep := depth <= p.keep
+	var i uint32
+	if keep {
+		i = p.push(p.pos)
+	}
 	plain, ok := false, false
 	switch c := p.s[p.pos]; {
 	case c == '"':
@@ -352,7 +370,7 @@ func (p *parser) value(depth int) bool {
 	case c == 'n':
 		ok = p.literal("null")
 	}
-	if ok {
+	if ok && keep {
 		p.finish(i, plain)
 	}
 	return ok
@@ -376,12 +394,18 @@ func (p *parser) container(depth int) bool {
 			if p.pos >= len(p.s) || p.s[p.pos] != '"' {
 				return false
 			}
-			k := p.push(p.pos)
+			keep := depth+1 <= p.keep
+			var k uint32
+			if keep {
+				k = p.push(p.pos)
+			}
 			plain, ok := p.str()
 			if !ok {
 				return false
 			}
-			p.finish(k, plain)
+			if keep {
+				p.finish(k, plain)
+			}
 			p.skipSpace()
 			if p.pos >= len(p.s) || p.s[p.pos] != ':' {
 				return false

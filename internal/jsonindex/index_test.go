@@ -152,6 +152,25 @@ func TestIndexAllocations(t *testing.T) {
 	assert.Equal(t, 3*inlineNodes, n)
 }
 
+func TestParseTop(t *testing.T) {
+	var x Index
+	body := `{"token":"abc","data":[` + strings.TrimSuffix(strings.Repeat(`[1,2],`, 10*inlineNodes), ",") + `],"token":"def"}`
+	allocs := testing.AllocsPerRun(10, func() {
+		if !x.ParseTop(body) {
+			t.Fatal("refused")
+		}
+	})
+	assert.Zero(t, allocs, "only the root and its members are indexed")
+	v, ok := x.Lookup("token")
+	require.True(t, ok)
+	s, _ := v.String()
+	assert.Equal(t, "def", s)
+	v, ok = x.Lookup("data")
+	require.True(t, ok)
+	assert.Equal(t, Array, v.Kind())
+	assert.False(t, x.ParseTop(`{"a":[1,]}`), "the insides are still validated")
+}
+
 func TestFloat(t *testing.T) {
 	for raw, want := range map[string]float64{"0": 0, "42": 42, "1700000000": 1700000000, "-1": -1, "1.5": 1.5, "1e3": 1000, "123456789012345678": 123456789012345678} {
 		got, ok := ParseFloat(raw)
@@ -179,5 +198,16 @@ func FuzzIndex(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		checkIndex(t, text)
+		// ParseTop accepts the same texts and finds the same members.
+		var full, top Index
+		require.Equal(t, full.Parse(text), top.ParseTop(text))
+		root, _ := full.Root()
+		for k := range full.Members(root) {
+			name, _ := k.String()
+			want, _ := full.Member(root, name)
+			got, found := top.Lookup(name)
+			require.True(t, found)
+			require.Equal(t, want.Raw(), got.Raw())
+		}
 	})
 }
