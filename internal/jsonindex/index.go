@@ -88,16 +88,18 @@ func (x *Index) parse(text string, keep int) bool {
 	if len(text) > maxText {
 		return false
 	}
-	p := parser{x: x, s: text, keep: keep}
+	p := parser{s: text, keep: keep, nodes: x.inline[:]}
 	p.skipSpace()
-	if !p.value(1) {
-		x.n, x.big = 0, nil
+	ok := p.value(1)
+	p.skipSpace()
+	if !ok || p.pos != len(text) {
 		return false
 	}
-	p.skipSpace()
-	if p.pos != len(text) {
-		x.n, x.big = 0, nil
-		return false
+	x.n = p.n
+	if p.n > inlineNodes {
+		// A copy, so that x holds no pointer into itself.
+		x.big = make([]node, p.n)
+		copy(x.big, p.nodes)
 	}
 	return true
 }
@@ -113,9 +115,12 @@ func (x *Index) Root() (Value, bool) {
 
 // value makes the Value of node i.
 func (x *Index) value(i uint32) Value {
-	nd := x.nodes()[i]
-	end := nd.end &^ plainBit
-	return Value{raw: x.text[nd.start:end], i: i, plain: nd.end&plainBit != 0}
+	return x.valueOf(x.nodes()[i], i)
+}
+
+// valueOf makes the Value of node nd, at index i.
+func (x *Index) valueOf(nd node, i uint32) Value {
+	return Value{raw: x.text[nd.start : nd.end&^plainBit], i: i, plain: nd.end&plainBit != 0}
 }
 
 // Lookup returns the member called name of the root object (the last one,
@@ -164,9 +169,9 @@ func (x *Index) Elements(arr Value) iter.Seq[Value] {
 		if arr.Kind() != Array {
 			return
 		}
-		end := x.nodes()[arr.i].next
-		for k := arr.i + 1; k < end; k = x.nodes()[k].next {
-			if !yield(x.value(k)) {
+		nodes := x.nodes()
+		for k := arr.i + 1; k < nodes[arr.i].next; k = nodes[k].next {
+			if !yield(x.valueOf(nodes[k], k)) {
 				return
 			}
 		}
@@ -181,9 +186,9 @@ func (x *Index) Members(obj Value) iter.Seq2[Value, Value] {
 		if obj.Kind() != Object {
 			return
 		}
-		end := x.nodes()[obj.i].next
-		for k := obj.i + 1; k < end; k = x.nodes()[k+1].next {
-			if !yield(x.value(k), x.value(k+1)) {
+		nodes := x.nodes()
+		for k := obj.i + 1; k < nodes[obj.i].next; k = nodes[k+1].next {
+			if !yield(x.valueOf(nodes[k], k), x.valueOf(nodes[k+1], k+1)) {
 				return
 			}
 		}
@@ -296,42 +301,33 @@ func unquote(lit string) (string, bool) {
 
 // parser is one Parse in progress.
 type parser struct {
-	x    *Index
-	s    string
-	pos  int
-	keep int // the deepest nesting level indexed
+	s     string
+	pos   int
+	keep  int    // the deepest nesting level indexed
+	nodes []node // where nodes go: the inline array, then big
+	n     uint32 // nodes written
 }
 
-// push appends a node and returns its index.
-func (p *parser) push(start int) uint32 {
-	x := p.x
-	i := x.n
-	x.n++
-	nd := node{start: uint32(start)}
-	switch {
-	case i < inlineNodes:
-		x.inline[i] = nd
-	case i == inlineNodes:
-		x.big = make([]node, inlineNodes, 4*inlineNodes)
-		copy(x.big, x.inline[:])
-		fallthrough
-	default:
-		x.big = append(x.big, nd)
+// add appends a node and returns its index.
+func (p *parser) add(nd node) uint32 {
+	i := p.n
+	if int(i) >= len(p.nodes) {
+		grown := make([]node, 4*len(p.nodes))
+		copy(grown, p.nodes)
+		p.nodes = grown
 	}
+	p.nodes[i] = nd
+	p.n++
 	return i
 }
 
-// finish records where node i ends.
-func (p *parser) finish(i uint32, plain bool) {
+// scalar adds the node of a value that spans from start to p.pos.
+func (p *parser) scalar(start int, plain bool) {
 	end := uint32(p.pos)
 	if plain {
 		end |= plainBit
 	}
-	if p.x.big != nil {
-		p.x.big[i].end, p.x.big[i].next = end, p.x.n
-		return
-	}
-	p.x.inline[i].end, p.x.inline[i].next = end, p.x.n
+	p.add(node{start: uint32(start), end: end, next: p.n + 1})
 }
 
 func isJSONSpace(c byte) bool {
@@ -350,17 +346,24 @@ func (p *parser) value(depth int) bool {
 	if p.pos >= len(p.s) {
 		return false
 	}
-	keep := depth <= p.keep
-	var i uint32
-	if keep {
-		i = p.push(p.pos)
-	}
+	start := p.pos
 	plain, ok := false, false
 	switch c := p.s[p.pos]; {
 	case c == '"':
 		plain, ok = p.str()
 	case c == '{' || c == '[':
-		ok = depth <= MaxDepth && p.container(depth)
+		if depth > MaxDepth {
+			return false
+		}
+		if depth > p.keep {
+			return p.container(depth)
+		}
+		i := p.add(node{start: uint32(start)})
+		if !p.container(depth) {
+			return false
+		}
+		p.nodes[i].end, p.nodes[i].next = uint32(p.pos), p.n
+		return true
 	case c == '-' || isDigit(c):
 		ok = p.number()
 	case c == 't':
@@ -370,8 +373,8 @@ func (p *parser) value(depth int) bool {
 	case c == 'n':
 		ok = p.literal("null")
 	}
-	if ok && keep {
-		p.finish(i, plain)
+	if ok && depth <= p.keep {
+		p.scalar(start, plain)
 	}
 	return ok
 }
@@ -394,17 +397,13 @@ func (p *parser) container(depth int) bool {
 			if p.pos >= len(p.s) || p.s[p.pos] != '"' {
 				return false
 			}
-			keep := depth+1 <= p.keep
-			var k uint32
-			if keep {
-				k = p.push(p.pos)
-			}
+			start := p.pos
 			plain, ok := p.str()
 			if !ok {
 				return false
 			}
-			if keep {
-				p.finish(k, plain)
+			if depth+1 <= p.keep {
+				p.scalar(start, plain)
 			}
 			p.skipSpace()
 			if p.pos >= len(p.s) || p.s[p.pos] != ':' {
