@@ -335,8 +335,8 @@ func holds(doc *jsonindex.Index, v jsonindex.Value, value string) bool {
 		}
 	case jsonindex.Object:
 		found := false
-		for k, e := range doc.Members(v) {
-			if key, _ := k.String(); key == value {
+		for key, e := range doc.Members(v) {
+			if key == value {
 				found = e.Raw() == "true" // the last duplicate wins
 			}
 		}

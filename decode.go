@@ -235,8 +235,7 @@ func (m *Manager) parseClaims(c *Claims) *Error {
 	idName := m.cfg.identityClaim
 	// One walk over the members; the last of duplicates wins.
 	root, _ := c.doc.Root()
-	for k, value := range c.doc.Members(root) {
-		key, _ := k.String()
+	for key, value := range c.doc.Members(root) {
 		switch key {
 		case "iat":
 			cs.iat = value

@@ -42,8 +42,7 @@ func (m *Manager) renewalOf(tok *Token) TokenOption {
 	carried := map[string]any{}
 	doc := &tok.Claims.doc
 	root, _ := doc.Root()
-	for k, v := range doc.Members(root) {
-		name, _ := k.String()
+	for name, v := range doc.Members(root) {
 		if slices.Contains(skip, name) {
 			continue
 		}

@@ -25,22 +25,24 @@ import (
 // MaxDepth is encoding/json's nesting limit.
 const MaxDepth = 10000
 
-// inlineNodes is how many values an Index holds without allocating: a
-// token's header, or the payload of a typical token (a dozen claims and a
-// short list of roles).
+// inlineNodes is how many nodes an Index holds without allocating: enough
+// for the payload of a typical token (a dozen claims and a short list of
+// roles), small enough to keep a token's state in a small allocation.
 const inlineNodes = 24
 
 // maxText is the longest text Parse takes: spans are 31-bit offsets.
 const maxText = 1<<31 - 1
 
-// node is one value of the text, in document order (a flat tape): a
-// container's children follow it, and next is the index of the node after
-// its whole subtree, i.e. its next sibling. An object's children are its
-// keys and values, alternately. The kind is the first byte of the span.
+// node is one slot of the index, a flat tape of the values in document
+// order. A scalar (string, number, true, false, null) takes one slot: a is
+// where its text starts, b where it ends, with the high bit set for a
+// string with no escapes and valid UTF-8. A container takes two: a is
+// where it starts and b the index of the slot after its whole subtree
+// (its next sibling); the second slot's a is where it ends. Its children
+// follow, an object's keys and values alternately. The first byte of the
+// text tells which is which.
 type node struct {
-	start uint32
-	end   uint32 // high bit: a string with no escapes and valid UTF-8
-	next  uint32
+	a, b uint32
 }
 
 const plainBit = 1 << 31
@@ -115,12 +117,39 @@ func (x *Index) Root() (Value, bool) {
 
 // value makes the Value of node i.
 func (x *Index) value(i uint32) Value {
-	return x.valueOf(x.nodes()[i], i)
+	return x.valueAt(x.nodes(), i)
 }
 
-// valueOf makes the Value of node nd, at index i.
-func (x *Index) valueOf(nd node, i uint32) Value {
-	return Value{raw: x.text[nd.start : nd.end&^plainBit], i: i, plain: nd.end&plainBit != 0}
+// valueAt makes the Value whose node is nodes[i].
+func (x *Index) valueAt(nodes []node, i uint32) Value {
+	nd := nodes[i]
+	if c := x.text[nd.a]; c == '{' || c == '[' {
+		return Value{raw: x.text[nd.a:nodes[i+1].a], i: i}
+	}
+	return Value{raw: x.text[nd.a : nd.b&^plainBit], i: i, plain: nd.b&plainBit != 0}
+}
+
+// key decodes the key whose node is nd. Keys are short and plain: the
+// text itself is the key.
+func (x *Index) key(nd node) string {
+	if nd.b&plainBit != 0 {
+		return x.text[nd.a+1 : nd.b&^plainBit-1]
+	}
+	return x.escapedKey(nd)
+}
+
+// escapedKey is key's rare path, kept apart so that key inlines.
+func (x *Index) escapedKey(nd node) string {
+	s, _ := unquote(x.text[nd.a:nd.b])
+	return s
+}
+
+// next returns the index of the node after value i and its subtree.
+func (x *Index) next(nodes []node, i uint32) uint32 {
+	if c := x.text[nodes[i].a]; c == '{' || c == '[' {
+		return nodes[i].b
+	}
+	return i + 1
 }
 
 // Lookup returns the member called name of the root object (the last one,
@@ -142,17 +171,9 @@ func (x *Index) Member(obj Value, name string) (Value, bool) {
 		return Value{}, false
 	}
 	nodes := x.nodes()
-	end := nodes[obj.i].next
 	found := uint32(0)
-	for k := obj.i + 1; k < end; k = nodes[k+1].next {
-		nd := nodes[k]
-		kend := nd.end &^ plainBit
-		// Keys are short and plain: compare the text itself.
-		if nd.end&plainBit != 0 {
-			if x.text[nd.start+1:kend-1] == name {
-				found = k + 1
-			}
-		} else if s, _ := unquote(x.text[nd.start:kend]); s == name {
+	for k := obj.i + 2; k < nodes[obj.i].b; k = x.next(nodes, k+1) {
+		if x.key(nodes[k]) == name {
 			found = k + 1
 		}
 	}
@@ -170,8 +191,8 @@ func (x *Index) Elements(arr Value) iter.Seq[Value] {
 			return
 		}
 		nodes := x.nodes()
-		for k := arr.i + 1; k < nodes[arr.i].next; k = nodes[k].next {
-			if !yield(x.valueOf(nodes[k], k)) {
+		for k := arr.i + 2; k < nodes[arr.i].b; k = x.next(nodes, k) {
+			if !yield(x.valueAt(nodes, k)) {
 				return
 			}
 		}
@@ -179,16 +200,24 @@ func (x *Index) Elements(arr Value) iter.Seq[Value] {
 }
 
 // Members iterates over the members of obj, an object of x, in text order
-// with duplicates (the last of them is the one encoding/json keeps); the
-// key is a string Value. Nothing when obj is not an object.
-func (x *Index) Members(obj Value) iter.Seq2[Value, Value] {
-	return func(yield func(key, value Value) bool) {
+// with duplicates (the last of them is the one encoding/json keeps); keys
+// are decoded as encoding/json decodes them. Nothing when obj is not an
+// object.
+func (x *Index) Members(obj Value) iter.Seq2[string, Value] {
+	return func(yield func(key string, value Value) bool) {
 		if obj.Kind() != Object {
 			return
 		}
 		nodes := x.nodes()
-		for k := obj.i + 1; k < nodes[obj.i].next; k = nodes[k+1].next {
-			if !yield(x.valueOf(nodes[k], k), x.valueOf(nodes[k+1], k+1)) {
+		for k := obj.i + 2; k < nodes[obj.i].b; k = x.next(nodes, k+1) {
+			// key(nodes[k]), spelt out: it is too big to inline.
+			nd, key := nodes[k], ""
+			if nd.b&plainBit != 0 {
+				key = x.text[nd.a+1 : nd.b&^plainBit-1]
+			} else {
+				key = x.escapedKey(nd)
+			}
+			if !yield(key, x.valueAt(nodes, k+1)) {
 				return
 			}
 		}
@@ -327,7 +356,7 @@ func (p *parser) scalar(start int, plain bool) {
 	if plain {
 		end |= plainBit
 	}
-	p.add(node{start: uint32(start), end: end, next: p.n + 1})
+	p.add(node{a: uint32(start), b: end})
 }
 
 func isJSONSpace(c byte) bool {
@@ -358,11 +387,12 @@ func (p *parser) value(depth int) bool {
 		if depth > p.keep {
 			return p.container(depth)
 		}
-		i := p.add(node{start: uint32(start)})
+		i := p.add(node{a: uint32(start)})
+		p.add(node{})
 		if !p.container(depth) {
 			return false
 		}
-		p.nodes[i].end, p.nodes[i].next = uint32(p.pos), p.n
+		p.nodes[i].b, p.nodes[i+1].a = p.n, uint32(p.pos)
 		return true
 	case c == '-' || isDigit(c):
 		ok = p.number()
