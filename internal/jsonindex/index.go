@@ -138,7 +138,7 @@ func (x *Index) key(nd node) string {
 	return x.escapedKey(nd)
 }
 
-// escapedKey is key's rare path, kept apart so that key inlines.
+// escapedKey is key's rare path: a key with escapes or invalid UTF-8.
 func (x *Index) escapedKey(nd node) string {
 	s, _ := unquote(x.text[nd.a:nd.b])
 	return s
