@@ -352,11 +352,17 @@ func (p *parser) add(nd node) uint32 {
 
 // scalar adds the node of a value that spans from start to p.pos.
 func (p *parser) scalar(start int, plain bool) {
-	end := uint32(p.pos)
+	end := offset(p.pos)
 	if plain {
 		end |= plainBit
 	}
-	p.add(node{a: uint32(start), b: end})
+	p.add(node{a: offset(start), b: end})
+}
+
+// offset is a position in the text as a node holds it: parse refuses a text
+// longer than maxText, so it fits 31 bits.
+func offset(pos int) uint32 {
+	return uint32(pos) //nolint:gosec // G115: pos <= maxText, checked by parse
 }
 
 func isJSONSpace(c byte) bool {
@@ -387,12 +393,12 @@ func (p *parser) value(depth int) bool {
 		if depth > p.keep {
 			return p.container(depth)
 		}
-		i := p.add(node{a: uint32(start)})
+		i := p.add(node{a: offset(start)})
 		p.add(node{})
 		if !p.container(depth) {
 			return false
 		}
-		p.nodes[i].b, p.nodes[i+1].a = p.n, uint32(p.pos)
+		p.nodes[i].b, p.nodes[i+1].a = p.n, offset(p.pos)
 		return true
 	case c == '-' || isDigit(c):
 		ok = p.number()
