@@ -90,18 +90,17 @@ func (x *Index) parse(text string, keep int) bool {
 	if len(text) > maxText {
 		return false
 	}
-	p := parser{s: text, keep: keep, nodes: x.inline[:]}
+	p := parser{x: x, s: text, keep: keep, nodes: x.inline[:]}
 	p.skipSpace()
 	ok := p.value(1)
 	p.skipSpace()
 	if !ok || p.pos != len(text) {
+		x.big = nil
 		return false
 	}
 	x.n = p.n
-	if p.n > inlineNodes {
-		// A copy, so that x holds no pointer into itself.
-		x.big = make([]node, p.n)
-		copy(x.big, p.nodes)
+	if x.big != nil {
+		x.big = x.big[:p.n]
 	}
 	return true
 }
@@ -330,6 +329,7 @@ func unquote(lit string) (string, bool) {
 
 // parser is one Parse in progress.
 type parser struct {
+	x     *Index
 	s     string
 	pos   int
 	keep  int    // the deepest nesting level indexed
@@ -341,9 +341,11 @@ type parser struct {
 func (p *parser) add(nd node) uint32 {
 	i := p.n
 	if int(i) >= len(p.nodes) {
+		// Once outgrown, the nodes live in x.big, never in a slice of
+		// x.inline: x must hold no pointer into itself.
 		grown := make([]node, 4*len(p.nodes))
 		copy(grown, p.nodes)
-		p.nodes = grown
+		p.nodes, p.x.big = grown, grown
 	}
 	p.nodes[i] = nd
 	p.n++
