@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginjwt/ginjwt/internal/jsonindex"
 )
 
 // A requirement is one authorization check on a verified token. It returns
@@ -35,7 +34,6 @@ func RequireClaim(name string, value any) Requirement {
 			return
 		}
 		reason := fmt.Sprintf("Claim '%s' does not have the required value", name)
-		g.needClaim(name)
 		g.requirements = append(g.requirements, func(_ *gin.Context, st *requestState) string {
 			if claimMatches(st, name, want) {
 				return ""
@@ -59,15 +57,14 @@ func RequireClaim(name string, value any) Requirement {
 func RequireClaimParam(name, param string) Requirement {
 	reason := fmt.Sprintf("Claim '%s' does not match the route parameter '%s'", name, param)
 	return func(g *guard) {
-		g.needClaim(name)
 		g.params = append(g.params, param)
 		if g.reported == nil {
 			g.reported = new(sync.Map)
 		}
 		g.requirements = append(g.requirements, func(c *gin.Context, st *requestState) string {
 			value := c.Param(param)
-			raw, ok := st.claim(name)
-			if ok && value != "" && rawEqualsParam(raw, value) {
+			claim, ok := st.claim(name)
+			if ok && value != "" && equalsParam(claim, value) {
 				return ""
 			}
 			return reason
@@ -90,12 +87,11 @@ func RequireAll(name string, values ...string) Requirement {
 			g.configErr = append(g.configErr, fmt.Errorf("RequireAll(%q): no values", name))
 			return
 		}
-		g.needClaim(name)
 		g.requirements = append(g.requirements, func(_ *gin.Context, st *requestState) string {
-			raw, _ := st.claim(name)
+			claim, _ := st.claim(name)
 			var missing []string
 			for _, v := range values {
-				if !holds(raw, v) {
+				if !holds(&st.tok.Claims.doc, claim, v) {
 					missing = append(missing, v)
 				}
 			}
@@ -142,9 +138,6 @@ func Override(claims map[string]any) Requirement {
 			// An empty override would match every token.
 			g.configErr = append(g.configErr, errors.New("Override: no claims"))
 			return
-		}
-		for name := range wantMap {
-			g.needClaim(name)
 		}
 		g.overrides = append(g.overrides, func(_ *gin.Context, st *requestState) string {
 			for name, v := range wantMap {
@@ -258,58 +251,48 @@ func decodeExact(data []byte) (any, error) {
 }
 
 // claimMatches reports whether claim name matches want (already
-// normalized). Strings, booleans and numbers compare on the raw claim text
-// without decoding the whole value.
+// normalized), reading the parsed payload: nothing is decoded but the
+// strings compared.
 func claimMatches(st *requestState, name string, want any) bool {
-	raw, ok := st.claim(name)
-	if !ok {
-		return false
-	}
-	switch w := want.(type) {
-	case string:
-		s, isStr := stringValue(raw)
-		return isStr && s == w
-	case bool:
-		return raw == strconv.FormatBool(w)
-	case json.Number:
-		return sameNumber(raw, string(w))
-	case nil:
-		return raw == "null"
-	}
-	got, err := decodeExact([]byte(raw))
-	if err != nil {
-		return false
-	}
-	return contains(got, want)
+	v, ok := st.claim(name)
+	return ok && matches(&st.tok.Claims.doc, v, want)
 }
 
-// contains reports whether got holds want: objects by subset, recursively;
-// lists by every wanted element being present; other values by equality.
-func contains(got, want any) bool {
+// matches reports whether v, a value of doc, holds want: objects by subset,
+// recursively; lists by every wanted element being present; other values
+// by equality (numbers exactly, as JSON values: 7 equals 7.0).
+func matches(doc *jsonindex.Index, v jsonindex.Value, want any) bool {
 	switch w := want.(type) {
+	case string:
+		s, isStr := v.String()
+		return isStr && s == w
+	case bool:
+		return v.Raw() == strconv.FormatBool(w)
+	case json.Number:
+		return v.Kind() == jsonindex.Number && jsonindex.SameNumber(v.Raw(), string(w))
+	case nil:
+		return v.Kind() == jsonindex.Null
 	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
+		if v.Kind() != jsonindex.Object {
 			return false
 		}
 		// Check every key: a match on one must not hide a mismatch on another.
 		all := true
 		for k, wv := range w {
-			gv, present := g[k]
-			if !present || !contains(gv, wv) {
+			gv, present := doc.Member(v, k)
+			if !present || !matches(doc, gv, wv) {
 				all = false
 			}
 		}
 		return all
 	case []any:
-		g, ok := got.([]any)
-		if !ok {
+		if v.Kind() != jsonindex.Array {
 			return false
 		}
 		for _, wv := range w {
 			found := false
-			for _, gv := range g {
-				if contains(gv, wv) {
+			for gv := range doc.Elements(v) {
+				if matches(doc, gv, wv) {
 					found = true
 					break
 				}
@@ -319,71 +302,45 @@ func contains(got, want any) bool {
 			}
 		}
 		return true
-	case json.Number:
-		g, ok := got.(json.Number)
-		return ok && sameNumber(string(g), string(w))
 	}
-	return reflect.DeepEqual(got, want)
+	return false // normalize gives no other type
 }
 
-// rawEqualsParam compares a claim's raw JSON text with a route parameter.
-func rawEqualsParam(raw, param string) bool {
-	if s, isStr := stringValue(raw); isStr {
+// equalsParam compares a claim with a route parameter: a string exactly,
+// a number as written the usual way.
+func equalsParam(v jsonindex.Value, param string) bool {
+	if s, isStr := v.String(); isStr {
 		return s == param
 	}
-	return isPlainDecimal(param) && sameNumber(raw, param)
+	return v.Kind() == jsonindex.Number && jsonindex.IsPlainDecimal(param) && jsonindex.SameNumber(v.Raw(), param)
 }
 
-// arrayStringIs reports whether the JSON string elem decodes to value.
-// Without escapes and with valid UTF-8 on both sides, the text itself is
-// the value, which is the common case and needs no decoding.
-func arrayStringIs(elem, value string) bool {
-	inner := elem[1 : len(elem)-1]
-	if strings.IndexByte(inner, '\\') < 0 && utf8.ValidString(inner) {
-		return inner == value
-	}
-	s, ok := stringValue(elem)
-	return ok && s == value
-}
-
-// holds reports whether a roles/scopes claim (raw JSON) includes value.
-func holds(raw, value string) bool {
-	if raw == "" {
-		return false
-	}
-	if s, isStr := stringValue(raw); isStr {
+// holds reports whether a roles/scopes claim v, a value of doc, includes
+// value: a space-delimited string, a list of strings, or an object of
+// booleans.
+func holds(doc *jsonindex.Index, v jsonindex.Value, value string) bool {
+	switch v.Kind() {
+	case jsonindex.String:
+		s, _ := v.String()
 		for _, field := range strings.Fields(s) {
 			if field == value {
 				return true
 			}
 		}
-		return false
-	}
-	found := false
-	switch raw[0] {
-	case '[':
-		// raw is verified JSON: walk the elements by their boundaries, and
-		// compare plain strings without decoding them.
-		for i := 1; i < len(raw); {
-			for i < len(raw) && (isJSONSpace(raw[i]) || raw[i] == ',') {
-				i++
-			}
-			if i >= len(raw) || raw[i] == ']' {
-				break
-			}
-			end := valueEnd(raw, i)
-			if elem := raw[i:end]; elem[0] == '"' && arrayStringIs(elem, value) {
+	case jsonindex.Array:
+		for e := range doc.Elements(v) {
+			if s, isStr := e.String(); isStr && s == value {
 				return true
 			}
-			i = end
 		}
-	case '{':
-		eachMember(raw, func(k string, v rawValue) bool {
-			if k == value {
-				found = v.raw == "true"
+	case jsonindex.Object:
+		found := false
+		for key, e := range doc.Members(v) {
+			if key == value {
+				found = e.Raw() == "true" // the last duplicate wins
 			}
-			return true
-		})
+		}
+		return found
 	}
-	return found
+	return false
 }

@@ -130,8 +130,8 @@ func (m *Manager) checkRevoked(c *gin.Context, st *requestState) *Error {
 
 func (m *Manager) isRevoked(c *gin.Context, st *requestState) (bool, error) {
 	jti, family := st.tok.Claims.JTI, ""
-	if fam, ok := st.claim(familyClaim); ok && m.cfg.rotation {
-		family, _ = stringValue(fam)
+	if m.cfg.rotation {
+		family = tokenFamily(&st.tok)
 	}
 	// The in-process store cannot block: skip the timeout's allocations.
 	if mem, ok := m.cfg.blocklist.(*MemoryBlocklist); ok {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ginjwt/ginjwt/internal/jsonindex"
 )
 
 // DecodeToken verifies an encoded token and returns it, as flask's
@@ -61,7 +63,7 @@ const maxPooledScratch = 64 << 10
 // decode verifies raw into a new Token.
 func (m *Manager) decode(raw string) (*Token, *Error) {
 	tok := new(Token)
-	if err := m.decodeInto(tok, raw, nil, nil); err != nil {
+	if err := m.decodeInto(tok, raw); err != nil {
 		return nil, err
 	}
 	return tok, nil
@@ -70,9 +72,9 @@ func (m *Manager) decode(raw string) (*Token, *Error) {
 // decodeInto verifies raw in PyJWT's order (segments, header, payload and
 // signature encoding, algorithm, signature, then the claims) so each
 // failure gets flask's message. An expired token is returned inside the
-// error. The raw values of the claims named in want are stored in got as
-// the payload is read, so a guard's requirements need not scan it again.
-func (m *Manager) decodeInto(tok *Token, raw string, want, got []string) *Error {
+// error. The header and payload are parsed once, into the indexes every
+// later reader of the token uses.
+func (m *Manager) decodeInto(tok *Token, raw string) *Error {
 	if len(raw) > m.cfg.maxTokenSize {
 		return invalid(ErrTokenMalformed, "Token is too large")
 	}
@@ -104,10 +106,11 @@ func (m *Manager) decodeInto(tok *Token, raw string, want, got []string) *Error 
 	// Most tokens of a service share one header: its parse is reused.
 	var pay []byte
 	var perr error
+	var payload string
 	if cached := m.lastHeader.Load(); cached != nil && cached.segment == h64 {
 		tok.Header = cached.header
 		pay, perr = decodeSegment(dec, input[len(h64)+1:len(signed)])
-		tok.Claims.raw = string(pay)
+		payload = string(pay)
 	} else {
 		hdr, herr := decodeSegment(dec, input[:len(h64)])
 		if herr != nil {
@@ -116,9 +119,8 @@ func (m *Manager) decodeInto(tok *Token, raw string, want, got []string) *Error 
 		pay, perr = decodeSegment(dec[len(hdr):], input[len(h64)+1:len(signed)])
 		// The signed JSON texts outlive the request: one allocation for both.
 		texts := string(dec[:len(hdr)+len(pay)])
-		tok.Header.raw = texts[:len(hdr)]
-		tok.Claims.raw = texts[len(hdr):]
-		if e := parseHeader(&tok.Header); e != nil {
+		payload = texts[len(hdr):]
+		if e := parseHeader(&tok.Header, texts[:len(hdr)]); e != nil {
 			return e
 		}
 		m.lastHeader.Store(&cachedHeader{segment: strings.Clone(h64), header: tok.Header})
@@ -127,6 +129,10 @@ func (m *Manager) decodeInto(tok *Token, raw string, want, got []string) *Error 
 	if perr != nil {
 		return invalid(ErrTokenMalformed, msgPayloadPadding)
 	}
+	// Parsed now so that a decode key loader sees the claims; a payload
+	// that is not a JSON object is reported after the signature, in
+	// PyJWT's order, unless the loader needs it first.
+	tok.Claims.doc.Parse(payload)
 	rest2 := dec[len(pay):]
 	sig, serr := decodeSegment(rest2, input[len(signed)+1:])
 	if serr != nil {
@@ -141,7 +147,7 @@ func (m *Manager) decodeInto(tok *Token, raw string, want, got []string) *Error 
 		return invalid(ErrSignatureInvalid, msgBadSignature)
 	}
 
-	if e := m.parseClaims(&tok.Claims, want, got); e != nil {
+	if e := m.parseClaims(&tok.Claims); e != nil {
 		if e.kind == ErrTokenExpired {
 			e.Token = tok
 		}
@@ -174,37 +180,32 @@ func decodeSegment(dst, src []byte) ([]byte, error) {
 	return dst[:n], err
 }
 
-// parseHeader reads the JOSE header. "crit" is refused: ginjwt understands
-// no extension, and RFC 7515 §4.1.11 says to reject what it cannot honour.
-func parseHeader(h *Header) *Error {
-	var algSeen, algOK, kidBad, crit bool
-	ok := eachMember(h.raw, func(key string, value rawValue) bool {
-		switch key {
-		case "alg":
-			algSeen = true
-			h.Alg, algOK = value.str()
-		case "typ":
-			h.Typ, _ = value.str()
-		case "kid":
-			h.Kid, kidBad = "", false
-			if s, isStr := value.str(); isStr {
-				h.Kid = s
-			} else {
-				kidBad = true
-			}
-		case "crit":
-			crit = true
-		}
-		return true
-	})
-	switch {
-	case !ok:
+// parseHeader parses the JOSE header text into h. "crit" is refused:
+// ginjwt understands no extension, and RFC 7515 §4.1.11 says to reject
+// what it cannot honour.
+func parseHeader(h *Header, text string) *Error {
+	h.raw = text
+	var index jsonindex.Index
+	doc := &index
+	if !doc.Parse(text) || !isObject(doc) {
 		return invalid(ErrTokenMalformed, msgHeaderString)
+	}
+	// Every field is filled before any error: UnverifiedHeader reads a
+	// header that verification would refuse.
+	alg, algSeen := doc.Lookup("alg")
+	var algOK, kidOK bool
+	h.Alg, algOK = alg.String()
+	typ, _ := doc.Lookup("typ")
+	h.Typ, _ = typ.String()
+	kid, hasKid := doc.Lookup("kid")
+	h.Kid, kidOK = kid.String()
+	_, crit := doc.Lookup("crit")
+	switch {
 	case !algSeen:
 		return invalid(ErrAlgorithmNotAllowed, msgNoAlg)
 	case !algOK:
 		return invalid(ErrAlgorithmNotAllowed, msgAlgNotAllowed)
-	case kidBad:
+	case hasKid && !kidOK:
 		return invalid(ErrTokenMalformed, "Key ID header parameter must be a string")
 	case crit:
 		return invalid(ErrTokenMalformed, msgCritical)
@@ -212,18 +213,29 @@ func parseHeader(h *Header) *Error {
 	return nil
 }
 
-// claimSet remembers the raw text of the claims that need checking.
-type claimSet struct {
-	iat, nbf, exp, iss, aud, sub, jti, typ, fresh, csrf, identity rawValue
-	hasIdentity                                                   bool
+// isObject reports whether doc holds a JSON object, as a header and a
+// payload must be.
+func isObject(doc *jsonindex.Index) bool {
+	root, ok := doc.Root()
+	return ok && root.Kind() == jsonindex.Object
 }
 
-// parseClaims reads the payload and checks it in PyJWT's order (iat, nbf,
-// exp, iss, aud, sub, jti), then flask-jwt-extended's claims.
-func (m *Manager) parseClaims(c *Claims, want, got []string) *Error {
+// claimSet holds the claims that need checking.
+type claimSet struct {
+	iat, nbf, exp, iss, aud, sub, jti, typ, fresh, csrf, identity jsonindex.Value
+}
+
+// parseClaims checks the parsed payload in PyJWT's order (iat, nbf, exp,
+// iss, aud, sub, jti), then flask-jwt-extended's claims.
+func (m *Manager) parseClaims(c *Claims) *Error {
+	if !isObject(&c.doc) {
+		return invalid(ErrTokenMalformed, msgPayloadString)
+	}
 	var cs claimSet
 	idName := m.cfg.identityClaim
-	ok := eachMember(c.raw, func(key string, value rawValue) bool {
+	// One walk over the members; the last of duplicates wins.
+	root, _ := c.doc.Root()
+	for key, value := range c.doc.Members(root) {
 		switch key {
 		case "iat":
 			cs.iat = value
@@ -247,36 +259,27 @@ func (m *Manager) parseClaims(c *Claims, want, got []string) *Error {
 			cs.csrf = value
 		}
 		if key == idName {
-			cs.identity, cs.hasIdentity = value, true
+			cs.identity = value
 		}
-		for i, w := range want {
-			if key == w {
-				got[i] = value.raw
-			}
-		}
-		return true
-	})
-	if !ok {
-		return invalid(ErrTokenMalformed, msgPayloadString)
 	}
 	now := m.cfg.now()
 	leeway := m.cfg.leeway
 	var e *Error
 	// The comparisons are golang-jwt's, on time.Time, so that even dates
 	// near the ends of the int64 range compare as there.
-	if c.iat, c.hasIat, e = numericDate(cs.iat.raw, "Issued At claim (iat) must be an integer."); e != nil {
+	if c.iat, c.hasIat, e = numericDate(cs.iat, "Issued At claim (iat) must be an integer."); e != nil {
 		return e
 	}
 	if c.hasIat && now.Before(time.Unix(c.iat, 0).Add(-leeway)) {
 		return invalid(ErrTokenNotValidYet, "The token is not yet valid (iat)")
 	}
-	if c.nbf, c.hasNbf, e = numericDate(cs.nbf.raw, "Not Before claim (nbf) must be an integer."); e != nil {
+	if c.nbf, c.hasNbf, e = numericDate(cs.nbf, "Not Before claim (nbf) must be an integer."); e != nil {
 		return e
 	}
 	if c.hasNbf && now.Before(time.Unix(c.nbf, 0).Add(-leeway)) {
 		return invalid(ErrTokenNotValidYet, "The token is not yet valid (nbf)")
 	}
-	if c.exp, c.hasExp, e = numericDate(cs.exp.raw, "Expiration Time claim (exp) must be an integer."); e != nil {
+	if c.exp, c.hasExp, e = numericDate(cs.exp, "Expiration Time claim (exp) must be an integer."); e != nil {
 		return e
 	}
 	// Unlike golang-jwt's MapClaims, an "exp" of 0 is a date (long past),
@@ -285,20 +288,20 @@ func (m *Manager) parseClaims(c *Claims, want, got []string) *Error {
 	// second time with expiry ignored: any other defect is reported first,
 	// and only a token that is otherwise valid gets "Token has expired".
 	expired := c.hasExp && !now.Before(time.Unix(c.exp, 0).Add(leeway))
-	if e = m.checkIssuer(cs.iss.raw); e != nil {
+	if e = m.checkIssuer(cs.iss); e != nil {
 		return e
 	}
-	if e = m.checkAudience(cs.aud.raw); e != nil {
+	if e = m.checkAudience(&c.doc, cs.aud); e != nil {
 		return e
 	}
-	if cs.sub.raw != "" && m.cfg.verifySub {
-		if _, isStr := cs.sub.str(); !isStr {
+	if cs.sub.Exists() && m.cfg.verifySub {
+		if _, isStr := cs.sub.String(); !isStr {
 			return invalid(ErrInvalidClaims, "Subject must be a string")
 		}
 	}
-	if cs.jti.raw != "" {
+	if cs.jti.Exists() {
 		var isStr bool
-		if c.JTI, isStr = cs.jti.str(); !isStr {
+		if c.JTI, isStr = cs.jti.String(); !isStr {
 			return invalid(ErrInvalidClaims, "JWT ID must be a string")
 		}
 	}
@@ -313,10 +316,10 @@ func (m *Manager) parseClaims(c *Claims, want, got []string) *Error {
 
 // fillFlaskClaims reads the identity, type, fresh and csrf claims.
 func (m *Manager) fillFlaskClaims(c *Claims, cs *claimSet) *Error {
-	if !cs.hasIdentity {
+	if !cs.identity.Exists() {
 		return invalid(ErrInvalidClaims, "Missing claim: "+m.cfg.identityClaim)
 	}
-	if s, isStr := cs.identity.str(); isStr {
+	if s, isStr := cs.identity.String(); isStr {
 		// flask accepts an empty identity; an identity that names nobody is
 		// refused here so no handler ever runs for it.
 		if s == "" {
@@ -326,33 +329,33 @@ func (m *Manager) fillFlaskClaims(c *Claims, cs *claimSet) *Error {
 	} else {
 		// null names nobody either; as text it would read "null", a
 		// user name a handler could take at its word.
-		if cs.identity.raw == "null" {
+		if cs.identity.Kind() == jsonindex.Null {
 			return invalid(ErrInvalidClaims, "Invalid claim: "+m.cfg.identityClaim+" must not be null")
 		}
-		c.Identity = cs.identity.raw
+		c.Identity = cs.identity.Raw()
 	}
-	c.identityRaw = cs.identity.raw
+	c.identityRaw = cs.identity.Raw()
 	c.Type = TypeAccess
-	if cs.typ.raw != "" {
-		s, isStr := cs.typ.str()
+	if cs.typ.Exists() {
+		s, isStr := cs.typ.String()
 		if !isStr {
 			return invalid(ErrInvalidClaims, "Invalid claim: type must be a string")
 		}
 		c.Type = s
 	}
-	if cs.csrf.raw != "" {
-		s, isStr := cs.csrf.str()
+	if cs.csrf.Exists() {
+		s, isStr := cs.csrf.String()
 		if !isStr {
 			return invalid(ErrInvalidClaims, "Invalid claim: csrf must be a string")
 		}
 		c.CSRF = s
 	}
-	switch cs.fresh.raw {
+	switch cs.fresh.Raw() {
 	case "", "false":
 	case "true":
 		c.Fresh = true
 	default:
-		f, isNum := numberValue(cs.fresh.raw)
+		f, isNum := cs.fresh.Float()
 		// Microseconds, as flask writes them, must fit an int64.
 		if !isNum || !(f > -maxFreshSeconds && f < maxFreshSeconds) {
 			return invalid(ErrInvalidClaims, "Invalid claim: fresh must be a boolean or a timestamp")
@@ -365,11 +368,11 @@ func (m *Manager) fillFlaskClaims(c *Claims, cs *claimSet) *Error {
 // numericDate reads an "iat", "nbf" or "exp" value as golang-jwt does:
 // seconds, rounded down. Values beyond int64 seconds are refused:
 // golang-jwt's conversion of them depends on the CPU.
-func numericDate(raw, msg string) (sec int64, present bool, e *Error) {
-	if raw == "" {
+func numericDate(v jsonindex.Value, msg string) (sec int64, present bool, e *Error) {
+	if !v.Exists() {
 		return 0, false, nil
 	}
-	f, ok := numberValue(raw)
+	f, ok := v.Float()
 	if !ok || !inUnixRange(f) {
 		return 0, false, invalid(ErrInvalidClaims, msg)
 	}
@@ -385,14 +388,14 @@ func inUnixRange(f float64) bool {
 const maxFreshSeconds = 9e12
 
 // checkIssuer is PyJWT's _validate_iss, with its messages.
-func (m *Manager) checkIssuer(raw string) *Error {
+func (m *Manager) checkIssuer(v jsonindex.Value) *Error {
 	if len(m.cfg.decodeIssuers) == 0 {
 		return nil
 	}
-	if raw == "" {
+	if !v.Exists() {
 		return invalid(ErrInvalidClaims, `Token is missing the "iss" claim`)
 	}
-	iss, isStr := stringValue(raw)
+	iss, isStr := v.String()
 	switch {
 	case !isStr:
 		return invalid(ErrInvalidClaims, "Payload Issuer (iss) must be a string")
@@ -406,19 +409,15 @@ func (m *Manager) checkIssuer(raw string) *Error {
 // is absent or false in Python ("", [], {}, 0, null, false) is missing; a
 // string or a list of strings must share one value with the configured
 // audience.
-func (m *Manager) checkAudience(raw string) *Error {
+func (m *Manager) checkAudience(doc *jsonindex.Index, v jsonindex.Value) *Error {
 	if len(m.cfg.decodeAudience) == 0 {
 		return nil
 	}
-	if !jsonTruthy(raw) {
+	if !pythonTruthy(v) {
 		return invalid(ErrInvalidClaims, `Token is missing the "aud" claim`)
 	}
-	var aud []string
-	if s, isStr := stringValue(raw); isStr {
-		aud = []string{s}
-	} else if raw[0] != '[' {
-		return invalid(ErrInvalidClaims, "Invalid claim format in token")
-	} else if aud, isStr = audienceValue(raw); !isStr {
+	aud, ok := audienceValue(doc, v)
+	if !ok {
 		return invalid(ErrInvalidClaims, "Invalid claim format in token")
 	}
 	for _, a := range aud {
@@ -429,28 +428,21 @@ func (m *Manager) checkAudience(raw string) *Error {
 	return invalid(ErrInvalidClaims, "Audience doesn't match")
 }
 
-// jsonTruthy reports whether a JSON value (raw text, "" when absent) is
-// true in Python.
-func jsonTruthy(raw string) bool {
-	if raw == "" {
-		return false
-	}
-	if s, isStr := stringValue(raw); isStr {
-		return s != ""
-	}
-	return pythonTruthy(raw)
-}
-
 // audienceValue reads "aud": a string or an array of strings.
-func audienceValue(raw string) ([]string, bool) {
-	if s, ok := stringValue(raw); ok {
+func audienceValue(doc *jsonindex.Index, v jsonindex.Value) ([]string, bool) {
+	if s, ok := v.String(); ok {
 		return []string{s}, true
 	}
+	if v.Kind() != jsonindex.Array {
+		return nil, false
+	}
 	var out []string
-	ok := eachElement(raw, func(value string) bool {
-		s, isStr := stringValue(value)
+	for e := range doc.Elements(v) {
+		s, isStr := e.String()
 		out = append(out, s)
-		return isStr
-	})
-	return out, ok
+		if !isStr {
+			return out, false
+		}
+	}
+	return out, true
 }

@@ -1,5 +1,7 @@
 package ginjwt
 
+import "github.com/ginjwt/ginjwt/internal/jsonindex"
+
 // IndexPySpace exposes indexPySpace to the external tests.
 var IndexPySpace = indexPySpace
 
@@ -7,9 +9,6 @@ var IndexPySpace = indexPySpace
 func TokenFromHeader(m *Manager, value string) (string, *Error) {
 	return m.tokenFromHeader(map[string][]string{"Authorization": {value}})
 }
-
-// SameNumber exposes the exact number comparison to the external tests.
-var SameNumber = sameNumber
 
 // VerifiedCacheLen returns the entries of m's verified-token cache, -1
 // when it has none.
@@ -19,3 +18,23 @@ func VerifiedCacheLen(m *Manager) int {
 	}
 	return m.verified.len()
 }
+
+// ClaimMatch runs the requirements' matching on claim name of payload, a
+// JSON object: RequireClaim's (want, a Go value as RequireClaim takes it),
+// RequireAll's (value) and RequireClaimParam's (param). ok is false when
+// payload is not a JSON object or want cannot be normalized.
+func ClaimMatch(payload, name string, want any, value, param string) (matched, holdsValue, equalsParameter, ok bool) {
+	st := &requestState{}
+	if !st.tok.Claims.doc.Parse(payload) || !isObject(&st.tok.Claims.doc) {
+		return false, false, false, false
+	}
+	w, err := normalize(want)
+	if err != nil {
+		return false, false, false, false
+	}
+	v, _ := st.claim(name)
+	return claimMatches(st, name, w), holds(&st.tok.Claims.doc, v, value), equalsParam(v, param), true
+}
+
+// IsPlainDecimal exposes the route parameter's number rule.
+var IsPlainDecimal = jsonindex.IsPlainDecimal

@@ -17,8 +17,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// ginjwt reads tokens with its own small JSON scanner for speed. These fuzz
-// targets hold it to the slow, obvious reference: golang-jwt's parser with
+// ginjwt reads tokens with its own JSON index (internal/jsonindex, fuzzed
+// there against encoding/json) for speed. These fuzz targets hold whole
+// tokens to the slow, obvious reference: golang-jwt's parser with
 // encoding/json maps, plus flask-jwt-extended's claim rules written over
 // the decoded map. Both must accept and reject the same tokens and, when
 // they accept, read the same claims.

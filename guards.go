@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"sync"
 
 	"github.com/gin-gonic/gin"
@@ -44,19 +43,9 @@ type guard struct {
 	overrides    []requirement
 	// params names the route parameters requirements read; reported
 	// remembers the routes logged as lacking one.
-	params   []string
-	reported *sync.Map
-	// claims names the claims the requirements read, captured while the
-	// payload is parsed (up to maxCaptured of them).
-	claims    []string
+	params    []string
+	reported  *sync.Map
 	configErr []error
-}
-
-// needClaim records that a requirement reads claim name.
-func (g *guard) needClaim(name string) {
-	if len(g.claims) < maxCaptured && !slices.Contains(g.claims, name) {
-		g.claims = append(g.claims, name)
-	}
 }
 
 // check reports options that could not be set up, such as a RequireClaim
@@ -142,9 +131,6 @@ func (m *Manager) setupGuard(g *guard, opts []GuardOption) error {
 			opt.applyGuard(g)
 		}
 	}
-	if m.cfg.rotation {
-		g.needClaim(familyClaim)
-	}
 	if g.optional && len(g.requirements) > 0 {
 		// A request without a token would skip them: fail at setup rather
 		// than let anonymous requests into a route that looks restricted.
@@ -160,7 +146,7 @@ func (m *Manager) setupGuard(g *guard, opts []GuardOption) error {
 // stores the token in the context, renews an expiring access cookie and
 // loads the user, and returns what refused the request, if anything.
 func (m *Manager) guardRequest(c *gin.Context, g *guard) *Error {
-	st := &requestState{m: m, captured: g.claims}
+	st := &requestState{m: m}
 	if err := m.verifyRequest(c, g, st); err != nil {
 		if g.optional && err.kind == ErrNoToken {
 			// A guard ran: the accessors' zero values are meant.
@@ -205,7 +191,7 @@ func (m *Manager) verifyRequest(c *gin.Context, g *guard, st *requestState) *Err
 	tok := &st.tok
 	// An expired token still goes through the CSRF check: flask reports
 	// a CSRF mismatch before the expiry.
-	expired := m.decodeInto(tok, f.raw, st.captured, st.values[:len(st.captured)])
+	expired := m.decodeInto(tok, f.raw)
 	if expired != nil && expired.kind != ErrTokenExpired {
 		return expired
 	}

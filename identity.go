@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginjwt/ginjwt/internal/jsonindex"
 )
 
 // stateKey is the gin.Context key of the guard's requestState; being
@@ -119,25 +120,12 @@ type requestState struct {
 	m        *Manager
 	location Location
 
-	// captured names the claims whose raw values the parse kept in values.
-	captured []string
-	values   [maxCaptured]string
-
 	userOnce sync.Once
 	user     any
 	userErr  error
 }
 
-// maxCaptured is how many claims a guard's requirements can have captured.
-const maxCaptured = 4
-
-// claim returns the raw value of a claim, captured during the parse when
-// the guard asked for it.
-func (st *requestState) claim(name string) (string, bool) {
-	for i, n := range st.captured {
-		if n == name {
-			return st.values[i], st.values[i] != ""
-		}
-	}
+// claim returns one claim of the verified token, from its parsed payload.
+func (st *requestState) claim(name string) (jsonindex.Value, bool) {
 	return st.tok.Claims.lookup(name)
 }

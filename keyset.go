@@ -312,7 +312,8 @@ func WithDecodeKeyLoader(load func(tok *Token) (key any, err error)) Option {
 
 // loadedVerifier asks the decode key loader for the token's key.
 func (m *Manager) loadedVerifier(tok *Token) (*verifier, *Error) {
-	if !eachMember(tok.Claims.raw, func(string, rawValue) bool { return true }) {
+	// The loader sees the claims: they must be a JSON object already.
+	if !isObject(&tok.Claims.doc) {
 		return nil, invalid(ErrTokenMalformed, msgPayloadString)
 	}
 	key, err := m.cfg.decodeKeyLoader(tok)

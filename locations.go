@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginjwt/ginjwt/internal/jsonindex"
 )
 
 // Location is where a guard looks for the token (JWT_TOKEN_LOCATION).
@@ -211,41 +212,42 @@ func (m *Manager) tokenFromJSON(c *gin.Context, refresh bool) (string, *Error) {
 	if err != nil {
 		return "", missing
 	}
-	var value rawValue
-	if !eachMember(string(body), func(k string, v rawValue) bool {
-		if k == key {
-			value = v
-		}
-		return true
-	}) {
+	// Only the body's members are indexed: their insides are validated,
+	// as flask's request.get_json does, but cost no memory.
+	var doc jsonindex.Index
+	if !doc.ParseTop(string(body)) {
 		return "", missing
 	}
-	raw, isStr := value.str()
+	value, _ := doc.Lookup(key)
+	raw, isStr := value.String()
 	switch {
 	case isStr && raw != "":
 		return raw, nil
-	case isStr || !pythonTruthy(value.raw):
+	case !pythonTruthy(value):
 		return "", missing // flask: a falsy value is no token
 	}
 	// flask hands a truthy non-string to PyJWT, which refuses it.
 	return "", invalid(ErrTokenMalformed, "Invalid token type. Token must be a <class 'bytes'>")
 }
 
-// pythonTruthy reports whether a JSON value (raw text, not a string) is
-// true in Python: not null, false, zero, [] or {}.
-func pythonTruthy(raw string) bool {
-	switch raw {
-	case "", "null", "false", "[]", "{}":
+// pythonTruthy reports whether a JSON value is true in Python: present,
+// and not null, false, zero, "", [] or {}.
+func pythonTruthy(v jsonindex.Value) bool {
+	raw := v.Raw()
+	switch v.Kind() {
+	case jsonindex.Invalid, jsonindex.Null:
 		return false
-	}
-	if f, isNum := numberValue(raw); isNum {
+	case jsonindex.Bool:
+		return raw == "true"
+	case jsonindex.Number:
+		f, _ := v.Float()
 		return f != 0
+	case jsonindex.String:
+		s, _ := v.String()
+		return s != ""
 	}
 	// An array or object with whitespace inside may still be empty.
-	if raw[0] == '[' || raw[0] == '{' {
-		return strings.TrimSpace(raw[1:len(raw)-1]) != ""
-	}
-	return true
+	return strings.TrimSpace(raw[1:len(raw)-1]) != ""
 }
 
 // isJSONContentType is Werkzeug's is_json: application/json or
@@ -350,6 +352,14 @@ func nextWord(s string) (word, rest string) {
 	}
 	j := i + indexPySpace(s[i:])
 	return s[i:j], s[j:]
+}
+
+// load64 reads 8 bytes little-endian; with a fixed-length slice the
+// compiler makes it one load.
+func load64(b string) uint64 {
+	b = b[:8]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
 // indexPySpace returns the index of the first isPySpace byte in s, or

@@ -38,12 +38,18 @@ func (m *Manager) RefreshAccessToken(c *gin.Context, opts ...TokenOption) (strin
 // claims tok carries (roles, scopes, what the claims loader put there),
 // which the loader could not compute again from the identity string.
 func (m *Manager) renewalOf(tok *Token) TokenOption {
-	var carried map[string]any
-	if all, err := decodeExact([]byte(tok.Claims.raw)); err == nil {
-		carried, _ = all.(map[string]any)
-	}
-	for _, k := range []string{"fresh", "iat", "jti", "type", "nbf", "csrf", "exp", "iss", "aud", familyClaim, m.cfg.identityClaim} {
-		delete(carried, k)
+	skip := []string{"fresh", "iat", "jti", "type", "nbf", "csrf", "exp", "iss", "aud", familyClaim, m.cfg.identityClaim}
+	carried := map[string]any{}
+	doc := &tok.Claims.doc
+	root, _ := doc.Root()
+	for name, v := range doc.Members(root) {
+		if slices.Contains(skip, name) {
+			continue
+		}
+		// Numbers stay exact, as json.Number (the last duplicate wins).
+		if value, err := decodeExact([]byte(v.Raw())); err == nil {
+			carried[name] = value
+		}
 	}
 	fam := tokenFamily(tok)
 	return func(o *tokenOptions) {
@@ -155,11 +161,8 @@ func (m *Manager) RotateRefreshToken(c *gin.Context, opts ...TokenOption) (acces
 
 // tokenFamily returns the token's family, or "" when it has none.
 func tokenFamily(tok *Token) string {
-	raw, ok := tok.Claims.lookup(familyClaim)
-	if !ok {
-		return ""
-	}
-	f, _ := stringValue(raw)
+	v, _ := tok.Claims.lookup(familyClaim)
+	f, _ := v.String()
 	return f
 }
 

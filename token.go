@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/ginjwt/ginjwt/internal/jsonindex"
 )
 
 // Token is a verified JWT: what a guard stores in the gin.Context and what
@@ -33,6 +35,8 @@ type Header struct {
 	// Kid is the key ID; empty when absent.
 	Kid string
 
+	// raw is the signed JSON text. Its parse is read into the fields
+	// and not kept: nothing reads the header again.
 	raw string
 }
 
@@ -74,8 +78,10 @@ type Claims struct {
 	exp, nbf, iat, freshUntil     int64
 	hasExp, hasNbf, hasIat, hasFU bool
 
-	raw         string
-	identityRaw string // the identity claim's JSON text, inside raw
+	// doc is the signed JSON text, parsed once: every claim is read
+	// from it.
+	doc         jsonindex.Index
+	identityRaw string // the identity claim's JSON text, inside doc
 }
 
 func unixOrZero(sec int64, ok bool) time.Time {
@@ -111,24 +117,24 @@ func (c Claims) IsFresh(now time.Time) bool {
 
 // Issuer returns the "iss" claim, or "" when absent or not a string.
 func (c Claims) Issuer() string {
-	raw, _ := c.lookup("iss")
-	iss, _ := stringValue(raw)
+	v, _ := c.lookup("iss")
+	iss, _ := v.String()
 	return iss
 }
 
 // Audience returns the "aud" claim as a list (a single string becomes a
 // list of one), or nil when absent or malformed.
 func (c Claims) Audience() []string {
-	raw, ok := c.lookup("aud")
+	v, ok := c.lookup("aud")
 	if !ok {
 		return nil
 	}
-	aud, _ := audienceValue(raw)
+	aud, _ := audienceValue(&c.doc, v)
 	return aud
 }
 
 // JSON returns the payload as the JSON text that was signed.
-func (c Claims) JSON() string { return c.raw }
+func (c Claims) JSON() string { return c.doc.Text() }
 
 // IdentityJSON returns the identity claim as the JSON text the token holds,
 // keeping its JSON type: "alice" (quoted) for a string, 42 for a number.
@@ -153,7 +159,7 @@ func (c Claims) Get(name string) (any, bool) {
 	if !ok {
 		return nil, false
 	}
-	v, err := decodePythonic(raw)
+	v, err := decodePythonic(raw.Raw())
 	if err != nil {
 		return nil, false
 	}
@@ -202,17 +208,17 @@ func pythonNumbers(v any) (any, error) {
 	return v, nil
 }
 
-// lookup returns the raw JSON text of one claim (the last one, if the name
-// repeats, as encoding/json decides).
-func (c Claims) lookup(name string) (raw string, found bool) {
-	return lookupMember(c.raw, name)
+// lookup returns one claim (the last one, if the name repeats, as
+// encoding/json decides).
+func (c *Claims) lookup(name string) (jsonindex.Value, bool) {
+	return c.doc.Lookup(name)
 }
 
 // Decode unmarshals the payload into v, typically the application's own
 // claims struct. It decodes the verified JSON; nothing is parsed or
 // verified again.
 func (c Claims) Decode(v any) error {
-	return json.Unmarshal([]byte(c.raw), v)
+	return json.Unmarshal([]byte(c.doc.Text()), v)
 }
 
 // Map returns every claim, as flask's get_jwt() does, with its defaults for
@@ -221,10 +227,10 @@ func (c Claims) Decode(v any) error {
 // c.JSON(200, claims) writes them back digit for digit. The zero Claims
 // (no token) gives an empty map.
 func (c Claims) Map() (map[string]any, error) {
-	if c.raw == "" {
+	if c.doc.Text() == "" {
 		return map[string]any{}, nil
 	}
-	all, err := decodePythonic(c.raw)
+	all, err := decodePythonic(c.doc.Text())
 	if err != nil {
 		return nil, err
 	}

@@ -74,11 +74,11 @@ func UnverifiedHeader(raw string) (Header, error) {
 	if err != nil {
 		return Header{}, invalid(ErrTokenMalformed, msgHeaderPadding)
 	}
-	h := Header{raw: string(dec)}
+	var h Header
 	// As PyJWT's get_unverified_header: the header must be an object with
 	// a string "kid", if any. A missing or unknown "alg" and "crit" are for
 	// verification to refuse, not for reading.
-	if e := parseHeader(&h); e != nil && e.kind != ErrAlgorithmNotAllowed && e.Message != msgCritical {
+	if e := parseHeader(&h, string(dec)); e != nil && e.kind != ErrAlgorithmNotAllowed && e.Message != msgCritical {
 		return Header{}, e
 	}
 	params, err := h.Map()

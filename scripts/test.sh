@@ -36,10 +36,14 @@ for mod in $modules; do
 	fi
 done
 
+# Every package of the root module with fuzz targets (go test -fuzz takes
+# one package and one target at a time).
 if [ "$fuzztime" != "0" ]; then
-	for target in $(go test -list '^Fuzz' . | grep '^Fuzz'); do
-		echo "== fuzz $target ($fuzztime)"
-		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" .
+	for pkg in $(go list ./...); do
+		for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
+			echo "== fuzz $pkg $target ($fuzztime)"
+			go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg"
+		done
 	done
 fi
 echo "all tests passed"

@@ -1,4 +1,4 @@
-package ginjwt_test
+package jsonindex
 
 import (
 	"encoding/json"
@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ginjwt/ginjwt"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -36,8 +35,8 @@ func TestSameNumber(t *testing.T) {
 		{`"42"`, "42", false},
 		{"true", "1", false},
 	} {
-		assert.Equal(t, tc.same, ginjwt.SameNumber(tc.a, tc.b), "%s vs %s", tc.a, tc.b)
-		assert.Equal(t, tc.same, ginjwt.SameNumber(tc.b, tc.a), "%s vs %s", tc.b, tc.a)
+		assert.Equal(t, tc.same, SameNumber(tc.a, tc.b), "%s vs %s", tc.a, tc.b)
+		assert.Equal(t, tc.same, SameNumber(tc.b, tc.a), "%s vs %s", tc.b, tc.a)
 	}
 }
 
@@ -53,7 +52,7 @@ func FuzzSameNumber(f *testing.F) {
 		if !okA || !okB {
 			return
 		}
-		if want, got := ra.Cmp(rb) == 0, ginjwt.SameNumber(a, b); got != want {
+		if want, got := ra.Cmp(rb) == 0, SameNumber(a, b); got != want {
 			t.Fatalf("SameNumber(%q, %q) = %v, big.Rat says %v", a, b, got, want)
 		}
 	})
