@@ -99,13 +99,16 @@ func familyKey(family string) string { return "fam:" + family }
 
 // checkRevoked runs the blocklist and the application's check for a token
 // that passed every other check.
-func (m *Manager) checkRevoked(c *gin.Context, st *requestState) *Error {
-	tok := &st.tok
-	if m.cfg.blocklist != nil {
+func (m *Manager) checkRevoked(c *gin.Context, tok *Token) *Error {
+	if m.isRevoked != nil {
 		if tok.Claims.JTI == "" {
 			return invalid(ErrInvalidClaims, "Missing claim: jti")
 		}
-		revoked, err := m.isRevoked(c, st)
+		family := ""
+		if m.cfg.rotation {
+			family = tokenFamily(tok)
+		}
+		revoked, err := m.isRevoked(c, tok.Claims.JTI, family)
 		if err != nil {
 			return m.unavailable(err)
 		}
@@ -128,21 +131,24 @@ func (m *Manager) checkRevoked(c *gin.Context, st *requestState) *Error {
 	return nil
 }
 
-func (m *Manager) isRevoked(c *gin.Context, st *requestState) (bool, error) {
-	jti, family := st.tok.Claims.JTI, ""
-	if m.cfg.rotation {
-		family = tokenFamily(&st.tok)
+// revocationLookup returns the guards' question to store. A
+// MemoryBlocklist answers from memory and cannot block, so it is asked
+// directly, without the deadline context and its allocations; any other
+// store is asked under the blocklist timeout.
+func (m *Manager) revocationLookup(store Blocklist) func(c *gin.Context, jti, family string) (bool, error) {
+	if mem, ok := store.(*MemoryBlocklist); ok {
+		return func(_ *gin.Context, jti, family string) (bool, error) {
+			return mem.revokedToken(jti, family), nil
+		}
 	}
-	// The in-process store cannot block: skip the timeout's allocations.
-	if mem, ok := m.cfg.blocklist.(*MemoryBlocklist); ok {
-		return mem.revokedToken(jti, family), nil
+	return func(c *gin.Context, jti, family string) (bool, error) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
+		defer cancel()
+		if family != "" {
+			return store.IsRevoked(ctx, jti, familyKey(family))
+		}
+		return store.IsRevoked(ctx, jti)
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
-	defer cancel()
-	if family != "" {
-		return m.cfg.blocklist.IsRevoked(ctx, jti, familyKey(family))
-	}
-	return m.cfg.blocklist.IsRevoked(ctx, jti)
 }
 
 // checkRotated refuses a refresh token that is no longer its login's

@@ -34,6 +34,8 @@ import (
 	"net/textproto"
 	"sync"
 	"sync/atomic"
+
+	"github.com/gin-gonic/gin"
 )
 
 // Manager creates and verifies tokens and makes the guards: the
@@ -57,6 +59,9 @@ type Manager struct {
 	msgMissingHeader, msgMissingType, msgBadHeader string
 
 	errorHandler ErrorHandler
+	// isRevoked asks the blocklist about a token ID and its family ("" for
+	// none), chosen at New for the store; nil without a blocklist.
+	isRevoked func(c *gin.Context, jti, family string) (bool, error)
 
 	scratch    sync.Pool // *[]byte buffers for decoding
 	lastHeader atomic.Pointer[cachedHeader]
@@ -98,6 +103,9 @@ func New(opts ...Option) (*Manager, error) {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, errors.Join(errs...))
 	}
 
+	if cfg.blocklist != nil {
+		m.isRevoked = m.revocationLookup(cfg.blocklist)
+	}
 	if cfg.verifiedCache > 0 && m.verifiesPublicKeys() {
 		m.verified = newVerifiedCache(cfg.verifiedCache)
 	}

@@ -211,7 +211,7 @@ func (m *Manager) verifyRequest(c *gin.Context, g *guard, st *requestState) *Err
 		err = newError(ErrFreshTokenRequired, http.StatusUnauthorized, "Fresh token required")
 	}
 	if err == nil && !g.skipRevocation {
-		err = m.checkRevoked(c, st)
+		err = m.checkRevoked(c, tok)
 	}
 	if err == nil && m.cfg.tokenVerifier != nil && !m.cfg.tokenVerifier(c, tok) {
 		err = newError(ErrClaimsVerification, http.StatusBadRequest, "User claims verification failed")

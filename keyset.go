@@ -310,49 +310,6 @@ func WithDecodeKeyLoader(load func(tok *Token) (key any, err error)) Option {
 	}
 }
 
-// loadedVerifier asks the decode key loader for the token's key.
-func (m *Manager) loadedVerifier(tok *Token) (*verifier, *Error) {
-	// The loader sees the claims: they must be a JSON object already.
-	if !isObject(&tok.Claims.doc) {
-		return nil, invalid(ErrTokenMalformed, msgPayloadString)
-	}
-	key, err := m.cfg.decodeKeyLoader(tok)
-	if err != nil {
-		if errors.Is(err, ErrUnknownKey) {
-			e := invalid(ErrUnknownKey, msgUnknownKey)
-			e.cause = err
-			return nil, e
-		}
-		return nil, keysUnavailable(err)
-	}
-	alg := lookupAlgorithm(tok.Header.Alg)
-	if alg.family == familyHMAC {
-		secret, ok := key.([]byte)
-		if !ok {
-			// A public key is never an HMAC secret, whatever the token says.
-			e := invalid(ErrAlgorithmNotAllowed, msgAlgNotAllowed)
-			e.cause = fmt.Errorf("decode key loader returned %T for %s", key, alg.name)
-			return nil, e
-		}
-		if err := m.checkSecret(alg, secret); err != nil {
-			return nil, keysUnavailable(fmt.Errorf("decode key loader: %w", err))
-		}
-		return newVerifier(alg, secret), nil
-	}
-	pub, err := parsePublicKey(key)
-	if err == nil {
-		err = checkPublicKey(alg, pub)
-	}
-	if err != nil {
-		// The key does not fit the token's algorithm: a token cannot choose
-		// how its key is used.
-		e := invalid(ErrAlgorithmNotAllowed, msgAlgNotAllowed)
-		e.cause = err
-		return nil, e
-	}
-	return newVerifier(alg, pub), nil
-}
-
 // signingKey returns the key and "kid" that sign a token for identity.
 func (m *Manager) signingKey(identity any) (kid string, key any, err error) {
 	if m.cfg.encodeKeyLoader == nil {
