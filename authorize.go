@@ -154,9 +154,6 @@ func Override(claims map[string]any) Requirement {
 // override matches. Every requirement is checked; none short-cuts to a
 // grant.
 func (g *guard) authorize(c *gin.Context, st *requestState) *Error {
-	if len(g.requirements) == 0 {
-		return nil
-	}
 	for _, p := range g.params {
 		if _, declared := c.Params.Get(p); !declared {
 			return g.paramMissing(c, st.m, p)
