@@ -112,12 +112,7 @@ func TestFlaskDifferenceBlocklistNeedsJTI(t *testing.T) {
 // builds the new token from the claims loader alone.
 func TestFlaskDifferenceRenewalsKeepClaims(t *testing.T) {
 	m := newManager(t)
-	r := newRouter()
-	r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
-		token, err := m.RefreshAccessToken(c)
-		require.NoError(t, err)
-		c.JSON(http.StatusOK, gin.H{"access_token": token})
-	})
+	r := refreshRouter(t, m)
 	refresh := mustRefresh(t, m, "alice", ginjwt.AdditionalClaims(map[string]any{"roles": []string{"admin"}}))
 	w := newFlaskClient(t, r).post("/refresh", withBearer(refresh))
 	require.Equal(t, 200, w.Code, w.Body.String())

@@ -100,3 +100,15 @@ func assertMsg(t testing.TB, w *httptest.ResponseRecorder, msg string) {
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// refreshRouter serves POST /refresh: a new access token from the
+// request's refresh token, as flask's refresh route.
+func refreshRouter(t *testing.T, m *ginjwt.Manager) *gin.Engine {
+	r := newRouter()
+	r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
+		token, err := m.RefreshAccessToken(c)
+		require.NoError(t, err)
+		c.JSON(http.StatusOK, gin.H{"access_token": token})
+	})
+	return r
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -49,23 +50,11 @@ func TestWithClaimsZeroValueIsTheDefault(t *testing.T) {
 	r := newRouter()
 	r.GET("/p", m.JWTRequired(), echoToken)
 	now := clock.Now().Unix()
-	for _, tc := range []struct {
-		name, payload string
-		status        int
-		msg           string
-	}{
+	payloadCases(t, r, []payloadCase{
 		{"sub must be a string", `{"sub":7}`, 422, "Subject must be a string"},
 		{"iss and aud are not checked", `{"sub":"a","iss":"anyone","aud":"anything"}`, 200, ""},
 		{"no leeway", `{"sub":"a","exp":` + itoa(int(now-1)) + `}`, 401, "Token has expired"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			w := get(r, "/p", bearer(signPayload(tc.payload)))
-			require.Equal(t, tc.status, w.Code, w.Body.String())
-			if tc.msg != "" {
-				assertMsg(t, w, tc.msg)
-			}
-		})
-	}
+	})
 }
 
 func TestWithClaimsFields(t *testing.T) {
@@ -96,11 +85,7 @@ func TestWithClaimsFields(t *testing.T) {
 	r := newRouter()
 	r.GET("/p", m.JWTRequired(), echoToken)
 	ok := `"identity":"a","iss":"https://a.example","aud":"orders"`
-	for _, tc := range []struct {
-		name, payload string
-		status        int
-		msg           string
-	}{
+	payloadCases(t, r, []payloadCase{
 		{"all checks pass", `{` + ok + `}`, 200, ""},
 		{"second issuer", `{"identity":"a","iss":"https://b.example","aud":"orders"}`, 200, ""},
 		{"issuer checked", `{"identity":"a","iss":"https://c.example","aud":"orders"}`, 422, "Invalid issuer"},
@@ -109,15 +94,7 @@ func TestWithClaimsFields(t *testing.T) {
 		{"leeway applied", `{` + ok + `,"exp":` + itoa(int(now-5)) + `}`, 200, ""},
 		{"leeway bounded", `{` + ok + `,"exp":` + itoa(int(now-11)) + `}`, 401, "Token has expired"},
 		{"non-string sub allowed", `{` + ok + `,"sub":7}`, 200, ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			w := get(r, "/p", bearer(signPayload(tc.payload)))
-			require.Equal(t, tc.status, w.Code, w.Body.String())
-			if tc.msg != "" {
-				assertMsg(t, w, tc.msg)
-			}
-		})
-	}
+	})
 }
 
 func TestNeverExpires(t *testing.T) {
@@ -277,4 +254,25 @@ func TestErrorHandlerByGroup(t *testing.T) {
 	}
 	assert.Equal(t, []string{"unauthorized", "invalid", "invalid", "invalid", "invalid"}, kinds)
 	assert.Zero(t, g.runs)
+}
+
+// payloadCase is a request with a token signed over payload, and the
+// answer it must get ("" msg: not checked).
+type payloadCase struct {
+	name, payload string
+	status        int
+	msg           string
+}
+
+func payloadCases(t *testing.T, r http.Handler, cases []payloadCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := get(r, "/p", bearer(signPayload(tc.payload)))
+			require.Equal(t, tc.status, w.Code, w.Body.String())
+			if tc.msg != "" {
+				assertMsg(t, w, tc.msg)
+			}
+		})
+	}
 }

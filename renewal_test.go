@@ -1,10 +1,8 @@
 package ginjwt_test
 
 import (
-	"net/http"
 	"testing"
 
-	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -14,12 +12,7 @@ import (
 // duplicate keys, and none of the registered claims.
 func TestRenewalCarriesClaimsAsWritten(t *testing.T) {
 	m := newManager(t)
-	r := newRouter()
-	r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
-		token, err := m.RefreshAccessToken(c)
-		require.NoError(t, err)
-		c.JSON(http.StatusOK, gin.H{"access_token": token})
-	})
+	r := refreshRouter(t, m)
 	refresh := signPayload(`{"sub":"alice","type":"refresh","jti":"r1","nbf":1,"iss":"x",` +
 		`"id":12345678901234567891,"\u0061cl":{"x":[1,2.50]},"dup":1,"dup":2}`)
 	w := newFlaskClient(t, r).post("/refresh", withBearer(refresh))
