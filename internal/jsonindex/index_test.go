@@ -124,7 +124,10 @@ func TestLookupLastDuplicate(t *testing.T) {
 }
 
 func TestIndexAllocations(t *testing.T) {
-	text := `{"fresh":false,"iat":1700000000,"jti":"6a1c","type":"access","sub":"alice","nbf":1700000000,"exp":1700000900,"roles":["admin","user"]}`
+	// A flask cookie token under rotation ("csrf", "fam") with roles and a
+	// tenant: 28 nodes.
+	text := `{"fresh":false,"iat":1700000000,"jti":"6a1c","type":"access","sub":"alice","nbf":1700000000,` +
+		`"csrf":"9f2e","exp":1700000900,"fam":"5d0b","roles":["admin","user","billing"],"tenant":"acme"}`
 	var x Index
 	allocs := testing.AllocsPerRun(100, func() {
 		if !x.Parse(text) {
