@@ -336,6 +336,38 @@ func TestImplicitRefresh(t *testing.T) {
 	assert.Equal(t, "/", again.Path)
 }
 
+// A request the user lookup refuses gets no renewed cookie: the renewal
+// comes after every check.
+func TestImplicitRefreshNotOnRefusedRequest(t *testing.T) {
+	clock := newFakeClock()
+	m := newManager(t, clock.option(), ginjwt.WithTokenLocations(ginjwt.Cookies),
+		ginjwt.WithImplicitRefresh(5*time.Minute),
+		ginjwt.WithUserLookup(func(_ *gin.Context, tok *ginjwt.Token) (string, error) {
+			if tok.Claims.Identity == "deleted" {
+				return "", ginjwt.ErrUserNotFound
+			}
+			return tok.Claims.Identity, nil
+		}))
+	r := newRouter()
+	handled := false
+	r.GET("/me", m.JWTRequired(ginjwt.LoadUser()), func(c *gin.Context) { handled = true })
+	send := func(identity string) *httptest.ResponseRecorder {
+		access := mustToken(t)(m.CreateAccessToken(identity))
+		clock.Sleep(11 * time.Minute) // inside the renewal window
+		return req{target: "/me", cookies: map[string]string{"access_token_cookie": access}}.send(r)
+	}
+
+	w := send("deleted")
+	assert.Equal(t, 401, w.Code)
+	assertMsg(t, w, "Error loading the user deleted")
+	assert.Empty(t, w.Header().Values("Set-Cookie"), "no renewed cookie for a refused request")
+	assert.False(t, handled)
+
+	w = send("alice")
+	require.Equal(t, 200, w.Code)
+	assert.Contains(t, setCookies(t, w), "access_token_cookie", "an accepted request is renewed")
+}
+
 // A renewal keeps the token's custom claims, even when the claims loader
 // takes the application's user type and cannot read the identity string.
 func TestRenewalsKeepCustomClaims(t *testing.T) {

@@ -143,8 +143,8 @@ func (m *Manager) setupGuard(g *guard, opts []GuardOption) error {
 }
 
 // guardRequest is a guard without its response: it verifies the request,
-// stores the token in the context, renews an expiring access cookie and
-// loads the user, and returns what refused the request, if anything.
+// stores the token in the context, loads the user and renews an expiring
+// access cookie, and returns what refused the request, if anything.
 func (m *Manager) guardRequest(c *gin.Context, g *guard) *Error {
 	st := &requestState{m: m}
 	if err := m.verifyRequest(c, g, st); err != nil {
@@ -157,14 +157,15 @@ func (m *Manager) guardRequest(c *gin.Context, g *guard) *Error {
 		return err
 	}
 	c.Set(stateKey{}, st)
-	if m.cfg.refreshWindow > 0 && st.location == Cookies && !g.refresh {
-		m.refreshCookie(c, &st.tok)
-	}
 	if g.loadUser {
 		if _, err := st.loadUser(c); err != nil {
 			c.Set(stateKey{}, nil)
 			return m.userError(&st.tok, err)
 		}
+	}
+	// Last, so that a refused request is never handed a renewed cookie.
+	if m.cfg.refreshWindow > 0 && st.location == Cookies && !g.refresh {
+		m.refreshCookie(c, &st.tok)
 	}
 	return nil
 }
