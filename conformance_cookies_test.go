@@ -10,12 +10,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// cookiesApp is the fixture of test_cookies.py. flask's cookies are not
-// Secure by default; ginjwt's are, so the app opts out as flask's default
-// does (see the README's differences). A WithCookies in opts replaces that
-// one, so it sets Insecure too.
-func cookiesApp(t *testing.T, opts ...ginjwt.Option) *gin.Engine {
-	m := newManager(t, append([]ginjwt.Option{ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true})}, opts...)...)
+// cookiesApp is the fixture of test_cookies.py with the test's cookie
+// settings, if any. flask's cookies are not Secure by default; ginjwt's
+// are, so the app opts out as flask's default does (see the README's
+// differences).
+func cookiesApp(t *testing.T, settings ...ginjwt.CookieConfig) *gin.Engine {
+	var ck ginjwt.CookieConfig
+	if len(settings) > 0 {
+		ck = settings[0]
+	}
+	ck.Insecure = true
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ck))
 	return cookiesRoutes(t, m)
 }
 
@@ -96,7 +101,7 @@ func TestFlaskCookies(t *testing.T) {
 
 	t.Run(file+"test_csrf_disabled", func(t *testing.T) {
 		for _, tc := range cookieCases {
-			fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true, CSRF: ginjwt.CSRFConfig{Disabled: true}})))
+			fc := newFlaskClient(t, cookiesApp(t, ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{Disabled: true}}))
 			fc.get(tc.auth)
 			expectJSON(t, fc.post(tc.post), 200, `{"foo":"bar"}`)
 		}
@@ -104,7 +109,7 @@ func TestFlaskCookies(t *testing.T) {
 
 	t.Run(file+"test_csrf_with_custom_header_names", func(t *testing.T) {
 		for _, tc := range cookieCases {
-			fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true, CSRF: ginjwt.CSRFConfig{AccessHeader: "FOO", RefreshHeader: "FOO"}})))
+			fc := newFlaskClient(t, cookiesApp(t, ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{AccessHeader: "FOO", RefreshHeader: "FOO"}}))
 			csrf := flaskCookie(t, fc.get(tc.auth), tc.csrfCookie)["value"]
 			expectJSON(t, fc.post(tc.post, withHeader("FOO", csrf)), 200, `{"foo":"bar"}`)
 		}
@@ -112,7 +117,7 @@ func TestFlaskCookies(t *testing.T) {
 
 	t.Run(file+"test_csrf_with_default_form_field", func(t *testing.T) {
 		for _, tc := range cookieCases {
-			fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true, CSRF: ginjwt.CSRFConfig{CheckForm: true}})))
+			fc := newFlaskClient(t, cookiesApp(t, ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{CheckForm: true}}))
 			csrf := flaskCookie(t, fc.get(tc.auth), tc.csrfCookie)["value"]
 			expectJSON(t, fc.post(tc.post, withForm("csrf_token", csrf)), 200, `{"foo":"bar"}`)
 		}
@@ -120,8 +125,8 @@ func TestFlaskCookies(t *testing.T) {
 
 	t.Run(file+"test_csrf_with_custom_form_field", func(t *testing.T) {
 		for _, tc := range cookieCases {
-			fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true,
-				CSRF: ginjwt.CSRFConfig{CheckForm: true, AccessField: "FOO", RefreshField: "FOO"}})))
+			fc := newFlaskClient(t, cookiesApp(t, ginjwt.CookieConfig{
+				CSRF: ginjwt.CSRFConfig{CheckForm: true, AccessField: "FOO", RefreshField: "FOO"}}))
 			csrf := flaskCookie(t, fc.get(tc.auth), tc.csrfCookie)["value"]
 			expectJSON(t, fc.post(tc.post, withForm("FOO", csrf)), 200, `{"foo":"bar"}`)
 		}
@@ -129,7 +134,7 @@ func TestFlaskCookies(t *testing.T) {
 
 	t.Run(file+"test_custom_csrf_methods", func(t *testing.T) {
 		for _, tc := range cookieCases {
-			fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true, CSRF: ginjwt.CSRFConfig{Methods: []string{"GET"}}})))
+			fc := newFlaskClient(t, cookiesApp(t, ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{Methods: []string{"GET"}}}))
 			csrf := flaskCookie(t, fc.get(tc.auth), tc.csrfCookie)["value"]
 			expectJSON(t, fc.post(tc.post), 200, `{"foo":"bar"}`)
 			expectMsg(t, fc.get(tc.get), 401, "Missing CSRF token")
@@ -176,15 +181,14 @@ func TestFlaskCookies(t *testing.T) {
 	})
 
 	t.Run(file+"test_custom_cookie_names_and_paths", func(t *testing.T) {
-		fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCookies(ginjwt.CookieConfig{
-			Insecure:   true,
+		fc := newFlaskClient(t, cookiesApp(t, ginjwt.CookieConfig{
 			AccessName: "access_foo", RefreshName: "refresh_foo",
 			AccessPath: "/protected", RefreshPath: "/refresh_protected",
 			CSRF: ginjwt.CSRFConfig{
 				AccessCookieName: "access_foo_csrf", RefreshCookieName: "refresh_foo_csrf",
 				AccessCookiePath: "/protected", RefreshCookiePath: "/refresh_protected",
 			},
-		})))
+		}))
 		w := fc.get("/access_token")
 		assert.Len(t, w.Header().Values("Set-Cookie"), 2)
 		assert.Equal(t, "/protected", flaskCookie(t, w, "access_foo")["path"])
@@ -196,7 +200,7 @@ func TestFlaskCookies(t *testing.T) {
 	})
 
 	t.Run(file+"test_csrf_token_not_in_cookie", func(t *testing.T) {
-		fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true, CSRF: ginjwt.CSRFConfig{OmitCookies: true}})))
+		fc := newFlaskClient(t, cookiesApp(t, ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{OmitCookies: true}}))
 		for _, tc := range cookieCases {
 			w := fc.get(tc.auth)
 			assert.Len(t, w.Header().Values("Set-Cookie"), 1)
@@ -205,7 +209,7 @@ func TestFlaskCookies(t *testing.T) {
 	})
 
 	t.Run(file+"test_cookies_without_csrf", func(t *testing.T) {
-		fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true, CSRF: ginjwt.CSRFConfig{Disabled: true}})))
+		fc := newFlaskClient(t, cookiesApp(t, ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{Disabled: true}}))
 		for _, tc := range cookieCases {
 			w := fc.get(tc.auth)
 			assert.Len(t, w.Header().Values("Set-Cookie"), 1)
@@ -222,7 +226,7 @@ func TestFlaskCookies(t *testing.T) {
 
 	t.Run(file+"test_override_domain_option", func(t *testing.T) {
 		for _, tc := range cookieCases {
-			fc := newFlaskClient(t, cookiesApp(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true, Domain: "test.com"})))
+			fc := newFlaskClient(t, cookiesApp(t, ginjwt.CookieConfig{Domain: "test.com"}))
 			for _, path := range []string{tc.auth, tc.del} {
 				w := fc.get(path + "?domain=yolo.com")
 				assert.Len(t, w.Header().Values("Set-Cookie"), 2, path)

@@ -87,15 +87,14 @@ type CookieConfig struct {
 // value keeps its default, so WithCookies(CookieConfig{}) changes nothing.
 // The settings are checked by New (names and paths browsers accept, the
 // rules of the __Host- and __Secure- prefixes, SameSite=None only with
-// Secure). Given twice, the later call wins as a whole: its zero fields
-// restore the defaults rather than keep the earlier call's values.
+// Secure). New refuses a second WithCookies, which would otherwise reset
+// the first one's hardening (a SameSite, a refresh path) without a word.
 func WithCookies(ck CookieConfig) Option {
 	return func(c *config) error {
-		d := defaultConfig()
-		c.cookies = d.cookies
-		c.csrfProtect, c.csrfMethods = d.csrfProtect, d.csrfMethods
-		c.csrfInCookies, c.csrfCheckForm = d.csrfInCookies, d.csrfCheckForm
-
+		if c.cookiesSet {
+			return errors.New("WithCookies given twice: put every cookie and CSRF setting in one CookieConfig")
+		}
+		c.cookiesSet = true
 		a, r := &c.cookies.access, &c.cookies.refresh
 		setIf(&a.cookie, ck.AccessName)
 		setIf(&r.cookie, ck.RefreshName)

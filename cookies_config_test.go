@@ -16,10 +16,9 @@ import (
 // flask's names and paths, and the CSRF double submit enforced.
 func TestWithCookiesZeroValueIsSecure(t *testing.T) {
 	for name, opts := range map[string][]ginjwt.Option{
-		"no WithCookies":       {ginjwt.WithTokenLocations(ginjwt.Cookies)},
-		"WithCookies(zero)":    {ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{})},
-		"zero after a changed": {ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true, CSRF: ginjwt.CSRFConfig{Disabled: true}}), ginjwt.WithCookies(ginjwt.CookieConfig{})},
-		"SameSiteDefaultMode":  {ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{SameSite: http.SameSiteDefaultMode})},
+		"no WithCookies":      {ginjwt.WithTokenLocations(ginjwt.Cookies)},
+		"WithCookies(zero)":   {ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{})},
+		"SameSiteDefaultMode": {ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{SameSite: http.SameSiteDefaultMode})},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := cookieApp(t, newManager(t, opts...))
@@ -165,24 +164,15 @@ func TestWithCookiesFields(t *testing.T) {
 	}
 }
 
-// WithCookies given twice: the later wins as a whole, its zero fields
-// included.
-func TestWithCookiesLaterWins(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies),
-		ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true, AccessName: "acc", CSRF: ginjwt.CSRFConfig{Disabled: true}}),
-		ginjwt.WithCookies(ginjwt.CookieConfig{Domain: "example.com"}))
-	r := cookieApp(t, m)
-	cs := setCookies(t, req{target: "/login"}.send(r))
-	require.Len(t, cs, 4, "CSRF cookies are back")
-	c := cs["access_token_cookie"]
-	require.NotNil(t, c, "the default name is back")
-	assert.True(t, c.Secure)
-	assert.Equal(t, "example.com", c.Domain)
-
-	// An invalid first call does not count once a later one replaces it.
+// A second WithCookies is refused: it would reset the first one's
+// hardening (here SameSite=Strict and the refresh path) to the defaults
+// without a word.
+func TestWithCookiesTwiceRefused(t *testing.T) {
 	_, err := ginjwt.New(ginjwt.WithSecretKey([]byte(testSecret)),
-		ginjwt.WithCookies(ginjwt.CookieConfig{AccessName: "a b"}), ginjwt.WithCookies(ginjwt.CookieConfig{}))
-	assert.NoError(t, err)
+		ginjwt.WithCookies(ginjwt.CookieConfig{SameSite: http.SameSiteStrictMode, RefreshPath: "/refresh"}),
+		ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}))
+	require.ErrorIs(t, err, ginjwt.ErrConfig)
+	assert.ErrorContains(t, err, "WithCookies given twice: put every cookie and CSRF setting in one CookieConfig")
 }
 
 // New refuses settings browsers or net/http would drop, every one of them

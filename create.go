@@ -66,8 +66,12 @@ func FreshUntil(t time.Time) TokenOption {
 // ExpiresIn sets this token's lifetime instead of the Manager's
 // (expires_delta=timedelta(...)). A negative d makes a token that is
 // already expired, which tests of expiry handling want. Unlike flask,
-// ExpiresIn(0) does not mean "never"; that is NoExpiry.
+// ExpiresIn(0) does not mean "never"; that is NoExpiry, as is
+// ExpiresIn(NeverExpires).
 func ExpiresIn(d time.Duration) TokenOption {
+	if d == NeverExpires {
+		return NoExpiry()
+	}
 	return func(o *tokenOptions) { o.expires, o.expiresSet, o.noExpiry = d, true, false }
 }
 

@@ -20,6 +20,10 @@ type Option func(*config) error
 // config is what the options set. New fills in the defaults first, so no
 // zero value is the unsafe one.
 type config struct {
+	// claimsSet and cookiesSet record a WithClaims and a WithCookies, so
+	// that a second one is refused rather than silently reset the first.
+	claimsSet, cookiesSet bool
+
 	audit            *slog.Logger // nil: no audit log
 	verifiedCache    int          // entries of the verified-token cache
 	secret           []byte
@@ -181,7 +185,8 @@ func WithPublicKey(key any) Option {
 // WithRefreshExpires, makes tokens that never expire (JWT_ACCESS_TOKEN_EXPIRES /
 // JWT_REFRESH_TOKEN_EXPIRES = False). They stay valid until the key changes
 // or they are revoked. It is a value no duration arithmetic produces by
-// accident. (For one token, the TokenOption NoExpiry does the same.)
+// accident. For one token, ExpiresIn(NeverExpires) and NoExpiry do the
+// same.
 const NeverExpires time.Duration = math.MinInt64
 
 // WithAccessExpires sets the lifetime of access tokens
@@ -271,11 +276,16 @@ type ClaimsConfig struct {
 // WithClaims sets the registered claims new tokens carry and incoming
 // tokens must carry (JWT_IDENTITY_CLAIM, JWT_ENCODE_ISSUER,
 // JWT_ENCODE_AUDIENCE, JWT_DECODE_ISSUER, JWT_DECODE_AUDIENCE,
-// JWT_DECODE_LEEWAY, JWT_VERIFY_SUB, JWT_ENCODE_NBF; see ClaimsConfig). It
-// replaces the whole group: fields left at their zero value get the
-// default, whatever an earlier WithClaims said.
+// JWT_DECODE_LEEWAY, JWT_VERIFY_SUB, JWT_ENCODE_NBF; see ClaimsConfig),
+// all in one ClaimsConfig: fields left at their zero value get the
+// default. New refuses a second WithClaims, which would otherwise reset
+// the first one's checks (an audience, an issuer) without a word.
 func WithClaims(cc ClaimsConfig) Option {
 	return func(c *config) error {
+		if c.claimsSet {
+			return errors.New("WithClaims given twice: put every claim setting in one ClaimsConfig")
+		}
+		c.claimsSet = true
 		if cc.Leeway < 0 {
 			return fmt.Errorf("WithClaims: Leeway %v must not be negative", cc.Leeway)
 		}

@@ -38,12 +38,7 @@ func TestWithClaimsZeroValueIsTheDefault(t *testing.T) {
 	require.Contains(t, want, "nbf")
 	assert.Equal(t, want, payloadOf(t, newManager(t, clock.option(), ginjwt.WithClaims(ginjwt.ClaimsConfig{}))))
 
-	// A later WithClaims replaces the whole group, so what it leaves out
-	// is back to the default.
-	m := newManager(t, clock.option(),
-		ginjwt.WithClaims(ginjwt.ClaimsConfig{IdentityClaim: "identity", EncodeIssuer: "x", OmitNBF: true, DecodeIssuers: []string{"x"}}),
-		ginjwt.WithClaims(ginjwt.ClaimsConfig{}))
-	assert.Equal(t, want, payloadOf(t, m))
+	m := newManager(t, clock.option(), ginjwt.WithClaims(ginjwt.ClaimsConfig{}))
 
 	// And on the decode side: "sub" must be a string, "iss" and "aud" are
 	// not checked, no leeway.
@@ -55,6 +50,17 @@ func TestWithClaimsZeroValueIsTheDefault(t *testing.T) {
 		{"iss and aud are not checked", `{"sub":"a","iss":"anyone","aud":"anything"}`, 200, ""},
 		{"no leeway", `{"sub":"a","exp":` + itoa(int(now-1)) + `}`, 401, "Token has expired"},
 	})
+}
+
+// A second WithClaims is refused: translated one old option at a time,
+// WithClaims{DecodeAudience} then WithClaims{Leeway} would drop the
+// audience and issuer checks without a word.
+func TestWithClaimsTwiceRefused(t *testing.T) {
+	_, err := ginjwt.New(ginjwt.WithSecretKey([]byte(testSecret)),
+		ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeAudience: []string{"orders"}, DecodeIssuers: []string{"me"}}),
+		ginjwt.WithClaims(ginjwt.ClaimsConfig{Leeway: 30 * time.Second}))
+	require.ErrorIs(t, err, ginjwt.ErrConfig)
+	assert.ErrorContains(t, err, "WithClaims given twice: put every claim setting in one ClaimsConfig")
 }
 
 func TestWithClaimsFields(t *testing.T) {
@@ -106,6 +112,11 @@ func TestNeverExpires(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, tok.Claims.ExpiresAt().IsZero(), "no exp")
 	}
+	// For one token too, on a Manager whose tokens expire.
+	m = newManager(t)
+	tok, err := m.DecodeToken(mustToken(t)(m.CreateAccessToken("alice", ginjwt.ExpiresIn(ginjwt.NeverExpires))))
+	require.NoError(t, err, "not a token that expired 292 years ago")
+	assert.True(t, tok.Claims.ExpiresAt().IsZero(), "no exp")
 	for _, opt := range []ginjwt.Option{
 		ginjwt.WithAccessExpires(0), ginjwt.WithAccessExpires(-time.Nanosecond),
 		ginjwt.WithRefreshExpires(0), ginjwt.WithRefreshExpires(ginjwt.NeverExpires + 1),
