@@ -193,7 +193,7 @@ func invalid(kind error, msg string) *Error {
 // default response (flask's) to be sent, so it can answer the kinds it
 // cares about and fall through for the rest; headers it set are kept. A
 // handler that sets a status without a body sends that status with an
-// empty body; since a rejection cannot be a 200, a 200 counts as no status.
+// empty body (a bare c.Status(200) counts as no status).
 type ErrorHandler func(c *gin.Context, err *Error)
 
 // fail records err on the context, lets the configured handler answer and
