@@ -1,28 +1,17 @@
 package ginjwt_test
 
 import (
-	"net/http"
 	"testing"
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // claimsApp is the fixture of test_additional_claims_loader.py: both
 // routes answer get_jwt().
 func claimsApp(t *testing.T, opts ...ginjwt.Option) (*ginjwt.Manager, *flaskClient) {
-	m := newManager(t, opts...)
-	r := newRouter()
-	claims := func(c *gin.Context) {
-		all, err := ginjwt.CurrentClaims(c).Map()
-		require.NoError(t, err)
-		c.JSON(http.StatusOK, all)
-	}
-	r.GET("/protected", m.JWTRequired(), claims)
-	r.GET("/protected2", m.RefreshRequired(), claims)
-	return m, newFlaskClient(t, r)
+	return twoRouteApp(t, func(c *gin.Context) (map[string]any, error) { return ginjwt.CurrentClaims(c).Map() }, opts...)
 }
 
 func fooBarClaims(string) (map[string]any, error) { return map[string]any{"foo": "bar"}, nil }

@@ -174,3 +174,19 @@ func mustRefresh(t *testing.T, m *ginjwt.Manager, identity any, opts ...ginjwt.T
 func customJSON(status int, body gin.H) ginjwt.ErrorHandler {
 	return func(c *gin.Context, _ *ginjwt.Error) { c.JSON(status, body) }
 }
+
+// twoRouteApp is the fixture shape of flask's loader tests: /protected
+// (an access token) and /protected2 (a refresh token) both answer what
+// read gives for the request's token.
+func twoRouteApp(t *testing.T, read func(*gin.Context) (map[string]any, error), opts ...ginjwt.Option) (*ginjwt.Manager, *flaskClient) {
+	m := newManager(t, opts...)
+	r := newRouter()
+	answer := func(c *gin.Context) {
+		v, err := read(c)
+		require.NoError(t, err)
+		c.JSON(http.StatusOK, v)
+	}
+	r.GET("/protected", m.JWTRequired(), answer)
+	r.GET("/protected2", m.RefreshRequired(), answer)
+	return m, newFlaskClient(t, r)
+}

@@ -7,22 +7,12 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // headerLoaderApp is the fixture of test_jwt_header_loader.py: both routes
 // answer get_jwt_header().
 func headerLoaderApp(t *testing.T, opts ...ginjwt.Option) (*ginjwt.Manager, *flaskClient) {
-	m := newManager(t, opts...)
-	r := newRouter()
-	header := func(c *gin.Context) {
-		h, err := ginjwt.CurrentHeader(c).Map()
-		require.NoError(t, err)
-		c.JSON(http.StatusOK, h)
-	}
-	r.GET("/protected", m.JWTRequired(), header)
-	r.GET("/protected2", m.RefreshRequired(), header)
-	return m, newFlaskClient(t, r)
+	return twoRouteApp(t, func(c *gin.Context) (map[string]any, error) { return ginjwt.CurrentHeader(c).Map() }, opts...)
 }
 
 func headersOf(kv ...string) func(string) (map[string]any, error) {
