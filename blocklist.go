@@ -260,7 +260,7 @@ func (m *Manager) revokeToken(ctx context.Context, tok *Token) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
 	defer cancel()
-	if err := m.cfg.blocklist.Revoke(ctx, tok.Claims.JTI, tok.Claims.ExpiresAt()); err != nil {
+	if err := m.cfg.blocklist.Revoke(ctx, tok.Claims.JTI, tok.Claims.expiry()); err != nil {
 		// The logout did not happen: Abort answers 503, as the guards do
 		// when the store is down (errors.Is still finds the store's error).
 		return m.unavailable(err)

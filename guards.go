@@ -222,7 +222,7 @@ func (m *Manager) verifyRequest(c *gin.Context, g *guard, st *requestState) *Err
 			err = invalid(ErrWrongTokenType, "Only non-refresh tokens are allowed")
 		}
 	}
-	if err == nil && g.fresh && !tok.Claims.IsFresh(m.cfg.now()) {
+	if err == nil && g.fresh && !tok.Claims.freshAt(m.cfg.now()) {
 		err = newError(ErrFreshTokenRequired, http.StatusUnauthorized, "Fresh token required")
 	}
 	if err == nil && !g.skipRevocation && (m.isRevoked != nil || m.cfg.revokedCheck != nil) {

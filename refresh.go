@@ -208,7 +208,7 @@ func WithImplicitRefresh(window time.Duration) Option {
 // window. A failure is recorded and does not fail the request: the old
 // token is still valid.
 func (m *Manager) refreshCookie(c *gin.Context, tok *Token) {
-	exp := tok.Claims.ExpiresAt()
+	exp := tok.Claims.expiry()
 	if exp.IsZero() || exp.Sub(m.cfg.now()) > m.cfg.refreshWindow {
 		return
 	}

@@ -92,7 +92,15 @@ func unixOrZero(sec int64, ok bool) time.Time {
 }
 
 // ExpiresAt returns the "exp" claim, or the zero time when absent.
-func (c Claims) ExpiresAt() time.Time { return unixOrZero(c.exp, c.hasExp) }
+func (c Claims) ExpiresAt() time.Time { return c.expiry() }
+
+// expiry and freshAt are ExpiresAt and IsFresh for the guard's own use:
+// through a pointer, a request does not copy the claims and their index.
+func (c *Claims) expiry() time.Time { return unixOrZero(c.exp, c.hasExp) }
+
+func (c *Claims) freshAt(now time.Time) bool {
+	return c.Fresh || (c.hasFU && !now.After(time.UnixMicro(c.freshUntil)))
+}
 
 // NotBefore returns the "nbf" claim, or the zero time when absent.
 func (c Claims) NotBefore() time.Time { return unixOrZero(c.nbf, c.hasNbf) }
@@ -111,9 +119,7 @@ func (c Claims) FreshUntil() time.Time {
 
 // IsFresh reports whether the token counts as fresh at now, flask's rule:
 // "fresh" is true, or a timestamp that is not in the past.
-func (c Claims) IsFresh(now time.Time) bool {
-	return c.Fresh || (c.hasFU && !now.After(time.UnixMicro(c.freshUntil)))
-}
+func (c Claims) IsFresh(now time.Time) bool { return c.freshAt(now) }
 
 // Issuer returns the "iss" claim, or "" when absent or not a string.
 func (c Claims) Issuer() string {
