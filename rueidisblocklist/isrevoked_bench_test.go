@@ -36,4 +36,25 @@ func BenchmarkIsRevokedCached(b *testing.B) {
 			cancel()
 		}
 	})
+	// An instance that logged someone out longer ago than the cache TTL
+	// checks as one that never did: without the lock of its own
+	// revocations.
+	b.Run("store_after_an_old_logout", func(b *testing.B) {
+		now := time.Now()
+		clock := func() time.Time { return now }
+		other := rueidisblocklist.New(srv.Client(b, "bench-old-logout", nil), rueidisblocklist.WithClock(clock))
+		if err := other.Revoke(context.Background(), "someone-else", time.Time{}); err != nil {
+			b.Fatal(err)
+		}
+		now = now.Add(time.Hour)
+		if _, err := other.IsRevoked(context.Background(), jti); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if revoked, err := other.IsRevoked(context.Background(), jti); err != nil || revoked {
+				b.Fatal(revoked, err)
+			}
+		}
+	})
 }

@@ -97,10 +97,12 @@ type Store struct {
 // could be answered from the stale cache. A cached answer lives at most
 // the cache TTL, so they need not be kept longer.
 type ownRevocations struct {
-	n     atomic.Int32 // entries; 0 lets checks skip the lock
-	mu    sync.Mutex
-	until map[string]time.Time
-	swept int // entries left by the last sweep
+	// latest is when the last entry expires (Unix nanoseconds): past it,
+	// checks skip the lock, as on an instance with no recent logout.
+	latest atomic.Int64
+	mu     sync.Mutex
+	until  map[string]time.Time
+	swept  int // entries left by the last sweep
 }
 
 func (o *ownRevocations) add(key string, now time.Time, ttl time.Duration) {
@@ -120,18 +122,21 @@ func (o *ownRevocations) add(key string, now time.Time, ttl time.Duration) {
 		}
 		o.swept = len(o.until)
 	}
-	o.until[key] = now.Add(ttl)
-	o.n.Store(int32(min(len(o.until), 1<<30))) //nolint:gosec // G115: clamped
+	until := now.Add(ttl)
+	o.until[key] = until
+	if u := until.UnixNano(); u > o.latest.Load() {
+		o.latest.Store(u)
+	}
 }
 
-func (o *ownRevocations) has(keys []string, prefix string, now time.Time) bool {
-	if o.n.Load() == 0 {
+func (o *ownRevocations) has(keys []string, now time.Time) bool {
+	if now.UnixNano() >= o.latest.Load() {
 		return false
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, k := range keys {
-		if u, ok := o.until[prefix+k]; ok && now.Before(u) {
+		if u, ok := o.until[k]; ok && now.Before(u) {
 			return true
 		}
 	}
@@ -245,7 +250,7 @@ func (s *Store) Revoke(ctx context.Context, key string, until time.Time) error {
 	if !until.IsZero() {
 		keep = min(keep, until.Sub(now)) // and never past the revocation
 	}
-	s.own.add(s.prefix+key, now, keep)
+	s.own.add(key, now, keep)
 	return nil
 }
 
@@ -262,7 +267,7 @@ func (s *Store) Revoke(ctx context.Context, key string, until time.Time) error {
 // data race that can send another call's arguments. A pinned command costs
 // one allocation.
 func (s *Store) IsRevoked(ctx context.Context, keys ...string) (bool, error) {
-	if s.own.has(keys, s.prefix, s.now()) {
+	if s.own.has(keys, s.now()) {
 		return true, nil
 	}
 	if len(keys) == 1 {
