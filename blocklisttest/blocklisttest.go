@@ -27,6 +27,9 @@ import (
 	"github.com/ginjwt/ginjwt"
 )
 
+// revokedBody is flask's answer to a revoked token.
+const revokedBody = `{"msg":"Token has been revoked"}`
+
 // Harness describes the store under test.
 type Harness struct {
 	// New returns an empty store; each subtest gets its own.
@@ -207,7 +210,7 @@ func RunGuarded(t *testing.T, newStore func(t *testing.T) ginjwt.Blocklist) {
 		must(t, err)
 		status(t, r, "GET", "/protected", access, http.StatusOK, "")
 		must(t, m.Revoke(context.Background(), access))
-		status(t, r, "GET", "/protected", access, http.StatusUnauthorized, `{"msg":"Token has been revoked"}`)
+		status(t, r, "GET", "/protected", access, http.StatusUnauthorized, revokedBody)
 		if n := ran.Load(); n != 1 {
 			t.Errorf("the handler ran %d times, want 1 (before the logout only)", n)
 		}
@@ -240,7 +243,7 @@ func RunGuarded(t *testing.T, newStore func(t *testing.T) ginjwt.Blocklist) {
 		if won.Load() != 1 || refused.Load() != 49 {
 			t.Errorf("50 concurrent refreshes: %d new pairs and %d refusals, want 1 and 49", won.Load(), refused.Load())
 		}
-		status(t, r, "GET", "/protected", access, http.StatusUnauthorized, `{"msg":"Token has been revoked"}`)
+		status(t, r, "GET", "/protected", access, http.StatusUnauthorized, revokedBody)
 	})
 
 	t.Run("a rotated refresh token replayed revokes the login", func(t *testing.T) {
@@ -254,9 +257,9 @@ func RunGuarded(t *testing.T, newStore func(t *testing.T) ginjwt.Blocklist) {
 		var pair map[string]string
 		must(t, json.Unmarshal(w.Body.Bytes(), &pair))
 		status(t, r, "GET", "/protected", pair["access_token"], http.StatusOK, "")
-		status(t, r, "POST", "/refresh", refresh, http.StatusUnauthorized, `{"msg":"Token has been revoked"}`)
-		status(t, r, "POST", "/refresh", pair["refresh_token"], http.StatusUnauthorized, `{"msg":"Token has been revoked"}`)
-		status(t, r, "GET", "/protected", pair["access_token"], http.StatusUnauthorized, `{"msg":"Token has been revoked"}`)
+		status(t, r, "POST", "/refresh", refresh, http.StatusUnauthorized, revokedBody)
+		status(t, r, "POST", "/refresh", pair["refresh_token"], http.StatusUnauthorized, revokedBody)
+		status(t, r, "GET", "/protected", pair["access_token"], http.StatusUnauthorized, revokedBody)
 	})
 }
 

@@ -189,7 +189,9 @@ func stamp(t time.Time) int64 {
 // queries are the statements of one Store, in its dialect and with its
 // table names.
 type queries struct {
-	revoke, isRevoked1, isRevoked2, current, rotate, sweepRevoked, sweepFamilies string
+	revoke, current, rotate, sweepRevoked, sweepFamilies string
+	// isRevoked[n] asks about n keys: a token, or a token and its family.
+	isRevoked [3]string
 }
 
 func (s *Store) buildQueries() queries {
@@ -201,10 +203,8 @@ func (s *Store) buildQueries() queries {
 			ON CONFLICT (id) DO UPDATE SET expires_at = CASE
 				WHEN excluded.expires_at > ` + r + `.expires_at THEN excluded.expires_at
 				ELSE ` + r + `.expires_at END`),
-		isRevoked1: s.sql(`SELECT 1 FROM ` + r + ` WHERE id = ? AND expires_at > ?`),
-		// A token and its family: every refresh under WithRefreshRotation.
-		isRevoked2: s.sql(`SELECT 1 FROM ` + r + ` WHERE id IN (?, ?) AND expires_at > ? LIMIT 1`),
-		current:    s.sql(`SELECT token_id FROM ` + f + ` WHERE family = ? AND expires_at > ?`),
+		isRevoked: [3]string{1: s.revokedQuery(1), 2: s.revokedQuery(2)},
+		current:   s.sql(`SELECT token_id FROM ` + f + ` WHERE family = ? AND expires_at > ?`),
 		// The compare-and-set in one statement: the insert wins when the
 		// family has no row; otherwise the update runs only when the row
 		// still holds prev (or has expired). Both databases lock the row
@@ -348,8 +348,6 @@ func (s *Store) migrateOn(ctx context.Context, r runner) error {
 		_, err = r.ExecContext(ctx, s.sql(`INSERT INTO `+v+` (version) VALUES (?)`), len(steps))
 	case version < len(steps):
 		_, err = r.ExecContext(ctx, s.sql(`UPDATE `+v+` SET version = ?`), len(steps))
-	default:
-		err = nil
 	}
 	return err
 }
@@ -392,24 +390,16 @@ func (s *Store) IsRevoked(ctx context.Context, keys ...string) (bool, error) {
 	if len(keys) == 0 {
 		return false, nil
 	}
-	now := s.now().UnixMicro()
+	args := make([]any, 0, 1+len(keys))
+	args = append(args, s.now().UnixMicro())
+	for _, k := range keys {
+		args = append(args, k)
+	}
 	var query string
-	var args []any
-	switch len(keys) {
-	case 1:
-		query, args = s.q.isRevoked1, []any{keys[0], now}
-	case 2:
-		query, args = s.q.isRevoked2, []any{keys[0], keys[1], now}
-	default:
-		var b strings.Builder
-		b.WriteString(`SELECT 1 FROM ` + s.prefix + `revoked WHERE expires_at > ? AND id IN (?`)
-		args = []any{now, keys[0]}
-		for _, k := range keys[1:] {
-			b.WriteString(", ?")
-			args = append(args, k)
-		}
-		b.WriteString(`) LIMIT 1`)
-		query = s.sql(b.String())
+	if len(keys) < len(s.q.isRevoked) {
+		query = s.q.isRevoked[len(keys)]
+	} else {
+		query = s.revokedQuery(len(keys))
 	}
 	var one int
 	err := s.db.QueryRowContext(ctx, query, args...).Scan(&one)
@@ -420,6 +410,13 @@ func (s *Store) IsRevoked(ctx context.Context, keys ...string) (bool, error) {
 		return false, fmt.Errorf("sqlblocklist: check: %w", err)
 	}
 	return true, nil
+}
+
+// revokedQuery asks whether any of n keys is revoked; its arguments are
+// the time, then the keys.
+func (s *Store) revokedQuery(n int) string {
+	return s.sql(`SELECT 1 FROM ` + s.prefix + `revoked WHERE expires_at > ? AND id IN (?` +
+		strings.Repeat(", ?", n-1) + `) LIMIT 1`)
 }
 
 // Rotate implements ginjwt.Blocklist: one INSERT ... ON CONFLICT DO UPDATE
