@@ -248,7 +248,7 @@ func TestReplicaAcksOnCluster(t *testing.T) {
 	mc, rc := master.Client(t), replica.Client(t)
 	require.NoError(t, mc.ClusterAddSlotsRange(ctx, 0, 16383).Err())
 	host, port, _ := strings.Cut(master.Addr, ":")
-	require.NoError(t, rc.ClusterMeet(ctx, host, port).Err())
+	require.NoError(t, rc.Do(ctx, "cluster", "meet", host, port, master.BusPort).Err())
 	id, err := mc.ClusterMyID(ctx).Result()
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return rc.ClusterReplicate(ctx, id).Err() == nil }, 10*time.Second, 50*time.Millisecond)

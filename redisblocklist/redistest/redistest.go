@@ -8,7 +8,6 @@ package redistest
 import (
 	"context"
 	"net"
-	"os"
 	"os/exec"
 	"strconv"
 	"syscall"
@@ -23,10 +22,13 @@ type Server struct {
 	// Addr is its host:port on 127.0.0.1.
 	Addr string
 	// Dir is its working directory, where an AOF or RDB file goes.
-	Dir  string
-	cfg  ServerConfig
-	port string
-	cmd  *exec.Cmd
+	Dir string
+	// BusPort is its cluster bus port, which CLUSTER MEET names when
+	// cluster mode is on.
+	BusPort string
+	cfg     ServerConfig
+	port    string
+	cmd     *exec.Cmd
 }
 
 // ServerConfig describes a server for StartWith. The zero value is the
@@ -53,13 +55,12 @@ func Start(t testing.TB) *Server {
 // t's cleanup.
 func StartWith(t testing.TB, cfg ServerConfig) *Server {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	_ = ln.Close()
-	s := &Server{Addr: "127.0.0.1:" + port, Dir: t.TempDir(), cfg: cfg, port: port}
+	// The cluster bus port is reserved too, rather than left at
+	// port+10000, which may be taken or out of range (when cfg.Args
+	// enable cluster mode; otherwise Redis ignores it).
+	ports := freePorts(t, 2)
+	port := strconv.Itoa(ports[0])
+	s := &Server{Addr: "127.0.0.1:" + port, Dir: t.TempDir(), cfg: cfg, port: port, BusPort: strconv.Itoa(ports[1])}
 	t.Cleanup(s.Stop)
 	s.launch(t)
 	return s
@@ -69,21 +70,14 @@ func StartWith(t testing.TB, cfg ServerConfig) *Server {
 // GINJWT_REQUIRE_REDIS) when it is not installed.
 func Bin(t testing.TB) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("GINJWT_REQUIRE_REDIS") != "" {
-			t.Fatal("GINJWT_REQUIRE_REDIS is set but redis-server is not installed")
-		}
-		t.Skip("SKIPPED: redis-server not installed (apt-get install redis-server); the Redis store is NOT tested")
-	}
-	return bin
+	return need(t, "redis-server")
 }
 
 // launch starts the process and waits until it answers PING.
 func (s *Server) launch(t testing.TB) {
 	t.Helper()
 	bin := Bin(t)
-	args := []string{"--port", s.port, "--bind", "127.0.0.1", "--dir", s.Dir, "--save", "", "--daemonize", "no",
+	args := []string{"--port", s.port, "--cluster-port", s.BusPort, "--bind", "127.0.0.1", "--dir", s.Dir, "--save", "", "--daemonize", "no",
 		"--repl-diskless-sync-delay", "0"} // a replica syncs at once, not after 5 s
 	if s.cfg.AppendOnly {
 		args = append(args, "--appendonly", "yes", "--appendfsync", "always")
@@ -151,7 +145,7 @@ func (s *Server) Resume() {
 // Client returns a client of the server that fails fast once it is down,
 // closed at t's cleanup.
 func (s *Server) Client(t testing.TB) *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	c := redis.NewClient(fastOptions(s.Addr))
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
@@ -198,4 +192,10 @@ func Blackhole(t testing.TB) string {
 	}()
 	t.Cleanup(func() { _ = ln.Close(); <-done })
 	return ln.Addr().String()
+}
+
+// fastOptions is a client of the tests' own probes: no retries, a short
+// dial, so that a stopped server answers at once.
+func fastOptions(addr string) *redis.Options {
+	return &redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond}
 }

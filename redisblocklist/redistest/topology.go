@@ -77,8 +77,9 @@ func (n *Node) Running() bool {
 
 // Client returns a plain client of this one node, closed at t's cleanup.
 func (n *Node) Client(t testing.TB) *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond,
-		ReadTimeout: time.Second, WriteTimeout: time.Second})
+	opts := fastOptions(n.Addr)
+	opts.ReadTimeout, opts.WriteTimeout = time.Second, time.Second
+	c := redis.NewClient(opts)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
@@ -99,7 +100,7 @@ type Sentinel struct {
 func StartSentinel(t testing.TB) *Sentinel {
 	t.Helper()
 	server := need(t, "redis-server")
-	sentinelArgs := []string{need(t, "redis-server"), "--sentinel"}
+	sentinelArgs := []string{server, "--sentinel"}
 	if bin, err := exec.LookPath("redis-sentinel"); err == nil {
 		sentinelArgs = []string{bin}
 	}
@@ -249,7 +250,7 @@ func (s *Sentinel) Rejoin(t testing.TB, n *Node, timeout time.Duration) {
 		t.Fatal(err)
 	}
 	host, port, _ := net.SplitHostPort(master)
-	c := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	c := redis.NewClient(fastOptions(n.Addr))
 	defer func() { _ = c.Close() }()
 	if err := c.ReplicaOf(ctx, host, port).Err(); err != nil {
 		t.Fatal(err)
@@ -375,7 +376,7 @@ func (c *Cluster) MasterOf(t testing.TB, key string) *Node {
 	if n == nil {
 		t.Fatal("no cluster node is running")
 	}
-	cl := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	cl := redis.NewClient(fastOptions(n.Addr))
 	defer func() { _ = cl.Close() }()
 	slot, err := cl.ClusterKeySlot(ctx, key).Result()
 	if err != nil {
@@ -441,7 +442,7 @@ func need(t testing.TB, bin string) string {
 		if os.Getenv("GINJWT_REQUIRE_REDIS") != "" {
 			t.Fatalf("GINJWT_REQUIRE_REDIS is set but %s is not installed", bin)
 		}
-		t.Skipf("SKIPPED: %s not installed (apt-get install redis-server redis-tools redis-sentinel); this topology is NOT tested", bin)
+		t.Skipf("SKIPPED: %s not installed (apt-get install redis-server redis-tools redis-sentinel); the tests that need it are NOT run", bin)
 	}
 	return path
 }
@@ -512,7 +513,7 @@ func (n *Node) launch(t testing.TB) {
 	}
 	cmd, done := n.cmd, n.done
 	go func() { _ = cmd.Wait(); close(done) }()
-	cl := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	cl := redis.NewClient(fastOptions(n.Addr))
 	defer func() { _ = cl.Close() }()
 	waitFor(t, 10*time.Second, n.Addr+" to answer PING", func(ctx context.Context) (bool, string) {
 		if !n.Running() {
@@ -548,7 +549,7 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func(ctx con
 // diskless sync, Redis 7 streams writes to a replica only once it has
 // sent its first ACK, up to a second later.
 func acknowledged(ctx context.Context, addr string) (bool, string) {
-	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	c := redis.NewClient(fastOptions(addr))
 	defer func() { _ = c.Close() }()
 	// In a cluster, find a key of this master's slots: others are MOVED.
 	for i := range 100 {
@@ -570,7 +571,7 @@ func acknowledged(ctx context.Context, addr string) (bool, string) {
 }
 
 func sentinelClient(n *Node) *redis.SentinelClient {
-	return redis.NewSentinelClient(&redis.Options{Addr: n.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	return redis.NewSentinelClient(fastOptions(n.Addr))
 }
 
 // sentinelMaster returns what sentinel n knows of the master: SENTINEL MASTER.
@@ -594,14 +595,14 @@ func sentinelMasterAddr(ctx context.Context, n *Node) (string, error) {
 // infoFields returns the fields of INFO section of n; none when n does not
 // answer.
 func infoFields(ctx context.Context, n *Node, section string) map[string]string {
-	c := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	c := redis.NewClient(fastOptions(n.Addr))
 	defer func() { _ = c.Close() }()
 	text, _ := c.Info(ctx, section).Result()
 	return fields(text)
 }
 
 func clusterInfo(ctx context.Context, n *Node) map[string]string {
-	c := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	c := redis.NewClient(fastOptions(n.Addr))
 	defer func() { _ = c.Close() }()
 	text, _ := c.ClusterInfo(ctx).Result()
 	return fields(text)
@@ -619,7 +620,7 @@ func fields(text string) map[string]string {
 
 // shardsOf returns the cluster's shards as the node at addr sees them.
 func shardsOf(ctx context.Context, addr string) ([]redis.ClusterShard, error) {
-	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	c := redis.NewClient(fastOptions(addr))
 	defer func() { _ = c.Close() }()
 	return c.ClusterShards(ctx).Result()
 }

@@ -24,11 +24,11 @@ import (
 // Server is a running redis-server.
 type Server struct {
 	// Addr is its host:port on 127.0.0.1.
-	Addr  string
-	port  string
-	dir   string
-	extra []string // more redis-server arguments
-	cmd   *exec.Cmd
+	Addr          string
+	port, busPort string
+	dir           string
+	extra         []string // more redis-server arguments
+	cmd           *exec.Cmd
 }
 
 // Start starts a redis-server for t and kills it at t's cleanup.
@@ -39,13 +39,23 @@ func Start(t testing.TB) *Server {
 
 func start(t testing.TB, extra ...string) *Server {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// Two ports held open together, so that they differ: the client port
+	// and the cluster bus port, which left at port+10000 may be taken or
+	// out of range (Redis ignores it outside cluster mode).
+	var ports [2]string
+	var held [2]net.Listener
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		held[i] = ln
+		ports[i] = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	_ = ln.Close()
-	s := &Server{Addr: "127.0.0.1:" + port, port: port, dir: t.TempDir(), extra: extra}
+	for _, ln := range held {
+		_ = ln.Close()
+	}
+	s := &Server{Addr: "127.0.0.1:" + ports[0], port: ports[0], busPort: ports[1], dir: t.TempDir(), extra: extra}
 	t.Cleanup(s.Stop)
 	s.Launch(t)
 	return s
@@ -64,7 +74,7 @@ func (s *Server) Launch(t testing.TB) {
 	}
 	// bin is redis-server from PATH, the port one we just had and the
 	// directory a temporary one: nothing comes from outside.
-	args := append([]string{"--port", s.port, "--bind", "127.0.0.1", "--dir", s.dir,
+	args := append([]string{"--port", s.port, "--cluster-port", s.busPort, "--bind", "127.0.0.1", "--dir", s.dir,
 		"--save", "", "--appendonly", "no", "--daemonize", "no"}, s.extra...)
 	s.cmd = exec.Command(bin, args...) //nolint:gosec // G204, see above
 	if err := s.cmd.Start(); err != nil {
@@ -207,7 +217,8 @@ func StartCluster(t testing.TB) []string {
 		}
 		if i > 0 {
 			port, _ := strconv.ParseInt(servers[i].port, 10, 64)
-			if err := raws[0].Do(ctx, raws[0].B().ClusterMeet().Ip("127.0.0.1").Port(port).Build()).Error(); err != nil {
+			bus, _ := strconv.ParseInt(servers[i].busPort, 10, 64)
+			if err := raws[0].Do(ctx, raws[0].B().ClusterMeet().Ip("127.0.0.1").Port(port).ClusterBusPort(bus).Build()).Error(); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -216,7 +227,7 @@ func StartCluster(t testing.TB) []string {
 		ok := 0
 		for _, raw := range raws {
 			info, err := raw.Do(ctx, raw.B().ClusterInfo().Build()).ToString()
-			if err == nil && strings.Contains(info, "cluster_state:ok") && strings.Contains(info, "cluster_known_nodes:3") {
+			if err == nil && strings.Contains(info, "cluster_state:ok") && strings.Contains(info, "cluster_known_nodes:"+strconv.Itoa(nodes)) {
 				ok++
 			}
 		}
