@@ -38,7 +38,7 @@ func (m *Manager) LoginHandler(check func(c *gin.Context) (identity any, err err
 		panic("ginjwt: LoginHandler: nil credential check")
 	}
 	// The password was just given: fresh, unless opts say for how long.
-	opts = append([]TokenOption{Fresh()}, opts...)
+	opts = slices.Concat([]TokenOption{Fresh()}, opts)
 	return func(c *gin.Context) {
 		if !isJSONContentType(c.GetHeader("Content-Type")) {
 			m.Abort(c, newError(ErrNotJSON, http.StatusUnsupportedMediaType, "Did not attempt to load JSON data because the request Content-Type was not 'application/json'."))

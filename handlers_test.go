@@ -1,11 +1,15 @@
 package ginjwt_test
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
@@ -168,4 +172,65 @@ func cookieJar(w *httptest.ResponseRecorder) map[string]string {
 		jar[ck.Name] = ck.Value
 	}
 	return jar
+}
+
+// Options given to a handler are shared by all its requests: a login must
+// never write into them, or concurrent logins mix their tokens (seen as an
+// access token in another login's family).
+func TestConcurrentLoginsKeepTheirOwnPair(t *testing.T) {
+	m := newManager(t, ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)), ginjwt.WithRefreshRotation())
+	opts := []ginjwt.TokenOption{
+		ginjwt.AdditionalClaims(map[string]any{"role": "user"}),
+		ginjwt.AdditionalHeaders(map[string]any{"x": 1}),
+		ginjwt.FreshFor(time.Minute),
+		ginjwt.ExpiresIn(time.Minute),
+		ginjwt.AdditionalClaims(map[string]any{"role": "admin"}),
+	}
+	r := newRouter()
+	r.POST("/login", m.LoginHandler(checkPassword, opts[:4:5]...))
+	r.POST("/refresh", m.RefreshHandler(opts[:4:5]...))
+
+	famOf := func(raw string) any { // require cannot run off the test's goroutine
+		tok, err := m.DecodeToken(raw)
+		if err != nil {
+			return nil
+		}
+		v, _ := tok.Claims.Get("fam")
+		return v
+	}
+	const workers, each = 8, 100
+	var wg sync.WaitGroup
+	errs := make(chan string, workers*each)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				w := postJSON(r, "/login", `{"username":"test","password":"test"}`)
+				if w.Code != 200 {
+					errs <- "login: " + w.Body.String()
+					continue
+				}
+				var body map[string]string
+				_ = json.Unmarshal(w.Body.Bytes(), &body)
+				if f1, f2 := famOf(body["access_token"]), famOf(body["refresh_token"]); f1 == nil || f1 != f2 {
+					errs <- fmt.Sprint("login pair in families ", f1, " and ", f2)
+				}
+				w = postJSON(r, "/refresh", "", bearer(body["refresh_token"]))
+				if w.Code != 200 {
+					errs <- "refresh: " + w.Body.String()
+					continue
+				}
+				_ = json.Unmarshal(w.Body.Bytes(), &body)
+				if f1, f2 := famOf(body["access_token"]), famOf(body["refresh_token"]); f1 == nil || f1 != f2 {
+					errs <- fmt.Sprint("rotated pair in families ", f1, " and ", f2)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }

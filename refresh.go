@@ -31,7 +31,7 @@ func (m *Manager) RefreshAccessToken(c *gin.Context, opts ...TokenOption) (strin
 	if err != nil {
 		return "", err
 	}
-	return m.createToken(TypeAccess, tok.Claims.Identity, append(opts, m.renewalOf(tok)))
+	return m.createToken(TypeAccess, tok.Claims.Identity, slices.Concat(opts, []TokenOption{m.renewalOf(tok)}))
 }
 
 // renewalOf makes a new token continue tok: same family, and the custom
@@ -96,10 +96,12 @@ func (m *Manager) CreateTokenPair(identity any, opts ...TokenOption) (access, re
 	if m.cfg.rotation {
 		fam = inFamily(newUUID())
 	}
-	if access, err = m.createToken(TypeAccess, identity, append(opts, fam)); err != nil {
+	// Never append to opts: it may be a handler's slice shared by
+	// concurrent requests.
+	if access, err = m.createToken(TypeAccess, identity, slices.Concat(opts, []TokenOption{fam})); err != nil {
 		return "", "", err
 	}
-	refresh, err = m.createToken(TypeRefresh, identity, append(opts, fam, notFresh))
+	refresh, err = m.createToken(TypeRefresh, identity, slices.Concat(opts, []TokenOption{fam, notFresh}))
 	return access, refresh, err
 }
 
