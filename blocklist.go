@@ -13,9 +13,12 @@ import (
 // Blocklist stores revoked tokens until they expire, so that a token is
 // refused after logout even though its signature stays valid: the store
 // behind flask-jwt-extended's token_in_blocklist_loader examples. Keys are
-// token IDs (the "jti" claim) and, with WithRefreshRotation, token
-// families. Implementations must be safe for concurrent use; MemoryBlocklist
-// serves one process, the redisblocklist module several.
+// token IDs (the "jti" claim) and sessions. It is the core every store
+// has; RotationStore, IdentityRevoker and SessionStore are what some
+// options and calls need besides. Implementations must be safe for
+// concurrent use; MemoryBlocklist serves one process, the redisblocklist,
+// rueidisblocklist and sqlblocklist modules several, and the blocklisttest
+// package checks any of them.
 type Blocklist interface {
 	// Revoke marks key revoked until until, after which the store may
 	// forget it (the token has expired by then). A zero until means for
@@ -25,17 +28,57 @@ type Blocklist interface {
 	Revoke(ctx context.Context, key string, until time.Time) error
 	// IsRevoked reports whether any of keys is revoked.
 	IsRevoked(ctx context.Context, keys ...string) (bool, error)
-	// Rotate moves refresh-token family on from token ID prev to token ID
-	// next, atomically: it succeeds when the family has no current token
-	// stored, or its current token is prev, and then stores next as the
-	// family's current token until until (zero: no expiry). Of concurrent
-	// calls with the same family and prev exactly one gets true; a false
-	// answer changes nothing. WithRefreshRotation keeps one such record
-	// per login, so storage follows live logins, not rotations.
-	Rotate(ctx context.Context, family, prev, next string, until time.Time) (bool, error)
-	// Current returns the family's current refresh token ID, or "" when
+}
+
+// RotationStore is a Blocklist that also keeps each session's current
+// refresh token, for WithRefreshRotation.
+type RotationStore interface {
+	Blocklist
+	// Rotate moves session's refresh token on from token ID prev to token
+	// ID next, atomically: it succeeds when the session has no current
+	// token stored, or its current token is prev, and then stores next as
+	// the session's current token until until (zero: no expiry). Of
+	// concurrent calls with the same session and prev exactly one gets
+	// true; a false answer changes nothing. Rotation keeps one such record
+	// per session, so storage follows live logins, not rotations.
+	Rotate(ctx context.Context, session, prev, next string, until time.Time) (bool, error)
+	// Current returns the session's current refresh token ID, or "" when
 	// none is stored (never rotated, or expired).
-	Current(ctx context.Context, family string) (string, error)
+	Current(ctx context.Context, session string) (string, error)
+}
+
+// IdentityRevoker is a Blocklist that can also refuse every token of one
+// identity issued before a time, for Manager.RevokeIdentity. When the
+// blocklist implements it, the guards ask IsRevokedFor instead of
+// IsRevoked.
+type IdentityRevoker interface {
+	Blocklist
+	// RevokeIdentity refuses the tokens of identity issued before before,
+	// until until (zero: for as long as the store lives). Revoking again
+	// keeps the later before and the longer until.
+	RevokeIdentity(ctx context.Context, identity string, before, until time.Time) error
+	// IsRevokedFor reports whether any of keys is revoked, or identity's
+	// tokens issued at issued are (issued is before its cutoff), in one
+	// question to the store.
+	IsRevokedFor(ctx context.Context, identity string, issued time.Time, keys ...string) (bool, error)
+}
+
+// SessionStore is a Blocklist that also keeps each identity's live
+// sessions, for WithSessionList. Sessions are keyed by identity and ID; a
+// session whose Expires is past is gone.
+type SessionStore interface {
+	Blocklist
+	// SaveSession stores s, replacing a session of the same identity and
+	// ID, until s.Expires (zero: for as long as the store lives).
+	SaveSession(ctx context.Context, s Session) error
+	// TouchSession records a renewal of a stored session: Renewed becomes
+	// renewed and Expires the later of expires and its own (zero: never).
+	// A session not stored (ended, expired) stays absent.
+	TouchSession(ctx context.Context, identity, id string, renewed, expires time.Time) error
+	// Sessions returns the live sessions of identity, in any order.
+	Sessions(ctx context.Context, identity string) ([]Session, error)
+	// DeleteSession removes a session; an absent one is no error.
+	DeleteSession(ctx context.Context, identity, id string) error
 }
 
 // WithBlocklist makes every guard check the token's "jti" (and, with
@@ -89,14 +132,6 @@ func SkipRevocationCheck() GuardOption {
 	return guardFunc(func(g *guard) { g.skipRevocation = true })
 }
 
-// familyClaim names the claim that ties the tokens of one login together
-// under WithRefreshRotation.
-const familyClaim = "fam"
-
-// familyKey is the blocklist key of a token family; "fam:" keeps it apart
-// from token IDs, which are UUIDs.
-func familyKey(family string) string { return "fam:" + family }
-
 // checkRevoked runs the blocklist and the application's check for a token
 // that passed every other check.
 func (m *Manager) checkRevoked(c *gin.Context, tok *Token) *Error {
@@ -104,11 +139,7 @@ func (m *Manager) checkRevoked(c *gin.Context, tok *Token) *Error {
 		if tok.Claims.JTI == "" {
 			return invalid(ErrInvalidClaims, "Missing claim: jti")
 		}
-		family := ""
-		if m.cfg.rotation {
-			family = tokenFamily(tok)
-		}
-		revoked, err := m.isRevoked(c, tok.Claims.JTI, family)
+		revoked, err := m.isRevoked(c, &tok.Claims)
 		if err != nil {
 			return m.unavailable(err)
 		}
@@ -131,74 +162,86 @@ func (m *Manager) checkRevoked(c *gin.Context, tok *Token) *Error {
 	return nil
 }
 
-// revocationLookup returns the guards' question to store. A
+// revocationLookup returns the guards' question to store about a token:
+// its ID, its session and, when the store can tell, its identity. A
 // MemoryBlocklist answers from memory and cannot block, so it is asked
 // directly, without the deadline context and its allocations; any other
 // store is asked under the blocklist timeout.
-func (m *Manager) revocationLookup(store Blocklist) func(c *gin.Context, jti, family string) (bool, error) {
+func (m *Manager) revocationLookup(store Blocklist) func(c *gin.Context, claims *Claims) (bool, error) {
 	if mem, ok := store.(*MemoryBlocklist); ok {
-		return func(_ *gin.Context, jti, family string) (bool, error) {
-			return mem.revokedToken(jti, family), nil
+		return func(_ *gin.Context, claims *Claims) (bool, error) {
+			return mem.revokedToken(claims), nil
 		}
 	}
-	return func(c *gin.Context, jti, family string) (bool, error) {
+	ask := func(ctx context.Context, claims *Claims) (bool, error) {
+		return store.IsRevoked(ctx, claims.JTI, sessionKey(claims.sessionID()))
+	}
+	if ir, ok := store.(IdentityRevoker); ok {
+		ask = func(ctx context.Context, claims *Claims) (bool, error) {
+			return ir.IsRevokedFor(ctx, claims.Identity, claims.issuedAt(), claims.JTI, sessionKey(claims.sessionID()))
+		}
+	}
+	return func(c *gin.Context, claims *Claims) (bool, error) {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
 		defer cancel()
-		if family != "" {
-			return store.IsRevoked(ctx, jti, familyKey(family))
-		}
-		return store.IsRevoked(ctx, jti)
+		return ask(ctx, claims)
 	}
 }
 
-// checkRotated refuses a refresh token that is no longer its login's
+// checkRotated refuses a refresh token that is no longer its session's
 // current one: it was rotated, so whoever presents it again replays it,
-// and the whole login is revoked (reuse detection). Refresh tokens are
+// and the whole session is ended (reuse detection). Refresh tokens are
 // rare next to access tokens, so the extra lookup is only theirs.
 func (m *Manager) checkRotated(c *gin.Context, tok *Token) *Error {
 	if !m.cfg.rotation || tok.Claims.Type != TypeRefresh {
 		return nil
 	}
-	family := refreshFamily(tok)
-	reused, err := m.reused(c, tok, family)
+	reused, err := m.reused(c, tok)
 	if err != nil {
 		return m.unavailable(err)
 	}
 	if !reused {
 		return nil
 	}
-	m.revokeFamily(c, family)
+	m.endReusedSession(c, tok)
 	e := newError(ErrRevoked, http.StatusUnauthorized, "Token has been revoked")
 	e.cause = ErrRefreshTokenReused
 	return e
 }
 
 // reused reports whether refresh token tok has been rotated away.
-func (m *Manager) reused(c *gin.Context, tok *Token, family string) (bool, error) {
+func (m *Manager) reused(c *gin.Context, tok *Token) (bool, error) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
 	defer cancel()
-	current, err := m.cfg.blocklist.Current(ctx, family)
+	current, err := m.rotations.Current(ctx, tok.Claims.sessionID())
 	return current != "" && current != tok.Claims.JTI, err
 }
 
-// detectExpiredReuse revokes the login of an expired refresh token that
+// detectExpiredReuse ends the session of an expired refresh token that
 // had been rotated away: a replay after expiry is still a replay, and the
-// thief may hold the login's current token. The request is refused anyway
-// ("Token has expired"); e.Token passed the signature check.
+// thief may hold the session's current token. The request is refused
+// anyway ("Token has expired"); e.Token passed the signature check.
 func (m *Manager) detectExpiredReuse(c *gin.Context, e *Error) {
 	tok := e.Token
 	if !m.cfg.rotation || e.kind != ErrTokenExpired || tok == nil ||
 		tok.Claims.Type != TypeRefresh || tok.Claims.JTI == "" {
 		return
 	}
-	family := refreshFamily(tok)
-	reused, err := m.reused(c, tok, family)
+	reused, err := m.reused(c, tok)
 	if err != nil {
 		_ = c.Error(fmt.Errorf("ginjwt: checking an expired refresh token for reuse: %w", err))
 		return
 	}
 	if reused {
-		m.revokeFamily(c, family)
+		m.endReusedSession(c, tok)
+	}
+}
+
+// endReusedSession ends the session of a replayed refresh token. Errors
+// are recorded on the context: the request is refused anyway.
+func (m *Manager) endReusedSession(c *gin.Context, tok *Token) {
+	if err := m.revokeSession(c.Request.Context(), tok); err != nil {
+		_ = c.Error(fmt.Errorf("ginjwt: ending the session of a reused refresh token: %w", err))
 	}
 }
 
@@ -208,15 +251,11 @@ func (m *Manager) unavailable(err error) *Error {
 	return e
 }
 
-// Revoke puts tokens on the blocklist until they expire: the logout of
-// flask's blocklist examples. The raw tokens are all verified first, and
-// none is revoked if one is invalid (an expired one is accepted: revoking
-// it is harmless); pass the access and the refresh token to end a session
-// on both.
-//
-//	r.DELETE("/logout", m.JWTRequired(ginjwt.VerifyType(false)), func(c *gin.Context) {
-//		if err := m.RevokeCurrent(c); err != nil { ... }
-//	})
+// Revoke ends the sessions of raw tokens, as a logout does: every token
+// of each session (access, refresh, every renewal) is refused from now on,
+// on every instance. The raw tokens are all verified first, and none is
+// revoked if one is invalid (an expired one is accepted: revoking it is
+// harmless). A request's logout is Logout or LogoutHandler.
 func (m *Manager) Revoke(ctx context.Context, raw ...string) error {
 	if m.cfg.blocklist == nil {
 		return ErrNoBlocklist
@@ -231,18 +270,18 @@ func (m *Manager) Revoke(ctx context.Context, raw ...string) error {
 		toks[i] = tok
 	}
 	for _, tok := range toks {
-		if err := m.revokeToken(ctx, tok); err != nil {
+		if err := m.revokeSession(ctx, tok); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// RevokeCurrent revokes the token the guard verified for this request.
-// When the store fails, the logout did not happen: the error is an *Error
-// that Abort answers with 503 "Token revocation status is unavailable"
-// (errors.Is finds ErrRevocationUnavailable and the store's error), as
-// Revoke's is.
+// RevokeCurrent ends the session of the token the guard verified for
+// this request: a logout. When the store fails, the logout did not
+// happen: the error is an *Error that Abort answers with 503 "Token
+// revocation status is unavailable" (errors.Is finds
+// ErrRevocationUnavailable and the store's error), as Revoke's is.
 func (m *Manager) RevokeCurrent(c *gin.Context) error {
 	if m.cfg.blocklist == nil {
 		return ErrNoBlocklist
@@ -251,48 +290,5 @@ func (m *Manager) RevokeCurrent(c *gin.Context) error {
 	if !ok {
 		return ErrNoTokenInContext
 	}
-	return m.revokeToken(c.Request.Context(), tok)
-}
-
-func (m *Manager) revokeToken(ctx context.Context, tok *Token) error {
-	if tok.Claims.JTI == "" {
-		return errors.New("ginjwt: the token has no jti to revoke")
-	}
-	ctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
-	defer cancel()
-	if err := m.cfg.blocklist.Revoke(ctx, tok.Claims.JTI, tok.Claims.expiry()); err != nil {
-		// The logout did not happen: Abort answers 503, as the guards do
-		// when the store is down (errors.Is still finds the store's error).
-		return m.unavailable(err)
-	}
-	return nil
-}
-
-// familyLifetime bounds the life of every token of a family (createToken
-// refuses longer ones), so revoking the family for that long outlasts
-// them all; 0 means tokens may never expire.
-func (m *Manager) familyLifetime() time.Duration {
-	if m.cfg.accessExpires <= 0 || m.cfg.refreshExpires <= 0 {
-		return 0
-	}
-	return max(m.cfg.accessExpires, m.cfg.refreshExpires)
-}
-
-// revokeFamily revokes every token of a login, for as long as its tokens
-// can live. Errors are recorded on the context: the request is refused
-// anyway. revokeFamilyErr returns them, for a logout.
-func (m *Manager) revokeFamily(c *gin.Context, family string) {
-	if err := m.revokeFamilyErr(c, family); err != nil {
-		_ = c.Error(fmt.Errorf("ginjwt: revoking token family after reuse: %w", err))
-	}
-}
-
-func (m *Manager) revokeFamilyErr(c *gin.Context, family string) error {
-	until := time.Time{} // forever, when tokens may never expire
-	if limit := m.familyLifetime(); limit > 0 {
-		until = m.cfg.now().Add(limit)
-	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
-	defer cancel()
-	return m.cfg.blocklist.Revoke(ctx, familyKey(family), until)
+	return m.revokeSession(c.Request.Context(), tok)
 }

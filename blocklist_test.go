@@ -108,9 +108,7 @@ func TestRevocation(t *testing.T) {
 	assertMsg(t, w, "Token has been revoked")
 	assert.Equal(t, 200, get(r, "/status", bearer(access)).Code, "skip_revocation_check")
 
-	// The refresh token still works until it is revoked too.
-	assert.Equal(t, 200, request(r, http.MethodPost, "/refresh", bearer(refresh)).Code)
-	require.Equal(t, 200, request(r, http.MethodDelete, "/logout", bearer(refresh)).Code)
+	// The logout ended the session: its refresh token goes too.
 	w = request(r, http.MethodPost, "/refresh", bearer(refresh))
 	assert.Equal(t, 401, w.Code)
 	assertMsg(t, w, "Token has been revoked")
@@ -281,18 +279,18 @@ func TestRefreshRotation(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, mustDecode(t, m, access).Claims.Fresh)
 	assert.False(t, mustDecode(t, m, refresh).Claims.Fresh)
-	assert.Equal(t, family(t, m, access), family(t, m, refresh))
+	assert.Equal(t, session(t, m, access), session(t, m, refresh))
 
 	w := request(r, http.MethodPost, "/refresh", bearer(refresh))
 	require.Equal(t, 200, w.Code, w.Body.String())
 	body := decodeBody(t, w)
 	access2, refresh2 := body["access_token"].(string), body["refresh_token"].(string)
-	assert.Equal(t, family(t, m, refresh), family(t, m, refresh2), "the new pair stays in the family")
+	assert.Equal(t, session(t, m, refresh), session(t, m, refresh2), "the new pair stays in the session")
 	assert.False(t, mustDecode(t, m, access2).Claims.Fresh, "rotation proves no password")
 	assert.Equal(t, 200, get(r, "/protected", bearer(access2)).Code)
 	assert.Equal(t, 200, get(r, "/protected", bearer(access)).Code, "older access tokens live on until reuse")
 
-	// The old refresh token comes back: reuse. The whole family goes.
+	// The old refresh token comes back: reuse. The whole session goes.
 	w = request(r, http.MethodPost, "/refresh", bearer(refresh))
 	assert.Equal(t, 401, w.Code)
 	assertMsg(t, w, "Token has been revoked")
@@ -302,50 +300,53 @@ func TestRefreshRotation(t *testing.T) {
 		assertMsg(t, w, "Token has been revoked")
 	}
 	w = request(r, http.MethodPost, "/refresh", bearer(refresh2))
-	assert.Equal(t, 401, w.Code, "the newest refresh token of the family is revoked too")
-	// Until the end of its life: the family's revocation outlasts it.
+	assert.Equal(t, 401, w.Code, "the newest refresh token of the session is revoked too")
+	// Until the end of its life: the session's revocation outlasts it.
 	clock.Sleep(30*24*time.Hour - time.Minute)
 	w = request(r, http.MethodPost, "/refresh", bearer(refresh2))
 	assert.Equal(t, 401, w.Code, "a minute before the refresh token expires, still revoked")
 	assertMsg(t, w, "Token has been revoked")
 
-	// Another login is another family, untouched.
+	// Another login is another session, untouched.
 	other, _, err := m.CreateTokenPair("alice")
 	require.NoError(t, err)
 	assert.Equal(t, 200, get(r, "/protected", bearer(other)).Code)
 }
 
-// With rotation, no token of a family may outlive how long a reused
-// family stays revoked; a longer one would come back to life.
-func TestRotationBoundsTokenLifetimes(t *testing.T) {
+// No token of a session outlives how long an ended session stays revoked
+// (its lifetime); a longer one would come back to life.
+func TestSessionLifetimeBoundsTokens(t *testing.T) {
 	m := newManager(t, ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)), ginjwt.WithRefreshRotation())
-	for name, opt := range map[string]ginjwt.TokenOption{
-		"refresh 90 days": ginjwt.ExpiresIn(90 * 24 * time.Hour),
-		"no expiry":       ginjwt.NoExpiry(),
-	} {
-		_, _, err := m.CreateTokenPair("alice", opt)
-		assert.ErrorContains(t, err, "with WithRefreshRotation no token may live longer than 720h0m0s", name)
-		_, err = m.CreateRefreshToken("alice", opt)
-		assert.Error(t, err, name)
-	}
-	_, _, err := m.CreateTokenPair("alice", ginjwt.ExpiresIn(30*24*time.Hour))
-	assert.NoError(t, err, "as long as the refresh expiry is fine")
-	_, err = m.CreateAccessToken("alice", ginjwt.NoExpiry())
-	assert.NoError(t, err, "a token outside any family is not bound")
+	_, _, err := m.CreateTokenPair("alice", ginjwt.ExpiresIn(90*24*time.Hour))
+	assert.ErrorContains(t, err, "ExpiresIn(2160h0m0s) goes past the login's end, WithSessionLifetime(720h0m0s)")
+	_, err = m.CreateRefreshToken("alice", ginjwt.ExpiresIn(90*24*time.Hour))
+	assert.Error(t, err)
+	_, _, err = m.CreateTokenPair("alice", ginjwt.ExpiresIn(30*24*time.Hour))
+	assert.NoError(t, err, "as long as the session lifetime is fine")
+	access, refresh, err := m.CreateTokenPair("alice", ginjwt.NoExpiry())
+	assert.NoError(t, err, "NoExpiry starts a session without an end")
+	assert.True(t, mustDecode(t, m, access).Claims.AuthTime().IsZero())
+	assert.True(t, mustDecode(t, m, refresh).Claims.ExpiresAt().IsZero())
 
-	// A longer access expiry is the family's bound then.
+	// A longer access expiry is cut to the session's end, the refresh
+	// token's; an ended session stays revoked to that end.
 	clock := newFakeClock()
 	m = newManager(t, clock.option(), ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(clock.Now)), ginjwt.WithRefreshRotation(),
 		ginjwt.WithAccessExpires(60*24*time.Hour))
 	r := rotationRouter(m)
-	access, refresh, err := m.CreateTokenPair("alice")
+	access, refresh, err = m.CreateTokenPair("alice")
 	require.NoError(t, err)
+	assert.Equal(t, clock.Now().Add(30*24*time.Hour).Unix(), mustDecode(t, m, access).Claims.ExpiresAt().Unix())
 	require.Equal(t, 200, request(r, http.MethodPost, "/refresh", bearer(refresh)).Code)
 	require.Equal(t, 401, request(r, http.MethodPost, "/refresh", bearer(refresh)).Code, "reuse")
-	clock.Sleep(60*24*time.Hour - time.Minute)
+	clock.Sleep(30*24*time.Hour - time.Minute)
 	w := get(r, "/protected", bearer(access))
-	assert.Equal(t, 401, w.Code, "the access token of the reused family stays revoked to its end")
+	assert.Equal(t, 401, w.Code, "the access token of the reused session stays revoked to its end")
 	assertMsg(t, w, "Token has been revoked")
+	clock.Sleep(time.Minute)
+	w = get(r, "/protected", bearer(access))
+	assert.Equal(t, 401, w.Code)
+	assertMsg(t, w, "Token has expired")
 }
 
 func rotationRouter(m *ginjwt.Manager) *gin.Engine {
@@ -362,11 +363,11 @@ func rotationRouter(m *ginjwt.Manager) *gin.Engine {
 	return r
 }
 
-func family(t *testing.T, m *ginjwt.Manager, raw string) any {
+func session(t *testing.T, m *ginjwt.Manager, raw string) string {
 	t.Helper()
-	v, ok := mustDecode(t, m, raw).Claims.Get("fam")
-	require.True(t, ok, "token has a family")
-	return v
+	id := mustDecode(t, m, raw).Claims.SessionID()
+	require.NotEmpty(t, id, "token has a session")
+	return id
 }
 
 func TestMemoryBlocklistBehindGuards(t *testing.T) {

@@ -27,7 +27,11 @@ type tokenOptions struct {
 	noExpiry   bool
 	claims     map[string]any
 	headers    map[string]any
-	family     string
+	// session is the login the token belongs to ("": a new one) and
+	// start its login time, when the login is bounded (see sessionStart).
+	session  string
+	start    int64
+	hasStart bool
 	// A renewal (refresh, rotation, implicit refresh) starts from the
 	// custom claims of the token it renews.
 	renewal bool
@@ -36,10 +40,11 @@ type tokenOptions struct {
 	minted *minted
 }
 
-// minted is what a rotation records of the refresh token it creates.
+// minted is what a login or a rotation records of a token it creates.
 type minted struct {
-	jti     string
-	expires time.Time // zero: never
+	jti      string
+	identity string
+	expires  time.Time // zero: never
 }
 
 // record is a TokenOption that fills n when the token is created.
@@ -134,12 +139,19 @@ func (m *Manager) createToken(typ string, identity any, opts []TokenOption) (str
 	}
 
 	now := m.cfg.now()
+	exp, err := m.expiry(typ, now, &o)
+	if err != nil {
+		return "", err
+	}
+	if o.session == "" {
+		o.session = newUUIDv7(now)
+	}
 	iat := strconv.AppendInt(nil, now.Unix(), 10)
-	claims := make([]member, 0, 12)
+	claims := make([]member, 0, 14)
 	claims = append(claims,
 		member{"fresh", freshJSON(now, &o)},
 		member{"iat", iat},
-		member{"jti", quotedUUID()},
+		member{"jti", quoted(newUUIDv7(now))},
 		member{"type", []byte(`"` + typ + `"`)},
 		member{m.cfg.identityClaim, mustJSON(id)},
 	)
@@ -159,36 +171,22 @@ func (m *Manager) createToken(typ string, identity any, opts []TokenOption) (str
 	if m.cfg.encodeIssuer != "" {
 		claims = append(claims, member{"iss", mustJSON(m.cfg.encodeIssuer)})
 	}
-	if o.family == "" && typ == TypeRefresh && m.cfg.rotation {
-		o.family = newUUID()
+	if exp != nil {
+		claims = append(claims, member{"exp", strconv.AppendInt(nil, *exp, 10)})
 	}
-	if o.family != "" {
-		claims = append(claims, member{familyClaim, mustJSON(o.family)})
+	// The session claims follow flask's, in name order as additional
+	// claims would be.
+	if o.hasStart {
+		claims = append(claims, member{authTimeClaim, strconv.AppendInt(nil, o.start, 10)})
 	}
-	expires, expiring := m.cfg.accessExpires, m.cfg.accessExpires > 0
-	if typ == TypeRefresh {
-		expires, expiring = m.cfg.refreshExpires, m.cfg.refreshExpires > 0
-	}
-	switch {
-	case o.expiresSet:
-		expires, expiring = o.expires, true
-	case o.noExpiry:
-		expiring = false
-	}
-	if limit := m.familyLifetime(); o.family != "" && limit > 0 && (!expiring || expires > limit) {
-		return "", fmt.Errorf("ginjwt: with WithRefreshRotation no token may live longer than %s, "+
-			"the longest of the access and refresh expiries: a reused login stays revoked that long", limit)
-	}
-	if expiring {
-		claims = append(claims, member{"exp", strconv.AppendInt(nil, now.Add(expires).Unix(), 10)})
-	}
+	claims = append(claims, member{sessionClaim, mustJSON(o.session)}) // a carried one may be any string
 	if claims, err = m.mergeExtra(claims, m.cfg.claimsLoader, identity, o.renewal, o.carried, o.claims, "claim"); err != nil {
 		return "", err
 	}
 	if o.minted != nil {
 		// Read back what the token says: additional claims may replace
 		// the standard ones.
-		*o.minted = minted{}
+		*o.minted = minted{identity: id}
 		for _, mb := range claims {
 			switch mb.key {
 			case "jti":
@@ -199,9 +197,6 @@ func (m *Manager) createToken(typ string, identity any, opts []TokenOption) (str
 					o.minted.expires = time.Unix(exp, 0)
 				}
 			}
-		}
-		if o.minted.jti == "" {
-			return "", errors.New(`ginjwt: a rotated refresh token needs a string "jti"`)
 		}
 	}
 
@@ -359,30 +354,125 @@ func freshJSON(now time.Time, o *tokenOptions) []byte {
 	return []byte("false")
 }
 
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	q := quotedUUID()
-	return string(q[1 : len(q)-1])
+// expiry returns the "exp" of a new token (nil: none), and settles its
+// login's start: a token that starts a login starts it now (CreateTokenPair
+// sets one start for both tokens), unless NoExpiry makes it a login without
+// an end. No token outlives its login's end, the start plus
+// WithSessionLifetime: a renewal is cut short there and refused past it,
+// and a new token asking to live longer is an error.
+func (m *Manager) expiry(typ string, now time.Time, o *tokenOptions) (*int64, error) {
+	life := m.cfg.accessExpires
+	if typ == TypeRefresh {
+		life = m.cfg.refreshExpires
+	}
+	expiring := life > 0
+	switch {
+	case o.expiresSet:
+		life, expiring = o.expires, true
+	case o.noExpiry:
+		expiring = false
+	}
+	if !o.renewal {
+		o.hasStart = !o.noExpiry
+		if o.hasStart && o.start == 0 {
+			o.start = now.Unix()
+		}
+	}
+	var exp int64
+	if expiring {
+		exp = now.Add(life).Unix()
+	}
+	if lifetime := m.cfg.sessionLifetime; lifetime > 0 && o.hasStart {
+		end := time.Unix(o.start, 0).Add(lifetime).Unix()
+		switch {
+		case o.renewal && end <= now.Unix():
+			return nil, errSessionExpired()
+		case !o.renewal && o.expiresSet && exp > end:
+			return nil, fmt.Errorf("ginjwt: ExpiresIn(%v) goes past the login's end, WithSessionLifetime(%v)", o.expires, lifetime)
+		case !expiring || exp > end:
+			exp, expiring = end, true
+		}
+	}
+	if !expiring {
+		return nil, nil
+	}
+	return &exp, nil
 }
 
-// quotedUUID returns a random (version 4) UUID as a JSON string.
+// newUUIDv7 returns a UUID of version 7 (RFC 9562) for now: its first 48
+// bits are the Unix time in milliseconds, the rest random. Token IDs carry
+// it so that RevokeIdentity can tell tokens issued before it from tokens
+// issued after it within one second ("iat" has whole seconds).
+func newUUIDv7(now time.Time) string {
+	var u [16]byte
+	_, _ = rand.Read(u[6:])               // crypto/rand.Read never fails (Go 1.24+)
+	ms := uint64(max(now.UnixMilli(), 0)) //nolint:gosec // G115: not negative
+	for i := range 6 {
+		u[i] = byte(ms >> (40 - 8*i))
+	}
+	u[6] = u[6]&0x0f | 0x70
+	u[8] = u[8]&0x3f | 0x80
+	return formatUUID(&u)
+}
+
+// uuidV7Millis returns the time of a version 7 UUID in milliseconds.
+func uuidV7Millis(s string) (int64, bool) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[14] != '7' {
+		return 0, false
+	}
+	var ms int64
+	for i := range 13 {
+		if i == 8 {
+			continue
+		}
+		d := unhex(s[i])
+		if d < 0 {
+			return 0, false
+		}
+		ms = ms<<4 | int64(d)
+	}
+	return ms, true
+}
+
+func unhex(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c - 'a' + 10)
+	case 'A' <= c && c <= 'F':
+		return int(c - 'A' + 10)
+	}
+	return -1
+}
+
+// quotedUUID returns a random (version 4) UUID as a JSON string: the CSRF
+// value, which must be unpredictable through and through.
 func quotedUUID() []byte {
 	var u [16]byte
 	_, _ = rand.Read(u[:]) // crypto/rand.Read never fails (Go 1.24+)
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
-	out := make([]byte, 38)
-	out[0], out[37] = '"', '"'
-	hex.Encode(out[1:9], u[0:4])
-	out[9] = '-'
-	hex.Encode(out[10:14], u[4:6])
-	out[14] = '-'
-	hex.Encode(out[15:19], u[6:8])
-	out[19] = '-'
-	hex.Encode(out[20:24], u[8:10])
-	out[24] = '-'
-	hex.Encode(out[25:37], u[10:16])
-	return out
+	return quoted(formatUUID(&u))
+}
+
+// quoted is s as a JSON string, for strings that need no escaping.
+func quoted(s string) []byte {
+	return append(append(append(make([]byte, 0, len(s)+2), '"'), s...), '"')
+}
+
+func formatUUID(u *[16]byte) string {
+	var out [36]byte
+	hex.Encode(out[0:8], u[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], u[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], u[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], u[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:36], u[10:16])
+	return string(out[:])
 }
 
 // mustJSON encodes strings and string slices, which cannot fail.

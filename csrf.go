@@ -20,6 +20,10 @@ func checkCSRF(sent string, tok *Token) *Error {
 	return nil
 }
 
+func errMissingCSRF() *Error {
+	return newError(ErrCSRF, http.StatusUnauthorized, "Missing CSRF token")
+}
+
 // CSRFConfig configures the double-submit protection of cookie tokens,
 // CookieConfig.CSRF. Its zero value is flask's default: protection on, the
 // value checked on POST, PUT, PATCH and DELETE, sent back in the

@@ -27,12 +27,17 @@ func (m *Manager) DecodeToken(raw string) (*Token, error) {
 // otherwise valid token is returned without error; an expired token with
 // another defect gets that defect's error, as from DecodeToken.
 func (m *Manager) DecodeExpiredToken(raw string) (*Token, error) {
-	tok, err := m.decode(raw)
+	tok, err := m.decodeExpired(raw)
 	if err != nil {
-		if err.kind == ErrTokenExpired {
-			return err.Token, nil
-		}
 		return nil, err
+	}
+	return tok, nil
+}
+
+func (m *Manager) decodeExpired(raw string) (*Token, *Error) {
+	tok := new(Token)
+	if e := m.decodeInto(tok, raw); e != nil && e.kind != ErrTokenExpired {
+		return nil, e
 	}
 	return tok, nil
 }
@@ -223,6 +228,7 @@ func isObject(doc *jsonindex.Index) bool {
 // claimSet holds the claims that need checking.
 type claimSet struct {
 	iat, nbf, exp, iss, aud, sub, jti, typ, fresh, csrf, identity jsonindex.Value
+	sid, fam, authTime                                            jsonindex.Value
 }
 
 // parseClaims checks the parsed payload in PyJWT's order (iat, nbf, exp,
@@ -257,6 +263,12 @@ func (m *Manager) parseClaims(c *Claims) *Error {
 			cs.fresh = value
 		case "csrf":
 			cs.csrf = value
+		case sessionClaim:
+			cs.sid = value
+		case legacyFamilyClaim:
+			cs.fam = value
+		case authTimeClaim:
+			cs.authTime = value
 		}
 		if key == idName {
 			cs.identity = value
@@ -349,6 +361,14 @@ func (m *Manager) fillFlaskClaims(c *Claims, cs *claimSet) *Error {
 			return invalid(ErrInvalidClaims, "Invalid claim: csrf must be a string")
 		}
 		c.CSRF = s
+	}
+	// The session claims are ginjwt's own, so values of another type
+	// (another issuer's claims of the same name) are not ours: ignored.
+	if c.sid, c.hasSid = cs.sid.String(); !c.hasSid {
+		c.sid, _ = cs.fam.String()
+	}
+	if t, ok, e := numericDate(cs.authTime, ""); e == nil && ok {
+		c.authTime, c.hasAuthTime = t, true
 	}
 	switch cs.fresh.Raw() {
 	case "", "false":

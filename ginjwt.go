@@ -59,9 +59,13 @@ type Manager struct {
 	msgMissingHeader, msgMissingType, msgBadHeader string
 
 	errorHandler ErrorHandler
-	// isRevoked asks the blocklist about a token ID and its family ("" for
-	// none), chosen at New for the store; nil without a blocklist.
-	isRevoked func(c *gin.Context, jti, family string) (bool, error)
+	// isRevoked asks the blocklist about a token, chosen at New for the
+	// store; nil without a blocklist.
+	isRevoked func(c *gin.Context, claims *Claims) (bool, error)
+	// The blocklist as the stores of rotation and of the session list,
+	// when those are on.
+	rotations RotationStore
+	sessions  SessionStore
 
 	scratch    sync.Pool // *[]byte buffers for decoding
 	lastHeader atomic.Pointer[cachedHeader]
@@ -90,8 +94,26 @@ func New(opts ...Option) (*Manager, error) {
 	if cfg.jwks != nil && (len(cfg.decodeIssuers) == 0 || len(cfg.decodeAudience) == 0) {
 		errs = append(errs, errors.New("WithJWKS needs ClaimsConfig.DecodeIssuers and DecodeAudience (WithClaims): tokens from another service must be meant for this one"))
 	}
-	if cfg.rotation && cfg.blocklist == nil {
-		errs = append(errs, errors.New("WithRefreshRotation needs WithBlocklist"))
+	if cfg.sessionLifetime < 0 {
+		// A login ends with its refresh token, unless tokens that never
+		// expire are asked for (flask's JWT_*_TOKEN_EXPIRES = False).
+		cfg.sessionLifetime = 0
+		if cfg.accessExpires > 0 {
+			cfg.sessionLifetime = cfg.refreshExpires
+		}
+	}
+	m.cfg.sessionLifetime = cfg.sessionLifetime
+	if cfg.rotation {
+		m.rotations, _ = cfg.blocklist.(RotationStore)
+		if m.rotations == nil {
+			errs = append(errs, fmt.Errorf("WithRefreshRotation needs WithBlocklist with a store that implements ginjwt.RotationStore (%T does not)", cfg.blocklist))
+		}
+	}
+	if cfg.sessionList {
+		m.sessions, _ = cfg.blocklist.(SessionStore)
+		if m.sessions == nil {
+			errs = append(errs, fmt.Errorf("WithSessionList needs WithBlocklist with a store that implements ginjwt.SessionStore (%T does not)", cfg.blocklist))
+		}
 	}
 
 	key, err := json.Marshal(cfg.messageKey)

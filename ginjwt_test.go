@@ -138,10 +138,13 @@ func keysInOrder(t *testing.T, obj string) []string {
 	return keys
 }
 
-var uuid4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+var (
+	uuid4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	uuid7 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+)
 
 // Tokens made here are read by golang-jwt alone (standing in for PyJWT) and
-// have flask-jwt-extended's exact layout.
+// have flask-jwt-extended's layout, followed by the session's claims.
 func TestCreatedTokensHaveFlaskLayout(t *testing.T) {
 	now := time.Unix(1795566329, 0)
 	m := newManager(t, ginjwt.WithClock(func() time.Time { return now }))
@@ -150,7 +153,7 @@ func TestCreatedTokensHaveFlaskLayout(t *testing.T) {
 	require.NoError(t, err)
 	header, payload := segments(t, access)
 	assert.Equal(t, `{"alg":"HS256","typ":"JWT"}`, header)
-	assert.Equal(t, []string{"fresh", "iat", "jti", "type", "sub", "nbf", "csrf", "exp"}, keysInOrder(t, payload))
+	assert.Equal(t, []string{"fresh", "iat", "jti", "type", "sub", "nbf", "csrf", "exp", "auth_time", "sid"}, keysInOrder(t, payload))
 
 	parsed, err := jwt.Parse(access, func(*jwt.Token) (any, error) { return []byte(testSecret), nil },
 		jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(func() time.Time { return now }))
@@ -162,9 +165,13 @@ func TestCreatedTokensHaveFlaskLayout(t *testing.T) {
 	assert.Equal(t, float64(now.Unix()+900), claims["exp"], "access tokens last 15 minutes")
 	assert.Equal(t, "access", claims["type"])
 	assert.Equal(t, "alice", claims["sub"])
-	assert.Regexp(t, uuid4, claims["jti"])
-	assert.Regexp(t, uuid4, claims["csrf"])
+	assert.Regexp(t, uuid7, claims["jti"], "a UUIDv7: its issue time to the millisecond")
+	assert.Equal(t, fmt.Sprintf("%012x", now.UnixMilli()), strings.ReplaceAll(claims["jti"].(string), "-", "")[:12])
+	assert.Regexp(t, uuid4, claims["csrf"], "random through and through")
 	assert.NotEqual(t, claims["jti"], claims["csrf"])
+	assert.Equal(t, claims["iat"], claims["auth_time"], "the login is now")
+	assert.Regexp(t, uuid7, claims["sid"])
+	assert.NotEqual(t, claims["jti"], claims["sid"])
 
 	refresh, err := m.CreateRefreshToken("alice")
 	require.NoError(t, err)
@@ -251,7 +258,7 @@ func TestCreateTokenOptions(t *testing.T) {
 		assert.Equal(t, "admin", c["role"])
 		assert.Equal(t, "alice-org", c["org"])
 		assert.Equal(t, "app", c["type"])
-		assert.Equal(t, []string{"fresh", "iat", "jti", "type", "sub", "nbf", "csrf", "exp", "org", "role"}, keysInOrder(t, payload))
+		assert.Equal(t, []string{"fresh", "iat", "jti", "type", "sub", "nbf", "csrf", "exp", "auth_time", "sid", "org", "role"}, keysInOrder(t, payload))
 	})
 	t.Run("additional headers are sorted like PyJWT's", func(t *testing.T) {
 		m := newManager(t, clock, ginjwt.WithAdditionalHeadersLoader(func(any) (map[string]any, error) {

@@ -12,19 +12,22 @@ import (
 // flask-jwt-extended's examples, for the Manager's token locations.
 
 // LoginHandler returns the handler of a login route. check reads the
-// credentials from the request (c.ShouldBindJSON) and returns the identity
-// the tokens are for, or an error wrapping ErrInvalidCredentials (401 "Bad
-// username or password"); an *Error is answered as such, any other error
-// is a 500. On success it creates a fresh access token and a refresh token
-// (with opts, e.g. AdditionalClaims) and answers 200:
+// credentials from the request (c.ShouldBindJSON, or c.PostForm for a
+// form) and returns the identity the tokens are for, or an error wrapping
+// ErrInvalidCredentials (401 "Bad username or password"); an *Error is
+// answered as such, any other error is a 500. On success it starts a
+// session (StartSession): a fresh access token and a refresh token (with
+// opts, e.g. AdditionalClaims), and answers 200:
 //
 //   - with the Cookies location, it sets the JWT and CSRF cookies;
 //   - with any other location, the body is {"access_token": ..., "refresh_token": ...},
 //     else {"msg": "login successful"}.
 //
-// The request must be application/json (415 otherwise): a cross-site form
-// can post text/plain without a CORS preflight, and would log the victim's
-// browser into the attacker's account (login CSRF).
+// With the Cookies location the request must be application/json (415
+// otherwise): a cross-site form can post without a CORS preflight, and
+// would log the victim's browser into the attacker's account (login CSRF).
+// A login that only answers with tokens in the body takes any content
+// type, a form post included: a cross-site page cannot read the answer.
 //
 //	r.POST("/login", m.LoginHandler(func(c *gin.Context) (any, error) {
 //		var in struct{ Username, Password string }
@@ -39,8 +42,9 @@ func (m *Manager) LoginHandler(check func(c *gin.Context) (identity any, err err
 	}
 	// The password was just given: fresh, unless opts say for how long.
 	opts = slices.Concat([]TokenOption{Fresh()}, opts)
+	setsCookies := slices.Contains(m.cfg.locations, Cookies)
 	return func(c *gin.Context) {
-		if !isJSONContentType(c.GetHeader("Content-Type")) {
+		if setsCookies && !isJSONContentType(c.GetHeader("Content-Type")) {
 			m.Abort(c, newError(ErrNotJSON, http.StatusUnsupportedMediaType, "Did not attempt to load JSON data because the request Content-Type was not 'application/json'."))
 			return
 		}
@@ -52,7 +56,7 @@ func (m *Manager) LoginHandler(check func(c *gin.Context) (identity any, err err
 			m.Abort(c, err)
 			return
 		}
-		access, refresh, err := m.CreateTokenPair(identity, opts...)
+		access, refresh, err := m.StartSession(c, identity, opts...)
 		if err != nil {
 			m.Abort(c, err)
 			return
@@ -93,63 +97,35 @@ func (m *Manager) RefreshHandler(opts ...TokenOption) gin.HandlerFunc {
 	}
 }
 
-// LogoutHandler returns the handler of a logout route. It accepts an
-// access or a refresh token (or none), and ends what it can: with
-// WithBlocklist the token is revoked, and with WithRefreshRotation its
-// whole login (every token of its family); the JWT cookies are unset when
-// the Manager reads cookies. It answers 200 {"msg": "Access token
-// successfully revoked"} (or "Refresh token ...") after a revocation, as
-// flask's blocklist example does, else {"msg": "logout successful"}. A
-// store that is down gets 503: the logout did not happen.
+// LogoutHandler returns the handler of a logout route: it ends the
+// sessions of the tokens the request carries, whichever they are (access
+// or refresh, valid or expired, from a cookie, the header, the query
+// string or the JSON body), and unsets the JWT cookies; see Logout. It
+// answers 200 {"msg": "Access token successfully revoked"} (or "Refresh
+// token ...", after the kind of the first token it ended) as flask's
+// blocklist example does, else {"msg": "logout successful"} (no token, or
+// no WithBlocklist). A store that is down gets 503: the logout did not
+// happen. A cookie logout without its CSRF value gets 401 and changes
+// nothing.
 //
 //	r.DELETE("/logout", m.LogoutHandler())
 func (m *Manager) LogoutHandler() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		tok, ok := CurrentToken(c)
-		if !ok {
-			if err := m.VerifyRequest(c, VerifyType(false), Optional()); err != nil {
-				m.Abort(c, err)
-				return
-			}
-			tok, ok = CurrentToken(c)
+		ended, err := m.logout(c)
+		if err != nil {
+			m.Abort(c, err)
+			return
 		}
 		msg := "logout successful"
-		if ok && m.cfg.blocklist != nil {
-			if err := m.revokeLogin(c, tok); err != nil {
-				m.Abort(c, err)
-				return
-			}
+		switch {
+		case ended == nil:
+		case ended.Claims.Type == TypeRefresh:
+			msg = "Refresh token successfully revoked"
+		default:
 			msg = "Access token successfully revoked"
-			if tok.Claims.Type == TypeRefresh {
-				msg = "Refresh token successfully revoked"
-			}
-		}
-		if slices.Contains(m.cfg.locations, Cookies) {
-			m.UnsetJWTCookies(c)
 		}
 		c.JSON(http.StatusOK, gin.H{"msg": msg})
 	}
-}
-
-// revokeLogin revokes tok and, with rotation, its family.
-func (m *Manager) revokeLogin(c *gin.Context, tok *Token) error {
-	if err := m.revokeToken(c.Request.Context(), tok); err != nil {
-		return err
-	}
-	if !m.cfg.rotation {
-		return nil
-	}
-	family := tokenFamily(tok)
-	if family == "" && tok.Claims.Type == TypeRefresh {
-		family = tok.Claims.JTI // a refresh token from before rotation: its own family
-	}
-	if family == "" {
-		return nil
-	}
-	if err := m.revokeFamilyErr(c, family); err != nil {
-		return m.unavailable(err)
-	}
-	return nil
 }
 
 // answerTokens answers 200 with new tokens where locs read them: cookies

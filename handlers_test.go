@@ -79,10 +79,22 @@ func TestReadyMadeHandlersWithHeaders(t *testing.T) {
 	w = request(r, http.MethodPost, "/protected", bearer(access))
 	assert.Equal(t, 401, w.Code)
 	assertMsg(t, w, "Token has been revoked")
+	// The logout ended the session: its refresh token and renewals too.
+	w = request(r, http.MethodPost, "/refresh", bearer(refresh))
+	assert.Equal(t, 401, w.Code)
+	assertMsg(t, w, "Token has been revoked")
+	w = request(r, http.MethodPost, "/protected", bearer(renewed))
+	assert.Equal(t, 401, w.Code)
+	assertMsg(t, w, "Token has been revoked")
 	w = request(r, http.MethodDelete, "/logout", bearer(refresh))
+	assert.Equal(t, 200, w.Code, "logging out again is harmless")
 	assertMsg(t, w, "Refresh token successfully revoked")
-	assert.Equal(t, 401, request(r, http.MethodPost, "/refresh", bearer(refresh)).Code)
-	assert.Equal(t, 200, request(r, http.MethodPost, "/protected", bearer(renewed)).Code, "other tokens live on")
+
+	// Another login lives on.
+	w = postJSON(r, "/login", `{"username":"test","password":"test"}`)
+	require.Equal(t, 200, w.Code)
+	other := decodeBody(t, w)["access_token"].(string)
+	assert.Equal(t, 200, request(r, http.MethodPost, "/protected", bearer(other)).Code)
 }
 
 // Login CSRF: a cross-site form posts text/plain with no preflight. The
@@ -176,7 +188,7 @@ func cookieJar(w *httptest.ResponseRecorder) map[string]string {
 
 // Options given to a handler are shared by all its requests: a login must
 // never write into them, or concurrent logins mix their tokens (seen as an
-// access token in another login's family).
+// access token in another login's session).
 func TestConcurrentLoginsKeepTheirOwnPair(t *testing.T) {
 	m := newManager(t, ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)), ginjwt.WithRefreshRotation())
 	opts := []ginjwt.TokenOption{
@@ -195,12 +207,12 @@ func TestConcurrentLoginsKeepTheirOwnPair(t *testing.T) {
 		if err != nil {
 			return nil
 		}
-		v, _ := tok.Claims.Get("fam")
+		v, _ := tok.Claims.Get("sid")
 		return v
 	}
 	const workers, each = 8, 100
 	var wg sync.WaitGroup
-	errs := make(chan string, workers*each)
+	errs := make(chan string, 2*workers*each)
 	for range workers {
 		wg.Add(1)
 		go func() {
@@ -214,7 +226,7 @@ func TestConcurrentLoginsKeepTheirOwnPair(t *testing.T) {
 				var body map[string]string
 				_ = json.Unmarshal(w.Body.Bytes(), &body)
 				if f1, f2 := famOf(body["access_token"]), famOf(body["refresh_token"]); f1 == nil || f1 != f2 {
-					errs <- fmt.Sprint("login pair in families ", f1, " and ", f2)
+					errs <- fmt.Sprint("login pair in sessions ", f1, " and ", f2)
 				}
 				w = postJSON(r, "/refresh", "", bearer(body["refresh_token"]))
 				if w.Code != 200 {
@@ -223,7 +235,7 @@ func TestConcurrentLoginsKeepTheirOwnPair(t *testing.T) {
 				}
 				_ = json.Unmarshal(w.Body.Bytes(), &body)
 				if f1, f2 := famOf(body["access_token"]), famOf(body["refresh_token"]); f1 == nil || f1 != f2 {
-					errs <- fmt.Sprint("rotated pair in families ", f1, " and ", f2)
+					errs <- fmt.Sprint("rotated pair in sessions ", f1, " and ", f2)
 				}
 			}
 		}()

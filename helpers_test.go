@@ -3,10 +3,12 @@ package ginjwt_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -111,4 +113,19 @@ func refreshRouter(t *testing.T, m *ginjwt.Manager) *gin.Engine {
 		c.JSON(http.StatusOK, gin.H{"access_token": token})
 	})
 	return r
+}
+
+// flaskToken is a token as flask-jwt-extended makes it: no "sid" or
+// "auth_time", a version 4 jti, issued now and expiring in life.
+func flaskToken(typ, identity string, now time.Time, life time.Duration) string {
+	return signPayload(`{"fresh":false,"iat":` + strconv.FormatInt(now.Unix(), 10) +
+		`,"jti":"` + flaskJTI() + `","type":"` + typ + `","sub":"` + identity + `","nbf":` +
+		strconv.FormatInt(now.Unix(), 10) + `,"csrf":"c0ffee00-0000-4000-8000-000000000000","exp":` +
+		strconv.FormatInt(now.Add(life).Unix(), 10) + `}`)
+}
+
+var flaskJTIs atomic.Int64
+
+func flaskJTI() string {
+	return fmt.Sprintf("f1a5c000-0000-4000-8000-%012d", flaskJTIs.Add(1))
 }

@@ -451,7 +451,10 @@ func TestHostileRotationFloodStaysBounded(t *testing.T) {
 // replays revoke the login.
 func TestHostileRotationAtTheRefreshTokensLastSecond(t *testing.T) {
 	clock := newFakeClock()
-	m := newManager(t, clock.option(), ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(clock.Now)), ginjwt.WithRefreshRotation())
+	// A session outliving its refresh tokens, so that a rotation at the
+	// last second may be granted.
+	m := newManager(t, clock.option(), ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(clock.Now)), ginjwt.WithRefreshRotation(),
+		ginjwt.WithSessionLifetime(90*24*time.Hour))
 	const n = 40
 	var passed sync.WaitGroup
 	passed.Add(n)
@@ -501,7 +504,8 @@ func TestHostileRotationAtTheRefreshTokensLastSecond(t *testing.T) {
 // login is revoked, though the answer is "Token has expired".
 func TestHostileReplayAfterExpiryRevokesTheLogin(t *testing.T) {
 	clock := newFakeClock()
-	m := newManager(t, clock.option(), ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(clock.Now)), ginjwt.WithRefreshRotation())
+	m := newManager(t, clock.option(), ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(clock.Now)), ginjwt.WithRefreshRotation(),
+		ginjwt.WithSessionLifetime(90*24*time.Hour))
 	r := rotationRouter(m)
 	_, refresh, err := m.CreateTokenPair("alice")
 	require.NoError(t, err)
@@ -528,19 +532,18 @@ func TestHostileReplayAfterExpiryRevokesTheLogin(t *testing.T) {
 	assertMsg(t, w, "Token has expired")
 }
 
-// A refresh token minted before rotation was turned on has no family: its
-// ID starts one, and a replay of it still revokes its successors.
-func TestRotationOfATokenWithoutFamily(t *testing.T) {
+// A refresh token without a session ID (flask's) is a session of its own:
+// its ID names the session its successors continue, and a replay of it
+// still ends them.
+func TestRotationOfATokenWithoutSession(t *testing.T) {
 	store := ginjwt.NewMemoryBlocklist(nil)
-	before := newManager(t)
-	old, err := before.CreateRefreshToken("alice")
-	require.NoError(t, err)
+	old := flaskToken("refresh", "alice", time.Now(), time.Hour)
 	m := newManager(t, ginjwt.WithBlocklist(store), ginjwt.WithRefreshRotation())
 	r := rotationRouter(m)
 	w := request(r, http.MethodPost, "/refresh", bearer(old))
 	require.Equal(t, 200, w.Code, w.Body.String())
 	next := decodeBody(t, w)["refresh_token"].(string)
-	assert.Equal(t, mustDecode(t, m, old).Claims.JTI, family(t, m, next), "the old token's ID names the family")
+	assert.Equal(t, mustDecode(t, m, old).Claims.JTI, session(t, m, next), "the old token's ID names the session")
 	w = request(r, http.MethodPost, "/refresh", bearer(old))
 	assert.Equal(t, 401, w.Code)
 	assertMsg(t, w, "Token has been revoked")

@@ -166,19 +166,25 @@ func (m *Manager) tokenFromCookie(c *gin.Context, refresh bool) (found, *Error) 
 		return f, nil
 	}
 	f.checkCSRF = true
-	f.csrf = c.GetHeader(names.csrfHeader)
-	if f.csrf == "" && m.cfg.csrfCheckForm {
+	if f.csrf = m.csrfSent(c, names); f.csrf == "" {
+		return found{}, errMissingCSRF()
+	}
+	return f, nil
+}
+
+// csrfSent returns the double-submit value the request sends back for a
+// cookie of names: its header or, with CSRFConfig.CheckForm, form field.
+func (m *Manager) csrfSent(c *gin.Context, names *cookieNames) string {
+	sent := c.GetHeader(names.csrfHeader)
+	if sent == "" && m.cfg.csrfCheckForm {
 		// The form is parsed once and kept for the handler; the JSON
 		// location's limit bounds what is read (Gin alone allows 32 MiB).
 		if c.Request.Body != nil && c.Request.PostForm == nil {
 			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, m.cfg.maxBodySize)
 		}
-		f.csrf = c.PostForm(names.csrfField)
+		sent = c.PostForm(names.csrfField)
 	}
-	if f.csrf == "" {
-		return found{}, newError(ErrCSRF, http.StatusUnauthorized, "Missing CSRF token")
-	}
-	return f, nil
+	return sent
 }
 
 // tokenFromQuery reads the first value of the query parameter, which must

@@ -77,6 +77,9 @@ type config struct {
 	revokedCheck     func(c *gin.Context, tok *Token) (bool, error)
 	blocklistTimeout time.Duration
 	rotation         bool
+	sessionLifetime  time.Duration // < 0: the refresh expiry
+	sessionList      bool
+	maxSessions      int
 
 	tokenVerifier func(c *gin.Context, tok *Token) bool
 	userLookup    func(c *gin.Context, tok *Token) (any, error)
@@ -107,6 +110,7 @@ func defaultConfig() config {
 		maxBodySize:      1 << 20,
 		maxTokenSize:     8 << 10,
 		blocklistTimeout: time.Second,
+		sessionLifetime:  -1,
 		verifiedCache:    DefaultVerifiedTokenCache,
 		now:              time.Now,
 	}

@@ -22,23 +22,35 @@ import (
 //	})
 //
 // The new token is not fresh (a refresh proves no password) unless opts
-// say otherwise; it belongs to the refresh token's family, if any, and
-// keeps the refresh token's custom claims (the claims loader, when typed on
-// a user type, cannot compute them from the identity string). Without
-// a verified refresh token on the request it returns ErrNoTokenInContext.
+// say otherwise; it belongs to the refresh token's session, never expires
+// after the session's end (WithSessionLifetime), and keeps the refresh
+// token's custom claims (the claims loader, when typed on a user type,
+// cannot compute them from the identity string). Without a verified
+// refresh token on the request it returns ErrNoTokenInContext; past the
+// session's end, an *Error (401 "Token has expired") for Abort.
 func (m *Manager) RefreshAccessToken(c *gin.Context, opts ...TokenOption) (string, error) {
 	tok, err := currentRefreshToken(c)
 	if err != nil {
 		return "", err
 	}
-	return m.createToken(TypeAccess, tok.Claims.Identity, slices.Concat(opts, []TokenOption{m.renewalOf(tok)}))
+	var made minted
+	token, err := m.createToken(TypeAccess, tok.Claims.Identity, slices.Concat(opts, []TokenOption{m.renewalOf(tok), made.record}))
+	if err != nil {
+		return "", err
+	}
+	if err := m.touchSession(c.Request.Context(), tok, made.expires); err != nil {
+		return "", err
+	}
+	return token, nil
 }
 
-// renewalOf makes a new token continue tok: same family, and the custom
-// claims tok carries (roles, scopes, what the claims loader put there),
-// which the loader could not compute again from the identity string.
+// renewalOf makes a new token continue tok: same session and login time,
+// and the custom claims tok carries (roles, scopes, what the claims loader
+// put there), which the loader could not compute again from the identity
+// string.
 func (m *Manager) renewalOf(tok *Token) TokenOption {
-	skip := []string{"fresh", "iat", "jti", "type", "nbf", "csrf", "exp", "iss", "aud", familyClaim, m.cfg.identityClaim}
+	skip := []string{"fresh", "iat", "jti", "type", "nbf", "csrf", "exp", "iss", "aud",
+		sessionClaim, authTimeClaim, legacyFamilyClaim, m.cfg.identityClaim}
 	carried := map[string]any{}
 	doc := &tok.Claims.doc
 	root, _ := doc.Root()
@@ -51,12 +63,11 @@ func (m *Manager) renewalOf(tok *Token) TokenOption {
 			carried[name] = value
 		}
 	}
-	fam := tokenFamily(tok)
+	session := tok.Claims.sessionID()
+	start, hasStart := tok.Claims.sessionStart()
 	return func(o *tokenOptions) {
 		o.renewal, o.carried = true, carried
-		if fam != "" {
-			o.family = fam
-		}
+		o.session, o.start, o.hasStart = session, start, hasStart
 	}
 }
 
@@ -74,13 +85,10 @@ func currentRefreshToken(c *gin.Context) (*Token, error) {
 // WithRefreshRotation turns on refresh-token rotation with reuse detection
 // (OAuth 2.0 Security BCP, §4.14): RotateRefreshToken uses up the refresh
 // token it is given and returns a new pair, and a refresh token presented a
-// second time revokes every token of its login (its family), access tokens
-// included, and gets 401. Tokens of one login share a "fam" claim;
-// CreateTokenPair starts a family. Needs WithBlocklist; with several
-// instances the store must be shared (redisblocklist), so that "used once"
-// holds across them. A family stays revoked for the longest of the access
-// and refresh expiries, so tokens of a family cannot be made to live longer
-// (ExpiresIn, NoExpiry): creating one is an error.
+// second time ends its whole session, access tokens included, and gets
+// 401. Needs WithBlocklist with a store that implements RotationStore;
+// with several instances the store must be shared (redisblocklist), so
+// that "used once" holds across them.
 func WithRefreshRotation() Option {
 	return func(c *config) error {
 		c.rotation = true
@@ -88,26 +96,18 @@ func WithRefreshRotation() Option {
 	}
 }
 
-// CreateTokenPair returns an access and a refresh token for identity, as a
-// login does. With WithRefreshRotation they start a new family. opts apply
-// to both tokens, except freshness, which only the access token takes.
+// CreateTokenPair returns an access and a refresh token of a new session
+// for identity, as a login does; opts apply to both tokens, except
+// freshness, which only the access token takes. StartSession does the
+// same and adds the session to the list (WithSessionList).
 func (m *Manager) CreateTokenPair(identity any, opts ...TokenOption) (access, refresh string, err error) {
-	var fam TokenOption
-	if m.cfg.rotation {
-		fam = inFamily(newUUID())
-	}
-	// Never append to opts: it may be a handler's slice shared by
-	// concurrent requests.
-	if access, err = m.createToken(TypeAccess, identity, slices.Concat(opts, []TokenOption{fam})); err != nil {
-		return "", "", err
-	}
-	refresh, err = m.createToken(TypeRefresh, identity, slices.Concat(opts, []TokenOption{fam, notFresh}))
+	access, refresh, _, err = m.createPair(identity, opts)
 	return access, refresh, err
 }
 
 // RotateRefreshToken uses up the refresh token that RefreshRequired
 // verified on this request and returns a new access and refresh token of
-// the same family: the /refresh route of WithRefreshRotation.
+// the same session: the /refresh route of WithRefreshRotation.
 //
 //	r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
 //		access, refresh, err := m.RotateRefreshToken(c)
@@ -119,8 +119,9 @@ func (m *Manager) CreateTokenPair(identity any, opts ...TokenOption) (access, re
 //	})
 //
 // Of concurrent requests with one refresh token, exactly one gets a new
-// pair; the others count as reuse. The login keeps one record in the
-// blocklist, its current refresh token, however often it rotates. The
+// pair; the others count as reuse. The session keeps one record in the
+// store, its current refresh token, however often it rotates; the new
+// tokens never expire after the session's end (WithSessionLifetime). The
 // errors are *Error values for Abort.
 func (m *Manager) RotateRefreshToken(c *gin.Context, opts ...TokenOption) (access, refresh string, err error) {
 	if !m.cfg.rotation {
@@ -133,56 +134,38 @@ func (m *Manager) RotateRefreshToken(c *gin.Context, opts ...TokenOption) (acces
 	if tok.Claims.JTI == "" {
 		return "", "", invalid(ErrInvalidClaims, "Missing claim: jti")
 	}
-	// A refresh token from before rotation was on has no family: its own
-	// ID names the family its successors start.
-	family := refreshFamily(tok)
-	renewal := slices.Concat(opts, []TokenOption{m.renewalOf(tok), inFamily(family)})
-	if access, err = m.createToken(TypeAccess, tok.Claims.Identity, renewal); err != nil {
+	// A refresh token from before sessions has none: its own ID names the
+	// session its successors continue.
+	session := tok.Claims.sessionID()
+	renewal := slices.Concat(opts, []TokenOption{m.renewalOf(tok)})
+	var a, next minted
+	if access, err = m.createToken(TypeAccess, tok.Claims.Identity, append(renewal, a.record)); err != nil {
 		return "", "", err
 	}
-	var next minted
 	if refresh, err = m.createToken(TypeRefresh, tok.Claims.Identity, append(renewal, notFresh, next.record)); err != nil {
 		return "", "", err
+	}
+	if next.jti == "" {
+		return "", "", errors.New(`ginjwt: a rotated refresh token needs a string "jti"`)
 	}
 	// The compare-and-set decides, not the old token's remaining life: a
 	// token that expires while this request runs is still used up.
 	ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
-	won, err := m.cfg.blocklist.Rotate(ctx, family, tok.Claims.JTI, next.jti, next.expires)
+	won, err := m.rotations.Rotate(ctx, session, tok.Claims.JTI, next.jti, next.expires)
 	cancel()
 	if err != nil {
 		return "", "", m.unavailable(err)
 	}
 	if !won {
-		m.revokeFamily(c, family)
+		m.endReusedSession(c, tok)
 		e := newError(ErrRevoked, http.StatusUnauthorized, "Token has been revoked")
 		e.Token, e.cause = tok, ErrRefreshTokenReused
 		return "", "", e
 	}
+	if err := m.touchSession(c.Request.Context(), tok, laterOf(a.expires, next.expires)); err != nil {
+		return "", "", err
+	}
 	return access, refresh, nil
-}
-
-// tokenFamily returns the token's family, or "" when it has none.
-func tokenFamily(tok *Token) string {
-	v, _ := tok.Claims.lookup(familyClaim)
-	f, _ := v.String()
-	return f
-}
-
-// refreshFamily is the family whose record follows refresh token tok:
-// its "fam" claim, or its own ID for a token minted before rotation.
-func refreshFamily(tok *Token) string {
-	if fam := tokenFamily(tok); fam != "" {
-		return fam
-	}
-	return tok.Claims.JTI
-}
-
-// inFamily puts a token in family fam; nil when there is none.
-func inFamily(fam string) TokenOption {
-	if fam == "" {
-		return nil
-	}
-	return func(o *tokenOptions) { o.family = fam }
 }
 
 // notFresh drops freshness options for refresh tokens of a pair.
@@ -192,10 +175,12 @@ func notFresh(o *tokenOptions) {
 
 // WithImplicitRefresh renews access cookies that are about to expire: when
 // a guard accepts an access token from a cookie that expires within window,
-// the response sets a new access cookie (same identity and family, not
-// fresh), as flask's implicit_refresh example does in after_request. Tokens
+// the response sets a new access cookie (same identity and session, not
+// fresh), as flask's implicit_refresh example does in after_request. The
+// renewals end with the session (WithSessionLifetime): a copied cookie
+// cannot be kept alive past its login's end, nor past a logout. Tokens
 // from headers, the query string or a JSON body are left alone; their
-// clients refresh explicitly.
+// clients refresh explicitly. It needs the Cookies location.
 func WithImplicitRefresh(window time.Duration) Option {
 	return func(c *config) error {
 		if window <= 0 {
@@ -207,14 +192,22 @@ func WithImplicitRefresh(window time.Duration) Option {
 }
 
 // refreshCookie sets a new access cookie when tok expires within the
-// window. A failure is recorded and does not fail the request: the old
-// token is still valid.
+// window and a renewal would outlive it. A failure is recorded and does
+// not fail the request: the old token is still valid.
 func (m *Manager) refreshCookie(c *gin.Context, tok *Token) {
 	exp := tok.Claims.expiry()
 	if exp.IsZero() || exp.Sub(m.cfg.now()) > m.cfg.refreshWindow {
 		return
 	}
-	token, err := m.createToken(TypeAccess, tok.Claims.Identity, []TokenOption{m.renewalOf(tok)})
+	if start, ok := tok.Claims.sessionStart(); ok && m.cfg.sessionLifetime > 0 &&
+		!time.Unix(start, 0).Add(m.cfg.sessionLifetime).After(exp) {
+		return // it already expires with its session
+	}
+	var made minted
+	token, err := m.createToken(TypeAccess, tok.Claims.Identity, []TokenOption{m.renewalOf(tok), made.record})
+	if err == nil {
+		err = m.touchSession(c.Request.Context(), tok, made.expires)
+	}
 	if err == nil {
 		err = m.SetAccessCookies(c, token)
 	}

@@ -77,6 +77,12 @@ type Claims struct {
 	// allocates stays small.
 	exp, nbf, iat, freshUntil     int64
 	hasExp, hasNbf, hasIat, hasFU bool
+	// The login: "sid" (or "fam", its name before sessions) and
+	// "auth_time"; hasSid is for a "sid" claim proper.
+	sid         string
+	hasSid      bool
+	authTime    int64
+	hasAuthTime bool
 
 	// doc is the signed JSON text, parsed once: every claim is read
 	// from it.

@@ -2,7 +2,7 @@
 // the in-memory store, for a single process, plus refresh-token rotation:
 // login returns a pair, /refresh uses the refresh token up and returns a
 // new pair (replaying an old one revokes the whole login), DELETE /logout
-// revokes the token it is called with.
+// ends the login of the token it is called with, its refresh token too.
 //
 //	go run ./blocklist_memory
 //	curl -s -X POST localhost:5000/login -H 'Content-Type: application/json' -d '{"username":"test","password":"test"}'

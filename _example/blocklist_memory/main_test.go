@@ -31,8 +31,12 @@ func TestLogoutAndRotation(t *testing.T) {
 	status, body = demotest.Call(t, "GET", srv.URL+"/protected", access, "")
 	assert.Equal(t, 401, status)
 	assert.Equal(t, demotest.Msg("Token has been revoked"), body)
+	status, body = demotest.Call(t, "POST", srv.URL+"/refresh", refresh, "")
+	assert.Equal(t, 401, status, "the logout ended the login, its refresh token too")
+	assert.Equal(t, demotest.Msg("Token has been revoked"), body)
 
 	// Rotation: the refresh token works once.
+	_, refresh = login()
 	status, body = demotest.Call(t, "POST", srv.URL+"/refresh", refresh, "")
 	require.Equal(t, 200, status)
 	newAccess := body["access_token"].(string)

@@ -1,0 +1,403 @@
+package ginjwt
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Every login is a session: the access and refresh tokens a login makes
+// (CreateTokenPair, StartSession, LoginHandler), and every token a refresh,
+// a rotation or an implicit refresh makes from them, carry one session ID
+// ("sid", the OIDC name) and the login time ("auth_time"). A logout ends
+// the session, every token of it on every instance; RevokeIdentity ends
+// every session of a user; WithSessionList lists them; and no renewal
+// carries a session past its end (WithSessionLifetime).
+
+const (
+	sessionClaim  = "sid"
+	authTimeClaim = "auth_time"
+	// legacyFamilyClaim named the session of logins under
+	// WithRefreshRotation before "sid"; such tokens are still read.
+	legacyFamilyClaim = "fam"
+)
+
+// sessionKey is the blocklist key of a revoked session. "fam:" is the key
+// families had before sessions, so that revocations stored by earlier
+// versions still hold; it keeps them apart from token IDs, which are UUIDs.
+func sessionKey(id string) string { return "fam:" + id }
+
+// SessionID returns the ID of the token's session (login): its "sid"
+// claim; for a token without one (made by flask-jwt-extended, or by ginjwt
+// before sessions) its own "jti", a session of its own.
+func (c Claims) SessionID() string { return c.sessionID() }
+
+func (c *Claims) sessionID() string { return cmp.Or(c.sid, c.JTI) }
+
+// AuthTime returns when the token's session began (the "auth_time" claim,
+// the login), or the zero time when the token has none.
+func (c Claims) AuthTime() time.Time { return unixOrZero(c.authTime, c.hasAuthTime) }
+
+// sessionStart returns when the token's login began, if the login has an
+// end: "auth_time"; for a token without "sid" (flask's, each a session of
+// its own) that expires, its "iat". A login begun with NoExpiry has none.
+func (c *Claims) sessionStart() (int64, bool) {
+	switch {
+	case c.hasAuthTime:
+		return c.authTime, true
+	case !c.hasSid && c.hasExp && c.hasIat:
+		return c.iat, true
+	}
+	return 0, false
+}
+
+// sessionRevocationEnd is how long a revocation of tok's session must
+// last: until the end of its login, past which no token of it is valid
+// (and at least until tok expires); the zero time (forever) for a login
+// without an end.
+func (m *Manager) sessionRevocationEnd(c *Claims) time.Time {
+	start, ok := c.sessionStart()
+	if !ok || m.cfg.sessionLifetime <= 0 || !c.hasExp {
+		return time.Time{}
+	}
+	return laterOf(time.Unix(start, 0).Add(m.cfg.sessionLifetime), time.Unix(c.exp, 0))
+}
+
+// laterOf returns the later of two expiries, where zero means never.
+func laterOf(a, b time.Time) time.Time {
+	if a.IsZero() || b.IsZero() {
+		return time.Time{}
+	}
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// WithSessionLifetime sets the absolute lifetime of a login, counted from
+// it: no renewal (refresh, rotation, implicit refresh) makes a token that
+// expires later, and a renewal asked after it is refused with 401 "Token
+// has expired", so a stolen cookie dies with its login at the latest.
+// NeverExpires lets logins be renewed forever. Default: the refresh-token
+// lifetime (WithRefreshExpires), the flask behaviour of a login that ends
+// when its refresh token does; none when access or refresh tokens never
+// expire (NeverExpires). Every token of a login expires by its end, those
+// asked never to expire by the Manager's configuration included; a token
+// made with NoExpiry starts a login without an end.
+func WithSessionLifetime(d time.Duration) Option {
+	return withExpires("WithSessionLifetime", d, func(c *config) *time.Duration { return &c.sessionLifetime })
+}
+
+// WithSessionList keeps a list of each user's live sessions in the
+// blocklist, which must implement SessionStore (MemoryBlocklist and the
+// redisblocklist, rueidisblocklist and sqlblocklist stores do): a login
+// through StartSession or LoginHandler adds one (with the user agent and
+// the client address), every renewal updates it, and Sessions and
+// EndSession read and end them, for a "your sessions" page. A user keeps
+// at most max sessions: a login beyond them ends the oldest. max <= 0
+// means DefaultMaxSessions.
+func WithSessionList(max int) Option {
+	return func(c *config) error {
+		c.sessionList = true
+		c.maxSessions = max
+		if max <= 0 {
+			c.maxSessions = DefaultMaxSessions
+		}
+		return nil
+	}
+}
+
+// DefaultMaxSessions is how many sessions WithSessionList keeps per user
+// by default.
+const DefaultMaxSessions = 100
+
+// maxUserAgent bounds the user agent a session keeps, so that a client
+// cannot make the list grow by what it sends.
+const maxUserAgent = 256
+
+// Session is one login as the session list (WithSessionList) holds it.
+type Session struct {
+	// ID is the session's ID, the "sid" claim of its tokens.
+	ID string
+	// Identity is the user's identity, the identity claim of its tokens.
+	Identity string
+	// Created is when the login happened ("auth_time").
+	Created time.Time
+	// Renewed is when a token of the session was last renewed (refresh,
+	// rotation, implicit refresh); zero when never.
+	Renewed time.Time
+	// Expires is when the last token of the session expires; zero when
+	// never. The store forgets the session then.
+	Expires time.Time
+	// UserAgent and ClientIP are the request's at login: the User-Agent
+	// header (at most 256 bytes) and gin's ClientIP.
+	UserAgent string
+	ClientIP  string
+}
+
+// ErrSessionNotFound is EndSession's error for a session the user does not
+// have (any more): ended, expired, or another user's.
+var ErrSessionNotFound = errors.New("ginjwt: no such session")
+
+// ErrSessionExpired is the cause (errors.Is) of a renewal refused because
+// its login reached WithSessionLifetime: 401 "Token has expired".
+var ErrSessionExpired = errors.New("ginjwt: session has expired")
+
+func errSessionExpired() *Error {
+	e := newError(ErrTokenExpired, http.StatusUnauthorized, msgExpired)
+	e.cause = ErrSessionExpired
+	return e
+}
+
+// StartSession logs identity in: it returns an access and a refresh token
+// of a new session, as CreateTokenPair does, and with WithSessionList adds
+// the session to the user's list with the request's user agent and client
+// address. The tokens are not fresh unless opts say so (Fresh, right after
+// a password). LoginHandler calls it; call it from a login route of your
+// own. The errors are *Error values for Abort (503 when the store is
+// down: the login did not happen).
+func (m *Manager) StartSession(c *gin.Context, identity any, opts ...TokenOption) (access, refresh string, err error) {
+	access, refresh, s, err := m.createPair(identity, opts)
+	if err != nil || !m.cfg.sessionList {
+		return access, refresh, err
+	}
+	s.UserAgent = truncateUTF8(c.Request.UserAgent(), maxUserAgent)
+	s.ClientIP = c.ClientIP()
+	ctx := c.Request.Context()
+	if err := m.saveSession(ctx, s); err != nil {
+		return "", "", err
+	}
+	return access, refresh, nil
+}
+
+// saveSession adds s to its user's list and ends the oldest sessions
+// beyond WithSessionList's bound.
+func (m *Manager) saveSession(ctx context.Context, s Session) error {
+	sctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
+	err := m.sessions.SaveSession(sctx, s)
+	cancel()
+	if err != nil {
+		return m.unavailable(err)
+	}
+	list, err := m.Sessions(ctx, s.Identity)
+	if err != nil {
+		return err
+	}
+	for _, old := range list[:max(len(list)-m.cfg.maxSessions, 0)] {
+		if err := m.endListed(ctx, old); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// createPair makes the two tokens of a new session, which it describes.
+func (m *Manager) createPair(identity any, opts []TokenOption) (access, refresh string, s Session, err error) {
+	now := m.cfg.now()
+	s = Session{ID: newUUIDv7(now), Created: now.Truncate(time.Second)}
+	login := func(o *tokenOptions) { o.session, o.start = s.ID, now.Unix() }
+	var a, r minted
+	// Never append to opts: it may be a handler's slice shared by
+	// concurrent requests.
+	if access, err = m.createToken(TypeAccess, identity, slices.Concat(opts, []TokenOption{login, a.record})); err != nil {
+		return "", "", Session{}, err
+	}
+	if refresh, err = m.createToken(TypeRefresh, identity, slices.Concat(opts, []TokenOption{login, notFresh, r.record})); err != nil {
+		return "", "", Session{}, err
+	}
+	s.Identity, s.Expires = r.identity, laterOf(a.expires, r.expires)
+	return access, refresh, s, nil
+}
+
+// touchSession records a renewal of tok's session that made tokens
+// expiring at expires.
+func (m *Manager) touchSession(ctx context.Context, tok *Token, expires time.Time) error {
+	if !m.cfg.sessionList || !tok.Claims.hasSid {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
+	defer cancel()
+	if err := m.sessions.TouchSession(ctx, tok.Claims.Identity, tok.Claims.sid, m.cfg.now(), expires); err != nil {
+		return m.unavailable(err)
+	}
+	return nil
+}
+
+// Sessions returns the live sessions of identity, oldest first: the
+// "your sessions" page of WithSessionList. Compare an entry's ID with
+// CurrentClaims(c).SessionID() to mark the one making the request.
+func (m *Manager) Sessions(ctx context.Context, identity string) ([]Session, error) {
+	if !m.cfg.sessionList {
+		return nil, errNoSessionList
+	}
+	ctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
+	defer cancel()
+	list, err := m.sessions.Sessions(ctx, identity)
+	if err != nil {
+		return nil, m.unavailable(err)
+	}
+	slices.SortFunc(list, func(a, b Session) int {
+		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
+	})
+	return list, nil
+}
+
+var errNoSessionList = errors.New("ginjwt: no session list (WithSessionList)")
+
+// EndSession ends session id of identity, as a logout on that device
+// would: every token of it is refused from now on, on every instance, and
+// it leaves the list. It returns ErrSessionNotFound when identity has no
+// such live session, so that a user can end only their own: pass the
+// identity of the request (CurrentIdentity), never one from the request's
+// body. Needs WithSessionList.
+func (m *Manager) EndSession(ctx context.Context, identity, id string) error {
+	list, err := m.Sessions(ctx, identity)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(list, func(s Session) bool { return s.ID == id })
+	if i < 0 {
+		return ErrSessionNotFound
+	}
+	return m.endListed(ctx, list[i])
+}
+
+// endListed revokes a listed session, then takes it off the list.
+func (m *Manager) endListed(ctx context.Context, s Session) error {
+	until := time.Time{}
+	if !s.Expires.IsZero() && m.cfg.sessionLifetime > 0 {
+		until = laterOf(s.Created.Add(m.cfg.sessionLifetime), s.Expires)
+	}
+	ctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
+	defer cancel()
+	if err := m.cfg.blocklist.Revoke(ctx, sessionKey(s.ID), until); err != nil {
+		return m.unavailable(err)
+	}
+	if err := m.sessions.DeleteSession(ctx, s.Identity, s.ID); err != nil {
+		return m.unavailable(err)
+	}
+	return nil
+}
+
+// revokeSession ends the session of tok: its key on the blocklist until
+// no token of it can be valid, and its entry off the list.
+func (m *Manager) revokeSession(ctx context.Context, tok *Token) error {
+	if tok.Claims.sessionID() == "" {
+		return invalid(ErrInvalidClaims, "Missing claim: jti")
+	}
+	ctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
+	defer cancel()
+	if err := m.cfg.blocklist.Revoke(ctx, sessionKey(tok.Claims.sessionID()), m.sessionRevocationEnd(&tok.Claims)); err != nil {
+		// The logout did not happen: Abort answers 503, as the guards do
+		// when the store is down (errors.Is still finds the store's error).
+		return m.unavailable(err)
+	}
+	if m.cfg.sessionList && tok.Claims.hasSid {
+		if err := m.sessions.DeleteSession(ctx, tok.Claims.Identity, tok.Claims.sid); err != nil {
+			return m.unavailable(err)
+		}
+	}
+	return nil
+}
+
+// RevokeIdentity ends every session of identity ("log out everywhere",
+// after a password change, an account deletion, an admin's sign-out):
+// every token issued to it before the call is refused from then on, on
+// every instance, and a login after it works. Tokens are told apart to the
+// millisecond (ginjwt's token IDs carry their issue time), and to the
+// second for tokens without such an ID, such as flask-jwt-extended's: one
+// issued in the same second as the call is refused too. Across instances
+// it is as exact as their clocks agree.
+//
+// The store keeps one record per identity, for the longest lifetime a
+// token can have (the largest of WithAccessExpires, WithRefreshExpires and
+// WithSessionLifetime; forever when one of them is NeverExpires). The
+// blocklist must implement IdentityRevoker (every store ginjwt ships
+// does); the guards then check it with the token's own revocation, in one
+// round trip. It replaces flask's recipe of a token_in_blocklist_loader
+// comparing "iat" with a per-user timestamp. The errors are *Error values
+// for Abort (503 when the store is down: nothing was revoked).
+func (m *Manager) RevokeIdentity(ctx context.Context, identity string) error {
+	store, ok := m.cfg.blocklist.(IdentityRevoker)
+	if !ok {
+		return fmt.Errorf("ginjwt: RevokeIdentity: the blocklist %T does not implement IdentityRevoker: %w", m.cfg.blocklist, errors.ErrUnsupported)
+	}
+	if identity == "" {
+		return fmt.Errorf("%w: empty identity", ErrInvalidIdentity)
+	}
+	now := m.cfg.now()
+	// Tokens of the call's millisecond were issued before it returns: the
+	// cutoff is the next millisecond, which the call waits out below, so
+	// a token issued after it returns is not refused.
+	before := time.UnixMilli(now.UnixMilli() + 1)
+	until := time.Time{}
+	if longest := m.longestLifetime(); longest > 0 {
+		until = now.Add(longest)
+	}
+	rctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
+	err := store.RevokeIdentity(rctx, identity, before, until)
+	cancel()
+	if err != nil {
+		return m.unavailable(err)
+	}
+	if m.cfg.sessionList {
+		list, err := m.Sessions(ctx, identity)
+		if err != nil {
+			return err
+		}
+		dctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
+		defer cancel()
+		for _, s := range list {
+			if err := m.sessions.DeleteSession(dctx, identity, s.ID); err != nil {
+				return m.unavailable(err)
+			}
+		}
+	}
+	for i := 0; i < 50 && m.cfg.now().Before(before); i++ {
+		time.Sleep(100 * time.Microsecond) // a fake clock that stands still ends this too
+	}
+	return nil
+}
+
+// longestLifetime bounds the life of every token issued now; 0: none.
+func (m *Manager) longestLifetime() time.Duration {
+	if m.cfg.sessionLifetime > 0 {
+		return m.cfg.sessionLifetime // no token of a login outlives it
+	}
+	if m.cfg.accessExpires <= 0 || m.cfg.refreshExpires <= 0 {
+		return 0
+	}
+	return max(m.cfg.accessExpires, m.cfg.refreshExpires)
+}
+
+// issuedAt returns when the token was issued, to the millisecond when its
+// ID is a ginjwt UUIDv7 of the same second as "iat", else to the second;
+// the zero time when it has no "iat" (refused by any RevokeIdentity). The
+// ID cannot stretch "iat": only its milliseconds are read.
+func (c *Claims) issuedAt() time.Time {
+	if !c.hasIat {
+		return time.Time{}
+	}
+	if ms, ok := uuidV7Millis(c.JTI); ok && ms/1000 == c.iat {
+		return time.UnixMilli(ms)
+	}
+	return time.Unix(c.iat, 0)
+}
+
+// truncateUTF8 cuts s to at most n bytes, on a rune boundary.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
