@@ -201,7 +201,7 @@ func (m *Manager) saveSession(ctx context.Context, s Session) error {
 // createPair makes the two tokens of a new session, which it describes.
 func (m *Manager) createPair(identity any, opts []TokenOption) (access, refresh string, s Session, err error) {
 	now := m.cfg.now()
-	s = Session{ID: newUUIDv7(now), Created: now.Truncate(time.Second)}
+	s = Session{ID: newUUIDv7(now), Created: now.Truncate(time.Millisecond)}
 	login := func(o *tokenOptions) { o.session, o.start = s.ID, now.Unix() }
 	var a, r minted
 	// Never append to opts: it may be a handler's slice shared by

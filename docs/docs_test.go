@@ -399,8 +399,10 @@ func TestExamplesNamedExist(t *testing.T) {
 	root, err := filepath.Abs("..")
 	require.NoError(t, err)
 	var defined strings.Builder
-	for _, f := range []string{"example_test.go", "ginjwttest/example_test.go"} {
-		src, err := os.ReadFile(filepath.Join(root, f))
+	files, err := filepath.Glob(filepath.Join(root, "example*_test.go"))
+	require.NoError(t, err)
+	for _, f := range append(files, filepath.Join(root, "ginjwttest/example_test.go")) {
+		src, err := os.ReadFile(f)
 		require.NoError(t, err)
 		defined.Write(src)
 	}
