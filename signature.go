@@ -25,7 +25,7 @@ func (m *Manager) verifierFor(tok *Token) (*verifier, *Error) {
 	case m.cfg.decodeKeyLoader != nil:
 		return m.loadedVerifier(tok)
 	case m.cfg.jwks != nil:
-		return m.cfg.jwks.verifier(tok.Header.Kid, alg)
+		return m.cfg.jwks.verifier(tok.Header.Kid, alg, m.cfg.now())
 	case m.byKid != nil && tok.Header.Kid != "":
 		vs, ok := m.byKid[tok.Header.Kid]
 		if !ok {
