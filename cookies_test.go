@@ -561,3 +561,65 @@ func TestSetJWTCookiesAllOrNothing(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"refresh_token_cookie", "csrf_refresh_token"}, names, "an empty token is skipped")
 }
+
+// Repeated CSRF headers are one comma-joined value, as flask sees them (and
+// as repeated Authorization headers are read): a right value next to a
+// wrong one no longer passes. A repeated form field is read as flask's
+// request.form.get reads it: its first value.
+func TestRepeatedCSRFValues(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{CheckForm: true}}))
+	r := newRouter()
+	r.POST("/p", m.JWTRequired(), fooBar)
+	access := mustAccess(t, m, "alice")
+	csrf, err := m.GetCSRFToken(access)
+	require.NoError(t, err)
+	send := func(form string, csrfHeaders ...string) *httptest.ResponseRecorder {
+		hr := httptest.NewRequest(http.MethodPost, "/p", strings.NewReader(form))
+		hr.Header.Set("Cookie", "access_token_cookie="+access)
+		if form != "" {
+			hr.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		for _, v := range csrfHeaders {
+			hr.Header.Add("X-CSRF-TOKEN", v)
+		}
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, hr)
+		return w
+	}
+	const mismatch = "CSRF double submit tokens do not match"
+	expectMsg(t, send("", csrf, "wrong"), 401, mismatch)
+	expectMsg(t, send("", "wrong", csrf), 401, mismatch)
+	expectMsg(t, send("", csrf, csrf), 401, mismatch)
+	expectMsg(t, send("", "", ""), 401, mismatch)
+	expectJSON(t, send("", csrf), 200, `{"foo":"bar"}`)
+
+	expectJSON(t, send("csrf_token="+csrf+"&csrf_token=wrong"), 200, `{"foo":"bar"}`)
+	expectMsg(t, send("csrf_token=wrong&csrf_token="+csrf), 401, mismatch)
+}
+
+// The Cookie header is read as Werkzeug reads it: white space around "="
+// and around the value, and quotes around it, are not part of the token.
+// Go's Request.Cookie kept the space in the value (422 "Invalid header
+// padding") and dropped a value after a tab (401 "Missing cookie").
+func TestCookieHeaderReadAsWerkzeugDoes(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies))
+	r := newRouter()
+	r.GET("/p", m.JWTRequired(), func(c *gin.Context) { c.JSON(200, gin.H{"who": ginjwt.CurrentIdentity(c)}) })
+	access := mustAccess(t, m, "alice")
+	for _, format := range []string{
+		"access_token_cookie=%s", "access_token_cookie = %s", "access_token_cookie= %s", "access_token_cookie =%s",
+		"access_token_cookie=\t%s", `access_token_cookie = "%s"`, "a=1; access_token_cookie=%s ; b=2", "access_token_cookie=%s;",
+	} {
+		hr := httptest.NewRequest(http.MethodGet, "/p", nil)
+		hr.Header.Set("Cookie", fmt.Sprintf(format, access))
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, hr)
+		expectJSON(t, w, 200, `{"who":"alice"}`)
+	}
+	// The first cookie of the name counts, as request.cookies.get reads it.
+	hr := httptest.NewRequest(http.MethodGet, "/p", nil)
+	hr.Header.Set("Cookie", "access_token_cookie=; access_token_cookie="+access)
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, hr)
+	expectMsg(t, w, 401, `Missing cookie "access_token_cookie"`)
+}
