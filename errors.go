@@ -101,7 +101,8 @@ var (
 	ErrUnknownKey error = &kindError{"ginjwt: unknown key ID", ErrInvalidToken}
 	// ErrKeysUnavailable: the verification keys could not be had (a key
 	// loader failed, or a JWKS was never fetched). The guard fails closed:
-	// 503 "Verification keys unavailable".
+	// 503 "Verification keys unavailable"; 503 "Verification keys out of
+	// date" for a JWKS not fetched for longer than JWKSMaxStale.
 	ErrKeysUnavailable = errors.New("ginjwt: verification keys unavailable")
 	// ErrRouteParamMissing: RequireClaimParam names a parameter its route
 	// does not have, a programmer's error rather than an authorization

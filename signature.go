@@ -51,7 +51,7 @@ func pick(vs []*verifier, alg string) (*verifier, *Error) {
 func (m *Manager) loadedVerifier(tok *Token) (*verifier, *Error) {
 	// The loader sees the claims: they must be a JSON object already.
 	if !isObject(&tok.Claims.doc) {
-		return nil, invalid(ErrTokenMalformed, msgPayloadString)
+		return nil, invalid(ErrTokenMalformed, jsonMessage(msgPayloadPrefix, &tok.Claims.doc))
 	}
 	key, err := m.cfg.decodeKeyLoader(tok)
 	if err != nil {
