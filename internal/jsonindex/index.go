@@ -580,23 +580,29 @@ func hex4(s string, i int) (rune, bool) {
 	if i+4 > len(s) {
 		return 0, false
 	}
-	var u rune
-	for _, c := range []byte(s[i : i+4]) {
-		var d byte
+	a, b, c, d := hexValue[s[i]], hexValue[s[i+1]], hexValue[s[i+2]], hexValue[s[i+3]]
+	if a|b|c|d < 0 {
+		return 0, false
+	}
+	return rune(a)<<12 | rune(b)<<8 | rune(c)<<4 | rune(d), true
+}
+
+// hexValue is the value of each hex digit, -1 for other bytes.
+var hexValue = func() (t [256]int8) {
+	for c := range t {
 		switch {
 		case c >= '0' && c <= '9':
-			d = c - '0'
+			t[c] = int8(c - '0')
 		case c >= 'a' && c <= 'f':
-			d = c - 'a' + 10
+			t[c] = int8(c - 'a' + 10)
 		case c >= 'A' && c <= 'F':
-			d = c - 'A' + 10
+			t[c] = int8(c - 'A' + 10)
 		default:
-			return 0, false
+			t[c] = -1
 		}
-		u = u<<4 | rune(d)
 	}
-	return u, true
-}
+	return t
+}()
 
 // skipPlain returns the index of the first byte from i on that is a quote, a
 // backslash, a control character or non-ASCII, or len(s). It tests eight
