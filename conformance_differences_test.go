@@ -278,3 +278,24 @@ func TestFlaskDifferenceCSRFClaimInEveryToken(t *testing.T) {
 	disabled := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{Disabled: true}}))
 	assert.NotContains(t, claimsOf(t, disabled, mustAccess(t, disabled, "alice")), "csrf")
 }
+
+// README: cookie settings need Cookies among the Manager's locations;
+// flask takes JWT_COOKIE_* settings with JWT_TOKEN_LOCATION = ["headers"]
+// for a route that reads cookies through locations=["cookies"]. Here that
+// Manager lists both and narrows its other routes.
+func TestFlaskDifferenceCookieSettingsNeedCookieLocation(t *testing.T) {
+	insecure := ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true})
+	_, err := ginjwt.New(ginjwt.WithSecretKey([]byte(testSecret)), insecure)
+	require.ErrorIs(t, err, ginjwt.ErrConfig)
+	assert.ErrorContains(t, err, "WithCookies needs Cookies among WithTokenLocations")
+
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.Cookies), insecure)
+	r := newRouter()
+	r.GET("/api", m.JWTRequired(ginjwt.Locations(ginjwt.Headers)), fooBar)
+	r.GET("/cookie", m.JWTRequired(ginjwt.Locations(ginjwt.Cookies)), fooBar)
+	fc := newFlaskClient(t, r)
+	access := mustAccess(t, m, "alice")
+	expectJSON(t, fc.get("/api", withBearer(access)), 200, `{"foo":"bar"}`)
+	expectMsg(t, fc.get("/api", withHeader("Cookie", "access_token_cookie="+access)), 401, "Missing Authorization Header")
+	expectJSON(t, fc.get("/cookie", withHeader("Cookie", "access_token_cookie="+access)), 200, `{"foo":"bar"}`)
+}

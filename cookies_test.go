@@ -99,6 +99,7 @@ func TestCookieAttributes(t *testing.T) {
 	now := time.Unix(1795566329, 0)
 	m := newManager(t,
 		ginjwt.WithClock(func() time.Time { return now }),
+		ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.Cookies),
 		ginjwt.WithCookies(ginjwt.CookieConfig{
 			Insecure: true, Domain: ".example.com",
 			SameSite: http.SameSiteStrictMode, Persistent: true,
@@ -121,7 +122,7 @@ func TestCookieAttributes(t *testing.T) {
 		assert.Equal(t, path, c.Path, name)
 	}
 	// flask's default header, byte for byte, once Secure is off.
-	plain := newManager(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}))
+	plain := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}))
 	w = req{target: "/login-access"}.send(cookieApp(t, plain))
 	lines := w.Header().Values("Set-Cookie")
 	require.Len(t, lines, 2)
@@ -452,7 +453,7 @@ func TestRenewalsKeepCustomClaims(t *testing.T) {
 // flask's max_age= and domain= arguments, per call.
 func TestCookieOptionsPerCall(t *testing.T) {
 	clock := newFakeClock()
-	m := newManager(t, clock.option(), ginjwt.WithCookies(ginjwt.CookieConfig{Domain: "example.com"}))
+	m := newManager(t, clock.option(), ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{Domain: "example.com"}))
 	access := mustToken(t)(m.CreateAccessToken("alice"))
 	refresh := mustToken(t)(m.CreateRefreshToken("alice"))
 	r := newRouter()

@@ -32,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"net/textproto"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -92,6 +93,17 @@ func New(opts ...Option) (*Manager, error) {
 	}
 	if cfg.rotation && cfg.blocklist == nil {
 		errs = append(errs, errors.New("WithRefreshRotation needs WithBlocklist"))
+	}
+	// Cookie settings without the Cookies location would be read by no
+	// guard of the Manager's defaults: most likely WithTokenLocations was
+	// forgotten.
+	if !slices.Contains(cfg.locations, Cookies) {
+		if cfg.cookiesSet {
+			errs = append(errs, errors.New("WithCookies needs Cookies among WithTokenLocations (a route that alone reads cookies still needs it there: narrow the others with Locations)"))
+		}
+		if cfg.refreshWindow > 0 {
+			errs = append(errs, errors.New("WithImplicitRefresh renews access cookies: it needs Cookies among WithTokenLocations"))
+		}
 	}
 
 	key, err := json.Marshal(cfg.messageKey)

@@ -73,7 +73,7 @@ func TestGuards(t *testing.T) {
 	refresh := mustToken(t)(m.CreateRefreshToken("alice"))
 	expired := mustToken(t)(m.CreateAccessToken("alice", ginjwt.ExpiresIn(-time.Second)))
 	expiredRefresh := mustToken(t)(m.CreateRefreshToken("alice", ginjwt.ExpiresIn(-time.Second)))
-	other := mustToken(t)(newManager(t, ginjwt.WithSecretKey([]byte("another-secret-0123456789abcdef0123456789"))).CreateAccessToken("alice"))
+	other := mustToken(t)(mustManager(t, ginjwt.WithSecretKey([]byte("another-secret-0123456789abcdef0123456789"))).CreateAccessToken("alice"))
 
 	tests := []struct {
 		name   string
@@ -299,7 +299,7 @@ func TestDecodeChecks(t *testing.T) {
 
 func TestDecodeAlgorithms(t *testing.T) {
 	long := []byte(testSecret + testSecret)
-	hs256 := newManager(t, ginjwt.WithSecretKey(long))
+	hs256 := mustManager(t, ginjwt.WithSecretKey(long))
 	token := mustToken(t)(hs256.CreateAccessToken("alice"))
 
 	hs512, err := ginjwt.New(ginjwt.WithSecretKey(long), ginjwt.WithAlgorithm("HS512"))
