@@ -186,7 +186,7 @@ func (g *guard) paramMissing(c *gin.Context, m *Manager, param string) *Error {
 			_, _ = fmt.Fprintf(gin.DefaultErrorWriter, "[ginjwt] route %s set up wrongly: %v\n", route, cause)
 		}
 	}
-	e := newError(ErrRouteParamMissing, http.StatusInternalServerError, "Internal Server Error")
+	e := newError(ErrRouteParamMissing, http.StatusInternalServerError, msgInternal)
 	e.cause = cause
 	return e
 }

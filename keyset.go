@@ -268,7 +268,7 @@ func thumbprint(jwk map[string]string) string {
 }
 
 func keysUnavailable(err error) *Error {
-	e := newError(ErrKeysUnavailable, http.StatusServiceUnavailable, "Verification keys unavailable")
+	e := newError(ErrKeysUnavailable, http.StatusServiceUnavailable, msgKeysUnavailable)
 	e.cause = err
 	return e
 }
