@@ -80,7 +80,8 @@ func JWKSMinInterval(d time.Duration) JWKSOption {
 // JWKSMaxStale bounds how long the set is trusted after the last fetch
 // that worked, while later fetches fail: past it, guards answer 503
 // "Verification keys out of date" (ErrKeysUnavailable) until a fetch
-// works again. It must be at least JWKSRefresh. Default: 1 hour.
+// works again. It must be at least JWKSRefresh and JWKSMinInterval.
+// Default: 1 hour (DefaultJWKSMaxStale).
 func JWKSMaxStale(d time.Duration) JWKSOption {
 	return jwksDuration("JWKSMaxStale", d, func(s *JWKS) *time.Duration { return &s.maxStale })
 }
