@@ -28,7 +28,7 @@ type requirement func(c *gin.Context, st *requestState) string
 //	m.JWTRequired(ginjwt.RequireClaim("org", map[string]any{"id": 7, "plan": "pro"}))
 func RequireClaim(name string, value any) Requirement {
 	want, err := normalize(value)
-	return func(g *guard) {
+	return requirementFunc(func(g *guard) {
 		if err != nil {
 			g.configErr = append(g.configErr, fmt.Errorf("RequireClaim(%q): %w", name, err))
 			return
@@ -40,7 +40,7 @@ func RequireClaim(name string, value any) Requirement {
 			}
 			return reason
 		})
-	}
+	})
 }
 
 // RequireClaimParam lets a token through only if claim name equals the
@@ -56,7 +56,7 @@ func RequireClaim(name string, value any) Requirement {
 // Gin's error writer).
 func RequireClaimParam(name, param string) Requirement {
 	reason := fmt.Sprintf("Claim '%s' does not match the route parameter '%s'", name, param)
-	return func(g *guard) {
+	return requirementFunc(func(g *guard) {
 		g.params = append(g.params, param)
 		if g.reported == nil {
 			g.reported = new(sync.Map)
@@ -69,7 +69,7 @@ func RequireClaimParam(name, param string) Requirement {
 			}
 			return reason
 		})
-	}
+	})
 }
 
 // RequireAll lets a token through only if claim name holds every one of
@@ -81,7 +81,7 @@ func RequireClaimParam(name, param string) Requirement {
 //
 // On failure the guard answers 403 naming what is missing.
 func RequireAll(name string, values ...string) Requirement {
-	return func(g *guard) {
+	return requirementFunc(func(g *guard) {
 		if len(values) == 0 {
 			// Requiring nothing would let every token through.
 			g.configErr = append(g.configErr, fmt.Errorf("RequireAll(%q): no values", name))
@@ -100,14 +100,14 @@ func RequireAll(name string, values ...string) Requirement {
 			}
 			return fmt.Sprintf("Missing required %s: %s", name, strings.Join(missing, ", "))
 		})
-	}
+	})
 }
 
 // Require lets a token through only if check returns true: the escape
 // hatch for rules the other requirements cannot say. reason is sent to the
 // client with the 403.
 func Require(reason string, check func(c *gin.Context, tok *Token) bool) Requirement {
-	return func(g *guard) {
+	return requirementFunc(func(g *guard) {
 		if check == nil {
 			g.configErr = append(g.configErr, fmt.Errorf("Require(%q): nil check", reason))
 			return
@@ -118,7 +118,7 @@ func Require(reason string, check func(c *gin.Context, tok *Token) bool) Require
 			}
 			return reason
 		})
-	}
+	})
 }
 
 // Override lets a token through whatever the other requirements of the
@@ -128,7 +128,7 @@ func Require(reason string, check func(c *gin.Context, tok *Token) bool) Require
 // freshness checks still apply.
 func Override(claims map[string]any) Requirement {
 	want, err := normalize(claims)
-	return func(g *guard) {
+	return requirementFunc(func(g *guard) {
 		wantMap, _ := want.(map[string]any)
 		switch {
 		case err != nil:
@@ -147,7 +147,7 @@ func Override(claims map[string]any) Requirement {
 			}
 			return ""
 		})
-	}
+	})
 }
 
 // authorize runs the guard's requirements: all of them must pass, unless an
@@ -186,7 +186,7 @@ func (g *guard) paramMissing(c *gin.Context, m *Manager, param string) *Error {
 			_, _ = fmt.Fprintf(gin.DefaultErrorWriter, "[ginjwt] route %s set up wrongly: %v\n", route, cause)
 		}
 	}
-	e := newError(ErrRouteParamMissing, http.StatusInternalServerError, "Internal Server Error")
+	e := newError(ErrRouteParamMissing, http.StatusInternalServerError, msgInternal)
 	e.cause = cause
 	return e
 }
@@ -207,7 +207,7 @@ func (m *Manager) Authorize(reqs ...Requirement) gin.HandlerFunc {
 	var g guard
 	for _, r := range reqs {
 		if r != nil {
-			r(&g)
+			r.applyGuard(&g)
 		}
 	}
 	if err := g.check(); err != nil {

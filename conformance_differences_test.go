@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -176,4 +177,125 @@ func TestFlaskDifferenceOptionsAnsweredByGuard(t *testing.T) {
 	w := newFlaskClient(t, r).do(http.MethodOptions, "/api/x")
 	assert.Equal(t, http.StatusNoContent, w.Code)
 	assert.False(t, ran)
+}
+
+// README: a string with a lone surrogate escape is refused (422); flask
+// keeps it, so "admin\ud800", "admin\udfff" and "admin\ufffd" are three
+// users there, which encoding/json would read as one ("admin\ufffd").
+func TestFlaskDifferenceLoneSurrogates(t *testing.T) {
+	m := newManager(t)
+	r := newRouter()
+	r.GET("/p", m.JWTRequired(), func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"identity": ginjwt.CurrentIdentity(c)}) })
+	fc := newFlaskClient(t, r)
+	for _, payload := range []string{`{"sub":"admin\ud800"}`, `{"sub":"admin\udfff"}`, `{"sub":"a","note":"\udc00\ud800"}`} {
+		expectMsg(t, fc.get("/p", withBearer(signPayload(payload))), 422, "Invalid payload string: invalid UTF-8 or lone surrogate in a string")
+	}
+	expectJSON(t, fc.get("/p", withBearer(signPayload(`{"sub":"admin\ufffd"}`))), 200, `{"identity":"admin\ufffd"}`)
+}
+
+// README: a number beyond the float range is refused (422 "Invalid payload
+// string: number out of range"); flask reads it as infinity, and answers
+// 500 when it is "exp".
+func TestFlaskDifferenceNumberBeyondFloatRange(t *testing.T) {
+	m := newManager(t)
+	r := newRouter()
+	r.GET("/p", m.JWTRequired(), fooBar)
+	fc := newFlaskClient(t, r)
+	for _, payload := range []string{`{"sub":"a","x":1e400}`, `{"sub":"a","x":{"y":[-1e400]}}`, `{"sub":"a","exp":1e400}`} {
+		expectMsg(t, fc.get("/p", withBearer(signPayload(payload))), 422, "Invalid payload string: number out of range")
+	}
+	w := fc.get("/p", withBearer(signRaw(`{"alg":"HS256","x":1e400}`, `{"sub":"a"}`, testSecret)))
+	expectMsg(t, w, 422, "Invalid header string: number out of range")
+}
+
+// README: tokens longer than 8 KiB are refused before they are parsed
+// (422 "Token is too large"); flask takes a 12 KB token. WithMaxTokenSize
+// raises the limit.
+func TestFlaskDifferenceTokenSizeLimit(t *testing.T) {
+	big := signPayload(`{"sub":"a","pad":"` + strings.Repeat("x", 9000) + `"}`)
+	require.Greater(t, len(big), 12000)
+	for _, tc := range []struct {
+		opts   []ginjwt.Option
+		status int
+		body   string
+	}{
+		{nil, 422, `{"msg":"Token is too large"}`},
+		{[]ginjwt.Option{ginjwt.WithMaxTokenSize(16 << 10)}, 200, `{"foo":"bar"}`},
+	} {
+		r := newRouter()
+		r.GET("/p", newManager(t, tc.opts...).JWTRequired(), fooBar)
+		expectJSON(t, newFlaskClient(t, r).get("/p", withBearer(big)), tc.status, tc.body)
+	}
+}
+
+// README: a token has one spelling. PyJWT decodes the signature leniently
+// (padding, and characters outside base64url dropped), so it accepts a
+// valid token with "=", "==" or "!!" appended; ginjwt refuses them (422
+// "Invalid crypto padding").
+func TestFlaskDifferenceSignatureSpelling(t *testing.T) {
+	m := newManager(t)
+	r := newRouter()
+	r.GET("/p", m.JWTRequired(), fooBar)
+	fc := newFlaskClient(t, r)
+	token := signPayload(`{"sub":"a"}`)
+	expectJSON(t, fc.get("/p", withBearer(token)), 200, `{"foo":"bar"}`)
+	for _, suffix := range []string{"=", "==", "!!"} {
+		expectMsg(t, fc.get("/p", withBearer(token+suffix)), 422, "Invalid crypto padding")
+	}
+}
+
+// README: header and payload are UTF-8 JSON without a byte order mark;
+// Python's json.loads also takes a UTF-8 BOM and UTF-16 or UTF-32 texts,
+// so flask accepts these spellings of {"sub":"a"}; ginjwt refuses them
+// (422).
+func TestFlaskDifferenceJSONEncodings(t *testing.T) {
+	m := newManager(t)
+	r := newRouter()
+	r.GET("/p", m.JWTRequired(), fooBar)
+	fc := newFlaskClient(t, r)
+	utf16LE := func(s string) string {
+		var b strings.Builder
+		for _, c := range []byte(s) {
+			b.WriteByte(c)
+			b.WriteByte(0)
+		}
+		return b.String()
+	}
+	for _, payload := range []string{"\xef\xbb\xbf" + `{"sub":"a"}`, utf16LE(`{"sub":"a"}`), "\xff\xfe" + utf16LE(`{"sub":"a"}`)} {
+		expectMsg(t, fc.get("/p", withBearer(signPayload(payload))), 422, "Invalid payload string: must be a json object")
+	}
+	w := fc.get("/p", withBearer(signRaw("\xef\xbb\xbf"+`{"alg":"HS256"}`, `{"sub":"a"}`, testSecret)))
+	expectMsg(t, w, 422, "Invalid header string: must be a json object")
+}
+
+// README: every token carries a "csrf" claim unless CSRFConfig.Disabled,
+// whatever the locations, as flask 4.7 does; flask 4.4 (Debian's) adds it
+// only when cookies are among JWT_TOKEN_LOCATION.
+func TestFlaskDifferenceCSRFClaimInEveryToken(t *testing.T) {
+	headersOnly := newManager(t)
+	assert.NotEmpty(t, claimsOf(t, headersOnly, mustAccess(t, headersOnly, "alice"))["csrf"])
+	assert.NotEmpty(t, claimsOf(t, headersOnly, mustRefresh(t, headersOnly, "alice"))["csrf"])
+	disabled := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{Disabled: true}}))
+	assert.NotContains(t, claimsOf(t, disabled, mustAccess(t, disabled, "alice")), "csrf")
+}
+
+// README: cookie settings need Cookies among the Manager's locations;
+// flask takes JWT_COOKIE_* settings with JWT_TOKEN_LOCATION = ["headers"]
+// for a route that reads cookies through locations=["cookies"]. Here that
+// Manager lists both and narrows its other routes.
+func TestFlaskDifferenceCookieSettingsNeedCookieLocation(t *testing.T) {
+	insecure := ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true})
+	_, err := ginjwt.New(ginjwt.WithSecretKey([]byte(testSecret)), insecure)
+	require.ErrorIs(t, err, ginjwt.ErrConfig)
+	assert.ErrorContains(t, err, "WithCookies needs Cookies among WithTokenLocations")
+
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.Cookies), insecure)
+	r := newRouter()
+	r.GET("/api", m.JWTRequired(ginjwt.Locations(ginjwt.Headers)), fooBar)
+	r.GET("/cookie", m.JWTRequired(ginjwt.Locations(ginjwt.Cookies)), fooBar)
+	fc := newFlaskClient(t, r)
+	access := mustAccess(t, m, "alice")
+	expectJSON(t, fc.get("/api", withBearer(access)), 200, `{"foo":"bar"}`)
+	expectMsg(t, fc.get("/api", withHeader("Cookie", "access_token_cookie="+access)), 401, "Missing Authorization Header")
+	expectJSON(t, fc.get("/cookie", withHeader("Cookie", "access_token_cookie="+access)), 200, `{"foo":"bar"}`)
 }

@@ -19,10 +19,13 @@ func locationsApp(t *testing.T, perRoute bool, locs ...ginjwt.Location) (*ginjwt
 	var m *ginjwt.Manager
 	var guard gin.HandlerFunc
 	if perRoute {
-		m = newManager(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}))
+		// Cookie settings would need Cookies among the Manager's locations
+		// (TestFlaskDifferenceCookieSettingsNeedCookieLocation); the
+		// defaults need none.
+		m = newManager(t)
 		guard = m.JWTRequired(ginjwt.Locations(locs...))
 	} else {
-		m = newManager(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}), ginjwt.WithTokenLocations(locs...))
+		m = newManager(t, ginjwt.WithTokenLocations(locs...))
 		guard = m.JWTRequired()
 	}
 	r := newRouter()

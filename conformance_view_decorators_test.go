@@ -216,7 +216,10 @@ func TestFlaskViewDecorators(t *testing.T) {
 		m, err := ginjwt.New(ginjwt.WithSecretKey(secret))
 		require.NoError(t, err)
 		token := mustAccess(t, m, "username")
-		_, r := viewDecoratorsApp(t, ginjwt.WithSecretKey(secret), ginjwt.WithAlgorithm("HS512"))
+		hs512, err := ginjwt.New(ginjwt.WithSecretKey(secret), ginjwt.WithAlgorithm("HS512"))
+		require.NoError(t, err)
+		r := newRouter()
+		r.GET("/protected", hs512.JWTRequired(), fooBar)
 		expectMsg(t, newFlaskClient(t, r).get("/protected", withBearer(token)), 422, "The specified alg value is not allowed")
 	})
 

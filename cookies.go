@@ -88,7 +88,10 @@ type CookieConfig struct {
 // The settings are checked by New (names and paths browsers accept, the
 // rules of the __Host- and __Secure- prefixes, SameSite=None only with
 // Secure). New refuses a second WithCookies, which would otherwise reset
-// the first one's hardening (a SameSite, a refresh path) without a word.
+// the first one's hardening (a SameSite, a refresh path) without a word,
+// and a WithCookies without Cookies among WithTokenLocations, where no
+// guard would read them by default (a route that alone reads cookies,
+// with Locations, still needs Cookies there: narrow the other routes).
 func WithCookies(ck CookieConfig) Option {
 	return func(c *config) error {
 		if c.cookiesSet {

@@ -204,7 +204,7 @@ func TestWithCookiesRefused(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := ginjwt.New(ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookies(tc.cfg))
+			m, err := ginjwt.New(ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(tc.cfg))
 			require.Error(t, err)
 			assert.Nil(t, m)
 			assert.True(t, errors.Is(err, ginjwt.ErrConfig), err.Error())

@@ -99,6 +99,7 @@ func TestCookieAttributes(t *testing.T) {
 	now := time.Unix(1795566329, 0)
 	m := newManager(t,
 		ginjwt.WithClock(func() time.Time { return now }),
+		ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.Cookies),
 		ginjwt.WithCookies(ginjwt.CookieConfig{
 			Insecure: true, Domain: ".example.com",
 			SameSite: http.SameSiteStrictMode, Persistent: true,
@@ -121,7 +122,7 @@ func TestCookieAttributes(t *testing.T) {
 		assert.Equal(t, path, c.Path, name)
 	}
 	// flask's default header, byte for byte, once Secure is off.
-	plain := newManager(t, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}))
+	plain := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}))
 	w = req{target: "/login-access"}.send(cookieApp(t, plain))
 	lines := w.Header().Values("Set-Cookie")
 	require.Len(t, lines, 2)
@@ -452,7 +453,7 @@ func TestRenewalsKeepCustomClaims(t *testing.T) {
 // flask's max_age= and domain= arguments, per call.
 func TestCookieOptionsPerCall(t *testing.T) {
 	clock := newFakeClock()
-	m := newManager(t, clock.option(), ginjwt.WithCookies(ginjwt.CookieConfig{Domain: "example.com"}))
+	m := newManager(t, clock.option(), ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{Domain: "example.com"}))
 	access := mustToken(t)(m.CreateAccessToken("alice"))
 	refresh := mustToken(t)(m.CreateRefreshToken("alice"))
 	r := newRouter()
@@ -560,4 +561,66 @@ func TestSetJWTCookiesAllOrNothing(t *testing.T) {
 		names = append(names, ck.Name)
 	}
 	assert.ElementsMatch(t, []string{"refresh_token_cookie", "csrf_refresh_token"}, names, "an empty token is skipped")
+}
+
+// Repeated CSRF headers are one comma-joined value, as flask sees them (and
+// as repeated Authorization headers are read): a right value next to a
+// wrong one no longer passes. A repeated form field is read as flask's
+// request.form.get reads it: its first value.
+func TestRepeatedCSRFValues(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{CheckForm: true}}))
+	r := newRouter()
+	r.POST("/p", m.JWTRequired(), fooBar)
+	access := mustAccess(t, m, "alice")
+	csrf, err := m.GetCSRFToken(access)
+	require.NoError(t, err)
+	send := func(form string, csrfHeaders ...string) *httptest.ResponseRecorder {
+		hr := httptest.NewRequest(http.MethodPost, "/p", strings.NewReader(form))
+		hr.Header.Set("Cookie", "access_token_cookie="+access)
+		if form != "" {
+			hr.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		for _, v := range csrfHeaders {
+			hr.Header.Add("X-CSRF-TOKEN", v)
+		}
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, hr)
+		return w
+	}
+	const mismatch = "CSRF double submit tokens do not match"
+	expectMsg(t, send("", csrf, "wrong"), 401, mismatch)
+	expectMsg(t, send("", "wrong", csrf), 401, mismatch)
+	expectMsg(t, send("", csrf, csrf), 401, mismatch)
+	expectMsg(t, send("", "", ""), 401, mismatch)
+	expectJSON(t, send("", csrf), 200, `{"foo":"bar"}`)
+
+	expectJSON(t, send("csrf_token="+csrf+"&csrf_token=wrong"), 200, `{"foo":"bar"}`)
+	expectMsg(t, send("csrf_token=wrong&csrf_token="+csrf), 401, mismatch)
+}
+
+// The Cookie header is read as Werkzeug reads it: white space around "="
+// and around the value, and quotes around it, are not part of the token.
+// Go's Request.Cookie kept the space in the value (422 "Invalid header
+// padding") and dropped a value after a tab (401 "Missing cookie").
+func TestCookieHeaderReadAsWerkzeugDoes(t *testing.T) {
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies))
+	r := newRouter()
+	r.GET("/p", m.JWTRequired(), func(c *gin.Context) { c.JSON(200, gin.H{"who": ginjwt.CurrentIdentity(c)}) })
+	access := mustAccess(t, m, "alice")
+	for _, format := range []string{
+		"access_token_cookie=%s", "access_token_cookie = %s", "access_token_cookie= %s", "access_token_cookie =%s",
+		"access_token_cookie=\t%s", `access_token_cookie = "%s"`, "a=1; access_token_cookie=%s ; b=2", "access_token_cookie=%s;",
+	} {
+		hr := httptest.NewRequest(http.MethodGet, "/p", nil)
+		hr.Header.Set("Cookie", fmt.Sprintf(format, access))
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, hr)
+		expectJSON(t, w, 200, `{"who":"alice"}`)
+	}
+	// The first cookie of the name counts, as request.cookies.get reads it.
+	hr := httptest.NewRequest(http.MethodGet, "/p", nil)
+	hr.Header.Set("Cookie", "access_token_cookie=; access_token_cookie="+access)
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, hr)
+	expectMsg(t, w, 401, `Missing cookie "access_token_cookie"`)
 }

@@ -47,13 +47,14 @@ const (
 	msgHeaderPadding     = "Invalid header padding"
 	msgHeaderString      = "Invalid header string: must be a json object"
 	msgPayloadPadding    = "Invalid payload padding"
-	msgPayloadString     = "Invalid payload string: must be a json object"
+	msgPayloadPrefix     = "Invalid payload string: "
 	msgCryptoPadding     = "Invalid crypto padding"
 	msgNoAlg             = "Algorithm not specified"
 	msgAlgNotAllowed     = "The specified alg value is not allowed"
 	msgBadSignature      = "Signature verification failed"
 	msgExpired           = "Token has expired"
 	msgCritical          = "Unsupported critical header parameters"
+	msgUnencodedPayload  = `It is required that you pass in a value for the "detached_payload" argument to decode a message having the b64 header set to false.`
 )
 
 // cachedHeader is the last header segment that parsed, with its parse.
@@ -185,15 +186,19 @@ func decodeSegment(dst, src []byte) ([]byte, error) {
 	return dst[:n], err
 }
 
-// parseHeader parses the JOSE header text into h. "crit" is refused:
+// parseHeader parses the JOSE header text into h, and checks it in
+// PyJWT's order: "kid", "crit", "b64", then "alg". "crit" is refused:
 // ginjwt understands no extension, and RFC 7515 §4.1.11 says to reject
-// what it cannot honour.
+// what it cannot honour. "b64": false (RFC 7797) signs the payload
+// unencoded, so the same token would mean one thing here and another to a
+// service that honours it: refused, as PyJWT does without a detached
+// payload.
 func parseHeader(h *Header, text string) *Error {
 	h.raw = text
 	var index jsonindex.Index
 	doc := &index
 	if !doc.Parse(text) || !isObject(doc) {
-		return invalid(ErrTokenMalformed, msgHeaderString)
+		return invalid(ErrTokenMalformed, jsonMessage("Invalid header string: ", doc))
 	}
 	// Every field is filled before any error: UnverifiedHeader reads a
 	// header that verification would refuse.
@@ -205,17 +210,35 @@ func parseHeader(h *Header, text string) *Error {
 	kid, hasKid := doc.Lookup("kid")
 	h.Kid, kidOK = kid.String()
 	_, crit := doc.Lookup("crit")
+	b64, _ := doc.Lookup("b64")
 	switch {
-	case !algSeen:
-		return invalid(ErrAlgorithmNotAllowed, msgNoAlg)
-	case !algOK:
-		return invalid(ErrAlgorithmNotAllowed, msgAlgNotAllowed)
 	case hasKid && !kidOK:
 		return invalid(ErrTokenMalformed, "Key ID header parameter must be a string")
 	case crit:
 		return invalid(ErrTokenMalformed, msgCritical)
+	case b64.Raw() == "false":
+		return invalid(ErrTokenMalformed, msgUnencodedPayload)
+	case !algSeen:
+		return invalid(ErrAlgorithmNotAllowed, msgNoAlg)
+	case !algOK:
+		return invalid(ErrAlgorithmNotAllowed, msgAlgNotAllowed)
 	}
 	return nil
+}
+
+// jsonMessage is PyJWT's message for a header or payload text that is not
+// a JSON object, naming what is wrong where Python would accept the text:
+// a number beyond float range (Python reads infinity) or a string that is
+// not valid Unicode (Python keeps lone surrogates, which would read here
+// as U+FFFD: two identities flask tells apart would be one).
+func jsonMessage(prefix string, doc *jsonindex.Index) string {
+	switch doc.Err() {
+	case jsonindex.ErrNumberRange:
+		return prefix + "number out of range"
+	case jsonindex.ErrUnicode:
+		return prefix + "invalid UTF-8 or lone surrogate in a string"
+	}
+	return prefix + "must be a json object"
 }
 
 // isObject reports whether doc holds a JSON object, as a header and a
@@ -235,7 +258,7 @@ type claimSet struct {
 // iss, aud, sub, jti), then flask-jwt-extended's claims.
 func (m *Manager) parseClaims(c *Claims) *Error {
 	if !isObject(&c.doc) {
-		return invalid(ErrTokenMalformed, msgPayloadString)
+		return invalid(ErrTokenMalformed, jsonMessage(msgPayloadPrefix, &c.doc))
 	}
 	var cs claimSet
 	idName := m.cfg.identityClaim

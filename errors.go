@@ -2,9 +2,12 @@ package ginjwt
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 )
@@ -101,7 +104,8 @@ var (
 	ErrUnknownKey error = &kindError{"ginjwt: unknown key ID", ErrInvalidToken}
 	// ErrKeysUnavailable: the verification keys could not be had (a key
 	// loader failed, or a JWKS was never fetched). The guard fails closed:
-	// 503 "Verification keys unavailable".
+	// 503 "Verification keys unavailable"; 503 "Verification keys out of
+	// date" for a JWKS not fetched for longer than JWKSMaxStale.
 	ErrKeysUnavailable = errors.New("ginjwt: verification keys unavailable")
 	// ErrRouteParamMissing: RequireClaimParam names a parameter its route
 	// does not have, a programmer's error rather than an authorization
@@ -240,14 +244,119 @@ func (m *Manager) errorBody(msg string) []byte {
 }
 
 // Abort answers the request as a guard would for err: an *Error returned
-// by a Manager method gets its response (or the configured handler's),
-// any other error a 500. The chain is aborted and err recorded.
+// by a Manager method gets its response; one of the sentinels above (or an
+// error wrapping one), such as a hand-written login's
+// ErrInvalidCredentials, gets the response of its kind (the table in
+// docs/errors.md); either goes through the configured ErrorHandler and the
+// audit log. Any other error is a 500 with an empty body. The chain is
+// aborted and err recorded.
 func (m *Manager) Abort(c *gin.Context, err error) {
 	var e *Error
 	if errors.As(err, &e) {
 		m.fail(c, e)
 		return
 	}
+	if e = m.sentinelError(c, err); e != nil {
+		m.fail(c, e)
+		return
+	}
 	_ = c.Error(err)
 	c.AbortWithStatus(http.StatusInternalServerError)
+}
+
+// sentinelResponse is the response Abort gives a sentinel: the guard's for
+// its kind, with the message of the kind's most common case.
+type sentinelResponse struct {
+	sentinel error
+	kind     error // the *Error's kind; the sentinel itself when nil
+	status   int
+	msg      func(m *Manager, c *gin.Context) string
+	// withToken attaches the request's verified token, as the guard does
+	// for failures that concern a genuine token.
+	withToken bool
+}
+
+func fixed(msg string) func(*Manager, *gin.Context) string {
+	return func(*Manager, *gin.Context) string { return msg }
+}
+
+// Messages of default responses that Abort gives too.
+const (
+	msgInternal              = "Internal Server Error"
+	msgRevoked               = "Token has been revoked"
+	msgRevocationUnavailable = "Token revocation status is unavailable"
+	msgKeysUnavailable       = "Verification keys unavailable"
+	msgInvalidCredentials    = "Bad username or password"
+	msgNotJSON               = "Did not attempt to load JSON data because the request Content-Type was not 'application/json'."
+)
+
+// sentinelResponses, in the order they are tried: a kind before its group,
+// a cause before the kind it is reported as.
+var sentinelResponses = []sentinelResponse{
+	{sentinel: ErrNoToken, status: http.StatusUnauthorized, msg: func(m *Manager, _ *gin.Context) string { return m.msgMissingHeader }},
+	// As Authorize: no verified token in the context reads as none sent.
+	{sentinel: ErrNoTokenInContext, kind: ErrNoToken, status: http.StatusUnauthorized, msg: func(m *Manager, _ *gin.Context) string { return m.msgMissingHeader }},
+	{sentinel: ErrCSRF, status: http.StatusUnauthorized, msg: fixed("CSRF double submit tokens do not match")},
+	{sentinel: ErrUnauthorized, status: http.StatusUnauthorized, msg: func(m *Manager, _ *gin.Context) string { return m.msgMissingHeader }},
+	{sentinel: ErrInvalidHeader, status: http.StatusUnprocessableEntity, msg: func(m *Manager, _ *gin.Context) string { return m.msgBadHeader }},
+	{sentinel: ErrInvalidQueryParam, status: http.StatusUnprocessableEntity, msg: func(m *Manager, _ *gin.Context) string {
+		return fmt.Sprintf("Invalid value for query parameter '%s'. Expected the value to start with '%s'", m.cfg.queryName, m.cfg.queryPrefix)
+	}},
+	{sentinel: ErrTokenMalformed, status: http.StatusUnprocessableEntity, msg: fixed("Malformed token")},
+	{sentinel: ErrAlgorithmNotAllowed, status: http.StatusUnprocessableEntity, msg: fixed(msgAlgNotAllowed)},
+	{sentinel: ErrSignatureInvalid, status: http.StatusUnprocessableEntity, msg: fixed(msgBadSignature)},
+	{sentinel: ErrTokenNotValidYet, status: http.StatusUnprocessableEntity, msg: fixed("The token is not yet valid (nbf)")},
+	{sentinel: ErrInvalidClaims, status: http.StatusUnprocessableEntity, msg: fixed("Invalid claims")},
+	{sentinel: ErrWrongTokenType, status: http.StatusUnprocessableEntity, msg: fixed("Only non-refresh tokens are allowed"), withToken: true},
+	{sentinel: ErrUnknownKey, status: http.StatusUnprocessableEntity, msg: fixed(msgUnknownKey)},
+	{sentinel: ErrInvalidToken, status: http.StatusUnprocessableEntity, msg: fixed("Invalid token")},
+	{sentinel: ErrSessionExpired, kind: ErrTokenExpired, status: http.StatusUnauthorized, msg: fixed(msgExpired), withToken: true},
+	{sentinel: ErrTokenExpired, status: http.StatusUnauthorized, msg: fixed(msgExpired)},
+	{sentinel: ErrFreshTokenRequired, status: http.StatusUnauthorized, msg: fixed("Fresh token required"), withToken: true},
+	{sentinel: ErrClaimsVerification, status: http.StatusBadRequest, msg: fixed("User claims verification failed"), withToken: true},
+	{sentinel: ErrUserNotFound, kind: ErrUserLookup, status: http.StatusUnauthorized, msg: userLookupMessage, withToken: true},
+	{sentinel: ErrUserLookup, status: http.StatusUnauthorized, msg: userLookupMessage, withToken: true},
+	{sentinel: ErrForbidden, status: http.StatusForbidden, msg: fixed("Forbidden"), withToken: true},
+	{sentinel: ErrRefreshTokenReused, kind: ErrRevoked, status: http.StatusUnauthorized, msg: fixed(msgRevoked), withToken: true},
+	{sentinel: ErrRevoked, status: http.StatusUnauthorized, msg: fixed(msgRevoked), withToken: true},
+	{sentinel: ErrRevocationUnavailable, status: http.StatusServiceUnavailable, msg: fixed(msgRevocationUnavailable)},
+	{sentinel: ErrKeysUnavailable, status: http.StatusServiceUnavailable, msg: fixed(msgKeysUnavailable)},
+	{sentinel: ErrInvalidCredentials, status: http.StatusUnauthorized, msg: fixed(msgInvalidCredentials)},
+	{sentinel: ErrNotJSON, status: http.StatusUnsupportedMediaType, msg: fixed(msgNotJSON)},
+	{sentinel: ErrSessionNotFound, status: http.StatusNotFound, msg: fixed("Session not found")},
+	// A programmer's error: flask answers these with a 500 as well.
+	{sentinel: ErrRouteParamMissing, status: http.StatusInternalServerError, msg: fixed(msgInternal)},
+	{sentinel: ErrConfig, status: http.StatusInternalServerError, msg: fixed(msgInternal)},
+	{sentinel: ErrInvalidIdentity, status: http.StatusInternalServerError, msg: fixed(msgInternal)},
+	{sentinel: ErrNoSigningKey, status: http.StatusInternalServerError, msg: fixed(msgInternal)},
+	{sentinel: ErrNoBlocklist, status: http.StatusInternalServerError, msg: fixed(msgInternal)},
+	{sentinel: ErrNoUserLookup, status: http.StatusInternalServerError, msg: fixed(msgInternal)},
+}
+
+// userLookupMessage is flask's "Error loading the user <identity>", for
+// the request's identity if it has one.
+func userLookupMessage(_ *Manager, c *gin.Context) string {
+	return strings.TrimSpace("Error loading the user " + CurrentIdentity(c))
+}
+
+// sentinelError is Abort's *Error for err, an exported sentinel or an
+// error wrapping one; nil for any other error. A wrapping error stays the
+// cause, for errors.Is and the audit log.
+func (m *Manager) sentinelError(c *gin.Context, err error) *Error {
+	for i := range sentinelResponses {
+		r := &sentinelResponses[i]
+		if !errors.Is(err, r.sentinel) {
+			continue
+		}
+		kind := cmp.Or(r.kind, r.sentinel)
+		e := newError(kind, r.status, r.msg(m, c))
+		if err != kind {
+			e.cause = err
+		}
+		if tok, ok := CurrentToken(c); ok && r.withToken {
+			e.Token = tok
+		}
+		return e
+	}
+	return nil
 }

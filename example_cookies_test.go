@@ -46,6 +46,7 @@ func ExampleWithCookies() {
 	// New refuses settings that browsers would silently drop.
 	_, err = ginjwt.New(
 		ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")),
+		ginjwt.WithTokenLocations(ginjwt.Cookies),
 		ginjwt.WithCookies(ginjwt.CookieConfig{AccessName: "__Host-access", Domain: "example.com"}),
 	)
 	fmt.Println(err)

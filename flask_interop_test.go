@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -182,4 +184,53 @@ func TestRealFlaskCookieInterop(t *testing.T) {
 	w = req{method: "POST", cookies: map[string]string{"access_token_cookie": cookies["access_token_cookie"]}}.send(r)
 	assert.Equal(t, 401, w.Code)
 	assertMsg(t, w, "Missing CSRF token")
+}
+
+// Repeated CSRF headers and Cookie headers with white space, against the
+// real flask-jwt-extended: the same status and body.
+func TestRealFlaskCookieAndCSRFHeaderParity(t *testing.T) {
+	token := signPayload(`{"sub":"a","csrf":"right"}`)
+	checks := []map[string]any{
+		{"cookie": token, "csrf": []string{"right", "wrong"}, "method": "POST"},
+		{"cookie": token, "csrf": []string{"wrong", "right"}, "method": "POST"},
+		{"cookie": token, "csrf": []string{"right", "right"}, "method": "POST"},
+		{"cookie": token, "csrf": []string{"right"}, "method": "POST"},
+		{"cookie_header": "access_token_cookie = " + token, "method": "GET"},
+		{"cookie_header": "access_token_cookie=\t" + token + " ", "method": "GET"},
+		{"cookie_header": `access_token_cookie = "` + token + `"`, "method": "GET"},
+		{"cookie_header": "access_token_cookie=; access_token_cookie=" + token, "method": "GET"},
+	}
+	resp := flaskPeerFull(t, map[string]any{
+		"config":       map[string]any{"JWT_SECRET_KEY": testSecret, "JWT_TOKEN_LOCATION": []string{"headers", "cookies"}},
+		"cookie_check": checks,
+	})
+	require.Len(t, resp.CookieChecked, len(checks))
+
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.Cookies))
+	r := newRouter()
+	r.Any("/cookie", m.JWTRequired(ginjwt.Locations(ginjwt.Cookies)), func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"identity": ginjwt.CurrentIdentity(c)})
+	})
+	for i, check := range checks {
+		hr := httptest.NewRequest(check["method"].(string), "/cookie", nil)
+		if h, ok := check["cookie_header"].(string); ok {
+			hr.Header.Set("Cookie", h)
+		} else {
+			hr.Header.Set("Cookie", "access_token_cookie="+check["cookie"].(string))
+		}
+		csrf, _ := check["csrf"].([]string)
+		for _, v := range csrf {
+			hr.Header.Add("X-CSRF-TOKEN", v)
+		}
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, hr)
+		want := resp.CookieChecked[i]
+		require.Equal(t, want.Status, w.Code, "check %d: flask said %v, ginjwt %s", i, want.Body, w.Body.String())
+		got := decodeBody(t, w)
+		if want.Status == http.StatusOK {
+			assert.Equal(t, want.Body["identity"], got["identity"], "check %d", i)
+		} else {
+			assert.Equal(t, want.Body, got, "check %d", i)
+		}
+	}
 }

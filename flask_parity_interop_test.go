@@ -71,6 +71,15 @@ func TestRealFlaskEdgeParity(t *testing.T) {
 			},
 		},
 		{
+			name:   `"b64": false is refused with PyJWT's message, before "alg" is looked at`,
+			config: map[string]any{},
+			tokens: []string{
+				signRaw(`{"alg":"HS256","b64":false}`, `{"sub":"a"}`, testSecret),
+				signRaw(`{"b64":false}`, `{"sub":"a"}`, testSecret),
+				signRaw(`{"alg":"HS256","b64":true}`, `{"sub":"a"}`, testSecret),
+			},
+		},
+		{
 			name:   "a non-string identity keeps its JSON type",
 			config: map[string]any{"JWT_IDENTITY_CLAIM": "identity"},
 			opts:   []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{IdentityClaim: "identity"})},

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/ginjwt/ginjwt"
 	"github.com/golang-jwt/jwt/v5"
@@ -58,6 +61,17 @@ func reference(raw string) (map[string]any, error) {
 	if _, ok := tok.Header["crit"]; ok {
 		return nil, errors.New("crit")
 	}
+	if tok.Header["b64"] == false {
+		return nil, errors.New("b64 false: the payload would be signed unencoded")
+	}
+	// encoding/json reads invalid UTF-8 and lone surrogates as U+FFFD,
+	// where Python keeps what flask tells apart: refused.
+	for _, seg := range strings.SplitN(raw, ".", 3)[:2] {
+		text, err := base64.RawURLEncoding.DecodeString(seg)
+		if err != nil || !validUnicode(string(text)) {
+			return nil, errors.New("not valid Unicode")
+		}
+	}
 	for _, name := range []string{"exp", "nbf", "iat"} {
 		if v, ok := claims[name]; ok {
 			f := v.(float64) // golang-jwt already refused other types
@@ -99,6 +113,52 @@ func reference(raw string) (map[string]any, error) {
 		return nil, errors.New("fresh of another type")
 	}
 	return claims, nil
+}
+
+// validUnicode reports whether every string of text, a JSON text that
+// encoding/json accepts, is valid UTF-8 without a lone surrogate escape.
+func validUnicode(text string) bool {
+	if !utf8.ValidString(text) {
+		return false // outside its strings such a text is ASCII
+	}
+	// A run of \u escapes must decode as UTF-16 without a lone surrogate.
+	pairs := func(units []rune) bool {
+		for i := 0; i < len(units); i++ {
+			if !utf16.IsSurrogate(units[i]) {
+				continue
+			}
+			if i+1 == len(units) || utf16.DecodeRune(units[i], units[i+1]) == unicode.ReplacementChar {
+				return false
+			}
+			i++
+		}
+		return true
+	}
+	inString := false
+	var run []rune
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; {
+		case !inString:
+			inString = c == '"'
+		case c == '\\' && text[i+1] == 'u':
+			u, err := strconv.ParseUint(text[i+2:i+6], 16, 16)
+			if err != nil {
+				panic(err) // encoding/json accepted the text
+			}
+			run = append(run, rune(u))
+			i += 5
+			continue
+		case c == '\\':
+			i++
+		case c == '"':
+			inString = false
+		}
+		if !pairs(run) {
+			return false
+		}
+		run = run[:0]
+	}
+	return true
 }
 
 func checkAgainstReference(t *testing.T, m *ginjwt.Manager, raw string) {
@@ -212,6 +272,7 @@ func addPayloadSeeds(f *testing.F) {
 	for _, h := range []string{
 		`{"alg":"none"}`, `{"alg":"HS256","alg":"none"}`, `{"alg":"none","alg":"HS256"}`, `{"alg":"HS256","kid":5}`,
 		`{"alg":"HS256","crit":[]}`, `{"alg":"HS256"`, `{"alg":"HS\u0032\u0035\u0036"}`, `null`, `{"alg":["HS256"]}`,
+		`{"alg":"HS256","b64":false}`, `{"alg":"HS256","b64":true}`, `{"alg":"HS256","kid":"\udc00"}`,
 	} {
 		f.Add(h, `{"sub":"a"}`)
 	}

@@ -32,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"net/textproto"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -113,6 +114,17 @@ func New(opts ...Option) (*Manager, error) {
 		m.sessions, _ = cfg.blocklist.(SessionStore)
 		if m.sessions == nil {
 			errs = append(errs, fmt.Errorf("WithSessionList needs WithBlocklist with a store that implements ginjwt.SessionStore (%T does not)", cfg.blocklist))
+		}
+	}
+	// Cookie settings without the Cookies location would be read by no
+	// guard of the Manager's defaults: most likely WithTokenLocations was
+	// forgotten.
+	if !slices.Contains(cfg.locations, Cookies) {
+		if cfg.cookiesSet {
+			errs = append(errs, errors.New("WithCookies needs Cookies among WithTokenLocations (a route that alone reads cookies still needs it there: narrow the others with Locations)"))
+		}
+		if cfg.refreshWindow > 0 {
+			errs = append(errs, errors.New("WithImplicitRefresh renews access cookies: it needs Cookies among WithTokenLocations"))
 		}
 	}
 

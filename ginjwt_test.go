@@ -99,6 +99,49 @@ func TestNewReportsEveryProblemAtOnce(t *testing.T) {
 	}
 }
 
+// Settings that no guard would read, or the second of two that would
+// silently replace the first, are errors of New: each problem one line,
+// all of them at once. An empty secret is reported once, not also as a
+// missing key.
+func TestNewRefusesSilentSettings(t *testing.T) {
+	secret := ginjwt.WithSecretKey([]byte(testSecret))
+	cookies := ginjwt.WithCookies(ginjwt.CookieConfig{SameSite: http.SameSiteLaxMode})
+	const (
+		cookiesAlone  = "WithCookies needs Cookies among WithTokenLocations"
+		refreshAlone  = "WithImplicitRefresh renews access cookies: it needs Cookies among WithTokenLocations"
+		secretTwice   = "WithSecretKey given twice: give one secret"
+		emptySecret   = "WithSecretKey: empty secret"
+		cookiesTwice  = "WithCookies given twice"
+		implicitRenew = 30 * time.Minute
+	)
+	for _, tc := range []struct {
+		name string
+		opts []ginjwt.Option
+		want []string
+	}{
+		{"WithCookies without the Cookies location", []ginjwt.Option{secret, cookies}, []string{cookiesAlone}},
+		{"WithImplicitRefresh without the Cookies location", []ginjwt.Option{secret, ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.JSON), ginjwt.WithImplicitRefresh(implicitRenew)}, []string{refreshAlone}},
+		{"WithSecretKey twice", []ginjwt.Option{secret, ginjwt.WithSecretKey([]byte(testSecret + "-other"))}, []string{secretTwice}},
+		{"an empty secret", []ginjwt.Option{ginjwt.WithSecretKey(nil)}, []string{emptySecret}},
+		{"an empty secret for HS512", []ginjwt.Option{ginjwt.WithAlgorithm("HS512"), ginjwt.WithSecretKey([]byte{})}, []string{emptySecret}},
+		{"all at once", []ginjwt.Option{ginjwt.WithSecretKey(nil), secret, cookies, cookies, ginjwt.WithImplicitRefresh(implicitRenew)},
+			[]string{emptySecret, secretTwice, cookiesTwice, cookiesAlone, refreshAlone}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := ginjwt.New(tc.opts...)
+			require.ErrorIs(t, err, ginjwt.ErrConfig)
+			assert.Nil(t, m)
+			for _, want := range tc.want {
+				assert.Contains(t, err.Error(), want)
+			}
+			assert.Equal(t, len(tc.want), strings.Count(err.Error(), "\n")+1, "one line per problem: %s", err)
+		})
+	}
+	// With the Cookies location among others, both are what they say.
+	_, err := ginjwt.New(secret, ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.Cookies), cookies, ginjwt.WithImplicitRefresh(implicitRenew))
+	assert.NoError(t, err)
+}
+
 func TestNewAcceptsShortSecretWhenAllowed(t *testing.T) {
 	m, err := ginjwt.New(ginjwt.WithSecretKey([]byte("short")), ginjwt.WithInsecureShortSecret())
 	require.NoError(t, err)

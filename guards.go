@@ -22,13 +22,20 @@ type guardFunc func(*guard)
 
 func (f guardFunc) applyGuard(g *guard) { f(g) }
 
-// Requirement is a condition on the verified token beyond its validity
-// (RequireClaim, RequireClaimParam, RequireAll, Require, Override). It is a
-// GuardOption, and the only kind Authorize takes, so that
-// m.Authorize(ginjwt.Optional()) does not compile.
-type Requirement func(*guard)
+// Requirement is a condition on the verified token beyond its validity,
+// made by RequireClaim, RequireClaimParam, RequireAll, Require and
+// Override. It is a GuardOption, and the only kind Authorize takes, so
+// that m.Authorize(ginjwt.Optional()) does not compile.
+type Requirement interface {
+	GuardOption
+	isRequirement()
+}
 
-func (r Requirement) applyGuard(g *guard) { r(g) }
+// requirementFunc is a Requirement.
+type requirementFunc func(*guard)
+
+func (r requirementFunc) applyGuard(g *guard) { r(g) }
+func (requirementFunc) isRequirement()        {}
 
 type guard struct {
 	refresh        bool // refresh tokens only (refresh=True)
@@ -85,11 +92,20 @@ func VerifyType(verify bool) GuardOption {
 // The verified token is stored in the gin.Context for CurrentIdentity and
 // the other accessors. On failure the chain is aborted with flask's
 // response (or the configured handler's) and the error is added to
-// c.Errors. OPTIONS requests are answered by the guard itself, 204 with no
-// body, and never reach the handler (see answerOptions). Options that
-// cannot work (a RequireClaim value that is not JSON, LoadUser without
-// WithUserLookup) panic here, while routes are set up, never during a
-// request.
+// c.Errors. Options that cannot work (a RequireClaim value that is not
+// JSON, LoadUser without WithUserLookup) panic here, while routes are set
+// up, never during a request.
+//
+// OPTIONS requests that reach the guard get 204 with no body, and the
+// handler never runs: flask exempts OPTIONS because Flask answers it
+// before any view, while Gin would run the route's handler for an
+// unauthenticated request. They reach it on a route registered for
+// OPTIONS (r.Any, r.OPTIONS, r.Handle), and on any path when the guard is
+// installed on the engine with r.Use, which Gin runs for unmatched
+// requests too. On a route without an OPTIONS handler, Gin answers an
+// OPTIONS request itself before any guard: 404, or 405 with
+// engine.HandleMethodNotAllowed. A CORS middleware installed with r.Use
+// before the guard answers preflights either way.
 func (m *Manager) JWTRequired(opts ...GuardOption) gin.HandlerFunc {
 	return m.newGuard(guard{verifyType: true}, opts)
 }

@@ -73,7 +73,7 @@ func TestGuards(t *testing.T) {
 	refresh := mustToken(t)(m.CreateRefreshToken("alice"))
 	expired := mustToken(t)(m.CreateAccessToken("alice", ginjwt.ExpiresIn(-time.Second)))
 	expiredRefresh := mustToken(t)(m.CreateRefreshToken("alice", ginjwt.ExpiresIn(-time.Second)))
-	other := mustToken(t)(newManager(t, ginjwt.WithSecretKey([]byte("another-secret-0123456789abcdef0123456789"))).CreateAccessToken("alice"))
+	other := mustToken(t)(mustManager(t, ginjwt.WithSecretKey([]byte("another-secret-0123456789abcdef0123456789"))).CreateAccessToken("alice"))
 
 	tests := []struct {
 		name   string
@@ -299,7 +299,7 @@ func TestDecodeChecks(t *testing.T) {
 
 func TestDecodeAlgorithms(t *testing.T) {
 	long := []byte(testSecret + testSecret)
-	hs256 := newManager(t, ginjwt.WithSecretKey(long))
+	hs256 := mustManager(t, ginjwt.WithSecretKey(long))
 	token := mustToken(t)(hs256.CreateAccessToken("alice"))
 
 	hs512, err := ginjwt.New(ginjwt.WithSecretKey(long), ginjwt.WithAlgorithm("HS512"))
@@ -363,6 +363,41 @@ func TestOptionsRequestsNeverReachTheHandler(t *testing.T) {
 	w = request(g.r, http.MethodDelete, "/api/items", bearer(token))
 	assert.Equal(t, 403, w.Code)
 	assert.Zero(t, adminRuns.Load())
+}
+
+// What the docs say of OPTIONS where no OPTIONS handler is registered: Gin
+// answers before any guard runs (404, or 405 with HandleMethodNotAllowed);
+// a guard installed on the engine runs for such unmatched requests too and
+// answers 204. No handler ever runs.
+func TestOptionsWithoutAnOptionsHandler(t *testing.T) {
+	m := newManager(t)
+	var runs atomic.Int32
+	h := func(*gin.Context) { runs.Add(1) }
+	r := newRouter()
+	r.GET("/route", m.JWTRequired(), h)
+	r.Group("/api", m.JWTRequired()).GET("/items", h)
+	for _, path := range []string{"/route", "/api/items"} {
+		w := request(r, http.MethodOptions, path)
+		assert.Equal(t, 404, w.Code, path)
+		assert.Equal(t, "404 page not found", w.Body.String(), path)
+	}
+	r.HandleMethodNotAllowed = true
+	for _, path := range []string{"/route", "/api/items"} {
+		w := request(r, http.MethodOptions, path)
+		assert.Equal(t, 405, w.Code, path)
+		assert.Equal(t, "405 method not allowed", w.Body.String(), path)
+	}
+
+	engine := newRouter()
+	engine.Use(m.JWTRequired())
+	engine.GET("/route", h)
+	for _, path := range []string{"/route", "/nowhere"} {
+		w := request(engine, http.MethodOptions, path)
+		assert.Equal(t, 204, w.Code, path)
+		assert.Empty(t, w.Body.String(), path)
+	}
+	assert.Equal(t, 401, get(engine, "/route").Code)
+	assert.Zero(t, runs.Load())
 }
 
 // A CORS middleware in front of the guard answers preflights with its own

@@ -12,6 +12,7 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,20 +23,24 @@ import (
 // JWKSHandler). It fetches the set on first use, keeps it for a while,
 // fetches again when a token names an unknown "kid" (at most once per
 // minimum interval, so forged kids cannot hammer the issuer), and keeps
-// verifying with the keys it has when the issuer is briefly unreachable.
-// Symmetric ("oct") keys in the set are ignored. Create it with NewJWKS and
-// give it to WithJWKS.
+// verifying with the keys it has while the issuer is briefly unreachable,
+// for at most JWKSMaxStale since the last fetch that worked: a key the
+// issuer removed stops verifying within that bound even if the issuer is
+// never reached again. Symmetric ("oct") keys in the set are ignored.
+// Create it with NewJWKS and give it to WithJWKS; it reads the time from
+// the Manager's clock (WithClock).
 type JWKS struct {
 	url         string
 	client      *http.Client
 	ttl         time.Duration
 	minInterval time.Duration
-	now         func() time.Time
+	maxStale    time.Duration
+	// err holds what NewJWKS found wrong; WithJWKS reports it to New.
+	err error
 
 	keys    atomic.Pointer[jwkSet]
 	mu      sync.Mutex // one fetch at a time
 	lastTry time.Time
-	fetches atomic.Int64
 	lastErr atomic.Pointer[error]
 }
 
@@ -44,41 +49,86 @@ type jwkSet struct {
 	fetched time.Time
 }
 
-// JWKSOption configures a JWKS.
-type JWKSOption func(*JWKS)
+// JWKSOption configures a JWKS. A value it refuses is reported by New
+// (through WithJWKS), with the Manager's other configuration errors.
+type JWKSOption func(*JWKS) error
 
 // JWKSClient sets the HTTP client. Default: a client with a 5-second
 // timeout.
-func JWKSClient(c *http.Client) JWKSOption { return func(s *JWKS) { s.client = c } }
+func JWKSClient(c *http.Client) JWKSOption {
+	return func(s *JWKS) error {
+		if c == nil {
+			return errors.New("JWKSClient: nil client")
+		}
+		s.client = c
+		return nil
+	}
+}
 
 // JWKSRefresh sets how long a fetched set is used before it is fetched
 // again. Default: 5 minutes.
-func JWKSRefresh(d time.Duration) JWKSOption { return func(s *JWKS) { s.ttl = d } }
+func JWKSRefresh(d time.Duration) JWKSOption {
+	return jwksDuration("JWKSRefresh", d, func(s *JWKS) *time.Duration { return &s.ttl })
+}
 
 // JWKSMinInterval sets the shortest time between two fetches, whatever the
 // tokens say. Default: 30 seconds.
-func JWKSMinInterval(d time.Duration) JWKSOption { return func(s *JWKS) { s.minInterval = d } }
+func JWKSMinInterval(d time.Duration) JWKSOption {
+	return jwksDuration("JWKSMinInterval", d, func(s *JWKS) *time.Duration { return &s.minInterval })
+}
 
-// JWKSClock sets the clock, for tests. Default: time.Now.
-func JWKSClock(now func() time.Time) JWKSOption { return func(s *JWKS) { s.now = now } }
+// JWKSMaxStale bounds how long the set is trusted after the last fetch
+// that worked, while later fetches fail: past it, guards answer 503
+// "Verification keys out of date" (ErrKeysUnavailable) until a fetch
+// works again. It must be at least JWKSRefresh and JWKSMinInterval.
+// Default: 1 hour (DefaultJWKSMaxStale).
+func JWKSMaxStale(d time.Duration) JWKSOption {
+	return jwksDuration("JWKSMaxStale", d, func(s *JWKS) *time.Duration { return &s.maxStale })
+}
 
-// NewJWKS returns a key source for the JWK Set at url.
-func NewJWKS(url string, opts ...JWKSOption) *JWKS {
+func jwksDuration(name string, d time.Duration, field func(*JWKS) *time.Duration) JWKSOption {
+	return func(s *JWKS) error {
+		if d <= 0 {
+			return fmt.Errorf("%s(%v): must be positive", name, d)
+		}
+		*field(s) = d
+		return nil
+	}
+}
+
+// DefaultJWKSMaxStale is JWKSMaxStale's default.
+const DefaultJWKSMaxStale = time.Hour
+
+// NewJWKS returns a key source for the JWK Set at url, an http or https
+// URL. Problems with url or opts are reported by New, which the JWKS is
+// given to through WithJWKS.
+func NewJWKS(rawURL string, opts ...JWKSOption) *JWKS {
 	s := &JWKS{
-		url:         url,
+		url:         rawURL,
 		client:      &http.Client{Timeout: 5 * time.Second},
 		ttl:         5 * time.Minute,
 		minInterval: 30 * time.Second,
-		now:         time.Now,
+		maxStale:    DefaultJWKSMaxStale,
+	}
+	var errs []error
+	if u, err := url.Parse(rawURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("NewJWKS(%q): not an http or https URL", rawURL))
 	}
 	for _, opt := range opts {
-		opt(s)
+		if opt == nil {
+			continue
+		}
+		if err := opt(s); err != nil {
+			errs = append(errs, err)
+		}
 	}
+	if s.maxStale < max(s.ttl, s.minInterval) {
+		errs = append(errs, fmt.Errorf("JWKSMaxStale (%v) is shorter than JWKSRefresh (%v) or JWKSMinInterval (%v): the set would be refused before it may be fetched again",
+			s.maxStale, s.ttl, s.minInterval))
+	}
+	s.err = errors.Join(errs...)
 	return s
 }
-
-// Fetches returns how many times the set was fetched (or tried).
-func (s *JWKS) Fetches() int64 { return s.fetches.Load() }
 
 // LastError returns the error of the last failed fetch, or nil.
 func (s *JWKS) LastError() error {
@@ -94,8 +144,11 @@ func (s *JWKS) LastError() error {
 // allowed are still the Manager's (WithAlgorithm, WithDecodeAlgorithms).
 func WithJWKS(src *JWKS) Option {
 	return func(c *config) error {
-		if src == nil || src.url == "" {
-			return errors.New("WithJWKS: no URL")
+		switch {
+		case src == nil || src.client == nil:
+			return errors.New("WithJWKS: no JWKS (make it with NewJWKS)")
+		case src.err != nil:
+			return fmt.Errorf("WithJWKS: %w", src.err)
 		}
 		c.jwks = src
 		return nil
@@ -103,24 +156,40 @@ func WithJWKS(src *JWKS) Option {
 }
 
 // verifier returns the verifier of key kid for alg, fetching the set when
-// it is missing, stale, or lacks kid.
-func (s *JWKS) verifier(kid, alg string) (*verifier, *Error) {
+// it is missing, stale, or lacks kid. now is the Manager's clock.
+func (s *JWKS) verifier(kid, alg string, now time.Time) (*verifier, *Error) {
 	set := s.keys.Load()
-	if set == nil || s.now().Sub(set.fetched) >= s.ttl {
-		set = s.refresh()
+	if set == nil || now.Sub(set.fetched) >= s.ttl {
+		set = s.refresh(now)
 	}
 	vs, ok := set.lookup(kid)
 	if !ok && set.byKid != nil {
-		set = s.refresh()
+		set = s.refresh(now)
 		vs, ok = set.lookup(kid)
 	}
 	if set.byKid == nil {
 		return nil, keysUnavailable(s.LastError())
 	}
+	if age := now.Sub(set.fetched); age > s.maxStale {
+		return nil, s.outOfDate(age)
+	}
 	if !ok {
 		return nil, invalid(ErrUnknownKey, msgUnknownKey)
 	}
 	return pick(vs, alg)
+}
+
+const msgKeysOutOfDate = "Verification keys out of date"
+
+// outOfDate is the refusal of a set older than the staleness bound; its
+// cause names the age and the last fetch error, for the audit log.
+func (s *JWKS) outOfDate(age time.Duration) *Error {
+	e := newError(ErrKeysUnavailable, http.StatusServiceUnavailable, msgKeysOutOfDate)
+	e.cause = fmt.Errorf("ginjwt: JWKS %s last fetched %v ago, beyond JWKSMaxStale (%v)", s.url, age, s.maxStale)
+	if last := s.LastError(); last != nil {
+		e.cause = fmt.Errorf("%w; last attempt: %w", e.cause, last)
+	}
+	return e
 }
 
 // lookup finds kid; a token without one fits a set of one key.
@@ -139,15 +208,13 @@ func (set *jwkSet) lookup(kid string) ([]*verifier, bool) {
 
 // refresh fetches the set unless another fetch happened within the minimum
 // interval, and returns the current set (the old one when the fetch fails).
-func (s *JWKS) refresh() *jwkSet {
+func (s *JWKS) refresh(now time.Time) *jwkSet {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
 	if !s.lastTry.IsZero() && now.Sub(s.lastTry) < s.minInterval {
 		return s.current()
 	}
 	s.lastTry = now
-	s.fetches.Add(1)
 	set, err := s.fetch()
 	if err != nil {
 		err = fmt.Errorf("ginjwt: fetching JWKS %s: %w", s.url, err)

@@ -1,6 +1,7 @@
 package ginjwt_test
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -13,6 +14,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -282,7 +284,7 @@ func TestTwoServicesWithJWKS(t *testing.T) {
 	common := []ginjwt.Option{ginjwt.WithAlgorithm("ES256"), ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeIssuer: "https://a.example", EncodeAudience: []string{"orders"}}), clock.option()}
 	a := newIssuer(t, append(common, ginjwt.WithPrivateKey(k1), ginjwt.WithKeyID("k1"))...)
 
-	src := ginjwt.NewJWKS(a.srv.URL+"/.well-known/jwks.json", ginjwt.JWKSClock(clock.Now), ginjwt.JWKSMinInterval(10*time.Second))
+	src := ginjwt.NewJWKS(a.srv.URL+"/.well-known/jwks.json", ginjwt.JWKSMinInterval(10*time.Second))
 	b := mustManager(t, ginjwt.WithAlgorithm("ES256"), ginjwt.WithJWKS(src),
 		ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"https://a.example"}, DecodeAudience: []string{"orders"}}), clock.option())
 	r := newRouter()
@@ -357,6 +359,104 @@ func TestJWKSNeverFetched(t *testing.T) {
 
 	_, err := ginjwt.New(ginjwt.WithAlgorithm("ES256"), ginjwt.WithJWKS(src))
 	assert.ErrorContains(t, err, "WithJWKS needs ClaimsConfig.DecodeIssuers and DecodeAudience")
+}
+
+// Bad JWKS settings are errors of New, reported with the rest; before, a
+// JWKSClient(nil) passed New and the first guarded request panicked.
+func TestJWKSOptionsRefusedAtNew(t *testing.T) {
+	const url = "https://a.example/.well-known/jwks.json"
+	claims := ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"https://a.example"}, DecodeAudience: []string{"orders"}})
+	for name, tc := range map[string]struct {
+		src  *ginjwt.JWKS
+		msgs []string
+	}{
+		"nil client": {ginjwt.NewJWKS(url, ginjwt.JWKSClient(nil)), []string{"JWKSClient: nil client"}},
+		"durations that are not positive": {
+			ginjwt.NewJWKS(url, ginjwt.JWKSRefresh(0), ginjwt.JWKSMinInterval(-time.Second), ginjwt.JWKSMaxStale(0)),
+			[]string{"JWKSRefresh(0s): must be positive", "JWKSMinInterval(-1s): must be positive", "JWKSMaxStale(0s): must be positive"},
+		},
+		"a staleness bound shorter than the refresh": {
+			ginjwt.NewJWKS(url, ginjwt.JWKSRefresh(time.Hour), ginjwt.JWKSMaxStale(time.Minute)),
+			[]string{"JWKSMaxStale (1m0s) is shorter than JWKSRefresh (1h0m0s)"},
+		},
+		"not an http URL":         {ginjwt.NewJWKS("jwks.json"), []string{`NewJWKS("jwks.json"): not an http or https URL`}},
+		"no JWKS":                 {nil, []string{"WithJWKS: no JWKS (make it with NewJWKS)"}},
+		"a JWKS not from NewJWKS": {&ginjwt.JWKS{}, []string{"WithJWKS: no JWKS (make it with NewJWKS)"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ginjwt.New(ginjwt.WithAlgorithm("ES256"), ginjwt.WithJWKS(tc.src), claims)
+			require.ErrorIs(t, err, ginjwt.ErrConfig)
+			for _, msg := range tc.msgs {
+				assert.ErrorContains(t, err, msg)
+			}
+		})
+	}
+	_, err := ginjwt.New(ginjwt.WithAlgorithm("ES256"), claims, ginjwt.WithJWKS(ginjwt.NewJWKS(url,
+		ginjwt.JWKSClient(&http.Client{}), ginjwt.JWKSRefresh(time.Minute), ginjwt.JWKSMinInterval(time.Second), ginjwt.JWKSMaxStale(time.Minute))))
+	assert.NoError(t, err, "a bound equal to the refresh time is fine")
+}
+
+// A key the issuer removed while its JWKS endpoint fails keeps verifying
+// only up to the staleness bound (1 hour by default) after the last fetch
+// that worked; past it the guard answers 503 and the audit log says why.
+// Once the endpoint answers again, the current set counts.
+func TestJWKSStalenessIsBounded(t *testing.T) {
+	k1 := testKeys()["P-256"].(*ecdsa.PrivateKey)
+	k2, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	clock := newFakeClock()
+	common := []ginjwt.Option{ginjwt.WithAlgorithm("ES256"), ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeIssuer: "https://a.example", EncodeAudience: []string{"orders"}}),
+		ginjwt.WithAccessExpires(24 * time.Hour), clock.option()}
+	a := newIssuer(t, append(common, ginjwt.WithPrivateKey(k1), ginjwt.WithKeyID("k1"))...)
+	decode := ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"https://a.example"}, DecodeAudience: []string{"orders"}})
+
+	var audit bytes.Buffer
+	b := mustManager(t, ginjwt.WithAlgorithm("ES256"), ginjwt.WithJWKS(ginjwt.NewJWKS(a.srv.URL+"/.well-known/jwks.json")), decode, clock.option(),
+		ginjwt.WithAuditLog(slog.New(slog.NewJSONHandler(&audit, nil))))
+	r := newRouter()
+	r.GET("/orders", b.JWTRequired(), echoToken)
+	old := a.token(t, "alice")
+	require.Equal(t, 200, get(r, "/orders", bearer(old)).Code)
+
+	// The issuer drops k1, and B can no longer fetch the set to learn it.
+	a.cur.Store(mustManager(t, append(common, ginjwt.WithPrivateKey(k2), ginjwt.WithKeyID("k2"))...))
+	a.down.Store(true)
+	for _, step := range []time.Duration{6 * time.Minute, 53 * time.Minute} {
+		clock.Sleep(step)
+		w := get(r, "/orders", bearer(old))
+		require.Equal(t, 200, w.Code, "within the bound the cached set verifies: %s", w.Body.String())
+	}
+	clock.Sleep(2 * time.Minute) // 61 minutes after the last fetch that worked
+	w := get(r, "/orders", bearer(old))
+	assert.Equal(t, 503, w.Code)
+	assertMsg(t, w, "Verification keys out of date")
+	recs := auditRecords(t, &audit)
+	require.Len(t, recs, 1)
+	assert.Equal(t, "ERROR", recs[0]["level"])
+	assert.Equal(t, "verification keys unavailable", recs[0]["kind"])
+	assert.Equal(t, "Verification keys out of date", recs[0]["reason"])
+	assert.Contains(t, recs[0]["cause"], "beyond JWKSMaxStale (1h0m0s)")
+	assert.Contains(t, recs[0]["cause"], "status 502")
+
+	// The issuer is back: after the minimum interval B fetches the set
+	// without k1.
+	a.down.Store(false)
+	clock.Sleep(31 * time.Second)
+	w = get(r, "/orders", bearer(old))
+	assert.Equal(t, 422, w.Code)
+	assertMsg(t, w, "Unknown key ID")
+	assert.Equal(t, 200, get(r, "/orders", bearer(a.token(t, "bob"))).Code)
+
+	// A longer bound is an option.
+	patient := mustManager(t, ginjwt.WithAlgorithm("ES256"), decode, clock.option(),
+		ginjwt.WithJWKS(ginjwt.NewJWKS(a.srv.URL+"/.well-known/jwks.json", ginjwt.JWKSMaxStale(3*time.Hour))))
+	r = newRouter()
+	r.GET("/orders", patient.JWTRequired(), echoToken)
+	bob := a.token(t, "bob")
+	require.Equal(t, 200, get(r, "/orders", bearer(bob)).Code)
+	a.down.Store(true)
+	clock.Sleep(2 * time.Hour)
+	assert.Equal(t, 200, get(r, "/orders", bearer(bob)).Code)
 }
 
 // Per-tenant keys, as flask's encode_key_loader / decode_key_loader.

@@ -138,6 +138,9 @@ func (m *Manager) checkCoverage() []error {
 	}
 	var errs []error
 	for _, name := range m.allowed {
+		if m.cfg.secretSet && len(m.cfg.secret) == 0 && lookupAlgorithm(name).family == familyHMAC {
+			continue // WithSecretKey reported its empty secret
+		}
 		_, e := pick(m.verifiers, name)
 		for _, vs := range m.byKid {
 			if e == nil {
@@ -265,7 +268,7 @@ func thumbprint(jwk map[string]string) string {
 }
 
 func keysUnavailable(err error) *Error {
-	e := newError(ErrKeysUnavailable, http.StatusServiceUnavailable, "Verification keys unavailable")
+	e := newError(ErrKeysUnavailable, http.StatusServiceUnavailable, msgKeysUnavailable)
 	e.cause = err
 	return e
 }
@@ -387,7 +390,8 @@ func (m *Manager) setupKeys() []error {
 		m.allowed = append(m.allowed, alg.name)
 		if alg.family == familyHMAC {
 			if err := m.checkSecret(alg, cfg.secret); err != nil {
-				if len(cfg.secret) > 0 || !m.keysFromElsewhere() {
+				// An empty WithSecretKey has reported itself already.
+				if len(cfg.secret) > 0 || (!cfg.secretSet && !m.keysFromElsewhere()) {
 					errs = append(errs, err)
 				}
 				continue

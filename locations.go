@@ -157,11 +157,11 @@ func (m *Manager) tokenFromCookie(c *gin.Context, refresh bool) (found, *Error) 
 	if refresh {
 		names = &m.cfg.cookies.refresh
 	}
-	cookie, err := c.Request.Cookie(names.cookie)
-	if err != nil || cookie.Value == "" {
+	raw := cookieValue(c.Request.Header, names.cookie)
+	if raw == "" {
 		return found{}, newError(ErrNoToken, http.StatusUnauthorized, `Missing cookie "`+names.cookie+`"`)
 	}
-	f := found{raw: cookie.Value}
+	f := found{raw: raw}
 	if !m.cfg.csrfProtect || !slices.Contains(m.cfg.csrfMethods, c.Request.Method) {
 		return f, nil
 	}
@@ -174,8 +174,11 @@ func (m *Manager) tokenFromCookie(c *gin.Context, refresh bool) (found, *Error) 
 
 // csrfSent returns the double-submit value the request sends back for a
 // cookie of names: its header or, with CSRFConfig.CheckForm, form field.
+// Repeated headers are one comma-joined value, as flask sees them (and
+// the Authorization header here): never the first of them, which would
+// pass a request flask refuses.
 func (m *Manager) csrfSent(c *gin.Context, names *cookieNames) string {
-	sent := c.GetHeader(names.csrfHeader)
+	sent := strings.Join(c.Request.Header.Values(names.csrfHeader), ", ")
 	if sent == "" && m.cfg.csrfCheckForm {
 		// The form is parsed once and kept for the handler; the JSON
 		// location's limit bounds what is read (Gin alone allows 32 MiB).
@@ -185,6 +188,28 @@ func (m *Manager) csrfSent(c *gin.Context, names *cookieNames) string {
 		sent = c.PostForm(names.csrfField)
 	}
 	return sent
+}
+
+// cookieValue returns the value of the first cookie called name as
+// Werkzeug reads the Cookie header: name and value trimmed of white space
+// (also around "="), and surrounding double quotes removed. Go's
+// Request.Cookie keeps a space after "=" in the value and drops a value
+// with a tab or a quote after a space, where flask finds the token.
+func cookieValue(h http.Header, name string) string {
+	for _, line := range h["Cookie"] {
+		for part := range strings.SplitSeq(line, ";") {
+			k, v, _ := strings.Cut(part, "=")
+			if trimPySpace(k) != name {
+				continue
+			}
+			v = trimPySpace(v)
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			return v
+		}
+	}
+	return ""
 }
 
 // tokenFromQuery reads the first value of the query parameter, which must

@@ -117,11 +117,11 @@ func (m *Manager) logoutCookies(c *gin.Context) ([]*Token, *Error) {
 	var toks []*Token
 	sent := make([]string, 0, 2)
 	for _, names := range []*cookieNames{&m.cfg.cookies.access, &m.cfg.cookies.refresh} {
-		ck, err := c.Request.Cookie(names.cookie)
-		if err != nil || ck.Value == "" {
+		raw := cookieValue(c.Request.Header, names.cookie)
+		if raw == "" {
 			continue
 		}
-		tok, e := m.decodeExpired(ck.Value)
+		tok, e := m.decodeExpired(raw)
 		if e != nil {
 			continue // a broken cookie names no session: it is unset, no more
 		}

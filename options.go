@@ -20,9 +20,10 @@ type Option func(*config) error
 // config is what the options set. New fills in the defaults first, so no
 // zero value is the unsafe one.
 type config struct {
-	// claimsSet and cookiesSet record a WithClaims and a WithCookies, so
-	// that a second one is refused rather than silently reset the first.
-	claimsSet, cookiesSet bool
+	// claimsSet, cookiesSet and secretSet record a WithClaims, a
+	// WithCookies and a WithSecretKey, so that a second one is refused
+	// rather than silently replace the first.
+	claimsSet, cookiesSet, secretSet bool
 
 	audit            *slog.Logger // nil: no audit log
 	verifiedCache    int          // entries of the verified-token cache
@@ -118,9 +119,15 @@ func defaultConfig() config {
 
 // WithSecretKey sets the HMAC secret (JWT_SECRET_KEY). Required for the HS*
 // algorithms, and at least as long as the hash (32 bytes for HS256, 48 for
-// HS384, 64 for HS512) unless WithInsecureShortSecret is given.
+// HS384, 64 for HS512) unless WithInsecureShortSecret is given. New
+// refuses a second WithSecretKey: the last one would win without a word.
+// Older secrets that still verify tokens go in WithKeyID.
 func WithSecretKey(secret []byte) Option {
 	return func(c *config) error {
+		if c.secretSet {
+			return errors.New("WithSecretKey given twice: give one secret (a previous one that still verifies tokens goes in WithKeyID)")
+		}
+		c.secretSet = true
 		if len(secret) == 0 {
 			// Usually os.Getenv of a variable that is not set.
 			return errors.New("WithSecretKey: empty secret (is the environment variable you read it from, such as JWT_SECRET_KEY, set?)")

@@ -25,7 +25,7 @@ func (m *Manager) verifierFor(tok *Token) (*verifier, *Error) {
 	case m.cfg.decodeKeyLoader != nil:
 		return m.loadedVerifier(tok)
 	case m.cfg.jwks != nil:
-		return m.cfg.jwks.verifier(tok.Header.Kid, alg)
+		return m.cfg.jwks.verifier(tok.Header.Kid, alg, m.cfg.now())
 	case m.byKid != nil && tok.Header.Kid != "":
 		vs, ok := m.byKid[tok.Header.Kid]
 		if !ok {
@@ -51,7 +51,7 @@ func pick(vs []*verifier, alg string) (*verifier, *Error) {
 func (m *Manager) loadedVerifier(tok *Token) (*verifier, *Error) {
 	// The loader sees the claims: they must be a JSON object already.
 	if !isObject(&tok.Claims.doc) {
-		return nil, invalid(ErrTokenMalformed, msgPayloadString)
+		return nil, invalid(ErrTokenMalformed, jsonMessage(msgPayloadPrefix, &tok.Claims.doc))
 	}
 	key, err := m.cfg.decodeKeyLoader(tok)
 	if err != nil {

@@ -76,9 +76,9 @@ func UnverifiedHeader(raw string) (Header, error) {
 	}
 	var h Header
 	// As PyJWT's get_unverified_header: the header must be an object with
-	// a string "kid", if any. A missing or unknown "alg" and "crit" are for
-	// verification to refuse, not for reading.
-	if e := parseHeader(&h, string(dec)); e != nil && e.kind != ErrAlgorithmNotAllowed && e.Message != msgCritical {
+	// a string "kid", if any. A missing or unknown "alg", "crit" and
+	// "b64" are for verification to refuse, not for reading.
+	if e := parseHeader(&h, string(dec)); e != nil && e.kind != ErrAlgorithmNotAllowed && e.Message != msgCritical && e.Message != msgUnencodedPayload {
 		return Header{}, e
 	}
 	params, err := h.Map()

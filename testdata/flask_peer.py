@@ -4,7 +4,8 @@ Reads a JSON request on stdin:
   {"config": {...JWT_* settings...},
    "check": [{"token": "...", "route": "access|refresh|fresh"}],
    "mint": [{"kind": "access|refresh", "identity": "...", "fresh": bool|seconds, "claims": {...}}],
-   "cookie_check": [{"cookie": "...", "csrf": "...", "method": "GET|POST"}],
+   "cookie_check": [{"cookie": "...", "csrf": "..." or ["...", ...], "method": "GET|POST",
+                     "cookie_header": "a whole Cookie header, instead of cookie"}],
    "cookie_mint": ["identity", ...]}
 and prints {"checked": [...], "minted": [...], "cookie_checked": [{"status", "body"}],
 "cookie_minted": [["Set-Cookie header", ...], ...]}.
@@ -51,9 +52,10 @@ with app.app_context():
 # Without its cookie jar, the test client sends the Cookie header as given.
 bare_client = app.test_client(use_cookies=False)
 for c in req.get("cookie_check", []):
-    headers = {"Cookie": "access_token_cookie=" + c["cookie"]}
-    if c.get("csrf"):
-        headers["X-CSRF-TOKEN"] = c["csrf"]
+    headers = [("Cookie", c.get("cookie_header") or "access_token_cookie=" + c["cookie"])]
+    csrf = c.get("csrf")
+    for value in csrf if isinstance(csrf, list) else [csrf] if csrf else []:
+        headers.append(("X-CSRF-TOKEN", value))
     resp = bare_client.open("/cookie", method=c.get("method", "GET"), headers=headers)
     out["cookie_checked"].append({"status": resp.status_code, "body": resp.get_json()})
 

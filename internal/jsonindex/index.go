@@ -3,12 +3,15 @@
 // later reader (claim lookups, requirements, renewals) reads the index
 // instead of scanning the text again.
 //
-// Parse accepts exactly what encoding/json accepts when it unmarshals into
-// an interface: the same grammar, the same nesting limit, numbers that fit a
+// Parse accepts what encoding/json accepts when it unmarshals into an
+// interface (the same grammar, the same nesting limit, numbers that fit a
 // float64; a text whose root is an object is what it accepts into a
-// map[string]any. Lookups follow encoding/json too: the last of duplicate
-// keys wins, and strings read as it reads them (invalid UTF-8 becomes
-// U+FFFD). FuzzIndex holds it to that.
+// map[string]any), except strings that hold invalid UTF-8 or a lone
+// surrogate escape ("\ud800"): encoding/json reads those as U+FFFD, so
+// texts Python tells apart would read as one. ParseTop, for request
+// bodies, accepts them as encoding/json does. Lookups follow encoding/json:
+// the last of duplicate keys wins, and strings read as it reads them.
+// Err says why a text was refused. FuzzIndex holds it to all that.
 //
 // Decoding claims with encoding/json into a map costs more than the HMAC
 // itself; this is why the index exists.
@@ -16,10 +19,31 @@ package jsonindex
 
 import (
 	"encoding/json"
+	"errors"
 	"iter"
 	"math/bits"
 	"strconv"
 	"unicode/utf8"
+)
+
+// Why Parse refused a text, as Err reports it.
+var (
+	// ErrSyntax: not one JSON value (or nested deeper than MaxDepth).
+	ErrSyntax = errors.New("jsonindex: not a JSON text")
+	// ErrNumberRange: a number beyond the range of a float64, such as 1e400.
+	ErrNumberRange = errors.New("jsonindex: number out of range")
+	// ErrUnicode: a string holds invalid UTF-8 or a lone surrogate escape.
+	ErrUnicode = errors.New("jsonindex: invalid UTF-8 or lone surrogate in a string")
+)
+
+// failure is why a parse failed, kept in an Index as a byte.
+type failure uint8
+
+const (
+	failNone failure = iota
+	failSyntax
+	failNumberRange
+	failUnicode
 )
 
 // MaxDepth is encoding/json's nesting limit.
@@ -54,6 +78,7 @@ const plainBit = 1 << 31
 type Index struct {
 	text   string
 	n      uint32
+	fail   failure
 	inline [inlineNodes]node
 	big    []node // every node, once there are more than inlineNodes
 }
@@ -71,35 +96,53 @@ func (x *Index) Text() string { return x.text }
 
 // Parse validates text and indexes it, replacing what x held. It reports
 // whether text is exactly one JSON value (surrounding white space allowed)
-// that encoding/json would accept; when it is not, x holds the text and no
-// value.
+// that encoding/json would accept, with valid Unicode in every string;
+// when it is not, x holds the text and no value, and Err says why.
 func (x *Index) Parse(text string) bool {
-	return x.parse(text, MaxDepth+1)
+	return x.parse(text, MaxDepth+1, true)
 }
 
 // ParseTop is Parse for a text of which only the root and its members are
 // read, such as a request body: it validates all of it but indexes only
 // those, so a large body costs no memory. Elements and Members see nothing
-// inside the root's members.
+// inside the root's members. Its strings may hold invalid UTF-8 and lone
+// surrogates, as encoding/json's (and a Flask body's lone surrogates) may.
 func (x *Index) ParseTop(text string) bool {
-	return x.parse(text, 2)
+	return x.parse(text, 2, false)
 }
 
-// parse indexes the values down to nesting level keep (the root is 1).
-func (x *Index) parse(text string, keep int) bool {
-	x.text, x.n, x.big = text, 0, nil
+// Err returns why the last Parse or ParseTop refused its text: ErrSyntax,
+// ErrNumberRange or ErrUnicode; nil when it accepted it (or for the zero
+// Index).
+func (x *Index) Err() error {
+	switch x.fail {
+	case failNone:
+		return nil
+	case failNumberRange:
+		return ErrNumberRange
+	case failUnicode:
+		return ErrUnicode
+	}
+	return ErrSyntax
+}
+
+// parse indexes the values down to nesting level keep (the root is 1);
+// strict refuses strings that are not valid Unicode.
+func (x *Index) parse(text string, keep int, strict bool) bool {
+	x.text, x.n, x.big, x.fail = text, 0, nil, failSyntax
 	if len(text) > maxText {
 		return false
 	}
-	p := parser{x: x, s: text, keep: keep, nodes: x.inline[:]}
+	p := parser{x: x, s: text, keep: keep, strict: strict, nodes: x.inline[:]}
 	p.skipSpace()
 	ok := p.value(1)
 	p.skipSpace()
 	if !ok || p.pos != len(text) {
 		x.big = nil
+		x.fail = max(p.fail, failSyntax)
 		return false
 	}
-	x.n = p.n
+	x.n, x.fail = p.n, failNone
 	if x.big != nil {
 		x.big = x.big[:p.n]
 	}
@@ -330,12 +373,14 @@ func unquote(lit string) (string, bool) {
 
 // parser is one Parse in progress.
 type parser struct {
-	x     *Index
-	s     string
-	pos   int
-	keep  int    // the deepest nesting level indexed
-	nodes []node // where nodes go: the inline array, then big
-	n     uint32 // nodes written
+	x      *Index
+	s      string
+	pos    int
+	keep   int     // the deepest nesting level indexed
+	strict bool    // strings must be valid Unicode
+	fail   failure // why a value was refused, when not its syntax
+	nodes  []node  // where nodes go: the inline array, then big
+	n      uint32  // nodes written
 }
 
 // add appends a node and returns its index.
@@ -472,7 +517,8 @@ func (p *parser) container(depth int) bool {
 
 // str moves past a string starting at the opening quote. plain is true
 // when the content can be used as is: no escapes and valid UTF-8
-// (encoding/json replaces invalid bytes with U+FFFD).
+// (encoding/json replaces invalid bytes with U+FFFD). A strict parser
+// refuses invalid UTF-8 and lone surrogate escapes.
 func (p *parser) str() (plain, ok bool) {
 	s := p.s
 	i := p.pos + 1
@@ -487,9 +533,13 @@ func (p *parser) str() (plain, ok bool) {
 			nonASCII = true
 			i++
 		case strQuote:
-			plain = !escaped && (!nonASCII || utf8.ValidString(s[p.pos+1:i]))
+			valid := !nonASCII || utf8.ValidString(s[p.pos+1:i])
+			if !valid && p.strict {
+				p.fail = failUnicode
+				return false, false
+			}
 			p.pos = i + 1
-			return plain, true
+			return !escaped && valid, true
 		case strControl:
 			return false, false
 		case strEscape:
@@ -502,16 +552,57 @@ func (p *parser) str() (plain, ok bool) {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i++
 			case 'u':
-				if i+4 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) || !isHex(s[i+3]) || !isHex(s[i+4]) {
+				u, isHex := hex4(s, i+1)
+				if !isHex {
 					return false, false
 				}
 				i += 5
+				if p.strict && u >= 0xd800 && u < 0xe000 {
+					// Only a high surrogate escape followed by a low one
+					// is a character.
+					low, isHex := hex4(s, i+2)
+					if u >= 0xdc00 || i+1 >= len(s) || s[i] != '\\' || s[i+1] != 'u' || !isHex || low < 0xdc00 || low >= 0xe000 {
+						p.fail = failUnicode
+						return false, false
+					}
+					i += 6
+				}
 			default:
 				return false, false
 			}
 		}
 	}
 }
+
+// hex4 reads the four hex digits of a \u escape at s[i:], and false when
+// they are not there.
+func hex4(s string, i int) (rune, bool) {
+	if i+4 > len(s) {
+		return 0, false
+	}
+	a, b, c, d := hexValue[s[i]], hexValue[s[i+1]], hexValue[s[i+2]], hexValue[s[i+3]]
+	if a|b|c|d < 0 {
+		return 0, false
+	}
+	return rune(a)<<12 | rune(b)<<8 | rune(c)<<4 | rune(d), true
+}
+
+// hexValue is the value of each hex digit, -1 for other bytes.
+var hexValue = func() (t [256]int8) {
+	for c := range t {
+		switch {
+		case c >= '0' && c <= '9':
+			t[c] = int8(c - '0')
+		case c >= 'a' && c <= 'f':
+			t[c] = int8(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			t[c] = int8(c - 'A' + 10)
+		default:
+			t[c] = -1
+		}
+	}
+	return t
+}()
 
 // skipPlain returns the index of the first byte from i on that is a quote, a
 // backslash, a control character or non-ASCII, or len(s). It tests eight
@@ -564,10 +655,6 @@ var strByteClass = func() (t [256]uint8) {
 	}
 	return t
 }()
-
-func isHex(c byte) bool {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
-}
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
@@ -625,7 +712,9 @@ func (p *parser) number() bool {
 	// Without an exponent, only a literal of more than 308 digits can
 	// overflow; check the rare cases the way encoding/json does.
 	if !simple || i-start > 300 {
+		// The grammar holds: an error can only be the range.
 		if _, err := strconv.ParseFloat(s[start:i], 64); err != nil {
+			p.fail = failNumberRange
 			return false
 		}
 	}

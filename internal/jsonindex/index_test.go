@@ -2,8 +2,12 @@ package jsonindex
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -47,28 +51,87 @@ func toAny(t testing.TB, x *Index, v Value) any {
 	return nil
 }
 
+// validUnicode reports whether every string of text, a JSON text that
+// encoding/json accepts, is valid UTF-8 without a lone surrogate escape:
+// the reference for what Parse refuses beyond encoding/json.
+func validUnicode(text string) bool {
+	if !utf8.ValidString(text) {
+		return false // outside its strings such a text is ASCII
+	}
+	// A run of \u escapes must decode as UTF-16 without a lone surrogate.
+	pairs := func(units []rune) bool {
+		for i := 0; i < len(units); i++ {
+			if !utf16.IsSurrogate(units[i]) {
+				continue
+			}
+			if i+1 == len(units) || utf16.DecodeRune(units[i], units[i+1]) == unicode.ReplacementChar {
+				return false
+			}
+			i++
+		}
+		return true
+	}
+	inString := false
+	var run []rune
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; {
+		case !inString:
+			inString = c == '"'
+		case c == '\\' && text[i+1] == 'u':
+			u, err := strconv.ParseUint(text[i+2:i+6], 16, 16)
+			if err != nil {
+				panic(err) // encoding/json accepted the text
+			}
+			run = append(run, rune(u))
+			i += 5
+			continue
+		case c == '\\':
+			i++
+		case c == '"':
+			inString = false
+		}
+		if !pairs(run) {
+			return false
+		}
+		run = run[:0]
+	}
+	return true
+}
+
 // checkIndex holds Parse to encoding/json on one text.
 func checkIndex(t *testing.T, text string) {
 	var x Index
 	ok := x.Parse(text)
 	var want any
 	err := json.Unmarshal([]byte(text), &want)
-	require.Equal(t, err == nil, ok, "Parse and encoding/json disagree on %q (%v)", text, err)
+	require.Equal(t, err == nil && validUnicode(text), ok, "Parse and encoding/json disagree on %q (%v)", text, err)
+	if err == nil && !ok {
+		require.ErrorIs(t, x.Err(), ErrUnicode, "%q", text)
+	}
+	if ok {
+		require.NoError(t, x.Err())
+	}
+	// ParseTop accepts what encoding/json accepts, Unicode or not.
+	var top Index
+	require.Equal(t, err == nil, top.ParseTop(text), "ParseTop and encoding/json disagree on %q (%v)", text, err)
 
 	// What a token's parse relies on: into a map[string]any, encoding/json
 	// accepts an object (or null, which callers refuse by the root's kind).
 	var m map[string]any
 	mapErr := json.Unmarshal([]byte(text), &m)
-	root, hasRoot := x.Root()
-	if root.Kind() == Object || (hasRoot && root.Kind() == Null) {
-		require.NoError(t, mapErr, "%q", text)
-	} else {
-		require.Error(t, mapErr, "%q", text)
-	}
 	if !ok {
 		_, found := x.Lookup("a")
 		require.False(t, found)
+		if err != nil {
+			require.Error(t, mapErr, "%q", text)
+		}
 		return
+	}
+	root, _ := x.Root()
+	if root.Kind() == Object || root.Kind() == Null {
+		require.NoError(t, mapErr, "%q", text)
+	} else {
+		require.Error(t, mapErr, "%q", text)
 	}
 	require.Equal(t, want, toAny(t, &x, root), "%q", text)
 	require.Equal(t, strings.Trim(text, " \t\r\n"), root.Raw())
@@ -96,6 +159,39 @@ func TestParse(t *testing.T) {
 		"", " ", `"`, `[`, `{`, `{"a"`, `{"a":`,
 	} {
 		checkIndex(t, text)
+	}
+}
+
+// Parse refuses what encoding/json would read as U+FFFD, so that texts
+// Python tells apart ("admin\ud800", "admin\udfff", "admin\ufffd") never
+// read as one; Err tells the refusals apart.
+func TestParseRefusals(t *testing.T) {
+	for text, want := range map[string]error{
+		`{"sub":"admin\ud800"}`:              ErrUnicode,
+		`{"sub":"admin\udfff"}`:              ErrUnicode,
+		`{"sub":"\udc00\ud800"}`:             ErrUnicode,
+		`{"sub":"\ud800\\udc00"}`:            ErrUnicode,
+		`{"sub":"\ud800x"}`:                  ErrUnicode,
+		`{"\ud800":1}`:                       ErrUnicode,
+		"{\"sub\":\"admin\xff\"}":            ErrUnicode,
+		"{\"sub\":\"\xed\xa0\x80\"}":         ErrUnicode, // a surrogate in UTF-8
+		"{\"sub\":\"\\n\xe2\x82\"}":          ErrUnicode,
+		`{"sub":"a","x":1e400}`:              ErrNumberRange,
+		`{"sub":"a","x":[-1e400]}`:           ErrNumberRange,
+		`{"sub":"a","x":1e400`:               ErrNumberRange,
+		`{"sub":"a",}`:                       ErrSyntax,
+		"\xef\xbb\xbf{}":                     ErrSyntax,
+		`{"sub":"admin\ufffd","x":1e-400}`:   nil,
+		`{"sub":"\ud83d\ude00\uD83D\uDE00"}`: nil,
+		"{\"sub\":\"\xf0\x9f\x98\x80\"}":     nil,
+	} {
+		var x Index
+		assert.Equal(t, want == nil, x.Parse(text), "%q", text)
+		assert.Equal(t, want, x.Err(), "%q", text)
+		if want == ErrUnicode {
+			assert.True(t, x.ParseTop(text), "ParseTop reads %q as encoding/json does", text)
+			assert.NoError(t, x.Err())
+		}
 	}
 }
 
@@ -199,14 +295,18 @@ func FuzzIndex(f *testing.F) {
 		`{"sub":"alice","exp":1700000000,"roles":["a","b"],"org":{"id":7,"plan":"pro"}}`,
 		`{"a":1,"a":[1,{"b":"\u00e9"}]}`, "{\"k\":\"\xff\"}", `[1e308,-0.0,"\ud83d\ude00"]`, `{"a":1e999}`,
 		`{"fresh":true,"scope":"read write","perms":{"x":true,"x":false}}`,
+		`{"sub":"admin\ud800"}`, `{"sub":"admin\udfff"}`, `["\uD83D\uDE00","\ud83d\u0041"]`, `{"\udc00\ud800":1}`,
 	} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		checkIndex(t, text)
-		// ParseTop accepts the same texts and finds the same members.
+		// ParseTop finds the same members.
 		var full, top Index
-		require.Equal(t, full.Parse(text), top.ParseTop(text))
+		if !full.Parse(text) {
+			return
+		}
+		require.True(t, top.ParseTop(text))
 		root, _ := full.Root()
 		for name := range full.Members(root) {
 			want, _ := full.Member(root, name)
