@@ -117,6 +117,29 @@ func TestLoginHandlerTakesJSONOnly(t *testing.T) {
 	assert.Equal(t, 200, w.Code)
 }
 
+// A login that answers with tokens in the body takes a form post (seed
+// tutorial 003's login form): a cross-site page cannot read the answer.
+func TestLoginHandlerTakesAFormWithoutCookies(t *testing.T) {
+	m := newManager(t)
+	r := newRouter()
+	r.POST("/login", m.LoginHandler(func(c *gin.Context) (any, error) {
+		if c.PostForm("username") != "test" || c.PostForm("password") != "test" {
+			return nil, ginjwt.ErrInvalidCredentials
+		}
+		return "test", nil
+	}))
+	form := func(body string) *httptest.ResponseRecorder {
+		return req{method: "POST", target: "/login", body: body, contentType: "application/x-www-form-urlencoded"}.send(r)
+	}
+	w := form("username=test&password=test")
+	require.Equal(t, 200, w.Code, w.Body.String())
+	assert.Equal(t, "test", mustDecode(t, m, decodeBody(t, w)["access_token"].(string)).Claims.Identity)
+	assert.Empty(t, w.Result().Cookies())
+	w = form("username=test&password=wrong")
+	assert.Equal(t, 401, w.Code)
+	assertMsg(t, w, "Bad username or password")
+}
+
 func TestReadyMadeHandlersWithCookiesAndRotation(t *testing.T) {
 	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)),
 		ginjwt.WithRefreshRotation())
