@@ -106,7 +106,9 @@ func New(opts ...Option) (*Manager, error) {
 	if cfg.blocklist != nil {
 		m.isRevoked = m.revocationLookup(cfg.blocklist)
 	}
-	if cfg.verifiedCache > 0 && m.verifiesPublicKeys() {
+	// A decode key loader's key is parsed anew for every token, so no
+	// cached verification could ever match it.
+	if cfg.verifiedCache > 0 && cfg.decodeKeyLoader == nil && m.verifiesPublicKeys() {
 		m.verified = newVerifiedCache(cfg.verifiedCache)
 	}
 	name, typ := cfg.headerName, cfg.headerType

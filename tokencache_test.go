@@ -1,6 +1,7 @@
 package ginjwt_test
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -134,6 +135,10 @@ func TestVerifiedTokenCacheIsBounded(t *testing.T) {
 	assert.Equal(t, -1, ginjwt.VerifiedCacheLen(newManager(t)), "HMAC managers need no cache")
 	assert.Equal(t, -1, ginjwt.VerifiedCacheLen(mustManager(t, ginjwt.WithAlgorithm("EdDSA"), ginjwt.WithPrivateKey(privateFor("EdDSA")),
 		ginjwt.WithVerifiedTokenCache(0))), "0 turns it off")
+	withLoader := mustManager(t, ginjwt.WithAlgorithm("EdDSA"), ginjwt.WithDecodeKeyLoader(func(*ginjwt.Token) (any, error) {
+		return privateFor("EdDSA").(crypto.Signer).Public(), nil
+	}))
+	assert.Equal(t, -1, ginjwt.VerifiedCacheLen(withLoader), "a key loader's key is new for every token: nothing could hit")
 	_, err := ginjwt.New(ginjwt.WithAlgorithm("EdDSA"), ginjwt.WithPrivateKey(privateFor("EdDSA")), ginjwt.WithVerifiedTokenCache(-1))
 	assert.ErrorContains(t, err, "WithVerifiedTokenCache: negative size")
 }
