@@ -131,10 +131,11 @@ func BenchmarkAlgorithms(b *testing.B) {
 		// verified-token cache answers); uncached: every request pays the
 		// signature check, as the first request of each token does.
 		m := mustManager(b, ginjwt.WithAlgorithm(alg), ginjwt.WithPrivateKey(privateFor(alg)))
-		uncached := mustManager(b, ginjwt.WithAlgorithm(alg), ginjwt.WithPrivateKey(privateFor(alg)), ginjwt.WithVerifiedTokenCache(0))
+		uncached := mustManager(b, ginjwt.WithAlgorithm(alg), ginjwt.WithPrivateKey(privateFor(alg)), ginjwt.WithVerifiedTokenCacheBytes(0))
 		b.Run(alg+"_repeated", func(b *testing.B) { run(b, m, m) })
 		b.Run(alg+"_uncached", func(b *testing.B) { run(b, uncached, uncached) })
-		b.Run(alg+"_first_seen", func(b *testing.B) { firstSeen(b, m, identity) })
+		small := mustManager(b, ginjwt.WithAlgorithm(alg), ginjwt.WithPrivateKey(privateFor(alg)), ginjwt.WithVerifiedTokenCacheBytes(64<<10))
+		b.Run(alg+"_first_seen", func(b *testing.B) { firstSeen(b, small, identity) })
 	}
 
 	aud := []ginjwt.Option{ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeIssuer: "https://a.example", EncodeAudience: []string{"api"}, DecodeIssuers: []string{"https://a.example"}, DecodeAudience: []string{"api"}})}
@@ -148,12 +149,13 @@ func BenchmarkAlgorithms(b *testing.B) {
 	b.Run("ES256_warm_JWKS", func(b *testing.B) { run(b, viaJWKS, signer) })
 }
 
-// firstSeen sends a new token on every request (more distinct tokens than
-// the cache holds): the cost of a token's first request with the cache on.
+// firstSeen sends a new token on every request (a cycle of more distinct
+// tokens than m's smallest cache holds): the cost of a token's first
+// request with the cache on.
 func firstSeen(b *testing.B, m *ginjwt.Manager, h gin.HandlerFunc) {
 	r := gin.New()
 	r.GET("/protected", m.JWTRequired(), h)
-	reqs := make([]*http.Request, 2*ginjwt.DefaultVerifiedTokenCache)
+	reqs := make([]*http.Request, 1024)
 	for i := range reqs {
 		reqs[i] = httptest.NewRequest(http.MethodGet, "/protected", nil)
 		reqs[i].Header.Set("Authorization", "Bearer "+mustToken(b)(m.CreateAccessToken("user-"+strconv.Itoa(i))))

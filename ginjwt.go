@@ -108,8 +108,8 @@ func New(opts ...Option) (*Manager, error) {
 	}
 	// A decode key loader's key is parsed anew for every token, so no
 	// cached verification could ever match it.
-	if cfg.verifiedCache > 0 && cfg.decodeKeyLoader == nil && m.verifiesPublicKeys() {
-		m.verified = newVerifiedCache(cfg.verifiedCache)
+	if cfg.tokenCacheBytes > 0 && cfg.decodeKeyLoader == nil && m.verifiesPublicKeys() {
+		m.verified = newVerifiedCache(cfg.tokenCacheBytes)
 	}
 	name, typ := cfg.headerName, cfg.headerType
 	m.headerKey = textproto.CanonicalMIMEHeaderKey(name)

@@ -25,7 +25,7 @@ type config struct {
 	claimsSet, cookiesSet bool
 
 	audit            *slog.Logger // nil: no audit log
-	verifiedCache    int          // entries of the verified-token cache
+	tokenCacheBytes  int          // budget of the verified-token cache
 	secret           []byte
 	allowShortSecret bool
 	algorithm        string
@@ -107,7 +107,7 @@ func defaultConfig() config {
 		maxBodySize:      1 << 20,
 		maxTokenSize:     8 << 10,
 		blocklistTimeout: time.Second,
-		verifiedCache:    DefaultVerifiedTokenCache,
+		tokenCacheBytes:  DefaultVerifiedTokenCacheBytes,
 		now:              time.Now,
 	}
 }
