@@ -16,7 +16,20 @@ func VerifiedCacheLen(m *Manager) int {
 	if m.verified == nil {
 		return -1
 	}
-	return m.verified.len()
+	n, _ := m.verified.stats()
+	return n
+}
+
+// VerifiedCacheBytes returns the bytes m's verified-token cache accounts
+// its entries for.
+func VerifiedCacheBytes(m *Manager) int {
+	_, n := m.verified.stats()
+	return n
+}
+
+// VerifiedCacheHolds reports whether m's verified-token cache holds token.
+func VerifiedCacheHolds(m *Manager, token string) bool {
+	return m.verified.holds(token)
 }
 
 // ClaimMatch runs the requirements' matching on claim name of payload, a

@@ -140,8 +140,10 @@ func New(opts ...Option) (*Manager, error) {
 	if cfg.blocklist != nil {
 		m.isRevoked = m.revocationLookup(cfg.blocklist)
 	}
-	if cfg.verifiedCache > 0 && m.verifiesPublicKeys() {
-		m.verified = newVerifiedCache(cfg.verifiedCache)
+	// A decode key loader's key is parsed anew for every token, so no
+	// cached verification could ever match it.
+	if cfg.tokenCacheBytes > 0 && cfg.decodeKeyLoader == nil && m.verifiesPublicKeys() {
+		m.verified = newVerifiedCache(cfg.tokenCacheBytes)
 	}
 	name, typ := cfg.headerName, cfg.headerType
 	m.headerKey = textproto.CanonicalMIMEHeaderKey(name)

@@ -26,7 +26,7 @@ type config struct {
 	claimsSet, cookiesSet, secretSet bool
 
 	audit            *slog.Logger // nil: no audit log
-	verifiedCache    int          // entries of the verified-token cache
+	tokenCacheBytes  int          // budget of the verified-token cache
 	secret           []byte
 	allowShortSecret bool
 	algorithm        string
@@ -112,7 +112,7 @@ func defaultConfig() config {
 		maxTokenSize:     8 << 10,
 		blocklistTimeout: time.Second,
 		sessionLifetime:  -1,
-		verifiedCache:    DefaultVerifiedTokenCache,
+		tokenCacheBytes:  DefaultVerifiedTokenCacheBytes,
 		now:              time.Now,
 	}
 }

@@ -1,11 +1,15 @@
 package ginjwt_test
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -50,6 +54,15 @@ func TestHostileVerifiedTokenCache(t *testing.T) {
 		w = get(g.r, "/fresh", bearer(token))
 		assert.Equal(t, 401, w.Code)
 		assertMsg(t, w, "Fresh token required")
+	})
+
+	t.Run("the route's requirements run on a cached token", func(t *testing.T) {
+		g.r.GET("/admin", m.JWTRequired(ginjwt.RequireAll("roles", "admin")), echoToken)
+		w := get(g.r, "/admin", bearer(token))
+		assert.Equal(t, 403, w.Code, "a cached token without the role")
+		admin := mustToken(t)(m.CreateAccessToken("carol", ginjwt.AdditionalClaims(map[string]any{"roles": []string{"admin"}})))
+		assert.Equal(t, 200, get(g.r, "/admin", bearer(admin)).Code)
+		assert.Equal(t, 200, get(g.r, "/admin", bearer(admin)).Code, "and with it, from the cache")
 	})
 
 	t.Run("revocation while cached", func(t *testing.T) {
@@ -108,17 +121,38 @@ func TestVerifiedTokenCacheFollowsKeyRotation(t *testing.T) {
 	assertMsg(t, w, "Unknown key ID")
 }
 
-// A flood of distinct valid tokens evicts; hostile tokens never enter.
-func TestVerifiedTokenCacheIsBounded(t *testing.T) {
-	m := mustManager(t, ginjwt.WithAlgorithm("EdDSA"), ginjwt.WithPrivateKey(privateFor("EdDSA")), ginjwt.WithVerifiedTokenCache(64))
-	g := newGuarded(m)
-	for i := range 1000 {
-		require.Equal(t, 200, get(g.r, "/protected", bearer(mustToken(t)(m.CreateAccessToken("u"+strconv.Itoa(i))))).Code)
-	}
-	assert.LessOrEqual(t, ginjwt.VerifiedCacheLen(m), 64)
-	assert.Positive(t, ginjwt.VerifiedCacheLen(m))
+// eddsaManager verifies and signs EdDSA tokens, the cheapest public-key
+// algorithm to sign, with a verified-token cache of budget bytes.
+func eddsaManager(t testing.TB, budget int) *ginjwt.Manager {
+	return mustManager(t, ginjwt.WithAlgorithm("EdDSA"), ginjwt.WithPrivateKey(privateFor("EdDSA")), ginjwt.WithVerifiedTokenCacheBytes(budget))
+}
 
-	m = mustManager(t, ginjwt.WithAlgorithm("EdDSA"), ginjwt.WithPrivateKey(privateFor("EdDSA")))
+// A flood of distinct valid tokens never takes the cache past its budget,
+// by its own accounting and by the heap; forged tokens never enter.
+func TestVerifiedTokenCacheIsBounded(t *testing.T) {
+	const budget = 256 << 10
+	m := eddsaManager(t, budget)
+	g := newGuarded(m)
+	require.Equal(t, 200, get(g.r, "/protected", bearer(mustToken(t)(m.CreateAccessToken("u")))).Code)
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	// Three times what the budget holds, each token requested twice so that
+	// the flood also fills the main queue.
+	for i := range 1500 {
+		token := mustToken(t)(m.CreateAccessToken("u" + strconv.Itoa(i)))
+		require.Equal(t, 200, get(g.r, "/protected", bearer(token)).Code)
+		require.Equal(t, 200, get(g.r, "/protected", bearer(token)).Code)
+		require.LessOrEqual(t, ginjwt.VerifiedCacheBytes(m), budget)
+	}
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	assert.Greater(t, ginjwt.VerifiedCacheBytes(m), budget*9/10, "the flood filled the cache")
+	assert.Less(t, int64(after.HeapAlloc)-int64(before.HeapAlloc), int64(2*budget), "the heap holds the budget, with room for the accounting's error")
+	runtime.KeepAlive(g)
+
+	m = eddsaManager(t, budget)
 	g = newGuarded(m)
 	good := mustToken(t)(m.CreateAccessToken("alice"))
 	parts := strings.Split(good, ".")
@@ -130,10 +164,80 @@ func TestVerifiedTokenCacheIsBounded(t *testing.T) {
 		assert.Equal(t, 422, get(g.r, "/protected", bearer(forged)).Code)
 	}
 	assert.Equal(t, 0, ginjwt.VerifiedCacheLen(m), "forged signatures never enter")
+}
 
+// Tokens clients keep sending stay cached through a scan of tokens seen
+// once, many times what the cache holds: first in, first out would have
+// evicted them.
+func TestVerifiedTokenCacheKeepsHotTokensThroughAScan(t *testing.T) {
+	m := eddsaManager(t, 64<<10) // about 140 tokens
+	g := newGuarded(m)
+	hot := make([]string, 4)
+	for i := range hot {
+		hot[i] = mustToken(t)(m.CreateAccessToken("hot" + strconv.Itoa(i)))
+		for range 3 {
+			require.Equal(t, 200, get(g.r, "/protected", bearer(hot[i])).Code)
+		}
+	}
+	var cold []string
+	for i := range 1000 {
+		token := mustToken(t)(m.CreateAccessToken("cold" + strconv.Itoa(i)))
+		require.Equal(t, 200, get(g.r, "/protected", bearer(token)).Code)
+		cold = append(cold, token)
+	}
+	for i, token := range hot {
+		assert.True(t, ginjwt.VerifiedCacheHolds(m, token), "hot token %d was evicted by the scan", i)
+	}
+	held := 0
+	for _, token := range cold {
+		if ginjwt.VerifiedCacheHolds(m, token) {
+			held++
+		}
+	}
+	assert.Less(t, held, 150, "the scan's tokens are evicted")
+}
+
+// Hits and insertions on several goroutines, under -race: every request
+// answers as it would alone, and the budget holds.
+func TestVerifiedTokenCacheConcurrentRequests(t *testing.T) {
+	const budget = 64 << 10
+	m := eddsaManager(t, budget)
+	g := newGuarded(m)
+	tokens := make([]string, 400) // about three times what the budget holds
+	for i := range tokens {
+		tokens[i] = mustToken(t)(m.CreateAccessToken("u" + strconv.Itoa(i)))
+	}
+	var wg sync.WaitGroup
+	codes := make([][]int, 4)
+	for w := range codes {
+		wg.Go(func() {
+			for i := range 300 {
+				// Each goroutine mostly repeats a few tokens, now and then
+				// one from the whole set.
+				token := tokens[w*10+i%10]
+				if i%3 == 0 {
+					token = tokens[(i*7+w)%len(tokens)]
+				}
+				codes[w] = append(codes[w], get(g.r, "/protected", bearer(token)).Code)
+			}
+		})
+	}
+	wg.Wait()
+	for w := range codes {
+		assert.Equal(t, slices.Repeat([]int{200}, 300), codes[w], "goroutine %d", w)
+	}
+	assert.LessOrEqual(t, ginjwt.VerifiedCacheBytes(m), budget)
+}
+
+func TestVerifiedTokenCacheBudgetOption(t *testing.T) {
 	assert.Equal(t, -1, ginjwt.VerifiedCacheLen(newManager(t)), "HMAC managers need no cache")
-	assert.Equal(t, -1, ginjwt.VerifiedCacheLen(mustManager(t, ginjwt.WithAlgorithm("EdDSA"), ginjwt.WithPrivateKey(privateFor("EdDSA")),
-		ginjwt.WithVerifiedTokenCache(0))), "0 turns it off")
-	_, err := ginjwt.New(ginjwt.WithAlgorithm("EdDSA"), ginjwt.WithPrivateKey(privateFor("EdDSA")), ginjwt.WithVerifiedTokenCache(-1))
-	assert.ErrorContains(t, err, "WithVerifiedTokenCache: negative size")
+	assert.Equal(t, -1, ginjwt.VerifiedCacheLen(eddsaManager(t, 0)), "0 turns it off")
+	withLoader := mustManager(t, ginjwt.WithAlgorithm("EdDSA"), ginjwt.WithDecodeKeyLoader(func(*ginjwt.Token) (any, error) {
+		return privateFor("EdDSA").(crypto.Signer).Public(), nil
+	}))
+	assert.Equal(t, -1, ginjwt.VerifiedCacheLen(withLoader), "a key loader's key is new for every token: nothing could hit")
+	for _, n := range []int{-1, 1, 64<<10 - 1} {
+		_, err := ginjwt.New(ginjwt.WithAlgorithm("EdDSA"), ginjwt.WithPrivateKey(privateFor("EdDSA")), ginjwt.WithVerifiedTokenCacheBytes(n))
+		assert.ErrorContains(t, err, "WithVerifiedTokenCacheBytes: give 0 (off) or at least 64 KiB", "%d bytes", n)
+	}
 }
