@@ -288,7 +288,8 @@ func (s *Store) migrations() [][]string {
 		},
 		{ // 2: identity cutoffs (RevokeIdentity) and the session list.
 			// Cutoffs and session times are milliseconds, the precision
-			// ginjwt tells tokens apart by; NULL is the zero time.
+			// ginjwt tells tokens apart by; a NULL session time is the
+			// zero time, which no count of milliseconds stands for.
 			`CREATE TABLE IF NOT EXISTS ` + i + ` (identity TEXT PRIMARY KEY, before_ms BIGINT NOT NULL, expires_at BIGINT NOT NULL)`,
 			`CREATE INDEX IF NOT EXISTS ` + i + `_expires_at ON ` + i + ` (expires_at)`,
 			`CREATE TABLE IF NOT EXISTS ` + ss + ` (identity TEXT NOT NULL, id TEXT NOT NULL,
