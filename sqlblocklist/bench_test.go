@@ -98,6 +98,77 @@ func BenchmarkRotate(b *testing.B) {
 	}
 }
 
+// The guards' check with IsRevokedFor (a token's keys and its identity's
+// cutoff, one statement) against IsRevoked (the keys alone), on tables of
+// 1,000 revoked keys and 1,000 identity records; the token is not
+// revoked, so both EXISTS run to the end. "ratio" reports IsRevokedFor's
+// median time over IsRevoked's.
+func BenchmarkIsRevokedFor(b *testing.B) {
+	ctx := context.Background()
+	for _, be := range []struct {
+		name string
+		open func(b *testing.B) (*sql.DB, sqlblocklist.Dialect)
+	}{
+		{"sqlite_file", func(b *testing.B) (*sql.DB, sqlblocklist.Dialect) {
+			return openSQLite(b, filepath.Join(b.TempDir(), "bench.db")), sqlblocklist.SQLite
+		}},
+		{"postgres_loopback", func(b *testing.B) (*sql.DB, sqlblocklist.Dialect) {
+			db, err := sql.Open("pgx", pgtest.Start(b).DSN)
+			require.NoError(b, err)
+			b.Cleanup(func() { _ = db.Close() })
+			return db, sqlblocklist.Postgres
+		}},
+	} {
+		b.Run(be.name, func(b *testing.B) {
+			db, d := be.open(b)
+			s, err := sqlblocklist.New(ctx, db, d)
+			require.NoError(b, err)
+			now := time.Now()
+			for i := range 1000 {
+				require.NoError(b, s.Revoke(ctx, fmt.Sprint("jti-", i), now.Add(time.Hour)))
+				require.NoError(b, s.RevokeIdentity(ctx, fmt.Sprint("user-", i), now, now.Add(time.Hour)))
+			}
+			keys := []string{"0190a0b4-8c1e-7d2a-9f3b-4c5d6e7f8a9b", "fam:0190a0b4-8c1e-7d2a-9f3b-000000000000"}
+			b.Run("IsRevoked", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if revoked, err := s.IsRevoked(ctx, keys...); err != nil || revoked {
+						b.Fatal(revoked, err)
+					}
+				}
+			})
+			b.Run("IsRevokedFor", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if revoked, err := s.IsRevokedFor(ctx, "alice", now, keys...); err != nil || revoked {
+						b.Fatal(revoked, err)
+					}
+				}
+			})
+			// Both in turn, so that a shared machine's load weighs on
+			// them alike: the ratio of their medians.
+			b.Run("ratio", func(b *testing.B) {
+				var plain, full []time.Duration
+				for b.Loop() {
+					start := time.Now()
+					if revoked, err := s.IsRevoked(ctx, keys...); err != nil || revoked {
+						b.Fatal(revoked, err)
+					}
+					mid := time.Now()
+					if revoked, err := s.IsRevokedFor(ctx, "alice", now, keys...); err != nil || revoked {
+						b.Fatal(revoked, err)
+					}
+					plain, full = append(plain, mid.Sub(start)), append(full, time.Since(mid))
+				}
+				p, f := pct(plain, 50), pct(full, 50)
+				b.ReportMetric(float64(p.Nanoseconds()), "IsRevoked-p50-ns")
+				b.ReportMetric(float64(f.Nanoseconds()), "IsRevokedFor-p50-ns")
+				b.ReportMetric(float64(f)/float64(p), "ratio")
+			})
+		})
+	}
+}
+
 // A large backlog of expired rows is swept in bounded batches while
 // readers go on: the time of each batch, and the slowest IsRevoked seen
 // meanwhile. Behind GINJWT_SOAK=1 (it inserts 200,000 rows per database).

@@ -1,24 +1,31 @@
 // Package sqlblocklist is a ginjwt.Blocklist in the application's own SQL
-// database (flask-jwt-extended's blocklist_database.py), so that logouts
-// and refresh-token rotation survive restarts without a Redis server. It
-// works on database/sql with SQLite and PostgreSQL; the application brings
-// its own driver and *sql.DB. It lives in its own module: ginjwt's users
-// who do not need it never download it.
+// database (flask-jwt-extended's blocklist_database.py), so that logouts,
+// refresh-token rotation, "log out everywhere" and the list of a user's
+// sessions survive restarts without a Redis server. It works on
+// database/sql with SQLite and PostgreSQL; the application brings its own
+// driver and *sql.DB. It lives in its own module: ginjwt's users who do
+// not need it never download it.
 //
 //	db, err := sql.Open("pgx", os.Getenv("DATABASE_URL")) // or "sqlite"
 //	store, err := sqlblocklist.New(ctx, db, sqlblocklist.Postgres)
 //	jwt, err := ginjwt.New(
 //		ginjwt.WithSecretKey(secret),
 //		ginjwt.WithBlocklist(store),
+//		ginjwt.WithSessionList(0), // optional
 //	)
 //
-// New creates its tables, or migrates them, and records the schema
-// version. Revoked keys are rows that live until their token expires;
-// each refresh-token family (one login under WithRefreshRotation) is one
-// row holding its current token ID, moved on by a single compare-and-set
-// statement, so exactly one of concurrent rotations wins. Expired rows
-// are deleted in bounded batches by the writes that follow (and by
-// Sweep), never by a long-running statement that readers would wait for.
+// A Store implements ginjwt.RotationStore, ginjwt.IdentityRevoker and
+// ginjwt.SessionStore. New creates its tables, or migrates them, and
+// records the schema version. Revoked keys are rows that live until their
+// token expires; each refresh-token family (one login under
+// WithRefreshRotation) is one row holding its current token ID, moved on
+// by a single compare-and-set statement, so exactly one of concurrent
+// rotations wins. Manager.RevokeIdentity keeps one row per identity, its
+// cutoff in milliseconds, and the guards' check reads it together with
+// the token's keys in one statement, one round trip. WithSessionList
+// keeps one row per live session. Expired rows are deleted in bounded
+// batches by the writes that follow (and by Sweep), never by a
+// long-running statement that readers would wait for.
 package sqlblocklist
 
 import (
@@ -96,15 +103,20 @@ type Store struct {
 	sweeping  sync.Mutex   // one sweep at a time
 }
 
-var _ ginjwt.Blocklist = (*Store)(nil)
+var (
+	_ ginjwt.RotationStore   = (*Store)(nil)
+	_ ginjwt.IdentityRevoker = (*Store)(nil)
+	_ ginjwt.SessionStore    = (*Store)(nil)
+)
 
 // Option configures a Store.
 type Option func(*Store) error
 
 // WithTablePrefix sets the prefix of the table names. Default "ginjwt_":
-// the tables are ginjwt_revoked, ginjwt_families and
-// ginjwt_schema_version. It must be a plain SQL identifier prefix
-// (letters, digits, underscores, not starting with a digit).
+// the tables are ginjwt_revoked, ginjwt_families, ginjwt_identities,
+// ginjwt_sessions and ginjwt_schema_version. It must be a plain SQL
+// identifier prefix (letters, digits, underscores, not starting with a
+// digit) of at most 41 characters.
 func WithTablePrefix(prefix string) Option {
 	return func(s *Store) error {
 		if !identifier.MatchString(prefix) {
@@ -116,7 +128,9 @@ func WithTablePrefix(prefix string) Option {
 }
 
 // identifier is what a table prefix may look like: it is spliced into the
-// SQL text, so nothing that could quote or end a name.
+// SQL text, so nothing that could quote or end a name. 41 characters
+// leave room for the longest name, <prefix>identities_expires_at, within
+// PostgreSQL's 63.
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,40}$`)
 
 // WithClock sets the clock that decides expiry, for tests. Default:
@@ -186,16 +200,29 @@ func stamp(t time.Time) int64 {
 	return t.UnixMicro()
 }
 
+// unstamp is stamp's inverse.
+func unstamp(us int64) time.Time {
+	if us == forever {
+		return time.Time{}
+	}
+	return time.UnixMicro(us)
+}
+
 // queries are the statements of one Store, in its dialect and with its
 // table names.
 type queries struct {
-	revoke, current, rotate, sweepRevoked, sweepFamilies string
+	revoke, current, rotate string
 	// isRevoked[n] asks about n keys: a token, or a token and its family.
 	isRevoked [3]string
+	identity  identityQueries
+	session   sessionQueries
+	// sweeps delete a bounded batch of expired rows, one per table.
+	sweeps []string
 }
 
 func (s *Store) buildQueries() queries {
 	r, f := s.prefix+"revoked", s.prefix+"families"
+	i, ss := s.prefix+"identities", s.prefix+"sessions"
 	return queries{
 		// Revoking again keeps the later expiry: a second logout must not
 		// shorten a family revocation.
@@ -214,10 +241,17 @@ func (s *Store) buildQueries() queries {
 		rotate: s.sql(`INSERT INTO ` + f + ` (family, token_id, expires_at) VALUES (?, ?, ?)
 			ON CONFLICT (family) DO UPDATE SET token_id = excluded.token_id, expires_at = excluded.expires_at
 			WHERE ` + f + `.token_id = ? OR ` + f + `.expires_at <= ?`),
+		identity: s.identityQueries(),
+		session:  s.sessionQueries(),
 		// Bounded deletes: the index on expires_at finds the batch, and
-		// the statement never holds more than batch rows.
-		sweepRevoked:  s.sql(`DELETE FROM ` + r + ` WHERE id IN (SELECT id FROM ` + r + ` WHERE expires_at <= ? LIMIT ?)`),
-		sweepFamilies: s.sql(`DELETE FROM ` + f + ` WHERE family IN (SELECT family FROM ` + f + ` WHERE expires_at <= ? LIMIT ?)`),
+		// the statement never holds more than batch rows. Each takes the
+		// time, then the batch size.
+		sweeps: []string{
+			s.sql(`DELETE FROM ` + r + ` WHERE id IN (SELECT id FROM ` + r + ` WHERE expires_at <= ? LIMIT ?)`),
+			s.sql(`DELETE FROM ` + f + ` WHERE family IN (SELECT family FROM ` + f + ` WHERE expires_at <= ? LIMIT ?)`),
+			s.sql(`DELETE FROM ` + i + ` WHERE identity IN (SELECT identity FROM ` + i + ` WHERE expires_at <= ? LIMIT ?)`),
+			s.sql(`DELETE FROM ` + ss + ` WHERE (identity, id) IN (SELECT identity, id FROM ` + ss + ` WHERE expires_at <= ? LIMIT ?)`),
+		},
 	}
 }
 
@@ -244,6 +278,7 @@ func (s *Store) sql(query string) string {
 // schema from version i to i+1. Never edit a released one; append.
 func (s *Store) migrations() [][]string {
 	r, f := s.prefix+"revoked", s.prefix+"families"
+	i, ss := s.prefix+"identities", s.prefix+"sessions"
 	return [][]string{
 		{ // 1: revoked keys and family records, each with the expiry the sweep orders by.
 			`CREATE TABLE IF NOT EXISTS ` + r + ` (id TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)`,
@@ -251,11 +286,22 @@ func (s *Store) migrations() [][]string {
 			`CREATE TABLE IF NOT EXISTS ` + f + ` (family TEXT PRIMARY KEY, token_id TEXT NOT NULL, expires_at BIGINT NOT NULL)`,
 			`CREATE INDEX IF NOT EXISTS ` + f + `_expires_at ON ` + f + ` (expires_at)`,
 		},
+		{ // 2: identity cutoffs (RevokeIdentity) and the session list.
+			// Cutoffs and session times are milliseconds, the precision
+			// ginjwt tells tokens apart by; a NULL session time is the
+			// zero time, which no count of milliseconds stands for.
+			`CREATE TABLE IF NOT EXISTS ` + i + ` (identity TEXT PRIMARY KEY, before_ms BIGINT NOT NULL, expires_at BIGINT NOT NULL)`,
+			`CREATE INDEX IF NOT EXISTS ` + i + `_expires_at ON ` + i + ` (expires_at)`,
+			`CREATE TABLE IF NOT EXISTS ` + ss + ` (identity TEXT NOT NULL, id TEXT NOT NULL,
+				created_ms BIGINT, renewed_ms BIGINT, expires_at BIGINT NOT NULL,
+				user_agent TEXT NOT NULL, client_ip TEXT NOT NULL, PRIMARY KEY (identity, id))`,
+			`CREATE INDEX IF NOT EXISTS ` + ss + `_expires_at ON ` + ss + ` (expires_at)`,
+		},
 	}
 }
 
 // SchemaVersion is the schema version this package creates and reads.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // runner is what a migration runs statements on: a PostgreSQL
 // transaction, or a SQLite connection inside BEGIN IMMEDIATE.
@@ -419,7 +465,7 @@ func (s *Store) revokedQuery(n int) string {
 		strings.Repeat(", ?", n-1) + `) LIMIT 1`)
 }
 
-// Rotate implements ginjwt.Blocklist: one INSERT ... ON CONFLICT DO UPDATE
+// Rotate implements ginjwt.RotationStore: one INSERT ... ON CONFLICT DO UPDATE
 // ... WHERE statement on the family's row, whose affected-row count is the
 // answer. A false answer has changed nothing.
 func (s *Store) Rotate(ctx context.Context, family, prev, next string, until time.Time) (bool, error) {
@@ -432,7 +478,7 @@ func (s *Store) Rotate(ctx context.Context, family, prev, next string, until tim
 	return n > 0, nil
 }
 
-// Current implements ginjwt.Blocklist.
+// Current implements ginjwt.RotationStore.
 func (s *Store) Current(ctx context.Context, family string) (string, error) {
 	var id string
 	err := s.db.QueryRowContext(ctx, s.q.current, family, s.now().UnixMicro()).Scan(&id)
@@ -460,7 +506,7 @@ func (s *Store) sweep(ctx context.Context, now time.Time) (int64, error) {
 	s.lastSweep.Store(now.UnixNano())
 	var total int64
 	full := false
-	for _, q := range []string{s.q.sweepRevoked, s.q.sweepFamilies} {
+	for _, q := range s.q.sweeps {
 		n, err := s.write(ctx, q, now.UnixMicro(), s.batch)
 		if err != nil {
 			return total, fmt.Errorf("sqlblocklist: sweep: %w", err)

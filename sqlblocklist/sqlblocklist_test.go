@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -124,8 +125,9 @@ func manager(t *testing.T, store ginjwt.Blocklist, opts ...ginjwt.Option) *ginjw
 	return m
 }
 
-// A logout outlives the process: the next process on the same database
-// still refuses the token (the in-memory store would forget it).
+// A logout and a "log out everywhere" outlive the process: the next
+// process on the same database still refuses their tokens (the in-memory
+// store would forget them).
 func TestRevocationSurvivesRestart(t *testing.T) {
 	check := func(t *testing.T, dialect sqlblocklist.Dialect, open func() *sql.DB, restart func()) {
 		db := open()
@@ -135,12 +137,14 @@ func TestRevocationSurvivesRestart(t *testing.T) {
 		require.NoError(t, err)
 		other, err := m.CreateAccessToken("bob")
 		require.NoError(t, err)
+		carol, err := m.CreateAccessToken("carol")
+		require.NoError(t, err)
+		require.NoError(t, m.RevokeIdentity(context.Background(), "carol")) // log out everywhere
 		r := app(m, &ran)
 		require.Equal(t, 200, send(r, "GET", "/protected", access).Code)
-		w := send(r, "DELETE", "/logout", access)
+		w := send(r, "DELETE", "/logout", access) // ends the session: the refresh token too
 		require.Equal(t, 200, w.Code, w.Body.String())
-		w = send(r, "DELETE", "/logout", refresh)
-		require.Equal(t, 200, w.Code, w.Body.String())
+		require.Equal(t, 401, send(r, "POST", "/refresh", refresh).Code)
 		require.NoError(t, db.Close())
 
 		restart()
@@ -148,7 +152,7 @@ func TestRevocationSurvivesRestart(t *testing.T) {
 		m = manager(t, newStore(t, backend{dialect: dialect}, db)) // a new process: new Manager, new Store
 		r = app(m, &ran)
 		before := ran.Load()
-		for _, tc := range []struct{ method, path, token string }{{"GET", "/protected", access}, {"POST", "/refresh", refresh}} {
+		for _, tc := range []struct{ method, path, token string }{{"GET", "/protected", access}, {"POST", "/refresh", refresh}, {"GET", "/protected", carol}} {
 			w = send(r, tc.method, tc.path, tc.token)
 			assert.Equal(t, 401, w.Code, tc.path)
 			assert.JSONEq(t, `{"msg":"Token has been revoked"}`, w.Body.String(), tc.path)
@@ -244,6 +248,109 @@ func TestMigration(t *testing.T) {
 	}
 }
 
+// version1 is the schema that release 1 of the store created, verbatim:
+// what a database upgraded from it holds.
+var version1 = []string{
+	`CREATE TABLE ginjwt_schema_version (version INTEGER NOT NULL)`,
+	`INSERT INTO ginjwt_schema_version (version) VALUES (1)`,
+	`CREATE TABLE IF NOT EXISTS ginjwt_revoked (id TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)`,
+	`CREATE INDEX IF NOT EXISTS ginjwt_revoked_expires_at ON ginjwt_revoked (expires_at)`,
+	`CREATE TABLE IF NOT EXISTS ginjwt_families (family TEXT PRIMARY KEY, token_id TEXT NOT NULL, expires_at BIGINT NOT NULL)`,
+	`CREATE INDEX IF NOT EXISTS ginjwt_families_expires_at ON ginjwt_families (expires_at)`,
+}
+
+// A database of schema version 1 with rows in it is migrated to the
+// current version by instances starting together: its rows are kept and
+// the new tables work.
+func TestMigrationFromVersion1(t *testing.T) {
+	check := func(t *testing.T, dialect sqlblocklist.Dialect, open func() *sql.DB) {
+		ctx := context.Background()
+		db := open()
+		for _, stmt := range version1 {
+			_, err := db.Exec(stmt)
+			require.NoError(t, err)
+		}
+		forever := int64(math.MaxInt64)
+		later := time.Now().Add(time.Hour).UnixMicro()
+		for _, stmt := range []string{
+			`INSERT INTO ginjwt_revoked (id, expires_at) VALUES ('jti-1', ` + fmt.Sprint(later) + `)`,
+			`INSERT INTO ginjwt_revoked (id, expires_at) VALUES ('fam:s-1', ` + fmt.Sprint(forever) + `)`,
+			`INSERT INTO ginjwt_families (family, token_id, expires_at) VALUES ('s-2', 'r7', ` + fmt.Sprint(later) + `)`,
+		} {
+			_, err := db.Exec(stmt)
+			require.NoError(t, err)
+		}
+
+		pools := []*sql.DB{db, open(), open(), open()}
+		stores := make([]*sqlblocklist.Store, len(pools))
+		errs := make([]error, len(pools))
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i, pool := range pools {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				stores[i], errs[i] = sqlblocklist.New(ctx, pool, dialect)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			require.NoError(t, err, "instance %d", i)
+		}
+		var versions []int
+		rows, err := db.Query(`SELECT version FROM ginjwt_schema_version`)
+		require.NoError(t, err)
+		for rows.Next() {
+			var v int
+			require.NoError(t, rows.Scan(&v))
+			versions = append(versions, v)
+		}
+		require.NoError(t, rows.Err())
+		assert.Equal(t, []int{sqlblocklist.SchemaVersion}, versions)
+
+		s := stores[1]
+		for _, k := range []string{"jti-1", "fam:s-1"} {
+			revoked, err := s.IsRevoked(ctx, k)
+			require.NoError(t, err)
+			assert.True(t, revoked, "%s, revoked before the migration", k)
+		}
+		cur, err := s.Current(ctx, "s-2")
+		require.NoError(t, err)
+		assert.Equal(t, "r7", cur, "a rotation record from before the migration")
+		revoked, err := s.IsRevokedFor(ctx, "alice", time.Now(), "jti-1")
+		require.NoError(t, err)
+		assert.True(t, revoked, "an old revocation through the new check")
+
+		now := time.Now().Truncate(time.Millisecond)
+		require.NoError(t, s.RevokeIdentity(ctx, "alice", now, now.Add(time.Hour)))
+		revoked, err = stores[2].IsRevokedFor(ctx, "alice", now.Add(-time.Millisecond), "jti-2")
+		require.NoError(t, err)
+		assert.True(t, revoked, "RevokeIdentity on the migrated database")
+		session := ginjwt.Session{ID: "s-3", Identity: "alice", Created: now, Expires: now.Add(time.Hour)}
+		require.NoError(t, s.SaveSession(ctx, session))
+		list, err := stores[3].Sessions(ctx, "alice")
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		assert.Equal(t, "s-3", list[0].ID)
+		assert.True(t, list[0].Created.Equal(now), "created %v, want %v", list[0].Created, now)
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "v1.db")
+		check(t, sqlblocklist.SQLite, func() *sql.DB { return openSQLite(t, path) })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		srv := pgtest.Start(t)
+		check(t, sqlblocklist.Postgres, func() *sql.DB {
+			db, err := sql.Open("pgx", srv.DSN)
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = db.Close() })
+			return db
+		})
+	})
+}
+
 func TestNewRefusesBadArguments(t *testing.T) {
 	db := openSQLite(t, filepath.Join(t.TempDir(), "x.db"))
 	ctx := context.Background()
@@ -313,6 +420,107 @@ func TestSweepIsIncremental(t *testing.T) {
 	}
 }
 
+// Expired identity records and sessions go away like revocations: in
+// bounded batches, driven by writes of any kind and by Sweep; live ones
+// stay.
+func TestSweepIdentitiesAndSessions(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := b.open(t)
+			clock := time.Now()
+			now := func() time.Time { return clock }
+			s := newStore(t, b, db, sqlblocklist.WithClock(now), sqlblocklist.WithSweep(time.Minute, 100))
+			count := func(table string) int {
+				var n int
+				require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM ginjwt_`+table).Scan(&n))
+				return n
+			}
+			session := func(identity, id string, expires time.Time) ginjwt.Session {
+				return ginjwt.Session{ID: id, Identity: identity, Created: clock, Expires: expires}
+			}
+			for i := range 250 {
+				require.NoError(t, s.RevokeIdentity(ctx, fmt.Sprint("short-", i), clock, clock.Add(time.Second)))
+				require.NoError(t, s.SaveSession(ctx, session(fmt.Sprint("user-", i%7), fmt.Sprint("s-", i), clock.Add(time.Second))))
+			}
+			require.NoError(t, s.RevokeIdentity(ctx, "long", clock, clock.Add(time.Hour)))
+			require.NoError(t, s.RevokeIdentity(ctx, "forever", clock, time.Time{}))
+			require.NoError(t, s.SaveSession(ctx, session("alice", "long", clock.Add(time.Hour))))
+			require.NoError(t, s.SaveSession(ctx, session("alice", "forever", time.Time{})))
+			require.Equal(t, 252, count("identities"))
+			require.Equal(t, 252, count("sessions"))
+
+			clock = clock.Add(30 * time.Second) // expired, but no sweep is due yet
+			require.NoError(t, s.DeleteSession(ctx, "nobody", "none"))
+			assert.Equal(t, 252, count("identities"), "no sweep before its interval")
+
+			clock = clock.Add(time.Minute)
+			require.NoError(t, s.TouchSession(ctx, "alice", "long", clock, clock.Add(time.Hour))) // sweeps one batch per table
+			assert.Equal(t, 152, count("identities"))
+			assert.Equal(t, 152, count("sessions"))
+			require.NoError(t, s.DeleteSession(ctx, "nobody", "none")) // a backlog: the next write sweeps again
+			assert.Equal(t, 52, count("identities"))
+			assert.Equal(t, 52, count("sessions"))
+			n, err := s.Sweep(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, int64(50+50), n)
+			assert.Equal(t, 2, count("identities"), "long and forever")
+			assert.Equal(t, 2, count("sessions"), "long and forever")
+			for _, id := range []string{"long", "forever"} {
+				revoked, err := s.IsRevokedFor(ctx, id, clock.Add(-time.Hour))
+				require.NoError(t, err)
+				assert.True(t, revoked, id)
+			}
+			list, err := s.Sessions(ctx, "alice")
+			require.NoError(t, err)
+			assert.Len(t, list, 2)
+		})
+	}
+}
+
+// Under a steady stream of logins, logouts and "log out everywhere", each
+// table holds the live rows plus at most the rows that expired since the
+// last sweep, however long the stream runs.
+func TestStorageStaysBounded(t *testing.T) {
+	const (
+		step  = 100 * time.Millisecond // between one write to each table
+		ttl   = 10 * time.Second       // of every row
+		every = time.Second            // between sweeps
+		steps = 1000                   // ten lifetimes
+		live  = int(ttl / step)
+		bound = live + int(every/step) + 2 // live, expired since the last sweep, the edges
+	)
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := b.open(t)
+			clock := time.Now()
+			now := func() time.Time { return clock }
+			s := newStore(t, b, db, sqlblocklist.WithClock(now), sqlblocklist.WithSweep(every, 20))
+			tables := []string{"revoked", "identities", "sessions"}
+			most := map[string]int{}
+			for i := range steps {
+				user := fmt.Sprint("user-", i)
+				require.NoError(t, s.SaveSession(ctx, ginjwt.Session{ID: "s", Identity: user, Created: clock, Expires: clock.Add(ttl)}))
+				require.NoError(t, s.Revoke(ctx, "fam:"+user, clock.Add(ttl)))
+				require.NoError(t, s.RevokeIdentity(ctx, user, clock, clock.Add(ttl)))
+				if i%10 == 0 || i > steps-10 {
+					for _, table := range tables {
+						var n int
+						require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM ginjwt_`+table).Scan(&n))
+						most[table] = max(most[table], n)
+					}
+				}
+				clock = clock.Add(step)
+			}
+			for _, table := range tables {
+				assert.LessOrEqual(t, most[table], bound, "%s: at most %d rows, after %d written", table, bound, steps)
+				assert.GreaterOrEqual(t, most[table], live, "%s: the live rows are kept", table)
+			}
+		})
+	}
+}
+
 // Rotating keeps one row per login, however often: storage follows live
 // logins, not rotations.
 func TestStorageFollowsLogins(t *testing.T) {
@@ -366,6 +574,19 @@ func TestErrorsAreReported(t *testing.T) {
 	assert.False(t, won)
 	_, err = s.Current(ctx, "f")
 	assert.ErrorContains(t, err, "sqlblocklist: current: ")
+	assert.ErrorContains(t, s.RevokeIdentity(ctx, "alice", time.Now(), time.Time{}), "sqlblocklist: revoke identity: ")
+	for _, keys := range [][]string{nil, {"a", "b"}, {"a", "b", "c"}} {
+		revoked, err := s.IsRevokedFor(ctx, "alice", time.Now(), keys...)
+		assert.ErrorContains(t, err, "sqlblocklist: check: ")
+		assert.False(t, revoked)
+	}
+	session := ginjwt.Session{ID: "s", Identity: "alice"}
+	assert.ErrorContains(t, s.SaveSession(ctx, session), "sqlblocklist: save session: ")
+	assert.ErrorContains(t, s.TouchSession(ctx, "alice", "s", time.Now(), time.Time{}), "sqlblocklist: touch session: ")
+	list, err := s.Sessions(ctx, "alice")
+	assert.ErrorContains(t, err, "sqlblocklist: sessions: ")
+	assert.Nil(t, list)
+	assert.ErrorContains(t, s.DeleteSession(ctx, "alice", "s"), "sqlblocklist: delete session: ")
 	_, err = s.Sweep(ctx)
 	assert.ErrorContains(t, err, "sqlblocklist: sweep: ")
 	_, err = sqlblocklist.New(ctx, db, sqlblocklist.SQLite)
@@ -378,6 +599,10 @@ func TestErrorsAreReported(t *testing.T) {
 	cancel()
 	assert.ErrorIs(t, live.Revoke(cancelled, "k", time.Time{}), context.Canceled)
 	_, err = live.Rotate(cancelled, "f", "r1", "r2", time.Time{})
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.ErrorIs(t, live.RevokeIdentity(cancelled, "alice", time.Now(), time.Time{}), context.Canceled)
+	assert.ErrorIs(t, live.SaveSession(cancelled, session), context.Canceled)
+	_, err = live.IsRevokedFor(cancelled, "alice", time.Now(), "k")
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
