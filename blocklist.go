@@ -58,7 +58,8 @@ type IdentityRevoker interface {
 	// keeps the later before and the longer until.
 	RevokeIdentity(ctx context.Context, identity string, before, until time.Time) error
 	// IsRevokedFor reports whether any of keys is revoked, or identity's
-	// tokens issued at issued are (issued is before its cutoff), in one
+	// tokens issued at issued are (issued is before its cutoff, compared
+	// to the millisecond: the cutoff rounded up, issued down), in one
 	// question to the store.
 	IsRevokedFor(ctx context.Context, identity string, issued time.Time, keys ...string) (bool, error)
 }

@@ -128,9 +128,12 @@ func (b *MemoryBlocklist) IsRevokedFor(_ context.Context, identity string, issue
 	return b.anyRevoked(keys, now) || b.identityRevoked(identity, issued, now), nil
 }
 
+// identityRevoked compares to the millisecond, as IdentityRevoker says:
+// the cutoff rounded up, the issue time down, so that a cutoff between two
+// milliseconds refuses more, never less.
 func (b *MemoryBlocklist) identityRevoked(identity string, issued, now time.Time) bool {
 	e, inForce := lookup(b.identities, identity, now)
-	return inForce && issued.Before(e.before)
+	return inForce && issued.UnixMilli() < e.before.Add(time.Millisecond-1).UnixMilli()
 }
 
 // revokedToken is IsRevokedFor for a token, without the variadic slice or

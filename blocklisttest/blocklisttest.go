@@ -201,6 +201,11 @@ func runIdentities(t *testing.T, h Harness) {
 		revokedFor(t, s, "bob", cutoff.Add(-time.Hour), false, "jti-1")
 		revokedFor(t, s, "alice", time.Time{}, true) // issued at an unknown time
 		expect(t, s, "alice", false)                 // an identity is no token key
+
+		// Between two milliseconds, the cutoff is the later one.
+		must(t, s.RevokeIdentity(ctx, "bob", cutoff.Add(500*time.Microsecond), h.Now().Add(time.Hour)))
+		revokedFor(t, s, "bob", cutoff.Add(900*time.Microsecond), true)
+		revokedFor(t, s, "bob", cutoff.Add(time.Millisecond), false)
 	})
 
 	t.Run("the keys are checked in the same call", func(t *testing.T) {
