@@ -30,23 +30,6 @@ type Blocklist interface {
 	IsRevoked(ctx context.Context, keys ...string) (bool, error)
 }
 
-// RotationStore is a Blocklist that also keeps each session's current
-// refresh token, for WithRefreshRotation.
-type RotationStore interface {
-	Blocklist
-	// Rotate moves session's refresh token on from token ID prev to token
-	// ID next, atomically: it succeeds when the session has no current
-	// token stored, or its current token is prev, and then stores next as
-	// the session's current token until until (zero: no expiry). Of
-	// concurrent calls with the same session and prev exactly one gets
-	// true; a false answer changes nothing. Rotation keeps one such record
-	// per session, so storage follows live logins, not rotations.
-	Rotate(ctx context.Context, session, prev, next string, until time.Time) (bool, error)
-	// Current returns the session's current refresh token ID, or "" when
-	// none is stored (never rotated, or expired).
-	Current(ctx context.Context, session string) (string, error)
-}
-
 // IdentityRevoker is a Blocklist that can also refuse every token of one
 // identity issued before a time, for Manager.RevokeIdentity. When the
 // blocklist implements it, the guards ask IsRevokedFor instead of
@@ -186,63 +169,6 @@ func (m *Manager) revocationLookup(store Blocklist) func(c *gin.Context, claims 
 		ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
 		defer cancel()
 		return ask(ctx, claims)
-	}
-}
-
-// checkRotated refuses a refresh token that is no longer its session's
-// current one: it was rotated, so whoever presents it again replays it,
-// and the whole session is ended (reuse detection). Refresh tokens are
-// rare next to access tokens, so the extra lookup is only theirs.
-func (m *Manager) checkRotated(c *gin.Context, tok *Token) *Error {
-	if !m.cfg.rotation || tok.Claims.Type != TypeRefresh {
-		return nil
-	}
-	reused, err := m.reused(c, tok)
-	if err != nil {
-		return m.unavailable(err)
-	}
-	if !reused {
-		return nil
-	}
-	m.endReusedSession(c, tok)
-	e := newError(ErrRevoked, http.StatusUnauthorized, "Token has been revoked")
-	e.cause = ErrRefreshTokenReused
-	return e
-}
-
-// reused reports whether refresh token tok has been rotated away.
-func (m *Manager) reused(c *gin.Context, tok *Token) (bool, error) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
-	defer cancel()
-	current, err := m.rotations.Current(ctx, tok.Claims.sessionID())
-	return current != "" && current != tok.Claims.JTI, err
-}
-
-// detectExpiredReuse ends the session of an expired refresh token that
-// had been rotated away: a replay after expiry is still a replay, and the
-// thief may hold the session's current token. The request is refused
-// anyway ("Token has expired"); e.Token passed the signature check.
-func (m *Manager) detectExpiredReuse(c *gin.Context, e *Error) {
-	tok := e.Token
-	if !m.cfg.rotation || e.kind != ErrTokenExpired || tok == nil ||
-		tok.Claims.Type != TypeRefresh || tok.Claims.JTI == "" {
-		return
-	}
-	reused, err := m.reused(c, tok)
-	if err != nil {
-		_ = c.Error(fmt.Errorf("ginjwt: checking an expired refresh token for reuse: %w", err))
-		return
-	}
-	if reused {
-		m.endReusedSession(c, tok)
-	}
-}
-
-// endReusedSession ends the session of a replayed refresh token. Errors
-// are recorded on the context: the request is refused anyway.
-func (m *Manager) endReusedSession(c *gin.Context, tok *Token) {
-	if err := m.revokeSession(c.Request.Context(), tok); err != nil {
-		_ = c.Error(fmt.Errorf("ginjwt: ending the session of a reused refresh token: %w", err))
 	}
 }
 

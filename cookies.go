@@ -391,3 +391,46 @@ func (m *Manager) writeCookie(c *gin.Context, name, value, path string, httpOnly
 	}
 	http.SetCookie(c.Writer, ck)
 }
+
+// WithImplicitRefresh renews access cookies that are about to expire: when
+// a guard accepts an access token from a cookie that expires within window,
+// the response sets a new access cookie (same identity and session, not
+// fresh), as flask's implicit_refresh example does in after_request. The
+// renewals end with the session (WithSessionLifetime): a copied cookie
+// cannot be kept alive past its login's end, nor past a logout. Tokens
+// from headers, the query string or a JSON body are left alone; their
+// clients refresh explicitly. It needs the Cookies location.
+func WithImplicitRefresh(window time.Duration) Option {
+	return func(c *config) error {
+		if window <= 0 {
+			return fmt.Errorf("WithImplicitRefresh(%v): must be positive", window)
+		}
+		c.refreshWindow = window
+		return nil
+	}
+}
+
+// refreshCookie sets a new access cookie when tok expires within the
+// window and a renewal would outlive it. A failure is recorded and does
+// not fail the request: the old token is still valid.
+func (m *Manager) refreshCookie(c *gin.Context, tok *Token) {
+	exp := tok.Claims.expiry()
+	if exp.IsZero() || exp.Sub(m.cfg.now()) > m.cfg.refreshWindow {
+		return
+	}
+	if start, ok := tok.Claims.sessionStart(); ok && m.cfg.sessionLifetime > 0 &&
+		!time.Unix(start, 0).Add(m.cfg.sessionLifetime).After(exp) {
+		return // it already expires with its session
+	}
+	var made minted
+	token, err := m.createToken(TypeAccess, tok.Claims.Identity, []TokenOption{m.renewalOf(tok), made.record})
+	if err == nil {
+		err = m.touchSession(c.Request.Context(), tok, made.expires)
+	}
+	if err == nil {
+		err = m.SetAccessCookies(c, token)
+	}
+	if err != nil {
+		_ = c.Error(fmt.Errorf("ginjwt: implicit refresh: %w", err))
+	}
+}

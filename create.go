@@ -481,3 +481,12 @@ func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
 }
+
+// CreateTokenPair returns an access and a refresh token of a new session
+// for identity, as a login does; opts apply to both tokens, except
+// freshness, which only the access token takes. StartSession does the
+// same and adds the session to the list (WithSessionList).
+func (m *Manager) CreateTokenPair(identity any, opts ...TokenOption) (access, refresh string, err error) {
+	access, refresh, _, err = m.createPair(identity, opts)
+	return access, refresh, err
+}

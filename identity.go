@@ -3,6 +3,7 @@ package ginjwt
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sync"
 
 	"github.com/gin-gonic/gin"
@@ -128,4 +129,34 @@ type requestState struct {
 // claim returns one claim of the verified token, from its parsed payload.
 func (st *requestState) claim(name string) (jsonindex.Value, bool) {
 	return st.tok.Claims.lookup(name)
+}
+
+// CurrentUser returns the user that WithUserLookup loads for this
+// request's token (flask's current_user), loading it on the first call.
+// U must be the type the lookup returns. It returns ErrNoTokenInContext
+// without a verified token and ErrNoUserLookup without a lookup.
+func CurrentUser[U any](c *gin.Context) (U, error) {
+	var zero U
+	st, ok := currentState(c)
+	if !ok {
+		return zero, ErrNoTokenInContext
+	}
+	user, err := st.loadUser(c)
+	if err != nil {
+		return zero, err
+	}
+	u, ok := user.(U)
+	if !ok {
+		return zero, fmt.Errorf("ginjwt: CurrentUser[%v], but the user lookup returns %v", reflect.TypeFor[U](), st.m.cfg.userType)
+	}
+	return u, nil
+}
+
+// CurrentLocation returns where the verified token of this request was
+// found (flask's get_jwt_request_location), or 0 without one.
+func CurrentLocation(c *gin.Context) Location {
+	if st, ok := currentState(c); ok {
+		return st.location
+	}
+	return 0
 }

@@ -2,15 +2,9 @@ package ginjwt
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"net/url"
 	"sync"
@@ -258,89 +252,4 @@ func (s *JWKS) fetch() (*jwkSet, error) {
 		return nil, err
 	}
 	return parseJWKSet(body)
-}
-
-type jwk struct {
-	Kty, Kid, Alg, Use, Crv, N, E, X, Y string
-}
-
-// parseJWKSet reads the signature keys of a JWK Set. Keys it cannot use
-// are skipped; a set with none is an error.
-func parseJWKSet(data []byte) (*jwkSet, error) {
-	var doc struct {
-		Keys []jwk `json:"keys"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, err
-	}
-	set := &jwkSet{byKid: map[string][]*verifier{}}
-	for _, k := range doc.Keys {
-		if k.Use != "" && k.Use != "sig" {
-			continue
-		}
-		pub, err := k.publicKey()
-		if err != nil {
-			continue
-		}
-		for _, name := range []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"} {
-			if k.Alg != "" && k.Alg != name {
-				continue
-			}
-			alg := lookupAlgorithm(name)
-			if checkPublicKey(alg, pub) == nil {
-				set.byKid[k.Kid] = append(set.byKid[k.Kid], newVerifier(alg, pub))
-			}
-		}
-	}
-	if len(set.byKid) == 0 {
-		return nil, errors.New("no usable signature key in the set")
-	}
-	return set, nil
-}
-
-func (k jwk) publicKey() (any, error) {
-	dec := func(s string) ([]byte, error) { return b64.DecodeString(s) }
-	switch k.Kty {
-	case "RSA":
-		n, err1 := dec(k.N)
-		e, err2 := dec(k.E)
-		if err := errors.Join(err1, err2); err != nil {
-			return nil, err
-		}
-		exp := new(big.Int).SetBytes(e)
-		if !exp.IsInt64() || exp.Int64() < 3 || exp.Int64() > 1<<31-1 {
-			return nil, errors.New("bad RSA exponent")
-		}
-		return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(exp.Int64())}, nil
-	case "EC":
-		var curve elliptic.Curve
-		switch k.Crv {
-		case "P-256":
-			curve = elliptic.P256()
-		case "P-384":
-			curve = elliptic.P384()
-		case "P-521":
-			curve = elliptic.P521()
-		default:
-			return nil, fmt.Errorf("curve %q", k.Crv)
-		}
-		x, err1 := dec(k.X)
-		y, err2 := dec(k.Y)
-		if err := errors.Join(err1, err2); err != nil {
-			return nil, err
-		}
-		size := (curve.Params().BitSize + 7) / 8
-		if len(x) != size || len(y) != size {
-			return nil, errors.New("bad EC coordinates")
-		}
-		// ParseUncompressedPublicKey checks that the point is on the curve.
-		return ecdsa.ParseUncompressedPublicKey(curve, append(append([]byte{4}, x...), y...))
-	case "OKP":
-		x, err := dec(k.X)
-		if err != nil || k.Crv != "Ed25519" || len(x) != ed25519.PublicKeySize {
-			return nil, errors.New("bad Ed25519 key")
-		}
-		return ed25519.PublicKey(x), nil
-	}
-	return nil, fmt.Errorf("key type %q", k.Kty)
 }

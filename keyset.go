@@ -2,19 +2,10 @@ package ginjwt
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"slices"
-
-	"github.com/gin-gonic/gin"
 )
 
 // namedKey is a verification key with an ID, from WithKeyID.
@@ -153,118 +144,6 @@ func (m *Manager) checkCoverage() []error {
 		}
 	}
 	return errs
-}
-
-// JWKSHandler serves the public keys that verify this Manager's tokens as a
-// JWK Set (RFC 7517): the signing key and the verification keys, never a
-// secret. Mount it where other services look, e.g.
-//
-//	r.GET("/.well-known/jwks.json", m.JWKSHandler())
-//
-// Keys without an ID get their RFC 7638 thumbprint as "kid". The answer
-// may be cached for five minutes: keep a retired key published at least
-// that long after you stop signing with it.
-func (m *Manager) JWKSHandler() gin.HandlerFunc {
-	body, err := json.Marshal(map[string]any{"keys": m.publicJWKs()})
-	return func(c *gin.Context) {
-		if err != nil {
-			_ = c.AbortWithError(http.StatusInternalServerError, err)
-			return
-		}
-		c.Header("Cache-Control", "public, max-age=300")
-		c.Data(http.StatusOK, "application/jwk-set+json", body)
-	}
-}
-
-// publicJWKs lists the asymmetric verification keys as JWKs.
-func (m *Manager) publicJWKs() []map[string]string {
-	var out []map[string]string
-	seen := map[string]bool{}
-	addAll := func(kid string, vs []*verifier) {
-		for _, v := range vs {
-			if v.alg.family == familyHMAC {
-				continue
-			}
-			jwk := publicJWK(v.key)
-			if jwk == nil {
-				continue
-			}
-			if kid == "" {
-				kid = thumbprint(jwk)
-			}
-			if seen[kid+"/"+v.alg.name] {
-				continue
-			}
-			seen[kid+"/"+v.alg.name] = true
-			jwk["kid"], jwk["alg"], jwk["use"] = kid, v.alg.name, "sig"
-			out = append(out, jwk)
-		}
-	}
-	if m.cfg.signingKid == "" {
-		addAll("", m.verifiers)
-	}
-	for _, kid := range slices.Sorted(mapKeys(m.byKid)) {
-		addAll(kid, m.byKid[kid])
-	}
-	return out
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
-var b64 = base64.RawURLEncoding
-
-// publicJWK encodes a public key's members (RFC 7518 §6).
-func publicJWK(key any) map[string]string {
-	switch k := key.(type) {
-	case *rsa.PublicKey:
-		return map[string]string{"kty": "RSA", "n": b64.EncodeToString(k.N.Bytes()),
-			"e": b64.EncodeToString(big.NewInt(int64(k.E)).Bytes())}
-	case *ecdsa.PublicKey:
-		raw, err := k.Bytes() // 0x04 || X || Y
-		if err != nil {
-			return nil
-		}
-		n := (len(raw) - 1) / 2
-		return map[string]string{"kty": "EC", "crv": k.Curve.Params().Name,
-			"x": b64.EncodeToString(raw[1 : 1+n]), "y": b64.EncodeToString(raw[1+n:])}
-	case ed25519.PublicKey:
-		return map[string]string{"kty": "OKP", "crv": "Ed25519", "x": b64.EncodeToString(k)}
-	}
-	return nil
-}
-
-// thumbprint is the RFC 7638 JWK thumbprint: SHA-256 of the required
-// members in lexical order.
-func thumbprint(jwk map[string]string) string {
-	var members []string
-	switch jwk["kty"] {
-	case "RSA":
-		members = []string{"e", "kty", "n"}
-	case "EC":
-		members = []string{"crv", "kty", "x", "y"}
-	default:
-		members = []string{"crv", "kty", "x"}
-	}
-	buf := []byte{'{'}
-	for i, name := range members {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, mustJSON(name)...)
-		buf = append(buf, ':')
-		buf = append(buf, mustJSON(jwk[name])...)
-	}
-	buf = append(buf, '}')
-	sum := sha256.Sum256(buf)
-	return b64.EncodeToString(sum[:])
 }
 
 func keysUnavailable(err error) *Error {

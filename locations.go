@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt/internal/jsonindex"
+	"github.com/ginjwt/ginjwt/internal/swar"
 )
 
 // Location is where a guard looks for the token (JWT_TOKEN_LOCATION).
@@ -85,15 +86,6 @@ func Locations(locs ...Location) GuardOption {
 		}
 		g.locations = slices.Clone(locs)
 	})
-}
-
-// CurrentLocation returns where the verified token of this request was
-// found (flask's get_jwt_request_location), or 0 without one.
-func CurrentLocation(c *gin.Context) Location {
-	if st, ok := currentState(c); ok {
-		return st.location
-	}
-	return 0
 }
 
 // found is a token read from a request, with the CSRF value sent alongside
@@ -385,14 +377,6 @@ func nextWord(s string) (word, rest string) {
 	return s[i:j], s[j:]
 }
 
-// load64 reads 8 bytes little-endian; with a fixed-length slice the
-// compiler makes it one load.
-func load64(b string) uint64 {
-	b = b[:8]
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-}
-
 // indexPySpace returns the index of the first isPySpace byte in s, or
 // len(s). Tokens are long and hold none, so it tests eight bytes at a time:
 // only a chunk with a byte below 0x21 or above 0x7f can hold one.
@@ -400,7 +384,7 @@ func indexPySpace(s string) int {
 	const lows, highs = 0x2121212121212121, 0x8080808080808080
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		x := load64(s[i : i+8])
+		x := swar.Load64(s[i : i+8])
 		if ((x-lows)&^x|x)&highs != 0 {
 			break
 		}

@@ -26,32 +26,6 @@ const (
 	TypeRefresh = "refresh"
 )
 
-// Header is a token's JOSE header (flask-jwt-extended's get_jwt_header).
-type Header struct {
-	// Alg is the signing algorithm, already checked against the allow-list.
-	Alg string
-	// Typ is the "typ" parameter, usually "JWT"; empty when absent.
-	Typ string
-	// Kid is the key ID; empty when absent.
-	Kid string
-
-	// raw is the signed JSON text. Its parse is read into the fields
-	// and not kept: nothing reads the header again.
-	raw string
-}
-
-// JSON returns the header as the JSON text that was signed.
-func (h Header) JSON() string { return h.raw }
-
-// Map decodes every header parameter, including those with no field here.
-func (h Header) Map() (map[string]any, error) {
-	m := map[string]any{}
-	if h.raw == "" {
-		return m, nil
-	}
-	return m, json.Unmarshal([]byte(h.raw), &m)
-}
-
 // Claims is a token's payload. The fields hold the claims flask-jwt-extended
 // writes, with its defaults filled in for tokens from other issuers: Type is
 // "access" and Fresh is false when the claim is absent. The registered

@@ -2,7 +2,6 @@ package ginjwt
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"reflect"
 
@@ -34,27 +33,6 @@ func WithUserLookup[U any](lookup func(c *gin.Context, tok *Token) (U, error)) O
 // can count on CurrentUser.
 func LoadUser() GuardOption {
 	return guardFunc(func(g *guard) { g.loadUser = true })
-}
-
-// CurrentUser returns the user that WithUserLookup loads for this
-// request's token (flask's current_user), loading it on the first call.
-// U must be the type the lookup returns. It returns ErrNoTokenInContext
-// without a verified token and ErrNoUserLookup without a lookup.
-func CurrentUser[U any](c *gin.Context) (U, error) {
-	var zero U
-	st, ok := currentState(c)
-	if !ok {
-		return zero, ErrNoTokenInContext
-	}
-	user, err := st.loadUser(c)
-	if err != nil {
-		return zero, err
-	}
-	u, ok := user.(U)
-	if !ok {
-		return zero, fmt.Errorf("ginjwt: CurrentUser[%v], but the user lookup returns %v", reflect.TypeFor[U](), st.m.cfg.userType)
-	}
-	return u, nil
 }
 
 func (st *requestState) loadUser(c *gin.Context) (any, error) {

@@ -24,6 +24,8 @@ import (
 	"math/bits"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/ginjwt/ginjwt/internal/swar"
 )
 
 // Why Parse refused a text, as Err reports it.
@@ -611,7 +613,7 @@ var hexValue = func() (t [256]int8) {
 func skipPlain(s string, i int) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	for ; i+8 <= len(s); i += 8 {
-		x := load64(s[i : i+8])
+		x := swar.Load64(s[i : i+8])
 		q, b := x^(ones*'"'), x^(ones*'\\')
 		if special := ((q-ones)&^q | (b-ones)&^b | (x - ones*0x20) | x) & highs; special != 0 {
 			return i + bits.TrailingZeros64(special)>>3
@@ -621,14 +623,6 @@ func skipPlain(s string, i int) int {
 		i++
 	}
 	return i
-}
-
-// load64 reads 8 bytes little-endian; with a fixed-length slice the
-// compiler makes it one load.
-func load64(b string) uint64 {
-	b = b[:8]
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
 // Byte classes inside a JSON string, so the common byte costs one lookup.

@@ -1,0 +1,166 @@
+package ginjwt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Refresh-token rotation with reuse detection: the option, the store it
+// needs, the rotation, and the guards' check for a replayed token.
+
+// WithRefreshRotation turns on refresh-token rotation with reuse detection
+// (OAuth 2.0 Security BCP, §4.14): RotateRefreshToken uses up the refresh
+// token it is given and returns a new pair, and a refresh token presented a
+// second time ends its whole session, access tokens included, and gets
+// 401. Needs WithBlocklist with a store that implements RotationStore;
+// with several instances the store must be shared (redisblocklist), so
+// that "used once" holds across them.
+func WithRefreshRotation() Option {
+	return func(c *config) error {
+		c.rotation = true
+		return nil
+	}
+}
+
+// RotationStore is a Blocklist that also keeps each session's current
+// refresh token, for WithRefreshRotation.
+type RotationStore interface {
+	Blocklist
+	// Rotate moves session's refresh token on from token ID prev to token
+	// ID next, atomically: it succeeds when the session has no current
+	// token stored, or its current token is prev, and then stores next as
+	// the session's current token until until (zero: no expiry). Of
+	// concurrent calls with the same session and prev exactly one gets
+	// true; a false answer changes nothing. Rotation keeps one such record
+	// per session, so storage follows live logins, not rotations.
+	Rotate(ctx context.Context, session, prev, next string, until time.Time) (bool, error)
+	// Current returns the session's current refresh token ID, or "" when
+	// none is stored (never rotated, or expired).
+	Current(ctx context.Context, session string) (string, error)
+}
+
+// RotateRefreshToken uses up the refresh token that RefreshRequired
+// verified on this request and returns a new access and refresh token of
+// the same session: the /refresh route of WithRefreshRotation.
+//
+//	r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
+//		access, refresh, err := m.RotateRefreshToken(c)
+//		if err != nil {
+//			m.Abort(c, err) // 401 on reuse, 503 when the store is down
+//			return
+//		}
+//		c.JSON(200, gin.H{"access_token": access, "refresh_token": refresh})
+//	})
+//
+// Of concurrent requests with one refresh token, exactly one gets a new
+// pair; the others count as reuse. The session keeps one record in the
+// store, its current refresh token, however often it rotates; the new
+// tokens never expire after the session's end (WithSessionLifetime). The
+// errors are *Error values for Abort.
+func (m *Manager) RotateRefreshToken(c *gin.Context, opts ...TokenOption) (access, refresh string, err error) {
+	if !m.cfg.rotation {
+		return "", "", errors.New("ginjwt: RotateRefreshToken needs WithRefreshRotation")
+	}
+	tok, err := currentRefreshToken(c)
+	if err != nil {
+		return "", "", err
+	}
+	if tok.Claims.JTI == "" {
+		return "", "", invalid(ErrInvalidClaims, "Missing claim: jti")
+	}
+	// A refresh token from before sessions has none: its own ID names the
+	// session its successors continue.
+	session := tok.Claims.sessionID()
+	renewal := slices.Concat(opts, []TokenOption{m.renewalOf(tok)})
+	var a, next minted
+	if access, err = m.createToken(TypeAccess, tok.Claims.Identity, append(renewal, a.record)); err != nil {
+		return "", "", err
+	}
+	if refresh, err = m.createToken(TypeRefresh, tok.Claims.Identity, append(renewal, notFresh, next.record)); err != nil {
+		return "", "", err
+	}
+	if next.jti == "" {
+		return "", "", errors.New(`ginjwt: a rotated refresh token needs a string "jti"`)
+	}
+	// The compare-and-set decides, not the old token's remaining life: a
+	// token that expires while this request runs is still used up.
+	ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
+	won, err := m.rotations.Rotate(ctx, session, tok.Claims.JTI, next.jti, next.expires)
+	cancel()
+	if err != nil {
+		return "", "", m.unavailable(err)
+	}
+	if !won {
+		m.endReusedSession(c, tok)
+		e := newError(ErrRevoked, http.StatusUnauthorized, "Token has been revoked")
+		e.Token, e.cause = tok, ErrRefreshTokenReused
+		return "", "", e
+	}
+	if err := m.touchSession(c.Request.Context(), tok, laterOf(a.expires, next.expires)); err != nil {
+		return "", "", err
+	}
+	return access, refresh, nil
+}
+
+// checkRotated refuses a refresh token that is no longer its session's
+// current one: it was rotated, so whoever presents it again replays it,
+// and the whole session is ended (reuse detection). Refresh tokens are
+// rare next to access tokens, so the extra lookup is only theirs.
+func (m *Manager) checkRotated(c *gin.Context, tok *Token) *Error {
+	if !m.cfg.rotation || tok.Claims.Type != TypeRefresh {
+		return nil
+	}
+	reused, err := m.reused(c, tok)
+	if err != nil {
+		return m.unavailable(err)
+	}
+	if !reused {
+		return nil
+	}
+	m.endReusedSession(c, tok)
+	e := newError(ErrRevoked, http.StatusUnauthorized, "Token has been revoked")
+	e.cause = ErrRefreshTokenReused
+	return e
+}
+
+// reused reports whether refresh token tok has been rotated away.
+func (m *Manager) reused(c *gin.Context, tok *Token) (bool, error) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
+	defer cancel()
+	current, err := m.rotations.Current(ctx, tok.Claims.sessionID())
+	return current != "" && current != tok.Claims.JTI, err
+}
+
+// detectExpiredReuse ends the session of an expired refresh token that
+// had been rotated away: a replay after expiry is still a replay, and the
+// thief may hold the session's current token. The request is refused
+// anyway ("Token has expired"); e.Token passed the signature check.
+func (m *Manager) detectExpiredReuse(c *gin.Context, e *Error) {
+	tok := e.Token
+	if !m.cfg.rotation || e.kind != ErrTokenExpired || tok == nil ||
+		tok.Claims.Type != TypeRefresh || tok.Claims.JTI == "" {
+		return
+	}
+	reused, err := m.reused(c, tok)
+	if err != nil {
+		_ = c.Error(fmt.Errorf("ginjwt: checking an expired refresh token for reuse: %w", err))
+		return
+	}
+	if reused {
+		m.endReusedSession(c, tok)
+	}
+}
+
+// endReusedSession ends the session of a replayed refresh token. Errors
+// are recorded on the context: the request is refused anyway.
+func (m *Manager) endReusedSession(c *gin.Context, tok *Token) {
+	if err := m.revokeSession(c.Request.Context(), tok); err != nil {
+		_ = c.Error(fmt.Errorf("ginjwt: ending the session of a reused refresh token: %w", err))
+	}
+}
