@@ -24,13 +24,13 @@ import (
 // anonymous visit), Error for a 5xx (a store or key source is down, a
 // route is set up wrongly), Warn for everything else.
 func WithAuditLog(logger *slog.Logger) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if logger == nil {
 			return errors.New("WithAuditLog: nil logger")
 		}
 		c.audit = logger
 		return nil
-	}
+	})
 }
 
 const auditMessage = "ginjwt: request refused"

@@ -30,7 +30,7 @@ func auditRecords(t *testing.T, buf *bytes.Buffer) []map[string]any {
 func TestAuditLogRecordsRefusals(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	m := newManager(t, ginjwt.WithAuditLog(logger), ginjwt.WithKeyID("k1"), ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.Cookies))
+	m := newManager(t, ginjwt.WithAuditLog(logger), ginjwt.WithKeyID("k1"), ginjwt.WithTokenLocations(ginjwt.InHeaders, ginjwt.InCookies))
 	r := newRouter()
 	r.Any("/users/:id", m.JWTRequired(), func(c *gin.Context) { c.Status(200) })
 	r.GET("/admin", m.JWTRequired(ginjwt.RequireClaim("role", "admin")), func(c *gin.Context) { c.Status(200) })

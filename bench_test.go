@@ -151,7 +151,7 @@ func BenchmarkAlgorithms(b *testing.B) {
 	r.GET("/jwks", signer.JWKSHandler())
 	srv := httptest.NewServer(r)
 	defer srv.Close()
-	viaJWKS := mustManager(b, append(aud, ginjwt.WithAlgorithm("ES256"), ginjwt.WithJWKS(ginjwt.NewJWKS(srv.URL+"/jwks")))...)
+	viaJWKS := mustManager(b, append(aud, ginjwt.WithAlgorithm("ES256"), ginjwt.WithJWKS(ginjwt.NewJWKS(srv.URL+"/jwks", ginjwt.JWKSConfig{})))...)
 	b.Run("ES256_local_key", func(b *testing.B) { run(b, signer, signer) })
 	b.Run("ES256_warm_JWKS", func(b *testing.B) { run(b, viaJWKS, signer) })
 }
@@ -522,7 +522,7 @@ func BenchmarkRotation(b *testing.B) {
 	if w.Code != http.StatusOK {
 		b.Fatalf("status %d: %s", w.Code, w.Body)
 	}
-	b.ReportMetric(float64(store.Len()), "entries")
+	b.ReportMetric(float64(ginjwt.MemoryBlocklistLen(store)), "entries")
 }
 
 // BenchmarkMemoryBlocklistExpiry revokes while a million entries expire at
@@ -545,5 +545,5 @@ func BenchmarkMemoryBlocklistExpiry(b *testing.B) {
 		_ = store.Revoke(ctx, "new-"+strconv.Itoa(i), now.Add(time.Hour))
 		_, _ = store.IsRevoked(ctx, "new-1")
 	}
-	b.ReportMetric(float64(store.Len()), "entries")
+	b.ReportMetric(float64(ginjwt.MemoryBlocklistLen(store)), "entries")
 }

@@ -73,13 +73,13 @@ type SessionStore interface {
 // Tokens without a "jti" are refused when a blocklist is set, since they
 // could not be revoked.
 func WithBlocklist(store Blocklist) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if store == nil {
 			return errors.New("WithBlocklist: nil store")
 		}
 		c.blocklist = store
 		return nil
-	}
+	})
 }
 
 // WithTokenInBlocklistLoader adds a revocation check of the application's
@@ -87,26 +87,26 @@ func WithBlocklist(store Blocklist) Option {
 // returns true for a revoked one. An error fails closed, as with
 // WithBlocklist. Both may be set; either one revoking suffices.
 func WithTokenInBlocklistLoader(revoked func(c *gin.Context, tok *Token) (bool, error)) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if revoked == nil {
 			return errors.New("WithTokenInBlocklistLoader: nil function")
 		}
 		c.revokedCheck = revoked
 		return nil
-	}
+	})
 }
 
 // WithBlocklistTimeout bounds each revocation check and revocation of a
 // store over the network, so a slow store fails closed quickly instead of
 // holding requests. Default: 1 second. (MemoryBlocklist needs none.)
 func WithBlocklistTimeout(d time.Duration) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if d <= 0 {
 			return fmt.Errorf("WithBlocklistTimeout(%v): must be positive", d)
 		}
 		c.blocklistTimeout = d
 		return nil
-	}
+	})
 }
 
 // SkipRevocationCheck lets the guard accept revoked tokens
@@ -158,11 +158,11 @@ func (m *Manager) revocationLookup(store Blocklist) func(c *gin.Context, claims 
 		}
 	}
 	ask := func(ctx context.Context, claims *Claims) (bool, error) {
-		return store.IsRevoked(ctx, claims.JTI, sessionKey(claims.sessionID()))
+		return store.IsRevoked(ctx, claims.JTI, sessionKey(claims.SessionID()))
 	}
 	if ir, ok := store.(IdentityRevoker); ok {
 		ask = func(ctx context.Context, claims *Claims) (bool, error) {
-			return ir.IsRevokedFor(ctx, claims.Identity, claims.issuedAt(), claims.JTI, sessionKey(claims.sessionID()))
+			return ir.IsRevokedFor(ctx, claims.Identity, claims.issuedAt(), claims.JTI, sessionKey(claims.SessionID()))
 		}
 	}
 	return func(c *gin.Context, claims *Claims) (bool, error) {
@@ -202,20 +202,4 @@ func (m *Manager) Revoke(ctx context.Context, raw ...string) error {
 		}
 	}
 	return nil
-}
-
-// RevokeCurrent ends the session of the token the guard verified for
-// this request: a logout. When the store fails, the logout did not
-// happen: the error is an *Error that Abort answers with 503 "Token
-// revocation status is unavailable" (errors.Is finds
-// ErrRevocationUnavailable and the store's error), as Revoke's is.
-func (m *Manager) RevokeCurrent(c *gin.Context) error {
-	if m.cfg.blocklist == nil {
-		return ErrNoBlocklist
-	}
-	tok, ok := CurrentToken(c)
-	if !ok {
-		return ErrNoTokenInContext
-	}
-	return m.revokeSession(c.Request.Context(), tok)
 }

@@ -140,7 +140,7 @@ func (b *MemoryBlocklist) identityRevoked(identity string, issued, now time.Time
 // the keys' concatenation: the guard's fast path.
 func (b *MemoryBlocklist) revokedToken(c *Claims) bool {
 	var buf [64]byte
-	key := append(append(buf[:0], "fam:"...), c.sessionID()...) // sessionKey, on the stack
+	key := append(append(buf[:0], "fam:"...), c.SessionID()...) // sessionKey, on the stack
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	now := b.now()
@@ -243,19 +243,6 @@ func (b *MemoryBlocklist) deleteSession(identity, id string) {
 	if len(list) == 0 {
 		delete(b.sessions, identity)
 	}
-}
-
-// Len returns the number of entries held (revocations, rotation records,
-// identity cutoffs and listed sessions), expired ones not yet swept
-// included.
-func (b *MemoryBlocklist) Len() int {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	n := len(b.revoked) + len(b.families) + len(b.identities)
-	for _, list := range b.sessions {
-		n += len(list)
-	}
-	return n
 }
 
 func live(until, now time.Time) bool { return until.IsZero() || now.Before(until) }

@@ -49,16 +49,16 @@ func TestMemoryBlocklistForgetsExpiredTokens(t *testing.T) {
 	for i := range 10000 {
 		require.NoError(t, b.Revoke(ctx, "short-"+itoa(i), clock.Now().Add(time.Minute)))
 	}
-	require.Equal(t, 10000, b.Len())
+	require.Equal(t, 10000, ginjwt.MemoryBlocklistLen(b))
 	clock.Sleep(2 * time.Minute)
 	require.NoError(t, b.Revoke(ctx, "later-0", clock.Now().Add(time.Hour)))
-	swept := 10000 + 1 - b.Len()
+	swept := 10000 + 1 - ginjwt.MemoryBlocklistLen(b)
 	assert.Positive(t, swept, "a write sweeps expired entries")
 	assert.LessOrEqual(t, swept, 16, "one write sweeps a bounded number of entries")
 	for i := 1; i < 700; i++ {
 		require.NoError(t, b.Revoke(ctx, "later-"+itoa(i), clock.Now().Add(time.Hour)))
 	}
-	assert.Equal(t, 700, b.Len(), "expired entries are all gone after enough writes")
+	assert.Equal(t, 700, ginjwt.MemoryBlocklistLen(b), "expired entries are all gone after enough writes")
 	revoked, err := b.IsRevoked(ctx, "later-3", "short-3")
 	require.NoError(t, err)
 	assert.True(t, revoked)
@@ -82,7 +82,7 @@ func logoutRouter(t *testing.T, m *ginjwt.Manager) *gin.Engine {
 		c.JSON(200, gin.H{"access_token": token})
 	})
 	r.DELETE("/logout", m.JWTRequired(ginjwt.VerifyType(false)), func(c *gin.Context) {
-		if err := m.RevokeCurrent(c); err != nil {
+		if err := m.Logout(c); err != nil {
 			m.Abort(c, err)
 			return
 		}
@@ -277,8 +277,8 @@ func TestRefreshRotation(t *testing.T) {
 
 	access, refresh, err := m.CreateTokenPair("alice", ginjwt.Fresh())
 	require.NoError(t, err)
-	assert.True(t, mustDecode(t, m, access).Claims.Fresh)
-	assert.False(t, mustDecode(t, m, refresh).Claims.Fresh)
+	assert.True(t, mustDecode(t, m, access).Claims.IsFresh(time.Now()))
+	assert.False(t, mustDecode(t, m, refresh).Claims.IsFresh(time.Now()))
 	assert.Equal(t, session(t, m, access), session(t, m, refresh))
 
 	w := request(r, http.MethodPost, "/refresh", bearer(refresh))
@@ -286,7 +286,7 @@ func TestRefreshRotation(t *testing.T) {
 	body := decodeBody(t, w)
 	access2, refresh2 := body["access_token"].(string), body["refresh_token"].(string)
 	assert.Equal(t, session(t, m, refresh), session(t, m, refresh2), "the new pair stays in the session")
-	assert.False(t, mustDecode(t, m, access2).Claims.Fresh, "rotation proves no password")
+	assert.False(t, mustDecode(t, m, access2).Claims.IsFresh(time.Now()), "rotation proves no password")
 	assert.Equal(t, 200, get(r, "/protected", bearer(access2)).Code)
 	assert.Equal(t, 200, get(r, "/protected", bearer(access)).Code, "older access tokens live on until reuse")
 
@@ -323,8 +323,8 @@ func TestSessionLifetimeBoundsTokens(t *testing.T) {
 	assert.Error(t, err)
 	_, _, err = m.CreateTokenPair("alice", ginjwt.ExpiresIn(30*24*time.Hour))
 	assert.NoError(t, err, "as long as the session lifetime is fine")
-	access, refresh, err := m.CreateTokenPair("alice", ginjwt.NoExpiry())
-	assert.NoError(t, err, "NoExpiry starts a session without an end")
+	access, refresh, err := m.CreateTokenPair("alice", ginjwt.ExpiresIn(ginjwt.NeverExpires))
+	assert.NoError(t, err, "a token that never expires starts a session without an end")
 	assert.True(t, mustDecode(t, m, access).Claims.AuthTime().IsZero())
 	assert.True(t, mustDecode(t, m, refresh).Claims.ExpiresAt().IsZero())
 
@@ -387,7 +387,7 @@ func TestLogoutWhenTheStoreFails(t *testing.T) {
 	r := newRouter()
 	var got error
 	r.DELETE("/logout", m.JWTRequired(), func(c *gin.Context) {
-		if got = m.RevokeCurrent(c); got != nil {
+		if got = m.Logout(c); got != nil {
 			m.Abort(c, got)
 			return
 		}

@@ -91,7 +91,7 @@ func defaultConfig() config {
 		messageKey:       "msg",
 		verifySub:        true,
 		encodeNBF:        true,
-		locations:        []Location{Headers},
+		locations:        []Location{InHeaders},
 		cookies:          defaultCookies(),
 		csrfProtect:      true,
 		csrfMethods:      []string{"POST", "PUT", "PATCH", "DELETE"},

@@ -59,7 +59,7 @@ func TestFlaskConfig(t *testing.T) {
 	t.Run(file+"test_invalid_config_options", func(t *testing.T) {
 		for name, opt := range map[string]ginjwt.Option{
 			"no location":           ginjwt.WithTokenLocations(),
-			"unknown location":      ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.Cookies, ginjwt.Location(99)),
+			"unknown location":      ginjwt.WithTokenLocations(ginjwt.InHeaders, ginjwt.InCookies, ginjwt.Location(99)),
 			"empty header name":     ginjwt.WithHeader("", "Bearer"),
 			"access expiry not > 0": ginjwt.WithAccessExpires(-time.Second),
 			"refresh expiry not >0": ginjwt.WithRefreshExpires(0),
@@ -78,7 +78,7 @@ func TestFlaskConfig(t *testing.T) {
 
 	t.Run(file+"test_csrf_protect_config", func(t *testing.T) {
 		for _, protect := range []bool{true, false} {
-			m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{Disabled: !protect}}))
+			m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{Disabled: !protect}}))
 			r := newRouter()
 			r.POST("/p", m.JWTRequired(), fooBar)
 			w := newFlaskClient(t, r).post("/p", withHeader("Cookie", "access_token_cookie="+mustAccess(t, m, "username")))

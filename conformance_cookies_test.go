@@ -20,7 +20,7 @@ func cookiesApp(t *testing.T, settings ...ginjwt.CookieConfig) *gin.Engine {
 		ck = settings[0]
 	}
 	ck.Insecure = true
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ck))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithCookies(ck))
 	return cookiesRoutes(t, m)
 }
 
@@ -161,7 +161,7 @@ func TestFlaskCookies(t *testing.T) {
 	})
 
 	t.Run(file+"test_custom_cookie_options", func(t *testing.T) {
-		m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{
+		m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithCookies(ginjwt.CookieConfig{
 			Domain: "test.com", Persistent: true, SameSite: http.SameSiteStrictMode}))
 		fc := newFlaskClient(t, cookiesRoutes(t, m))
 		for _, tc := range cookieCases {

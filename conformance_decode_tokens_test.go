@@ -13,7 +13,7 @@ import (
 // decodeApp is the fixture of test_decode_tokens.py: cookies and headers,
 // CSRF protection on.
 func decodeApp(t *testing.T, opts ...ginjwt.Option) *ginjwt.Manager {
-	return newManager(t, append([]ginjwt.Option{ginjwt.WithTokenLocations(ginjwt.Cookies, ginjwt.Headers)}, opts...)...)
+	return newManager(t, append([]ginjwt.Option{ginjwt.WithTokenLocations(ginjwt.InCookies, ginjwt.InHeaders)}, opts...)...)
 }
 
 // defaultAccessToken is the fixture default_access_token, as a payload with
@@ -122,7 +122,7 @@ func TestFlaskDecodeTokens(t *testing.T) {
 
 	t.Run(file+"test_never_expire_token", func(t *testing.T) {
 		m := decodeApp(t)
-		for _, token := range []string{mustAccess(t, m, "username", ginjwt.NoExpiry()), mustRefresh(t, m, "username", ginjwt.NoExpiry())} {
+		for _, token := range []string{mustAccess(t, m, "username", ginjwt.ExpiresIn(ginjwt.NeverExpires)), mustRefresh(t, m, "username", ginjwt.ExpiresIn(ginjwt.NeverExpires))} {
 			assert.NotContains(t, claimsOf(t, m, token), "exp")
 		}
 	})

@@ -33,12 +33,12 @@ func TestFlaskDifferenceSmallRSAKey(t *testing.T) {
 	assert.ErrorIs(t, err, ginjwt.ErrConfig)
 }
 
-// README: ExpiresIn(0) is "expires now"; NoExpiry is flask's timedelta(0).
+// README: ExpiresIn(0) is "expires now"; ExpiresIn(NeverExpires) is flask's expires_delta=False.
 func TestFlaskDifferenceExpiresInZero(t *testing.T) {
 	m := newManager(t)
 	_, err := m.DecodeToken(mustAccess(t, m, "alice", ginjwt.ExpiresIn(0)))
 	assert.ErrorIs(t, err, ginjwt.ErrTokenExpired)
-	assert.NotContains(t, claimsOf(t, m, mustAccess(t, m, "alice", ginjwt.NoExpiry())), "exp")
+	assert.NotContains(t, claimsOf(t, m, mustAccess(t, m, "alice", ginjwt.ExpiresIn(ginjwt.NeverExpires))), "exp")
 }
 
 // README: claims of the wrong type are refused with a 422 where flask
@@ -91,7 +91,7 @@ func TestFlaskDifferenceBlankAuthorization(t *testing.T) {
 // README: a JSON body that is not an object (a list) has no token: 401;
 // flask calls .get on the list and answers 500.
 func TestFlaskDifferenceJSONBodyList(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.JSON))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InJSONBody))
 	r := newRouter()
 	r.POST("/p", m.JWTRequired(), fooBar)
 	w := newFlaskClient(t, r).post("/p", withJSON([]string{mustAccess(t, m, "alice")}))
@@ -142,7 +142,7 @@ func TestFlaskDifferenceNumericIdentityMintedAsString(t *testing.T) {
 // README: cookies are Secure unless CookieConfig.Insecure (flask: not Secure).
 func TestFlaskDifferenceSecureCookies(t *testing.T) {
 	for _, insecure := range []bool{false, true} {
-		opts := []ginjwt.Option{ginjwt.WithTokenLocations(ginjwt.Cookies)}
+		opts := []ginjwt.Option{ginjwt.WithTokenLocations(ginjwt.InCookies)}
 		if insecure {
 			opts = append(opts, ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}))
 		}
@@ -275,7 +275,7 @@ func TestFlaskDifferenceCSRFClaimInEveryToken(t *testing.T) {
 	headersOnly := newManager(t)
 	assert.NotEmpty(t, claimsOf(t, headersOnly, mustAccess(t, headersOnly, "alice"))["csrf"])
 	assert.NotEmpty(t, claimsOf(t, headersOnly, mustRefresh(t, headersOnly, "alice"))["csrf"])
-	disabled := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{Disabled: true}}))
+	disabled := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{Disabled: true}}))
 	assert.NotContains(t, claimsOf(t, disabled, mustAccess(t, disabled, "alice")), "csrf")
 }
 
@@ -289,10 +289,10 @@ func TestFlaskDifferenceCookieSettingsNeedCookieLocation(t *testing.T) {
 	require.ErrorIs(t, err, ginjwt.ErrConfig)
 	assert.ErrorContains(t, err, "WithCookies needs Cookies among WithTokenLocations")
 
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.Cookies), insecure)
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InHeaders, ginjwt.InCookies), insecure)
 	r := newRouter()
-	r.GET("/api", m.JWTRequired(ginjwt.Locations(ginjwt.Headers)), fooBar)
-	r.GET("/cookie", m.JWTRequired(ginjwt.Locations(ginjwt.Cookies)), fooBar)
+	r.GET("/api", m.JWTRequired(ginjwt.Locations(ginjwt.InHeaders)), fooBar)
+	r.GET("/cookie", m.JWTRequired(ginjwt.Locations(ginjwt.InCookies)), fooBar)
 	fc := newFlaskClient(t, r)
 	access := mustAccess(t, m, "alice")
 	expectJSON(t, fc.get("/api", withBearer(access)), 200, `{"foo":"bar"}`)

@@ -44,7 +44,7 @@ func TestFlaskGetJWTInNonProtectedContexts(t *testing.T) {
 
 	t.Run(file+"test_get_jwt_identity_in_non_protected_route", func(t *testing.T) {
 		w := unguarded(t, func(c *gin.Context) {
-			c.JSON(http.StatusOK, gin.H{"identity": ginjwt.CurrentIdentity(c), "json": ginjwt.CurrentIdentityJSON(c)})
+			c.JSON(http.StatusOK, gin.H{"identity": ginjwt.CurrentIdentity(c), "json": ginjwt.CurrentClaims(c).IdentityJSON()})
 		})
 		expectJSON(t, w, 200, `{"identity":"","json":null}`)
 	})
@@ -80,7 +80,7 @@ func TestFlaskGetMethodsInOptionalEndpoint(t *testing.T) {
 			require.NoError(t, err)
 			assert.Empty(t, h)
 			assert.Empty(t, ginjwt.CurrentIdentity(c))
-			assert.Nil(t, ginjwt.CurrentIdentityJSON(c))
+			assert.Nil(t, ginjwt.CurrentClaims(c).IdentityJSON())
 			_, err = ginjwt.CurrentUser[string](c)
 			assert.ErrorIs(t, err, ginjwt.ErrNoTokenInContext)
 			fooBar(c)

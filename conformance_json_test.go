@@ -10,7 +10,7 @@ import (
 
 // jsonApp is the fixture of test_json.py: tokens in the JSON body only.
 func jsonApp(t *testing.T, opts ...ginjwt.Option) (*ginjwt.Manager, *flaskClient) {
-	m := newManager(t, append([]ginjwt.Option{ginjwt.WithTokenLocations(ginjwt.JSON)}, opts...)...)
+	m := newManager(t, append([]ginjwt.Option{ginjwt.WithTokenLocations(ginjwt.InJSONBody)}, opts...)...)
 	r := newRouter()
 	r.POST("/protected", m.JWTRequired(), fooBar)
 	r.POST("/refresh", m.RefreshRequired(), fooBar)

@@ -7,7 +7,7 @@ import (
 	"github.com/ginjwt/ginjwt"
 )
 
-var allLocations = []ginjwt.Location{ginjwt.Headers, ginjwt.Cookies, ginjwt.QueryString, ginjwt.JSON}
+var allLocations = []ginjwt.Location{ginjwt.InHeaders, ginjwt.InCookies, ginjwt.InQueryString, ginjwt.InJSONBody}
 
 // locationsApp is the app fixture of test_multiple_token_locations.py (all
 // four locations configured) and, with perRoute, app_with_locations
@@ -75,14 +75,14 @@ func TestFlaskMultipleTokenLocations(t *testing.T) {
 	})
 
 	t.Run(file+"test_no_jwt_in_request", func(t *testing.T) {
-		_, fc := locationsApp(t, false, ginjwt.Cookies, ginjwt.Headers)
+		_, fc := locationsApp(t, false, ginjwt.InCookies, ginjwt.InHeaders)
 		expectMsg(t, fc.get("/protected"), 401, `Missing JWT in cookies or headers (Missing cookie "access_token_cookie"; Missing Authorization Header)`)
-		_, fc = locationsApp(t, false, ginjwt.JSON, ginjwt.QueryString)
+		_, fc = locationsApp(t, false, ginjwt.InJSONBody, ginjwt.InQueryString)
 		expectMsg(t, fc.get("/protected"), 401, "Missing JWT in json or query_string (Invalid content-type. Must be application/json.; Missing 'jwt' query paramater)")
 	})
 
 	t.Run(file+"test_order_of_jwt_locations_in_request", func(t *testing.T) {
-		for _, locs := range [][]ginjwt.Location{{ginjwt.Cookies, ginjwt.Headers}, {ginjwt.Headers, ginjwt.Cookies}} {
+		for _, locs := range [][]ginjwt.Location{{ginjwt.InCookies, ginjwt.InHeaders}, {ginjwt.InHeaders, ginjwt.InCookies}} {
 			_, fc := locationsApp(t, false, locs...)
 			fc.get("/cookie_login")
 			expectJSON(t, fc.get("/protected"), 200, `{"foo":"bar","location":"cookies"}`)
@@ -90,12 +90,12 @@ func TestFlaskMultipleTokenLocations(t *testing.T) {
 	})
 
 	t.Run(file+"test_order_of_jwt_locations_with_one_invalid_token_in_request", func(t *testing.T) {
-		m, fc := locationsApp(t, false, ginjwt.Cookies, ginjwt.Headers)
+		m, fc := locationsApp(t, false, ginjwt.InCookies, ginjwt.InHeaders)
 		broken := "000000" + mustAccess(t, m, "username")[5:]
 		fc.get("/cookie_login")
 		expectJSON(t, fc.get("/protected", withBearer(broken)), 200, `{"foo":"bar","location":"cookies"}`)
 
-		m, fc = locationsApp(t, false, ginjwt.Headers, ginjwt.Cookies)
+		m, fc = locationsApp(t, false, ginjwt.InHeaders, ginjwt.InCookies)
 		broken = "000000" + mustAccess(t, m, "username")[5:]
 		fc.get("/cookie_login")
 		expectMsg(t, fc.get("/protected", withBearer(broken)), 422, "Invalid header padding")

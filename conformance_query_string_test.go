@@ -10,7 +10,7 @@ import (
 
 // queryStringApp is the fixture of test_query_string.py.
 func queryStringApp(t *testing.T, opts ...ginjwt.Option) (*ginjwt.Manager, *flaskClient) {
-	m := newManager(t, append([]ginjwt.Option{ginjwt.WithTokenLocations(ginjwt.QueryString)}, opts...)...)
+	m := newManager(t, append([]ginjwt.Option{ginjwt.WithTokenLocations(ginjwt.InQueryString)}, opts...)...)
 	r := newRouter()
 	r.GET("/protected", m.JWTRequired(), fooBar)
 	return m, newFlaskClient(t, r)

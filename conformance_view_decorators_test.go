@@ -113,8 +113,8 @@ func TestFlaskViewDecorators(t *testing.T) {
 	// request) is a deliberate difference: see
 	// TestFlaskDifferenceInvalidLocationPanicsAtSetup.
 	t.Run(file+"test_override_jwt_location", func(t *testing.T) {
-		m, r := viewDecoratorsApp(t, ginjwt.WithTokenLocations(ginjwt.Cookies))
-		r.GET("/protected_other", m.JWTRequired(ginjwt.Locations(ginjwt.Headers)), fooBar)
+		m, r := viewDecoratorsApp(t, ginjwt.WithTokenLocations(ginjwt.InCookies))
+		r.GET("/protected_other", m.JWTRequired(ginjwt.Locations(ginjwt.InHeaders)), fooBar)
 		fc := newFlaskClient(t, r)
 		token := mustAccess(t, m, "username")
 		expectJSON(t, fc.get("/protected_other", withBearer(token)), 200, `{"foo":"bar"}`)

@@ -93,7 +93,7 @@ type CookieConfig struct {
 // guard would read them by default (a route that alone reads cookies,
 // with Locations, still needs Cookies there: narrow the other routes).
 func WithCookies(ck CookieConfig) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if c.cookiesSet {
 			return errors.New("WithCookies given twice: put every cookie and CSRF setting in one CookieConfig")
 		}
@@ -109,7 +109,7 @@ func WithCookies(ck CookieConfig) Option {
 		c.cookies.persistent = ck.Persistent
 		ck.CSRF.apply(c)
 		return nil
-	}
+	})
 }
 
 // setIf sets *dst to v unless v is empty, which keeps the default.
@@ -121,7 +121,12 @@ func setIf(dst *string, v string) {
 
 // CookieOption adjusts one call of the cookie helpers, as the max_age and
 // domain arguments of flask's set_access_cookies and unset_jwt_cookies do.
-type CookieOption func(*cookieCall)
+type CookieOption interface{ applyCookie(cc *cookieCall) }
+
+// cookieOption is a CookieOption of a function.
+type cookieOption func(*cookieCall)
+
+func (f cookieOption) applyCookie(cc *cookieCall) { f(cc) }
 
 type cookieCall struct {
 	maxAge time.Duration
@@ -132,20 +137,20 @@ type cookieCall struct {
 // SetRefreshCookies call last d (Max-Age), whatever CookieConfig.Persistent
 // says; d <= 0 keeps the Manager's choice, as flask's max_age=None.
 func CookieMaxAge(d time.Duration) CookieOption {
-	return func(cc *cookieCall) { cc.maxAge = d }
+	return cookieOption(func(cc *cookieCall) { cc.maxAge = d })
 }
 
 // CookieDomain sets the Domain of the cookies of one call instead of
 // CookieConfig.Domain (flask's domain argument); "" means the host.
 func CookieDomain(domain string) CookieOption {
-	return func(cc *cookieCall) { cc.domain = domain }
+	return cookieOption(func(cc *cookieCall) { cc.domain = domain })
 }
 
 func (m *Manager) cookieCall(opts []CookieOption) (cookieCall, error) {
 	cc := cookieCall{domain: m.cfg.cookies.domain}
 	for _, opt := range opts {
 		if opt != nil {
-			opt(&cc)
+			opt.applyCookie(&cc)
 		}
 	}
 	if cc.domain != m.cfg.cookies.domain { // the Manager's was checked by New
@@ -401,20 +406,20 @@ func (m *Manager) writeCookie(c *gin.Context, name, value, path string, httpOnly
 // from headers, the query string or a JSON body are left alone; their
 // clients refresh explicitly. It needs the Cookies location.
 func WithImplicitRefresh(window time.Duration) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if window <= 0 {
 			return fmt.Errorf("WithImplicitRefresh(%v): must be positive", window)
 		}
 		c.refreshWindow = window
 		return nil
-	}
+	})
 }
 
 // refreshCookie sets a new access cookie when tok expires within the
 // window and a renewal would outlive it. A failure is recorded and does
 // not fail the request: the old token is still valid.
 func (m *Manager) refreshCookie(c *gin.Context, tok *Token) {
-	exp := tok.Claims.expiry()
+	exp := tok.Claims.ExpiresAt()
 	if exp.IsZero() || exp.Sub(m.cfg.now()) > m.cfg.refreshWindow {
 		return
 	}
@@ -423,7 +428,7 @@ func (m *Manager) refreshCookie(c *gin.Context, tok *Token) {
 		return // it already expires with its session
 	}
 	var made minted
-	token, err := m.createToken(TypeAccess, tok.Claims.Identity, []TokenOption{m.renewalOf(tok), made.record})
+	token, err := m.createToken(TypeAccess, tok.Claims.Identity, []TokenOption{m.renewalOf(tok), made.record()})
 	if err == nil {
 		err = m.touchSession(c.Request.Context(), tok, made.expires)
 	}

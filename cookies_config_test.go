@@ -16,9 +16,9 @@ import (
 // flask's names and paths, and the CSRF double submit enforced.
 func TestWithCookiesZeroValueIsSecure(t *testing.T) {
 	for name, opts := range map[string][]ginjwt.Option{
-		"no WithCookies":      {ginjwt.WithTokenLocations(ginjwt.Cookies)},
-		"WithCookies(zero)":   {ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{})},
-		"SameSiteDefaultMode": {ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{SameSite: http.SameSiteDefaultMode})},
+		"no WithCookies":      {ginjwt.WithTokenLocations(ginjwt.InCookies)},
+		"WithCookies(zero)":   {ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithCookies(ginjwt.CookieConfig{})},
+		"SameSiteDefaultMode": {ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithCookies(ginjwt.CookieConfig{SameSite: http.SameSiteDefaultMode})},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := cookieApp(t, newManager(t, opts...))
@@ -155,7 +155,7 @@ func TestWithCookiesFields(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := cookieApp(t, newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(tc.cfg)))
+			r := cookieApp(t, newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithCookies(tc.cfg)))
 			w := req{target: "/login"}.send(r)
 			require.Equal(t, 204, w.Code)
 			cs := setCookies(t, w)
@@ -204,7 +204,7 @@ func TestWithCookiesRefused(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := ginjwt.New(ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(tc.cfg))
+			m, err := ginjwt.New(ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithCookies(tc.cfg))
 			require.Error(t, err)
 			assert.Nil(t, m)
 			assert.True(t, errors.Is(err, ginjwt.ErrConfig), err.Error())

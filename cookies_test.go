@@ -60,7 +60,7 @@ func cookieValues(cs map[string]*http.Cookie) map[string]string {
 }
 
 func TestSetCookies(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies))
 	w := req{target: "/login"}.send(cookieApp(t, m))
 	require.Equal(t, 204, w.Code)
 	require.Len(t, w.Header().Values("Set-Cookie"), 4, "two per token kind")
@@ -99,7 +99,7 @@ func TestCookieAttributes(t *testing.T) {
 	now := time.Unix(1795566329, 0)
 	m := newManager(t,
 		ginjwt.WithClock(func() time.Time { return now }),
-		ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.Cookies),
+		ginjwt.WithTokenLocations(ginjwt.InHeaders, ginjwt.InCookies),
 		ginjwt.WithCookies(ginjwt.CookieConfig{
 			Insecure: true, Domain: ".example.com",
 			SameSite: http.SameSiteStrictMode, Persistent: true,
@@ -122,7 +122,7 @@ func TestCookieAttributes(t *testing.T) {
 		assert.Equal(t, path, c.Path, name)
 	}
 	// flask's default header, byte for byte, once Secure is off.
-	plain := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}))
+	plain := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}))
 	w = req{target: "/login-access"}.send(cookieApp(t, plain))
 	lines := w.Header().Values("Set-Cookie")
 	require.Len(t, lines, 2)
@@ -131,7 +131,7 @@ func TestCookieAttributes(t *testing.T) {
 }
 
 func TestUnsetCookies(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}))
 	w := req{target: "/logout"}.send(cookieApp(t, m))
 	lines := w.Header().Values("Set-Cookie")
 	assert.Equal(t, []string{
@@ -157,7 +157,7 @@ func loggedIn(t *testing.T, r http.Handler) map[string]string {
 }
 
 func TestCSRFDoubleSubmit(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies))
 	r := cookieApp(t, m)
 	jar := loggedIn(t, r)
 	access := map[string]string{"access_token_cookie": jar["access_token_cookie"], "csrf_access_token": jar["csrf_access_token"]}
@@ -201,7 +201,7 @@ func TestCSRFDoubleSubmit(t *testing.T) {
 }
 
 func TestCSRFOnOptionalRoute(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies))
 	r := cookieApp(t, m)
 	jar := loggedIn(t, r)
 	w := req{method: "POST", target: "/optional"}.send(r)
@@ -212,7 +212,7 @@ func TestCSRFOnOptionalRoute(t *testing.T) {
 }
 
 func TestCSRFFormFieldAndCustomNames(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{
 		CheckForm: true, AccessHeader: "X-XSRF", RefreshHeader: "X-XSRF-R", AccessField: "xsrf", RefreshField: "xsrf_r"}}))
 	r := cookieApp(t, m)
 	r.POST("/form", m.JWTRequired(), func(c *gin.Context) { c.JSON(200, gin.H{"name": c.PostForm("name")}) })
@@ -229,7 +229,7 @@ func TestCSRFFormFieldAndCustomNames(t *testing.T) {
 	assert.Equal(t, 401, w.Code, "the default header name no longer counts")
 
 	// The form is read within the body limit: a field beyond it is not seen.
-	small := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{CheckForm: true}}), ginjwt.WithMaxBodySize(1024))
+	small := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{CheckForm: true}}), ginjwt.WithMaxBodySize(1024))
 	rs := cookieApp(t, small)
 	jarS := loggedIn(t, rs)
 	w = req{method: "POST", cookies: map[string]string{"access_token_cookie": jarS["access_token_cookie"]},
@@ -241,7 +241,7 @@ func TestCSRFFormFieldAndCustomNames(t *testing.T) {
 		body: "csrf_token=" + jarS["csrf_access_token"], contentType: "application/x-www-form-urlencoded"}.send(rs)
 	assert.Equal(t, 200, w.Code, "within the limit it is")
 
-	noForm := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies))
+	noForm := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies))
 	r2 := cookieApp(t, noForm)
 	jar2 := loggedIn(t, r2)
 	w = req{method: "POST", cookies: map[string]string{"access_token_cookie": jar2["access_token_cookie"]},
@@ -250,7 +250,7 @@ func TestCSRFFormFieldAndCustomNames(t *testing.T) {
 }
 
 func TestCustomCSRFMethods(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{Methods: []string{"GET"}}}))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{Methods: []string{"GET"}}}))
 	r := cookieApp(t, m)
 	jar := loggedIn(t, r)
 	cookies := map[string]string{"access_token_cookie": jar["access_token_cookie"]}
@@ -259,7 +259,7 @@ func TestCustomCSRFMethods(t *testing.T) {
 }
 
 func TestCSRFDisabled(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{Disabled: true}}))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{Disabled: true}}))
 	r := cookieApp(t, m)
 	w := req{target: "/login-access"}.send(r)
 	require.Len(t, w.Header().Values("Set-Cookie"), 1, "no CSRF cookie")
@@ -273,7 +273,7 @@ func TestCSRFDisabled(t *testing.T) {
 // A token without a csrf claim (say, from a Flask app with CSRF protection
 // off) sent as a cookie with a CSRF value.
 func TestCSRFClaimMissing(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies))
 	w := req{method: "POST", cookies: map[string]string{"access_token_cookie": signPayload(`{"sub":"a"}`)},
 		headers: map[string]string{"X-CSRF-TOKEN": "x"}}.send(cookieApp(t, m))
 	assert.Equal(t, 422, w.Code)
@@ -281,7 +281,7 @@ func TestCSRFClaimMissing(t *testing.T) {
 }
 
 func TestCSRFInCookiesOff(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{OmitCookies: true}}))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{OmitCookies: true}}))
 	w := req{target: "/login-access"}.send(cookieApp(t, m))
 	lines := w.Header().Values("Set-Cookie")
 	require.Len(t, lines, 1)
@@ -302,7 +302,7 @@ func TestSetCookiesRefusesBadTokens(t *testing.T) {
 
 func TestImplicitRefresh(t *testing.T) {
 	clock := newFakeClock()
-	m := newManager(t, clock.option(), ginjwt.WithTokenLocations(ginjwt.Cookies, ginjwt.Headers),
+	m := newManager(t, clock.option(), ginjwt.WithTokenLocations(ginjwt.InCookies, ginjwt.InHeaders),
 		ginjwt.WithImplicitRefresh(5*time.Minute))
 	r := cookieApp(t, m)
 	access := mustToken(t)(m.CreateAccessToken("alice")) // expires in 15 minutes
@@ -341,7 +341,7 @@ func TestImplicitRefresh(t *testing.T) {
 // comes after every check.
 func TestImplicitRefreshNotOnRefusedRequest(t *testing.T) {
 	clock := newFakeClock()
-	m := newManager(t, clock.option(), ginjwt.WithTokenLocations(ginjwt.Cookies),
+	m := newManager(t, clock.option(), ginjwt.WithTokenLocations(ginjwt.InCookies),
 		ginjwt.WithImplicitRefresh(5*time.Minute),
 		ginjwt.WithUserLookup(func(_ *gin.Context, tok *ginjwt.Token) (string, error) {
 			if tok.Claims.Identity == "deleted" {
@@ -377,7 +377,7 @@ func TestRenewalsKeepCustomClaims(t *testing.T) {
 		Roles []string
 	}
 	clock := newFakeClock()
-	m := newManager(t, clock.option(), ginjwt.WithTokenLocations(ginjwt.Cookies, ginjwt.Headers),
+	m := newManager(t, clock.option(), ginjwt.WithTokenLocations(ginjwt.InCookies, ginjwt.InHeaders),
 		ginjwt.WithImplicitRefresh(5*time.Minute),
 		ginjwt.WithUserIdentityLoader(func(u user) (string, error) { return u.Name, nil }),
 		ginjwt.WithAdditionalClaimsLoader(func(u user) (map[string]any, error) {
@@ -453,7 +453,7 @@ func TestRenewalsKeepCustomClaims(t *testing.T) {
 // flask's max_age= and domain= arguments, per call.
 func TestCookieOptionsPerCall(t *testing.T) {
 	clock := newFakeClock()
-	m := newManager(t, clock.option(), ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{Domain: "example.com"}))
+	m := newManager(t, clock.option(), ginjwt.WithTokenLocations(ginjwt.InHeaders, ginjwt.InCookies), ginjwt.WithCookies(ginjwt.CookieConfig{Domain: "example.com"}))
 	access := mustToken(t)(m.CreateAccessToken("alice"))
 	refresh := mustToken(t)(m.CreateRefreshToken("alice"))
 	r := newRouter()
@@ -497,7 +497,7 @@ func TestCookieOptionsPerCall(t *testing.T) {
 // Prefixed cookies that New accepts are set as browsers require, and a
 // per-call Domain cannot break a __Host- cookie.
 func TestPrefixedCookies(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies),
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies),
 		ginjwt.WithCookies(ginjwt.CookieConfig{AccessName: "__Host-access", RefreshName: "__Secure-refresh",
 			CSRF: ginjwt.CSRFConfig{AccessCookieName: "__Host-csrf", RefreshCookieName: "__Secure-csrf-r"}}))
 	r := newRouter()
@@ -530,7 +530,7 @@ func TestPrefixedCookies(t *testing.T) {
 // SetJWTCookies sets both cookies or none: a refresh token that does not
 // verify leaves the response without a single cookie.
 func TestSetJWTCookiesAllOrNothing(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies))
 	access, refresh, err := m.CreateTokenPair("alice")
 	require.NoError(t, err)
 	set := func(access, refresh string) (*httptest.ResponseRecorder, error) {
@@ -568,7 +568,7 @@ func TestSetJWTCookiesAllOrNothing(t *testing.T) {
 // wrong one no longer passes. A repeated form field is read as flask's
 // request.form.get reads it: its first value.
 func TestRepeatedCSRFValues(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{CheckForm: true}}))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{CheckForm: true}}))
 	r := newRouter()
 	r.POST("/p", m.JWTRequired(), fooBar)
 	access := mustAccess(t, m, "alice")
@@ -603,7 +603,7 @@ func TestRepeatedCSRFValues(t *testing.T) {
 // Go's Request.Cookie kept the space in the value (422 "Invalid header
 // padding") and dropped a value after a tab (401 "Missing cookie").
 func TestCookieHeaderReadAsWerkzeugDoes(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies))
 	r := newRouter()
 	r.GET("/p", m.JWTRequired(), func(c *gin.Context) { c.JSON(200, gin.H{"who": ginjwt.CurrentIdentity(c)}) })
 	access := mustAccess(t, m, "alice")

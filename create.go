@@ -17,11 +17,15 @@ import (
 
 // TokenOption configures one CreateAccessToken or CreateRefreshToken call,
 // as the keyword arguments of flask's create_access_token do.
-type TokenOption func(*tokenOptions)
+type TokenOption interface{ applyToken(o *tokenOptions) }
+
+// tokenOption is a TokenOption of a function.
+type tokenOption func(*tokenOptions)
+
+func (f tokenOption) applyToken(o *tokenOptions) { f(o) }
 
 type tokenOptions struct {
 	fresh      bool
-	freshUntil time.Time
 	freshFor   time.Duration
 	expires    time.Duration
 	expiresSet bool
@@ -48,56 +52,50 @@ type minted struct {
 	expires  time.Time // zero: never
 }
 
-// record is a TokenOption that fills n when the token is created.
-func (n *minted) record(o *tokenOptions) { o.minted = n }
+// record returns a TokenOption that fills n when the token is created.
+func (n *minted) record() TokenOption {
+	return tokenOption(func(o *tokenOptions) { o.minted = n })
+}
 
 // Fresh marks an access token as fresh (fresh=True): it passes
 // FreshRequired guards for its whole life. Create fresh tokens only right
 // after the user has given their password.
 func Fresh() TokenOption {
-	return func(o *tokenOptions) { o.fresh = true }
+	return tokenOption(func(o *tokenOptions) { o.fresh = true })
 }
 
 // FreshFor marks an access token as fresh for d from now
 // (fresh=timedelta(...)); it is written as a timestamp, as flask does.
 func FreshFor(d time.Duration) TokenOption {
-	return func(o *tokenOptions) { o.freshFor = d }
-}
-
-// FreshUntil marks an access token as fresh until t.
-func FreshUntil(t time.Time) TokenOption {
-	return func(o *tokenOptions) { o.freshUntil = t }
+	return tokenOption(func(o *tokenOptions) { o.freshFor = d })
 }
 
 // ExpiresIn sets this token's lifetime instead of the Manager's
-// (expires_delta=timedelta(...)). A negative d makes a token that is
+// (expires_delta=timedelta(...)); ExpiresIn(NeverExpires) makes a token
+// that never expires (expires_delta=False), the start of a login without
+// an end (see WithSessionLifetime). A negative d makes a token that is
 // already expired, which tests of expiry handling want. Unlike flask,
-// ExpiresIn(0) does not mean "never"; that is NoExpiry, as is
-// ExpiresIn(NeverExpires).
+// ExpiresIn(0) does not mean "never": a zero that silently disables expiry
+// is a trap.
 func ExpiresIn(d time.Duration) TokenOption {
 	if d == NeverExpires {
-		return NoExpiry()
+		return tokenOption(func(o *tokenOptions) { o.noExpiry, o.expiresSet = true, false })
 	}
-	return func(o *tokenOptions) { o.expires, o.expiresSet, o.noExpiry = d, true, false }
-}
-
-// NoExpiry makes this token never expire (expires_delta=False).
-func NoExpiry() TokenOption {
-	return func(o *tokenOptions) { o.noExpiry, o.expiresSet = true, false }
+	return tokenOption(func(o *tokenOptions) { o.expires, o.expiresSet, o.noExpiry = d, true, false })
 }
 
 // AdditionalClaims adds claims to this token (additional_claims). They are
 // merged over the claims of WithAdditionalClaimsLoader and, as in flask,
 // may replace the standard ones.
 func AdditionalClaims(claims map[string]any) TokenOption {
-	return func(o *tokenOptions) { o.claims = claims }
+	return tokenOption(func(o *tokenOptions) { o.claims = claims })
 }
 
 // AdditionalHeaders adds JOSE header parameters to this token
 // (additional_headers), merged over those of WithAdditionalHeadersLoader.
 // "alg" cannot be set: the Manager's algorithm signs every token.
 func AdditionalHeaders(headers map[string]any) TokenOption {
-	return func(o *tokenOptions) { o.headers = headers }
+	return tokenOption(func(o *tokenOptions) { o.headers = headers })
 }
 
 // CreateAccessToken returns a signed access token for identity
@@ -128,10 +126,10 @@ func (m *Manager) createToken(typ string, identity any, opts []TokenOption) (str
 	var o tokenOptions
 	for _, opt := range opts {
 		if opt != nil {
-			opt(&o)
+			opt.applyToken(&o)
 		}
 	}
-	if typ == TypeRefresh && (o.fresh || o.freshFor != 0 || !o.freshUntil.IsZero()) {
+	if typ == TypeRefresh && (o.fresh || o.freshFor != 0) {
 		return "", errors.New("ginjwt: refresh tokens cannot be fresh")
 	}
 	id, err := m.identityString(identity)
@@ -338,12 +336,9 @@ func encodeObject(members []member) []byte {
 // freshJSON writes the "fresh" claim: false, true, or a float timestamp
 // with microseconds, as Python's float repr would.
 func freshJSON(now time.Time, o *tokenOptions) []byte {
-	until := o.freshUntil
-	if o.freshFor != 0 {
-		until = now.Add(o.freshFor)
-	}
 	switch {
-	case !until.IsZero():
+	case o.freshFor != 0:
+		until := now.Add(o.freshFor)
 		b := strconv.AppendFloat(nil, float64(until.UnixMicro())/1e6, 'f', -1, 64)
 		if slices.Index(b, '.') < 0 {
 			b = append(b, ".0"...)
@@ -357,7 +352,7 @@ func freshJSON(now time.Time, o *tokenOptions) []byte {
 
 // expiry returns the "exp" of a new token (nil: none), and settles its
 // login's start: a token that starts a login starts it now (CreateTokenPair
-// sets one start for both tokens), unless NoExpiry makes it a login without
+// sets one start for both tokens), unless ExpiresIn(NeverExpires) makes it a login without
 // an end. No token outlives its login's end, the start plus
 // WithSessionLifetime: a renewal is cut short there and refused past it,
 // and a new token asking to live longer is an error.

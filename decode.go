@@ -396,7 +396,7 @@ func (m *Manager) fillFlaskClaims(c *Claims, cs *claimSet) *Error {
 	switch cs.fresh.Raw() {
 	case "", "false":
 	case "true":
-		c.Fresh = true
+		c.fresh = true
 	default:
 		f, isNum := cs.fresh.Float()
 		// Microseconds, as flask writes them, must fit an int64.

@@ -105,7 +105,7 @@ var (
 	// ErrKeysUnavailable: the verification keys could not be had (a key
 	// loader failed, or a JWKS was never fetched). The guard fails closed:
 	// 503 "Verification keys unavailable"; 503 "Verification keys out of
-	// date" for a JWKS not fetched for longer than JWKSMaxStale.
+	// date" for a JWKS not fetched for longer than JWKSConfig.MaxStale.
 	ErrKeysUnavailable = errors.New("ginjwt: verification keys unavailable")
 	// ErrRouteParamMissing: RequireClaimParam names a parameter its route
 	// does not have, a programmer's error rather than an authorization
@@ -169,8 +169,15 @@ type Error struct {
 	cause error
 }
 
-// Error returns the client-safe message.
-func (e *Error) Error() string { return e.Message }
+// Error returns the client-safe message followed by the cause, when a
+// store, a key source or a wrapped error is behind the failure: what
+// c.Errors and logs show. The response body has Message alone.
+func (e *Error) Error() string {
+	if e.cause == nil {
+		return e.Message
+	}
+	return e.Message + ": " + e.cause.Error()
+}
 
 // Unwrap gives errors.Is and errors.As the kind and the underlying cause.
 func (e *Error) Unwrap() []error {

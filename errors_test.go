@@ -142,3 +142,20 @@ func TestAbortAfterAGuard(t *testing.T) {
 	assert.Equal(t, 500, w.Code)
 	assert.Empty(t, w.Body.String())
 }
+
+// A 503 for a store that is down names the store's error where operators
+// look (c.Errors, the error's text), never in the body clients see.
+func TestErrorTextCarriesItsCause(t *testing.T) {
+	m := newManager(t, ginjwt.WithBlocklist(failingStore{errors.New("dial tcp 127.0.0.1:6379: connection refused")}))
+	var recorded string
+	r := newRouter()
+	r.Use(func(c *gin.Context) {
+		c.Next()
+		recorded = c.Errors.String()
+	})
+	r.GET("/p", m.JWTRequired(), func(c *gin.Context) { c.Status(200) })
+	w := get(r, "/p", bearer(mustToken(t)(m.CreateAccessToken("alice"))))
+	expectMsg(t, w, 503, "Token revocation status is unavailable")
+	assert.Contains(t, recorded, "Token revocation status is unavailable: dial tcp 127.0.0.1:6379: connection refused")
+	assert.NotContains(t, w.Body.String(), "6379")
+}

@@ -15,7 +15,7 @@ func ExampleWithCookies() {
 	gin.SetMode(gin.ReleaseMode)
 	m, err := ginjwt.New(
 		ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")),
-		ginjwt.WithTokenLocations(ginjwt.Cookies),
+		ginjwt.WithTokenLocations(ginjwt.InCookies),
 		ginjwt.WithCookies(ginjwt.CookieConfig{
 			SameSite:    http.SameSiteStrictMode,
 			RefreshPath: "/refresh", // the refresh token only travels to /refresh
@@ -46,7 +46,7 @@ func ExampleWithCookies() {
 	// New refuses settings that browsers would silently drop.
 	_, err = ginjwt.New(
 		ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")),
-		ginjwt.WithTokenLocations(ginjwt.Cookies),
+		ginjwt.WithTokenLocations(ginjwt.InCookies),
 		ginjwt.WithCookies(ginjwt.CookieConfig{AccessName: "__Host-access", Domain: "example.com"}),
 	)
 	fmt.Println(err)

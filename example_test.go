@@ -186,7 +186,7 @@ func ExampleWithErrorHandler() {
 }
 
 // Read the claims into the application's own struct.
-func ExampleClaimsAs() {
+func ExampleClaims_Decode() {
 	gin.SetMode(gin.ReleaseMode)
 	m, _ := ginjwt.New(ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")))
 	type claims struct {
@@ -195,8 +195,8 @@ func ExampleClaimsAs() {
 	}
 	r := gin.New()
 	r.GET("/roles", m.JWTRequired(), func(c *gin.Context) {
-		cl, err := ginjwt.ClaimsAs[claims](c)
-		if err != nil {
+		var cl claims
+		if err := ginjwt.CurrentClaims(c).Decode(&cl); err != nil {
 			c.AbortWithStatus(http.StatusInternalServerError)
 			return
 		}
@@ -308,9 +308,10 @@ func ExampleCurrentUser() {
 	// 401 {"msg":"Error loading the user mallory"}
 }
 
-// Logout with a blocklist: the revoked token is refused from then on, as
-// with flask-jwt-extended's token_in_blocklist_loader.
-func ExampleManager_RevokeCurrent() {
+// A logout route of your own: the logged-out token is refused from then
+// on, as with flask-jwt-extended's token_in_blocklist_loader. No guard on
+// the route: an expired token still logs out.
+func ExampleManager_Logout() {
 	gin.SetMode(gin.ReleaseMode)
 	m, _ := ginjwt.New(
 		ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")),
@@ -318,13 +319,12 @@ func ExampleManager_RevokeCurrent() {
 	)
 	r := gin.New()
 	r.GET("/protected", m.JWTRequired(), func(c *gin.Context) { c.String(200, "hello "+ginjwt.CurrentIdentity(c)) })
-	// VerifyType(false): one logout route for access and refresh tokens.
-	r.DELETE("/logout", m.JWTRequired(ginjwt.VerifyType(false)), func(c *gin.Context) {
-		if err := m.RevokeCurrent(c); err != nil {
+	r.DELETE("/logout", func(c *gin.Context) {
+		if err := m.Logout(c); err != nil {
 			m.Abort(c, err) // 503 when the store is down
 			return
 		}
-		c.JSON(http.StatusOK, gin.H{"msg": ginjwt.CurrentClaims(c).Type + " token revoked"})
+		c.JSON(http.StatusOK, gin.H{"msg": "logged out"})
 	})
 
 	token, _ := m.CreateAccessToken("alice")
@@ -333,7 +333,7 @@ func ExampleManager_RevokeCurrent() {
 	do(r, "GET", "/protected", token, "")
 	// Output:
 	// 200 hello alice
-	// 200 {"msg":"access token revoked"}
+	// 200 {"msg":"logged out"}
 	// 401 {"msg":"Token has been revoked"}
 }
 
@@ -380,7 +380,7 @@ func ExampleManager_SetJWTCookies() {
 	gin.SetMode(gin.ReleaseMode)
 	m, _ := ginjwt.New(
 		ginjwt.WithSecretKey([]byte("change-me-to-32-random-bytes-or-more!")),
-		ginjwt.WithTokenLocations(ginjwt.Cookies),
+		ginjwt.WithTokenLocations(ginjwt.InCookies),
 	)
 	r := gin.New()
 	r.POST("/login", func(c *gin.Context) {

@@ -51,3 +51,16 @@ func ClaimMatch(payload, name string, want any, value, param string) (matched, h
 
 // IsPlainDecimal exposes the route parameter's number rule.
 var IsPlainDecimal = jsonindex.IsPlainDecimal
+
+// MemoryBlocklistLen returns the entries b holds (revocations, rotation
+// records, identity cutoffs and listed sessions), expired ones not yet
+// swept included.
+func MemoryBlocklistLen(b *MemoryBlocklist) int {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	n := len(b.revoked) + len(b.families) + len(b.identities)
+	for _, list := range b.sessions {
+		n += len(list)
+	}
+	return n
+}

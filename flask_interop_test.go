@@ -147,7 +147,7 @@ func TestRealFlaskInteropRS256(t *testing.T) {
 // ginjwt sets, and refuses it without the CSRF header; ginjwt accepts the
 // cookies flask's set_access_cookies writes.
 func TestRealFlaskCookieInterop(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}))
 	r := cookieApp(t, m)
 	jar := loggedIn(t, r)
 	resp := flaskPeerFull(t, map[string]any{
@@ -206,9 +206,9 @@ func TestRealFlaskCookieAndCSRFHeaderParity(t *testing.T) {
 	})
 	require.Len(t, resp.CookieChecked, len(checks))
 
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.Cookies))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InHeaders, ginjwt.InCookies))
 	r := newRouter()
-	r.Any("/cookie", m.JWTRequired(ginjwt.Locations(ginjwt.Cookies)), func(c *gin.Context) {
+	r.Any("/cookie", m.JWTRequired(ginjwt.Locations(ginjwt.InCookies)), func(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"identity": ginjwt.CurrentIdentity(c)})
 	})
 	for i, check := range checks {

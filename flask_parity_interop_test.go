@@ -104,7 +104,7 @@ func TestRealFlaskEdgeParity(t *testing.T) {
 			m := newManager(t, tc.opts...)
 			r := newRouter()
 			r.GET("/access", m.JWTRequired(), func(c *gin.Context) {
-				c.JSON(http.StatusOK, gin.H{"identity": ginjwt.CurrentIdentityJSON(c)})
+				c.JSON(http.StatusOK, gin.H{"identity": ginjwt.CurrentClaims(c).IdentityJSON()})
 			})
 			for i, token := range tc.tokens {
 				w := get(r, "/access", bearer(token))
@@ -133,9 +133,9 @@ func TestRealFlaskEdgeParity(t *testing.T) {
 			},
 		})
 		require.Len(t, resp.CookieChecked, 2)
-		m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.Cookies))
+		m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InHeaders, ginjwt.InCookies))
 		r := newRouter()
-		r.POST("/cookie", m.JWTRequired(ginjwt.Locations(ginjwt.Cookies)), fooBar)
+		r.POST("/cookie", m.JWTRequired(ginjwt.Locations(ginjwt.InCookies)), fooBar)
 		for i, csrf := range []string{"wrong", "right"} {
 			w := req{method: "POST", target: "/cookie", cookies: map[string]string{"access_token_cookie": expired},
 				headers: map[string]string{"X-CSRF-TOKEN": csrf}}.send(r)

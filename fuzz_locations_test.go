@@ -98,7 +98,7 @@ func FuzzHeaderParsing(f *testing.F) {
 		f.Add(s, true)
 		f.Add(s, false)
 	}
-	withType := newManager(f, ginjwt.WithTokenLocations(ginjwt.Headers))
+	withType := newManager(f, ginjwt.WithTokenLocations(ginjwt.InHeaders))
 	bare := newManager(f, ginjwt.WithHeader("Authorization", ""))
 	f.Fuzz(func(t *testing.T, value string, typed bool) {
 		m, typ := withType, "Bearer"
@@ -125,7 +125,7 @@ func FuzzLocations(f *testing.F) {
 	f.Add("access_token_cookie=; access_token_cookie=x", "jwt=&jwt=x", `{"access_token":`, "GET", "")
 	f.Add("", "jwt=%zz", `[1,2]`, "PUT", "")
 	f.Add("a=b", "", `{"access_token":"a.b.c","access_token":"x"}`, "DELETE", "c")
-	m := newManager(f, ginjwt.WithTokenLocations(ginjwt.Cookies, ginjwt.QueryString, ginjwt.JSON, ginjwt.Headers))
+	m := newManager(f, ginjwt.WithTokenLocations(ginjwt.InCookies, ginjwt.InQueryString, ginjwt.InJSONBody, ginjwt.InHeaders))
 	r := gin.New()
 	ran := false
 	r.Any("/p", m.JWTRequired(), func(c *gin.Context) { ran = true; c.Status(200) })

@@ -17,10 +17,19 @@
 // get_jwt and get_jwt_header.
 //
 // Tokens keep flask-jwt-extended's claim layout (fresh, iat, jti, type, sub,
-// nbf, csrf, exp), so with the same secret a token minted by a Flask service
-// is accepted here and the other way round; failed guards answer with
-// flask's status codes and {"msg": ...} bodies, so front ends written
-// against a Flask API keep working.
+// nbf, csrf, exp, then the login's session: auth_time, sid), so with the
+// same secret a token minted by a Flask service is accepted here and the
+// other way round; failed guards answer with flask's status codes and
+// {"msg": ...} bodies, so front ends written against a Flask API keep
+// working. A logout ends the whole login (LogoutHandler, RevokeIdentity,
+// WithSessionList).
+//
+// Options come three ways: With... for the Manager (New), a Config struct
+// for a group of settings (ClaimsConfig, CookieConfig, JWKSConfig), and
+// plain names for one route or one call (guard options such as Optional,
+// requirements such as RequireClaim, token options such as Fresh, cookie
+// options such as CookieMaxAge). New reports every misconfiguration at
+// once.
 //
 // A Manager is immutable once New returns and safe for concurrent use;
 // nothing is kept in package variables, so several Managers with different
@@ -85,7 +94,7 @@ func New(opts ...Option) (*Manager, error) {
 		if opt == nil {
 			continue
 		}
-		if err := opt(&cfg); err != nil {
+		if err := opt.apply(&cfg); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -119,7 +128,7 @@ func New(opts ...Option) (*Manager, error) {
 	// Cookie settings without the Cookies location would be read by no
 	// guard of the Manager's defaults: most likely WithTokenLocations was
 	// forgotten.
-	if !slices.Contains(cfg.locations, Cookies) {
+	if !slices.Contains(cfg.locations, InCookies) {
 		if cfg.cookiesSet {
 			errs = append(errs, errors.New("WithCookies needs Cookies among WithTokenLocations (a route that alone reads cookies still needs it there: narrow the others with Locations)"))
 		}

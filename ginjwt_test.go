@@ -120,7 +120,7 @@ func TestNewRefusesSilentSettings(t *testing.T) {
 		want []string
 	}{
 		{"WithCookies without the Cookies location", []ginjwt.Option{secret, cookies}, []string{cookiesAlone}},
-		{"WithImplicitRefresh without the Cookies location", []ginjwt.Option{secret, ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.JSON), ginjwt.WithImplicitRefresh(implicitRenew)}, []string{refreshAlone}},
+		{"WithImplicitRefresh without the Cookies location", []ginjwt.Option{secret, ginjwt.WithTokenLocations(ginjwt.InHeaders, ginjwt.InJSONBody), ginjwt.WithImplicitRefresh(implicitRenew)}, []string{refreshAlone}},
 		{"WithSecretKey twice", []ginjwt.Option{secret, ginjwt.WithSecretKey([]byte(testSecret + "-other"))}, []string{secretTwice}},
 		{"an empty secret", []ginjwt.Option{ginjwt.WithSecretKey(nil)}, []string{emptySecret}},
 		{"an empty secret for HS512", []ginjwt.Option{ginjwt.WithAlgorithm("HS512"), ginjwt.WithSecretKey([]byte{})}, []string{emptySecret}},
@@ -138,7 +138,7 @@ func TestNewRefusesSilentSettings(t *testing.T) {
 		})
 	}
 	// With the Cookies location among others, both are what they say.
-	_, err := ginjwt.New(secret, ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.Cookies), cookies, ginjwt.WithImplicitRefresh(implicitRenew))
+	_, err := ginjwt.New(secret, ginjwt.WithTokenLocations(ginjwt.InHeaders, ginjwt.InCookies), cookies, ginjwt.WithImplicitRefresh(implicitRenew))
 	assert.NoError(t, err)
 }
 
@@ -250,7 +250,7 @@ func TestCreateTokenOptions(t *testing.T) {
 		assert.Contains(t, payload, `"fresh":1795566629.172287,`)
 	})
 	t.Run("fresh until a whole second keeps a decimal point", func(t *testing.T) {
-		token, err := newManager(t, clock).CreateAccessToken("alice", ginjwt.FreshUntil(time.Unix(1795566400, 0)))
+		token, err := newManager(t, clock).CreateAccessToken("alice", ginjwt.FreshFor(time.Unix(1795566400, 0).Sub(now)))
 		require.NoError(t, err)
 		_, payload := segments(t, token)
 		assert.Contains(t, payload, `"fresh":1795566400.0,`)
@@ -260,7 +260,7 @@ func TestCreateTokenOptions(t *testing.T) {
 		assert.Equal(t, float64(now.Unix()+3600), c["exp"])
 	})
 	t.Run("no expiry for one token", func(t *testing.T) {
-		c, _ := claimsOf(t, newManager(t, clock), ginjwt.NoExpiry())
+		c, _ := claimsOf(t, newManager(t, clock), ginjwt.ExpiresIn(ginjwt.NeverExpires))
 		assert.NotContains(t, c, "exp")
 		c, _ = claimsOf(t, newManager(t, clock), ginjwt.ExpiresIn(0))
 		assert.Equal(t, float64(now.Unix()), c["exp"], "ExpiresIn(0) is not flask's 'never'")

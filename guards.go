@@ -180,7 +180,7 @@ func (m *Manager) guardRequest(c *gin.Context, g *guard) *Error {
 		}
 	}
 	// Last, so that a refused request is never handed a renewed cookie.
-	if m.cfg.refreshWindow > 0 && st.location == Cookies && !g.refresh {
+	if m.cfg.refreshWindow > 0 && st.location == InCookies && !g.refresh {
 		m.refreshCookie(c, &st.tok)
 	}
 	return nil
@@ -238,7 +238,7 @@ func (m *Manager) verifyRequest(c *gin.Context, g *guard, st *requestState) *Err
 			err = invalid(ErrWrongTokenType, "Only non-refresh tokens are allowed")
 		}
 	}
-	if err == nil && g.fresh && !tok.Claims.freshAt(m.cfg.now()) {
+	if err == nil && g.fresh && !tok.Claims.IsFresh(m.cfg.now()) {
 		err = newError(ErrFreshTokenRequired, http.StatusUnauthorized, "Fresh token required")
 	}
 	if err == nil && !g.skipRevocation && (m.isRevoked != nil || m.cfg.revokedCheck != nil) {

@@ -42,7 +42,7 @@ func (m *Manager) LoginHandler(check func(c *gin.Context) (identity any, err err
 	}
 	// The password was just given: fresh, unless opts say for how long.
 	opts = slices.Concat([]TokenOption{Fresh()}, opts)
-	setsCookies := slices.Contains(m.cfg.locations, Cookies)
+	setsCookies := slices.Contains(m.cfg.locations, InCookies)
 	return func(c *gin.Context) {
 		if setsCookies && !isJSONContentType(c.GetHeader("Content-Type")) {
 			m.Abort(c, newError(ErrNotJSON, http.StatusUnsupportedMediaType, "Did not attempt to load JSON data because the request Content-Type was not 'application/json'."))
@@ -134,11 +134,11 @@ func (m *Manager) LogoutHandler() gin.HandlerFunc {
 func (m *Manager) answerTokens(c *gin.Context, locs []Location, access, refresh string, cookiesOnly gin.H) {
 	inBody := false
 	for _, loc := range locs {
-		if loc != Cookies {
+		if loc != InCookies {
 			inBody = true
 		}
 	}
-	if slices.Contains(locs, Cookies) {
+	if slices.Contains(locs, InCookies) {
 		if err := m.SetJWTCookies(c, access, refresh); err != nil {
 			m.Abort(c, err)
 			return

@@ -60,7 +60,7 @@ func TestReadyMadeHandlersWithHeaders(t *testing.T) {
 	body := decodeBody(t, w)
 	access, refresh := body["access_token"].(string), body["refresh_token"].(string)
 	assert.Empty(t, w.Result().Cookies(), "no cookies without the Cookies location")
-	assert.True(t, mustDecode(t, m, access).Claims.Fresh, "a login proves the password")
+	assert.True(t, mustDecode(t, m, access).Claims.IsFresh(time.Now()), "a login proves the password")
 	assert.Equal(t, 200, request(r, http.MethodPost, "/fresh", bearer(access)).Code)
 
 	w = request(r, http.MethodPost, "/refresh", bearer(refresh))
@@ -68,7 +68,7 @@ func TestReadyMadeHandlersWithHeaders(t *testing.T) {
 	body = decodeBody(t, w)
 	assert.NotContains(t, body, "refresh_token", "no rotation configured")
 	renewed := body["access_token"].(string)
-	assert.False(t, mustDecode(t, m, renewed).Claims.Fresh)
+	assert.False(t, mustDecode(t, m, renewed).Claims.IsFresh(time.Now()))
 	w = request(r, http.MethodPost, "/refresh", bearer(access))
 	assert.Equal(t, 422, w.Code)
 	assertMsg(t, w, "Only refresh tokens are allowed")
@@ -100,7 +100,7 @@ func TestReadyMadeHandlersWithHeaders(t *testing.T) {
 // Login CSRF: a cross-site form posts text/plain with no preflight. The
 // login handler takes JSON only, and sets no cookie otherwise.
 func TestLoginHandlerTakesJSONOnly(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies))
 	r := handlersApp(m)
 	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""} {
 		req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(`{"username":"test","password":"test"}`))
@@ -141,7 +141,7 @@ func TestLoginHandlerTakesAFormWithoutCookies(t *testing.T) {
 }
 
 func TestReadyMadeHandlersWithCookiesAndRotation(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)),
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)),
 		ginjwt.WithRefreshRotation())
 	r := handlersApp(m)
 	w := postJSON(r, "/login", `{"username":"test","password":"test"}`)

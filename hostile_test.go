@@ -194,7 +194,7 @@ func TestHostileKeyHeadersAreIgnored(t *testing.T) {
 
 // Hostile input to the other locations, and their CSRF checks.
 func TestHostileLocations(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies, ginjwt.QueryString, ginjwt.JSON), ginjwt.WithMaxBodySize(4096))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies, ginjwt.InQueryString, ginjwt.InJSONBody), ginjwt.WithMaxBodySize(4096))
 	r := cookieApp(t, m)
 	jar := loggedIn(t, r)
 	access, csrf := jar["access_token_cookie"], jar["csrf_access_token"]
@@ -431,13 +431,13 @@ func TestHostileRotationFloodStaysBounded(t *testing.T) {
 		require.Equal(t, 200, w.Code, w.Body.String())
 		refresh = decodeBody(t, w)["refresh_token"].(string)
 	}
-	assert.Equal(t, 1, store.Len(), "2000 rotations of one login: one record")
+	assert.Equal(t, 1, ginjwt.MemoryBlocklistLen(store), "2000 rotations of one login: one record")
 	for range 3 {
 		_, other, err := m.CreateTokenPair("bob")
 		require.NoError(t, err)
 		require.Equal(t, 200, request(r, http.MethodPost, "/refresh", bearer(other)).Code)
 	}
-	assert.Equal(t, 4, store.Len(), "one record per login")
+	assert.Equal(t, 4, ginjwt.MemoryBlocklistLen(store), "one record per login")
 
 	// Reuse of any earlier token is still detected.
 	w := request(r, http.MethodPost, "/refresh", bearer(first))
@@ -593,7 +593,7 @@ func TestHostileCookiePrefixesRefusedAtSetup(t *testing.T) {
 // A token sent in the query string never reaches Manager.Logger's output,
 // whatever spelling of the parameter an attacker or a client uses.
 func TestHostileQueryTokenNeverLogged(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.QueryString))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InQueryString))
 	var log strings.Builder
 	r := newRouter()
 	r.Use(m.Logger(gin.LoggerConfig{Output: &log}))

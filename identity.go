@@ -1,7 +1,6 @@
 package ginjwt
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"sync"
@@ -59,29 +58,13 @@ func tokenOrWarn(c *gin.Context, accessor string) (*Token, bool) {
 	return tok, ok
 }
 
-// CurrentIdentityJSON returns the identity of the verified token with its
-// JSON type (see Claims.IdentityJSON), or nil, which encodes as null, when
-// there is no token. Use it to port jsonify(logged_in_as=get_jwt_identity())
-// when identities may be numbers or objects (tokens from other issuers read
-// with ClaimsConfig.IdentityClaim or AllowNonStringSub):
-//
-//	c.JSON(http.StatusOK, gin.H{"logged_in_as": ginjwt.CurrentIdentityJSON(c)})
-//
-// answers {"logged_in_as":42} where CurrentIdentity would give "42".
-func CurrentIdentityJSON(c *gin.Context) json.RawMessage {
-	if tok, ok := tokenOrWarn(c, "CurrentIdentityJSON"); ok {
-		return tok.Claims.IdentityJSON()
-	}
-	return nil
-}
-
 // CurrentClaims returns the claims of the verified token (flask's get_jwt),
-// or the zero Claims when there is no token.
-func CurrentClaims(c *gin.Context) Claims {
+// or zero Claims when there is no token.
+func CurrentClaims(c *gin.Context) *Claims {
 	if tok, ok := tokenOrWarn(c, "CurrentClaims"); ok {
-		return tok.Claims
+		return &tok.Claims
 	}
-	return Claims{}
+	return new(Claims)
 }
 
 // CurrentHeader returns the JOSE header of the verified token (flask's
@@ -91,27 +74,6 @@ func CurrentHeader(c *gin.Context) Header {
 		return tok.Header
 	}
 	return Header{}
-}
-
-// ClaimsAs decodes the verified token's claims into the application's own
-// type T, typically a struct with json tags:
-//
-//	type MyClaims struct {
-//		Sub   string   `json:"sub"`
-//		Roles []string `json:"roles"`
-//	}
-//	claims, err := ginjwt.ClaimsAs[MyClaims](c)
-//
-// The token is not parsed or verified again; only its JSON payload is
-// decoded. Without a token it returns ErrNoTokenInContext.
-func ClaimsAs[T any](c *gin.Context) (T, error) {
-	var out T
-	tok, ok := CurrentToken(c)
-	if !ok {
-		return out, ErrNoTokenInContext
-	}
-	err := tok.Claims.Decode(&out)
-	return out, err
 }
 
 // requestState is what a guard stores in the gin.Context: the token, and

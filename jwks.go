@@ -1,6 +1,7 @@
 package ginjwt
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,7 +19,7 @@ import (
 // fetches again when a token names an unknown "kid" (at most once per
 // minimum interval, so forged kids cannot hammer the issuer), and keeps
 // verifying with the keys it has while the issuer is briefly unreachable,
-// for at most JWKSMaxStale since the last fetch that worked: a key the
+// for at most JWKSConfig.MaxStale since the last fetch that worked: a key the
 // issuer removed stops verifying within that bound even if the issuer is
 // never reached again. Symmetric ("oct") keys in the set are ignored.
 // Create it with NewJWKS and give it to WithJWKS; it reads the time from
@@ -43,81 +44,54 @@ type jwkSet struct {
 	fetched time.Time
 }
 
-// JWKSOption configures a JWKS. A value it refuses is reported by New
-// (through WithJWKS), with the Manager's other configuration errors.
-type JWKSOption func(*JWKS) error
-
-// JWKSClient sets the HTTP client. Default: a client with a 5-second
-// timeout.
-func JWKSClient(c *http.Client) JWKSOption {
-	return func(s *JWKS) error {
-		if c == nil {
-			return errors.New("JWKSClient: nil client")
-		}
-		s.client = c
-		return nil
-	}
+// JWKSConfig configures a JWKS, given to NewJWKS. Its zero value is the
+// default: fields left zero take it. A negative duration is reported by
+// New (through WithJWKS), with the Manager's other configuration errors.
+type JWKSConfig struct {
+	// Client fetches the set. nil: a client with a 5-second timeout.
+	Client *http.Client
+	// Refresh is how long a fetched set is used before it is fetched
+	// again. 0: 5 minutes.
+	Refresh time.Duration
+	// MinInterval is the shortest time between two fetches, whatever the
+	// tokens say. 0: 30 seconds.
+	MinInterval time.Duration
+	// MaxStale bounds how long the set is trusted after the last fetch
+	// that worked, while later fetches fail: past it, guards answer 503
+	// "Verification keys out of date" (ErrKeysUnavailable) until a fetch
+	// works again. It must be at least Refresh and MinInterval. 0:
+	// DefaultJWKSMaxStale.
+	MaxStale time.Duration
 }
 
-// JWKSRefresh sets how long a fetched set is used before it is fetched
-// again. Default: 5 minutes.
-func JWKSRefresh(d time.Duration) JWKSOption {
-	return jwksDuration("JWKSRefresh", d, func(s *JWKS) *time.Duration { return &s.ttl })
-}
-
-// JWKSMinInterval sets the shortest time between two fetches, whatever the
-// tokens say. Default: 30 seconds.
-func JWKSMinInterval(d time.Duration) JWKSOption {
-	return jwksDuration("JWKSMinInterval", d, func(s *JWKS) *time.Duration { return &s.minInterval })
-}
-
-// JWKSMaxStale bounds how long the set is trusted after the last fetch
-// that worked, while later fetches fail: past it, guards answer 503
-// "Verification keys out of date" (ErrKeysUnavailable) until a fetch
-// works again. It must be at least JWKSRefresh and JWKSMinInterval.
-// Default: 1 hour (DefaultJWKSMaxStale).
-func JWKSMaxStale(d time.Duration) JWKSOption {
-	return jwksDuration("JWKSMaxStale", d, func(s *JWKS) *time.Duration { return &s.maxStale })
-}
-
-func jwksDuration(name string, d time.Duration, field func(*JWKS) *time.Duration) JWKSOption {
-	return func(s *JWKS) error {
-		if d <= 0 {
-			return fmt.Errorf("%s(%v): must be positive", name, d)
-		}
-		*field(s) = d
-		return nil
-	}
-}
-
-// DefaultJWKSMaxStale is JWKSMaxStale's default.
+// DefaultJWKSMaxStale is JWKSConfig.MaxStale's default.
 const DefaultJWKSMaxStale = time.Hour
 
 // NewJWKS returns a key source for the JWK Set at url, an http or https
-// URL. Problems with url or opts are reported by New, which the JWKS is
+// URL. Problems with url or cfg are reported by New, which the JWKS is
 // given to through WithJWKS.
-func NewJWKS(rawURL string, opts ...JWKSOption) *JWKS {
+func NewJWKS(rawURL string, cfg JWKSConfig) *JWKS {
 	s := &JWKS{
 		url:         rawURL,
-		client:      &http.Client{Timeout: 5 * time.Second},
-		ttl:         5 * time.Minute,
-		minInterval: 30 * time.Second,
-		maxStale:    DefaultJWKSMaxStale,
+		client:      cmp.Or(cfg.Client, &http.Client{Timeout: 5 * time.Second}),
+		ttl:         cmp.Or(cfg.Refresh, 5*time.Minute),
+		minInterval: cmp.Or(cfg.MinInterval, 30*time.Second),
+		maxStale:    cmp.Or(cfg.MaxStale, DefaultJWKSMaxStale),
 	}
 	var errs []error
 	if u, err := url.Parse(rawURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("NewJWKS(%q): not an http or https URL", rawURL))
 	}
-	for _, opt := range opts {
-		if opt == nil {
-			continue
-		}
-		if err := opt(s); err != nil {
-			errs = append(errs, err)
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{{"Refresh", cfg.Refresh}, {"MinInterval", cfg.MinInterval}, {"MaxStale", cfg.MaxStale}} {
+		if f.d < 0 {
+			errs = append(errs, fmt.Errorf("JWKSConfig.%s (%v): must not be negative", f.name, f.d))
 		}
 	}
 	if s.maxStale < max(s.ttl, s.minInterval) {
-		errs = append(errs, fmt.Errorf("JWKSMaxStale (%v) is shorter than JWKSRefresh (%v) or JWKSMinInterval (%v): the set would be refused before it may be fetched again",
+		errs = append(errs, fmt.Errorf("JWKSConfig.MaxStale (%v) is shorter than Refresh (%v) or MinInterval (%v): the set would be refused before it may be fetched again",
 			s.maxStale, s.ttl, s.minInterval))
 	}
 	s.err = errors.Join(errs...)
@@ -137,7 +111,7 @@ func (s *JWKS) LastError() error {
 // and DecodeAudience (WithClaims) are required with it. The algorithms
 // allowed are still the Manager's (WithAlgorithm, WithDecodeAlgorithms).
 func WithJWKS(src *JWKS) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		switch {
 		case src == nil || src.client == nil:
 			return errors.New("WithJWKS: no JWKS (make it with NewJWKS)")
@@ -146,7 +120,7 @@ func WithJWKS(src *JWKS) Option {
 		}
 		c.jwks = src
 		return nil
-	}
+	})
 }
 
 // verifier returns the verifier of key kid for alg, fetching the set when
@@ -179,7 +153,7 @@ const msgKeysOutOfDate = "Verification keys out of date"
 // cause names the age and the last fetch error, for the audit log.
 func (s *JWKS) outOfDate(age time.Duration) *Error {
 	e := newError(ErrKeysUnavailable, http.StatusServiceUnavailable, msgKeysOutOfDate)
-	e.cause = fmt.Errorf("ginjwt: JWKS %s last fetched %v ago, beyond JWKSMaxStale (%v)", s.url, age, s.maxStale)
+	e.cause = fmt.Errorf("ginjwt: JWKS %s last fetched %v ago, beyond JWKSConfig.MaxStale (%v)", s.url, age, s.maxStale)
 	if last := s.LastError(); last != nil {
 		e.cause = fmt.Errorf("%w; last attempt: %w", e.cause, last)
 	}

@@ -284,7 +284,7 @@ func TestTwoServicesWithJWKS(t *testing.T) {
 	common := []ginjwt.Option{ginjwt.WithAlgorithm("ES256"), ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeIssuer: "https://a.example", EncodeAudience: []string{"orders"}}), clock.option()}
 	a := newIssuer(t, append(common, ginjwt.WithPrivateKey(k1), ginjwt.WithKeyID("k1"))...)
 
-	src := ginjwt.NewJWKS(a.srv.URL+"/.well-known/jwks.json", ginjwt.JWKSMinInterval(10*time.Second))
+	src := ginjwt.NewJWKS(a.srv.URL+"/.well-known/jwks.json", ginjwt.JWKSConfig{MinInterval: 10 * time.Second})
 	b := mustManager(t, ginjwt.WithAlgorithm("ES256"), ginjwt.WithJWKS(src),
 		ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"https://a.example"}, DecodeAudience: []string{"orders"}}), clock.option())
 	r := newRouter()
@@ -348,7 +348,7 @@ func TestTwoServicesWithJWKS(t *testing.T) {
 }
 
 func TestJWKSNeverFetched(t *testing.T) {
-	src := ginjwt.NewJWKS("http://127.0.0.1:1/jwks.json", ginjwt.JWKSClient(&http.Client{Timeout: time.Second}))
+	src := ginjwt.NewJWKS("http://127.0.0.1:1/jwks.json", ginjwt.JWKSConfig{Client: &http.Client{Timeout: time.Second}})
 	b := mustManager(t, ginjwt.WithAlgorithm("ES256"), ginjwt.WithJWKS(src),
 		ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"https://a.example"}, DecodeAudience: []string{"orders"}}))
 	r := newRouter()
@@ -362,7 +362,8 @@ func TestJWKSNeverFetched(t *testing.T) {
 }
 
 // Bad JWKS settings are errors of New, reported with the rest; before, a
-// JWKSClient(nil) passed New and the first guarded request panicked.
+// nil HTTP client passed New and the first guarded request panicked (now
+// nil means the default client).
 func TestJWKSOptionsRefusedAtNew(t *testing.T) {
 	const url = "https://a.example/.well-known/jwks.json"
 	claims := ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"https://a.example"}, DecodeAudience: []string{"orders"}})
@@ -370,16 +371,15 @@ func TestJWKSOptionsRefusedAtNew(t *testing.T) {
 		src  *ginjwt.JWKS
 		msgs []string
 	}{
-		"nil client": {ginjwt.NewJWKS(url, ginjwt.JWKSClient(nil)), []string{"JWKSClient: nil client"}},
-		"durations that are not positive": {
-			ginjwt.NewJWKS(url, ginjwt.JWKSRefresh(0), ginjwt.JWKSMinInterval(-time.Second), ginjwt.JWKSMaxStale(0)),
-			[]string{"JWKSRefresh(0s): must be positive", "JWKSMinInterval(-1s): must be positive", "JWKSMaxStale(0s): must be positive"},
+		"negative durations": {
+			ginjwt.NewJWKS(url, ginjwt.JWKSConfig{Refresh: -time.Second, MinInterval: -time.Second, MaxStale: -time.Minute}),
+			[]string{"JWKSConfig.Refresh (-1s): must not be negative", "JWKSConfig.MinInterval (-1s): must not be negative", "JWKSConfig.MaxStale (-1m0s): must not be negative"},
 		},
 		"a staleness bound shorter than the refresh": {
-			ginjwt.NewJWKS(url, ginjwt.JWKSRefresh(time.Hour), ginjwt.JWKSMaxStale(time.Minute)),
-			[]string{"JWKSMaxStale (1m0s) is shorter than JWKSRefresh (1h0m0s)"},
+			ginjwt.NewJWKS(url, ginjwt.JWKSConfig{Refresh: time.Hour, MaxStale: time.Minute}),
+			[]string{"JWKSConfig.MaxStale (1m0s) is shorter than Refresh (1h0m0s)"},
 		},
-		"not an http URL":         {ginjwt.NewJWKS("jwks.json"), []string{`NewJWKS("jwks.json"): not an http or https URL`}},
+		"not an http URL":         {ginjwt.NewJWKS("jwks.json", ginjwt.JWKSConfig{}), []string{`NewJWKS("jwks.json"): not an http or https URL`}},
 		"no JWKS":                 {nil, []string{"WithJWKS: no JWKS (make it with NewJWKS)"}},
 		"a JWKS not from NewJWKS": {&ginjwt.JWKS{}, []string{"WithJWKS: no JWKS (make it with NewJWKS)"}},
 	} {
@@ -392,8 +392,10 @@ func TestJWKSOptionsRefusedAtNew(t *testing.T) {
 		})
 	}
 	_, err := ginjwt.New(ginjwt.WithAlgorithm("ES256"), claims, ginjwt.WithJWKS(ginjwt.NewJWKS(url,
-		ginjwt.JWKSClient(&http.Client{}), ginjwt.JWKSRefresh(time.Minute), ginjwt.JWKSMinInterval(time.Second), ginjwt.JWKSMaxStale(time.Minute))))
+		ginjwt.JWKSConfig{Client: &http.Client{}, Refresh: time.Minute, MinInterval: time.Second, MaxStale: time.Minute})))
 	assert.NoError(t, err, "a bound equal to the refresh time is fine")
+	_, err = ginjwt.New(ginjwt.WithAlgorithm("ES256"), claims, ginjwt.WithJWKS(ginjwt.NewJWKS(url, ginjwt.JWKSConfig{})))
+	assert.NoError(t, err, "the zero JWKSConfig is the default")
 }
 
 // A key the issuer removed while its JWKS endpoint fails keeps verifying
@@ -411,7 +413,7 @@ func TestJWKSStalenessIsBounded(t *testing.T) {
 	decode := ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"https://a.example"}, DecodeAudience: []string{"orders"}})
 
 	var audit bytes.Buffer
-	b := mustManager(t, ginjwt.WithAlgorithm("ES256"), ginjwt.WithJWKS(ginjwt.NewJWKS(a.srv.URL+"/.well-known/jwks.json")), decode, clock.option(),
+	b := mustManager(t, ginjwt.WithAlgorithm("ES256"), ginjwt.WithJWKS(ginjwt.NewJWKS(a.srv.URL+"/.well-known/jwks.json", ginjwt.JWKSConfig{})), decode, clock.option(),
 		ginjwt.WithAuditLog(slog.New(slog.NewJSONHandler(&audit, nil))))
 	r := newRouter()
 	r.GET("/orders", b.JWTRequired(), echoToken)
@@ -435,7 +437,7 @@ func TestJWKSStalenessIsBounded(t *testing.T) {
 	assert.Equal(t, "ERROR", recs[0]["level"])
 	assert.Equal(t, "verification keys unavailable", recs[0]["kind"])
 	assert.Equal(t, "Verification keys out of date", recs[0]["reason"])
-	assert.Contains(t, recs[0]["cause"], "beyond JWKSMaxStale (1h0m0s)")
+	assert.Contains(t, recs[0]["cause"], "beyond JWKSConfig.MaxStale (1h0m0s)")
 	assert.Contains(t, recs[0]["cause"], "status 502")
 
 	// The issuer is back: after the minimum interval B fetches the set
@@ -449,7 +451,7 @@ func TestJWKSStalenessIsBounded(t *testing.T) {
 
 	// A longer bound is an option.
 	patient := mustManager(t, ginjwt.WithAlgorithm("ES256"), decode, clock.option(),
-		ginjwt.WithJWKS(ginjwt.NewJWKS(a.srv.URL+"/.well-known/jwks.json", ginjwt.JWKSMaxStale(3*time.Hour))))
+		ginjwt.WithJWKS(ginjwt.NewJWKS(a.srv.URL+"/.well-known/jwks.json", ginjwt.JWKSConfig{MaxStale: 3 * time.Hour})))
 	r = newRouter()
 	r.GET("/orders", patient.JWTRequired(), echoToken)
 	bob := a.token(t, "bob")

@@ -37,7 +37,7 @@ type VerificationKey struct {
 //
 //	ginjwt.WithKeyID("k2", ginjwt.VerificationKey{ID: "k1", PublicKey: oldPublicKeyPEM})
 func WithKeyID(kid string, previous ...VerificationKey) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if kid == "" {
 			return errors.New("WithKeyID: empty key ID")
 		}
@@ -60,7 +60,7 @@ func WithKeyID(kid string, previous ...VerificationKey) Option {
 		}
 		c.signingKid, c.namedKeys = kid, keys
 		return nil
-	}
+	})
 }
 
 // keysFromElsewhere reports whether verification keys come from somewhere
@@ -159,7 +159,7 @@ func keysUnavailable(err error) *Error {
 // otherwise. The algorithm stays the Manager's: a key that does not fit it
 // is an error.
 func WithEncodeKeyLoader[U any](load func(identity U) (kid string, key any, err error)) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if load == nil {
 			return errors.New("WithEncodeKeyLoader: nil function")
 		}
@@ -171,7 +171,7 @@ func WithEncodeKeyLoader[U any](load func(identity U) (kid string, key any, err 
 			return load(u)
 		}
 		return nil
-	}
+	})
 }
 
 // WithDecodeKeyLoader chooses the verification key per token (flask's
@@ -183,13 +183,13 @@ func WithEncodeKeyLoader[U any](load func(identity U) (kid string, key any, err 
 // wrapping ErrUnknownKey for a token whose key does not exist (422); other
 // errors fail closed (503).
 func WithDecodeKeyLoader(load func(tok *Token) (key any, err error)) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if load == nil {
 			return errors.New("WithDecodeKeyLoader: nil function")
 		}
 		c.decodeKeyLoader = load
 		return nil
-	}
+	})
 }
 
 // signingKey returns the key and "kid" that sign a token for identity.

@@ -20,28 +20,28 @@ type Location int
 
 // The token locations, as flask-jwt-extended names them.
 const (
-	// Headers: the Authorization header (WithHeader).
-	Headers Location = iota + 1
-	// Cookies: the access_token_cookie / refresh_token_cookie cookies, with
+	// InHeaders: the Authorization header (WithHeader).
+	InHeaders Location = iota + 1
+	// InCookies: the access_token_cookie / refresh_token_cookie cookies, with
 	// CSRF double-submit protection.
-	Cookies
-	// QueryString: the jwt query parameter.
-	QueryString
-	// JSON: the access_token / refresh_token key of a JSON body.
-	JSON
+	InCookies
+	// InQueryString: the jwt query parameter.
+	InQueryString
+	// InJSONBody: the access_token / refresh_token key of a JSON body.
+	InJSONBody
 )
 
 // String returns flask's name of the location: "headers", "cookies",
 // "query_string" or "json".
 func (l Location) String() string {
 	switch l {
-	case Headers:
+	case InHeaders:
 		return "headers"
-	case Cookies:
+	case InCookies:
 		return "cookies"
-	case QueryString:
+	case InQueryString:
 		return "query_string"
-	case JSON:
+	case InJSONBody:
 		return "json"
 	}
 	return fmt.Sprintf("Location(%d)", int(l))
@@ -52,7 +52,7 @@ func checkLocations(locs []Location) error {
 		return fmt.Errorf("no token location")
 	}
 	for i, l := range locs {
-		if l < Headers || l > JSON {
+		if l < InHeaders || l > InJSONBody {
 			return fmt.Errorf("unknown token location %v", l)
 		}
 		if slices.Contains(locs[:i], l) {
@@ -65,13 +65,13 @@ func checkLocations(locs []Location) error {
 // WithTokenLocations sets where guards look for tokens, in order
 // (JWT_TOKEN_LOCATION). Default: Headers only.
 func WithTokenLocations(locs ...Location) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if err := checkLocations(locs); err != nil {
 			return fmt.Errorf("WithTokenLocations: %w", err)
 		}
 		c.locations = slices.Clone(locs)
 		return nil
-	}
+	})
 }
 
 // Locations overrides the Manager's token locations for one guard
@@ -128,12 +128,12 @@ func (m *Manager) findToken(c *gin.Context, g *guard) (found, Location, *Error) 
 
 func (m *Manager) fromLocation(c *gin.Context, loc Location, refresh bool) (found, *Error) {
 	switch loc {
-	case Cookies:
+	case InCookies:
 		return m.tokenFromCookie(c, refresh)
-	case QueryString:
+	case InQueryString:
 		raw, err := m.tokenFromQuery(c)
 		return found{raw: raw}, err
-	case JSON:
+	case InJSONBody:
 		raw, err := m.tokenFromJSON(c, refresh)
 		return found{raw: raw}, err
 	}
@@ -431,37 +431,37 @@ func trimPySpace(s string) string {
 // only where a client cannot send a header or a cookie (a WebSocket
 // handshake, a download link), with short-lived tokens.
 func WithQueryString(name, prefix string) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if name == "" {
 			return errors.New("WithQueryString: empty name")
 		}
 		c.queryName, c.queryPrefix = name, prefix
 		return nil
-	}
+	})
 }
 
 // WithJSONKeys sets the JSON body keys of access and refresh tokens
 // (JWT_JSON_KEY, JWT_REFRESH_JSON_KEY). Default: "access_token",
 // "refresh_token".
 func WithJSONKeys(access, refresh string) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if access == "" || refresh == "" {
 			return errors.New("WithJSONKeys: empty key")
 		}
 		c.jsonKey, c.refreshJSONKey = access, refresh
 		return nil
-	}
+	})
 }
 
 // WithMaxBodySize bounds how much of a body the guards read: the JSON
 // location's body, and the form that CSRFConfig.CheckForm looks in. Default:
 // 1 MiB.
 func WithMaxBodySize(n int64) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if n <= 0 {
 			return fmt.Errorf("WithMaxBodySize(%d): must be positive", n)
 		}
 		c.maxBodySize = n
 		return nil
-	}
+	})
 }

@@ -65,7 +65,7 @@ func locRouter(m *ginjwt.Manager, opts ...ginjwt.GuardOption) *gin.Engine {
 }
 
 func TestEachLocation(t *testing.T) {
-	all := ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.Cookies, ginjwt.QueryString, ginjwt.JSON)
+	all := ginjwt.WithTokenLocations(ginjwt.InHeaders, ginjwt.InCookies, ginjwt.InQueryString, ginjwt.InJSONBody)
 	m := newManager(t, all)
 	access := mustToken(t)(m.CreateAccessToken("alice"))
 	r := locRouter(m)
@@ -99,26 +99,26 @@ func TestMissingTokenMessages(t *testing.T) {
 		q    req
 		msg  string
 	}{
-		{"all four, flask's exact text", []ginjwt.Location{ginjwt.Headers, ginjwt.Cookies, ginjwt.QueryString, ginjwt.JSON}, req{},
+		{"all four, flask's exact text", []ginjwt.Location{ginjwt.InHeaders, ginjwt.InCookies, ginjwt.InQueryString, ginjwt.InJSONBody}, req{},
 			`Missing JWT in headers, cookies, query_string or json (Missing Authorization Header; Missing cookie "access_token_cookie"; Missing 'jwt' query paramater; Invalid content-type. Must be application/json.)`},
-		{"cookies then headers", []ginjwt.Location{ginjwt.Cookies, ginjwt.Headers}, req{},
+		{"cookies then headers", []ginjwt.Location{ginjwt.InCookies, ginjwt.InHeaders}, req{},
 			`Missing JWT in cookies or headers (Missing cookie "access_token_cookie"; Missing Authorization Header)`},
-		{"json then query string", []ginjwt.Location{ginjwt.JSON, ginjwt.QueryString}, req{},
+		{"json then query string", []ginjwt.Location{ginjwt.InJSONBody, ginjwt.InQueryString}, req{},
 			`Missing JWT in json or query_string (Invalid content-type. Must be application/json.; Missing 'jwt' query paramater)`},
-		{"one location, its own message", []ginjwt.Location{ginjwt.Cookies}, req{}, `Missing cookie "access_token_cookie"`},
-		{"query alone", []ginjwt.Location{ginjwt.QueryString}, req{target: "/protected?jwt="}, `Missing 'jwt' query paramater`},
-		{"json form body", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: "access_token=x", contentType: "application/x-www-form-urlencoded"}, `Invalid content-type. Must be application/json.`},
-		{"json without the key", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: `{"foo":"bar"}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
-		{"json with an empty key", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: `{"access_token":""}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
-		{"json falsy: zero", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: `{"access_token":0}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
-		{"json falsy: null", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: `{"access_token":null}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
-		{"json falsy: false", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: `{"access_token":false}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
-		{"json falsy: empty list", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: `{"access_token":[ ]}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
-		{"json falsy: empty object", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: `{"access_token":{}}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
-		{"json array body (flask: 500)", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: `["access_token"]`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
-		{"json truncated", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: `{"access_token":"ab`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
-		{"json not JSON at all", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", body: `hello`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
-		{"json empty body", []ginjwt.Location{ginjwt.JSON}, req{method: "POST", contentType: "application/json"}, `Missing "access_token" key in json data.`},
+		{"one location, its own message", []ginjwt.Location{ginjwt.InCookies}, req{}, `Missing cookie "access_token_cookie"`},
+		{"query alone", []ginjwt.Location{ginjwt.InQueryString}, req{target: "/protected?jwt="}, `Missing 'jwt' query paramater`},
+		{"json form body", []ginjwt.Location{ginjwt.InJSONBody}, req{method: "POST", body: "access_token=x", contentType: "application/x-www-form-urlencoded"}, `Invalid content-type. Must be application/json.`},
+		{"json without the key", []ginjwt.Location{ginjwt.InJSONBody}, req{method: "POST", body: `{"foo":"bar"}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
+		{"json with an empty key", []ginjwt.Location{ginjwt.InJSONBody}, req{method: "POST", body: `{"access_token":""}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
+		{"json falsy: zero", []ginjwt.Location{ginjwt.InJSONBody}, req{method: "POST", body: `{"access_token":0}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
+		{"json falsy: null", []ginjwt.Location{ginjwt.InJSONBody}, req{method: "POST", body: `{"access_token":null}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
+		{"json falsy: false", []ginjwt.Location{ginjwt.InJSONBody}, req{method: "POST", body: `{"access_token":false}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
+		{"json falsy: empty list", []ginjwt.Location{ginjwt.InJSONBody}, req{method: "POST", body: `{"access_token":[ ]}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
+		{"json falsy: empty object", []ginjwt.Location{ginjwt.InJSONBody}, req{method: "POST", body: `{"access_token":{}}`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
+		{"json array body (flask: 500)", []ginjwt.Location{ginjwt.InJSONBody}, req{method: "POST", body: `["access_token"]`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
+		{"json truncated", []ginjwt.Location{ginjwt.InJSONBody}, req{method: "POST", body: `{"access_token":"ab`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
+		{"json not JSON at all", []ginjwt.Location{ginjwt.InJSONBody}, req{method: "POST", body: `hello`, contentType: "application/json"}, `Missing "access_token" key in json data.`},
+		{"json empty body", []ginjwt.Location{ginjwt.InJSONBody}, req{method: "POST", contentType: "application/json"}, `Missing "access_token" key in json data.`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -133,7 +133,7 @@ func TestMissingTokenMessages(t *testing.T) {
 // A truthy JSON value that is not a string is a token flask hands to PyJWT,
 // which refuses it with 422; it decides, as any bad token found does.
 func TestJSONTokenOfAnotherType(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.JSON, ginjwt.Headers))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InJSONBody, ginjwt.InHeaders))
 	access := mustToken(t)(m.CreateAccessToken("alice"))
 	for _, v := range []string{`123`, `-0.5`, `true`, `[1]`, `{"a":1}`, `["` + access + `"]`} {
 		w := req{method: "POST", body: `{"access_token":` + v + `}`, contentType: "application/json",
@@ -149,10 +149,10 @@ func TestLocationOrder(t *testing.T) {
 	q := req{cookies: map[string]string{"access_token_cookie": access}, headers: map[string]string{"Authorization": "Bearer aaaaa.bbbbb.ccccc"}}
 
 	// The first location holding a token decides, even when it is bad.
-	w := q.send(locRouter(m, ginjwt.Locations(ginjwt.Headers, ginjwt.Cookies)))
+	w := q.send(locRouter(m, ginjwt.Locations(ginjwt.InHeaders, ginjwt.InCookies)))
 	assert.Equal(t, 422, w.Code)
 	assertMsg(t, w, "Invalid header padding")
-	w = q.send(locRouter(m, ginjwt.Locations(ginjwt.Cookies, ginjwt.Headers)))
+	w = q.send(locRouter(m, ginjwt.Locations(ginjwt.InCookies, ginjwt.InHeaders)))
 	assert.Equal(t, 200, w.Code)
 	assert.Equal(t, "cookies", decodeBody(t, w)["location"])
 }
@@ -163,7 +163,7 @@ func TestLocationsPerRoute(t *testing.T) {
 	refresh := mustToken(t)(m.CreateRefreshToken("alice"))
 	r := newRouter()
 	r.GET("/api", m.JWTRequired(), echoToken)
-	r.POST("/refresh", m.RefreshRequired(ginjwt.Locations(ginjwt.Cookies)), echoToken)
+	r.POST("/refresh", m.RefreshRequired(ginjwt.Locations(ginjwt.InCookies)), echoToken)
 
 	assert.Equal(t, 200, get(r, "/api", bearer(access)).Code)
 	w := req{target: "/api", cookies: map[string]string{"access_token_cookie": access}}.send(r)
@@ -180,13 +180,13 @@ func TestLocationsPerRoute(t *testing.T) {
 	assertMsg(t, w, `Missing cookie "refresh_token_cookie"`)
 
 	assert.Panics(t, func() { m.JWTRequired(ginjwt.Locations()) })
-	assert.Panics(t, func() { m.JWTRequired(ginjwt.Locations(ginjwt.Headers, ginjwt.Headers)) })
+	assert.Panics(t, func() { m.JWTRequired(ginjwt.Locations(ginjwt.InHeaders, ginjwt.InHeaders)) })
 	_, err = ginjwt.New(ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithTokenLocations(ginjwt.Location(9)))
 	assert.ErrorContains(t, err, "unknown token location Location(9)")
 }
 
 func TestQueryString(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.QueryString), ginjwt.WithQueryString("jwt", "bearer "))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InQueryString), ginjwt.WithQueryString("jwt", "bearer "))
 	access := mustToken(t)(m.CreateAccessToken("alice"))
 	r := locRouter(m)
 	w := req{target: "/protected?jwt=" + url.QueryEscape("bearer "+access)}.send(r)
@@ -195,7 +195,7 @@ func TestQueryString(t *testing.T) {
 	assert.Equal(t, 422, w.Code)
 	assertMsg(t, w, "Invalid value for query parameter 'jwt'. Expected the value to start with 'bearer '")
 
-	custom := newManager(t, ginjwt.WithTokenLocations(ginjwt.QueryString), ginjwt.WithQueryString("foo", ""))
+	custom := newManager(t, ginjwt.WithTokenLocations(ginjwt.InQueryString), ginjwt.WithQueryString("foo", ""))
 	w = req{target: "/protected?jwt=" + access}.send(locRouter(custom))
 	assert.Equal(t, 401, w.Code)
 	assertMsg(t, w, "Missing 'foo' query paramater")
@@ -204,7 +204,7 @@ func TestQueryString(t *testing.T) {
 }
 
 func TestJSONKeys(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.JSON), ginjwt.WithJSONKeys("Foo", "Bar"))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InJSONBody), ginjwt.WithJSONKeys("Foo", "Bar"))
 	access := mustToken(t)(m.CreateAccessToken("alice"))
 	refresh := mustToken(t)(m.CreateRefreshToken("alice"))
 	r := locRouter(m)
@@ -216,7 +216,7 @@ func TestJSONKeys(t *testing.T) {
 }
 
 func TestHugeJSONBody(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.JSON), ginjwt.WithMaxBodySize(1024))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InJSONBody), ginjwt.WithMaxBodySize(1024))
 	access := mustToken(t)(m.CreateAccessToken("alice"))
 	r := locRouter(m)
 	body := `{"access_token":"` + access + `","pad":"` + strings.Repeat("x", 4096) + `"}`

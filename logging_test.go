@@ -14,7 +14,7 @@ import (
 // With the query-string location, the access log must not hold the token:
 // gin.Logger would write GET "/protected?jwt=eyJ...".
 func TestLoggerRedactsTheQueryStringToken(t *testing.T) {
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.QueryString))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InQueryString))
 	var log bytes.Buffer
 	r := newRouter()
 	r.Use(m.Logger(gin.LoggerConfig{Output: &log}))

@@ -52,7 +52,7 @@ func (m *Manager) logout(c *gin.Context) (*Token, *Error) {
 	if m.cfg.blocklist != nil {
 		ended := make(map[string]bool, len(toks))
 		for _, tok := range toks {
-			id := tok.Claims.sessionID()
+			id := tok.Claims.SessionID()
 			if id == "" || ended[id] {
 				continue
 			}
@@ -67,7 +67,7 @@ func (m *Manager) logout(c *gin.Context) (*Token, *Error) {
 			}
 		}
 	}
-	if slices.Contains(m.cfg.locations, Cookies) {
+	if slices.Contains(m.cfg.locations, InCookies) {
 		m.UnsetJWTCookies(c)
 	}
 	return first, nil
@@ -80,7 +80,7 @@ func (m *Manager) logoutTokens(c *gin.Context) ([]*Token, *Error) {
 		toks = append(toks, tok)
 	}
 	for _, loc := range m.cfg.locations {
-		if loc == Cookies {
+		if loc == InCookies {
 			cookieToks, e := m.logoutCookies(c)
 			if e != nil {
 				return nil, e
@@ -91,7 +91,7 @@ func (m *Manager) logoutTokens(c *gin.Context) ([]*Token, *Error) {
 		// The JSON body has an access and a refresh key; the header and the
 		// query string hold either kind.
 		for _, refresh := range []bool{false, true} {
-			if refresh && loc != JSON {
+			if refresh && loc != InJSONBody {
 				break
 			}
 			f, e := m.fromLocation(c, loc, refresh)

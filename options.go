@@ -14,7 +14,12 @@ import (
 
 // Option configures a Manager; pass options to New. Each one names the
 // flask-jwt-extended setting it mirrors and its default.
-type Option func(*config) error
+type Option interface{ apply(c *config) error }
+
+// option is an Option of a function.
+type option func(*config) error
+
+func (f option) apply(c *config) error { return f(c) }
 
 // WithSecretKey sets the HMAC secret (JWT_SECRET_KEY). Required for the HS*
 // algorithms, and at least as long as the hash (32 bytes for HS256, 48 for
@@ -22,7 +27,7 @@ type Option func(*config) error
 // refuses a second WithSecretKey: the last one would win without a word.
 // Older secrets that still verify tokens go in WithKeyID.
 func WithSecretKey(secret []byte) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if c.secretSet {
 			return errors.New("WithSecretKey given twice: give one secret (a previous one that still verifies tokens goes in WithKeyID)")
 		}
@@ -33,7 +38,7 @@ func WithSecretKey(secret []byte) Option {
 		}
 		c.secret = append([]byte(nil), secret...)
 		return nil
-	}
+	})
 }
 
 // WithInsecureShortSecret accepts an HMAC secret shorter than the hash, as
@@ -41,20 +46,20 @@ func WithSecretKey(secret []byte) Option {
 // one token; use it only to verify tokens from an existing Flask service
 // until its secret is rotated.
 func WithInsecureShortSecret() Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		c.allowShortSecret = true
 		return nil
-	}
+	})
 }
 
 // WithAlgorithm sets the signing algorithm (JWT_ALGORITHM). Default: HS256.
 // Supported: HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 ES256
 // ES384 ES512 EdDSA.
 func WithAlgorithm(alg string) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		c.algorithm = alg
 		return nil
-	}
+	})
 }
 
 // WithDecodeAlgorithms sets the algorithms accepted in incoming tokens
@@ -63,10 +68,10 @@ func WithAlgorithm(alg string) Option {
 // secret for HS*, the public (or private) key for the others, so a token
 // can never be checked with a key meant for another algorithm.
 func WithDecodeAlgorithms(algs ...string) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		c.decodeAlgorithms = append([]string(nil), algs...)
 		return nil
-	}
+	})
 }
 
 // WithPrivateKey sets the signing key for RS*, PS*, ES* and EdDSA
@@ -74,10 +79,10 @@ func WithDecodeAlgorithms(algs ...string) Option {
 // or an *rsa.PrivateKey, *ecdsa.PrivateKey or ed25519.PrivateKey. Its
 // public half verifies tokens unless WithPublicKey is given.
 func WithPrivateKey(key any) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		c.privateKey = key
 		return nil
-	}
+	})
 }
 
 // WithPublicKey sets the verification key for RS*, PS*, ES* and EdDSA
@@ -85,18 +90,17 @@ func WithPrivateKey(key any) Option {
 // string or []byte, or an *rsa.PublicKey, *ecdsa.PublicKey or
 // ed25519.PublicKey. A Manager with a public key only verifies tokens.
 func WithPublicKey(key any) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		c.publicKey = key
 		return nil
-	}
+	})
 }
 
 // NeverExpires is the lifetime that, given to WithAccessExpires or
 // WithRefreshExpires, makes tokens that never expire (JWT_ACCESS_TOKEN_EXPIRES /
 // JWT_REFRESH_TOKEN_EXPIRES = False). They stay valid until the key changes
 // or they are revoked. It is a value no duration arithmetic produces by
-// accident. For one token, ExpiresIn(NeverExpires) and NoExpiry do the
-// same.
+// accident. For one token, ExpiresIn(NeverExpires).
 const NeverExpires time.Duration = math.MinInt64
 
 // WithAccessExpires sets the lifetime of access tokens
@@ -112,7 +116,7 @@ func WithRefreshExpires(d time.Duration) Option {
 }
 
 func withExpires(name string, d time.Duration, field func(*config) *time.Duration) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		switch {
 		case d == NeverExpires:
 			*field(c) = 0 // no "exp"
@@ -122,7 +126,7 @@ func withExpires(name string, d time.Duration, field func(*config) *time.Duratio
 			*field(c) = d
 		}
 		return nil
-	}
+	})
 }
 
 // WithHeader sets the request header that carries the token
@@ -130,22 +134,22 @@ func withExpires(name string, d time.Duration, field func(*config) *time.Duratio
 // token (JWT_HEADER_TYPE, default "Bearer"), matched case-sensitively; an
 // empty typ means the header holds the bare token.
 func WithHeader(name, typ string) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if name == "" {
 			return errors.New("WithHeader: empty header name")
 		}
 		c.headerName, c.headerType = name, typ
 		return nil
-	}
+	})
 }
 
 // WithErrorMessageKey sets the JSON key of default error bodies
 // (JWT_ERROR_MESSAGE_KEY). Default: "msg".
 func WithErrorMessageKey(key string) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		c.messageKey = key
 		return nil
-	}
+	})
 }
 
 // ClaimsConfig says which registered claims new tokens carry and which
@@ -191,7 +195,7 @@ type ClaimsConfig struct {
 // default. New refuses a second WithClaims, which would otherwise reset
 // the first one's checks (an audience, an issuer) without a word.
 func WithClaims(cc ClaimsConfig) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if c.claimsSet {
 			return errors.New("WithClaims given twice: put every claim setting in one ClaimsConfig")
 		}
@@ -208,31 +212,31 @@ func WithClaims(cc ClaimsConfig) Option {
 		c.verifySub = !cc.AllowNonStringSub
 		c.encodeNBF = !cc.OmitNBF
 		return nil
-	}
+	})
 }
 
 // WithMaxTokenSize sets the length above which a token is rejected before
 // it is parsed. Default: 8 KiB.
 func WithMaxTokenSize(n int) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if n <= 0 {
 			return fmt.Errorf("WithMaxTokenSize(%d): must be positive", n)
 		}
 		c.maxTokenSize = n
 		return nil
-	}
+	})
 }
 
 // WithClock sets the source of the current time, for tests. Default:
 // time.Now.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if now == nil {
 			return errors.New("WithClock: nil function")
 		}
 		c.now = now
 		return nil
-	}
+	})
 }
 
 // WithUserIdentityLoader turns the value given to CreateAccessToken or
@@ -242,7 +246,7 @@ func WithClock(now func() time.Time) Option {
 // CreateAccessToken(CurrentIdentity(c)) keeps working. Default: the
 // identity must be a string, an integer or a fmt.Stringer.
 func WithUserIdentityLoader[U any](load func(user U) (string, error)) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if load == nil {
 			return errors.New("WithUserIdentityLoader: nil function")
 		}
@@ -256,7 +260,7 @@ func WithUserIdentityLoader[U any](load func(user U) (string, error)) Option {
 			return "", loaderTypeError[U]("user identity loader", identity)
 		}
 		return nil
-	}
+	})
 }
 
 // WithAdditionalClaimsLoader adds claims to every new token
@@ -265,26 +269,26 @@ func WithUserIdentityLoader[U any](load func(user U) (string, error)) Option {
 // error (use U = any to accept several types). AdditionalClaims given to
 // one call win over the loader's.
 func WithAdditionalClaimsLoader[U any](load func(identity U) (map[string]any, error)) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if load == nil {
 			return errors.New("WithAdditionalClaimsLoader: nil function")
 		}
 		c.claimsLoader = typedLoader("additional claims loader", load)
 		return nil
-	}
+	})
 }
 
 // WithAdditionalHeadersLoader adds JOSE header parameters to every new
 // token (flask's additional_headers_loader), with the same typing rule as
 // WithAdditionalClaimsLoader. "alg" cannot be set this way.
 func WithAdditionalHeadersLoader[U any](load func(identity U) (map[string]any, error)) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if load == nil {
 			return errors.New("WithAdditionalHeadersLoader: nil function")
 		}
 		c.headersLoader = typedLoader("additional headers loader", load)
 		return nil
-	}
+	})
 }
 
 func typedLoader[U any](name string, load func(U) (map[string]any, error)) func(any) (map[string]any, error) {
@@ -318,13 +322,13 @@ func (e *wrongLoaderType) Unwrap() error { return ErrInvalidIdentity }
 // ErrClaimsVerification, ErrUserLookup, ErrForbidden, ...) and writes
 // nothing for a kind whose default response it keeps (see ErrorHandler).
 func WithErrorHandler(h ErrorHandler) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if h == nil {
 			return errors.New("WithErrorHandler: nil handler")
 		}
 		c.errorHandler = h
 		return nil
-	}
+	})
 }
 
 // WithTokenVerifier adds a check of every verified token (flask's
@@ -332,11 +336,11 @@ func WithErrorHandler(h ErrorHandler) Option {
 // "User claims verification failed". It runs after the type, freshness and
 // revocation checks, before the route's requirements.
 func WithTokenVerifier(verify func(c *gin.Context, tok *Token) bool) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if verify == nil {
 			return errors.New("WithTokenVerifier: nil function")
 		}
 		c.tokenVerifier = verify
 		return nil
-	}
+	})
 }

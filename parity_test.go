@@ -71,7 +71,7 @@ func TestExpiredTokenReportsOtherDefectsFirst(t *testing.T) {
 // csrf claim too, as flask's second decode checks both.
 func TestExpiredCookieChecksCSRFFirst(t *testing.T) {
 	now := time.Unix(1795566329, 0)
-	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.Cookies), ginjwt.WithClock(func() time.Time { return now }))
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithClock(func() time.Time { return now }))
 	r := newRouter()
 	r.Any("/protected", m.JWTRequired(), echoToken)
 	withCSRF := signPayload(`{"sub":"a","csrf":"right","exp":1795566000}`)
@@ -173,13 +173,13 @@ func TestPyJWTClaimMessages(t *testing.T) {
 	}
 }
 
-// get_jwt_identity() returns the claim with its JSON type; CurrentIdentityJSON
+// get_jwt_identity() returns the claim with its JSON type; Claims.IdentityJSON
 // does too, so jsonify(logged_in_as=get_jwt_identity()) ports exactly.
-func TestCurrentIdentityJSON(t *testing.T) {
+func TestIdentityJSON(t *testing.T) {
 	m := newManager(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{IdentityClaim: "identity"}))
 	r := newRouter()
 	h := func(c *gin.Context) {
-		c.JSON(http.StatusOK, gin.H{"logged_in_as": ginjwt.CurrentIdentityJSON(c), "as_string": ginjwt.CurrentIdentity(c)})
+		c.JSON(http.StatusOK, gin.H{"logged_in_as": ginjwt.CurrentClaims(c).IdentityJSON(), "as_string": ginjwt.CurrentIdentity(c)})
 	}
 	r.GET("/p", m.JWTRequired(), h)
 	r.GET("/optional", m.JWTRequired(ginjwt.Optional()), h)
@@ -205,5 +205,5 @@ func TestCurrentIdentityJSON(t *testing.T) {
 	tok, err := m.DecodeToken(signPayload(`{"identity":42.5}`))
 	require.NoError(t, err)
 	assert.Equal(t, "42.5", string(tok.Claims.IdentityJSON()))
-	assert.Nil(t, ginjwt.Claims{}.IdentityJSON())
+	assert.Nil(t, new(ginjwt.Claims).IdentityJSON())
 }

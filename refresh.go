@@ -3,7 +3,6 @@ package ginjwt
 import (
 	"errors"
 	"slices"
-	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -31,7 +30,7 @@ func (m *Manager) RefreshAccessToken(c *gin.Context, opts ...TokenOption) (strin
 		return "", err
 	}
 	var made minted
-	token, err := m.createToken(TypeAccess, tok.Claims.Identity, slices.Concat(opts, []TokenOption{m.renewalOf(tok), made.record}))
+	token, err := m.createToken(TypeAccess, tok.Claims.Identity, slices.Concat(opts, []TokenOption{m.renewalOf(tok), made.record()}))
 	if err != nil {
 		return "", err
 	}
@@ -60,12 +59,12 @@ func (m *Manager) renewalOf(tok *Token) TokenOption {
 			carried[name] = value
 		}
 	}
-	session := tok.Claims.sessionID()
+	session := tok.Claims.SessionID()
 	start, hasStart := tok.Claims.sessionStart()
-	return func(o *tokenOptions) {
+	return tokenOption(func(o *tokenOptions) {
 		o.renewal, o.carried = true, carried
 		o.session, o.start, o.hasStart = session, start, hasStart
-	}
+	})
 }
 
 func currentRefreshToken(c *gin.Context) (*Token, error) {
@@ -81,5 +80,5 @@ func currentRefreshToken(c *gin.Context) (*Token, error) {
 
 // notFresh drops freshness options for refresh tokens of a pair.
 func notFresh(o *tokenOptions) {
-	o.fresh, o.freshFor, o.freshUntil = false, 0, time.Time{}
+	o.fresh, o.freshFor = false, 0
 }

@@ -22,10 +22,10 @@ import (
 // with several instances the store must be shared (redisblocklist), so
 // that "used once" holds across them.
 func WithRefreshRotation() Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		c.rotation = true
 		return nil
-	}
+	})
 }
 
 // RotationStore is a Blocklist that also keeps each session's current
@@ -76,13 +76,13 @@ func (m *Manager) RotateRefreshToken(c *gin.Context, opts ...TokenOption) (acces
 	}
 	// A refresh token from before sessions has none: its own ID names the
 	// session its successors continue.
-	session := tok.Claims.sessionID()
+	session := tok.Claims.SessionID()
 	renewal := slices.Concat(opts, []TokenOption{m.renewalOf(tok)})
 	var a, next minted
-	if access, err = m.createToken(TypeAccess, tok.Claims.Identity, append(renewal, a.record)); err != nil {
+	if access, err = m.createToken(TypeAccess, tok.Claims.Identity, append(renewal, a.record())); err != nil {
 		return "", "", err
 	}
-	if refresh, err = m.createToken(TypeRefresh, tok.Claims.Identity, append(renewal, notFresh, next.record)); err != nil {
+	if refresh, err = m.createToken(TypeRefresh, tok.Claims.Identity, append(renewal, tokenOption(notFresh), next.record())); err != nil {
 		return "", "", err
 	}
 	if next.jti == "" {
@@ -133,7 +133,7 @@ func (m *Manager) checkRotated(c *gin.Context, tok *Token) *Error {
 func (m *Manager) reused(c *gin.Context, tok *Token) (bool, error) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
 	defer cancel()
-	current, err := m.rotations.Current(ctx, tok.Claims.sessionID())
+	current, err := m.rotations.Current(ctx, tok.Claims.SessionID())
 	return current != "" && current != tok.Claims.JTI, err
 }
 

@@ -37,17 +37,16 @@ func sessionKey(id string) string { return "fam:" + id }
 // SessionID returns the ID of the token's session (login): its "sid"
 // claim; for a token without one (made by flask-jwt-extended, or by ginjwt
 // before sessions) its own "jti", a session of its own.
-func (c Claims) SessionID() string { return c.sessionID() }
-
-func (c *Claims) sessionID() string { return cmp.Or(c.sid, c.JTI) }
+func (c *Claims) SessionID() string { return cmp.Or(c.sid, c.JTI) }
 
 // AuthTime returns when the token's session began (the "auth_time" claim,
 // the login), or the zero time when the token has none.
-func (c Claims) AuthTime() time.Time { return unixOrZero(c.authTime, c.hasAuthTime) }
+func (c *Claims) AuthTime() time.Time { return unixOrZero(c.authTime, c.hasAuthTime) }
 
 // sessionStart returns when the token's login began, if the login has an
 // end: "auth_time"; for a token without "sid" (flask's, each a session of
-// its own) that expires, its "iat". A login begun with NoExpiry has none.
+// its own) that expires, its "iat". A login begun with ExpiresIn(NeverExpires) has
+// none.
 func (c *Claims) sessionStart() (int64, bool) {
 	switch {
 	case c.hasAuthTime:
@@ -90,7 +89,7 @@ func laterOf(a, b time.Time) time.Time {
 // when its refresh token does; none when access or refresh tokens never
 // expire (NeverExpires). Every token of a login expires by its end, those
 // asked never to expire by the Manager's configuration included; a token
-// made with NoExpiry starts a login without an end.
+// made with ExpiresIn(NeverExpires) starts a login without an end.
 func WithSessionLifetime(d time.Duration) Option {
 	return withExpires("WithSessionLifetime", d, func(c *config) *time.Duration { return &c.sessionLifetime })
 }
@@ -104,14 +103,14 @@ func WithSessionLifetime(d time.Duration) Option {
 // at most max sessions: a login beyond them ends the oldest. max <= 0
 // means DefaultMaxSessions.
 func WithSessionList(max int) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		c.sessionList = true
 		c.maxSessions = max
 		if max <= 0 {
 			c.maxSessions = DefaultMaxSessions
 		}
 		return nil
-	}
+	})
 }
 
 // DefaultMaxSessions is how many sessions WithSessionList keeps per user
@@ -202,14 +201,14 @@ func (m *Manager) saveSession(ctx context.Context, s Session) error {
 func (m *Manager) createPair(identity any, opts []TokenOption) (access, refresh string, s Session, err error) {
 	now := m.cfg.now()
 	s = Session{ID: newUUIDv7(now), Created: now.Truncate(time.Millisecond)}
-	login := func(o *tokenOptions) { o.session, o.start = s.ID, now.Unix() }
+	login := tokenOption(func(o *tokenOptions) { o.session, o.start = s.ID, now.Unix() })
 	var a, r minted
 	// Never append to opts: it may be a handler's slice shared by
 	// concurrent requests.
-	if access, err = m.createToken(TypeAccess, identity, slices.Concat(opts, []TokenOption{login, a.record})); err != nil {
+	if access, err = m.createToken(TypeAccess, identity, slices.Concat(opts, []TokenOption{login, a.record()})); err != nil {
 		return "", "", Session{}, err
 	}
-	if refresh, err = m.createToken(TypeRefresh, identity, slices.Concat(opts, []TokenOption{login, notFresh, r.record})); err != nil {
+	if refresh, err = m.createToken(TypeRefresh, identity, slices.Concat(opts, []TokenOption{login, tokenOption(notFresh), r.record()})); err != nil {
 		return "", "", Session{}, err
 	}
 	s.Identity, s.Expires = r.identity, laterOf(a.expires, r.expires)
@@ -289,12 +288,12 @@ func (m *Manager) endListed(ctx context.Context, s Session) error {
 // revokeSession ends the session of tok: its key on the blocklist until
 // no token of it can be valid, and its entry off the list.
 func (m *Manager) revokeSession(ctx context.Context, tok *Token) error {
-	if tok.Claims.sessionID() == "" {
+	if tok.Claims.SessionID() == "" {
 		return invalid(ErrInvalidClaims, "Missing claim: jti")
 	}
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
 	defer cancel()
-	if err := m.cfg.blocklist.Revoke(ctx, sessionKey(tok.Claims.sessionID()), m.sessionRevocationEnd(&tok.Claims)); err != nil {
+	if err := m.cfg.blocklist.Revoke(ctx, sessionKey(tok.Claims.SessionID()), m.sessionRevocationEnd(&tok.Claims)); err != nil {
 		// The logout did not happen: Abort answers 503, as the guards do
 		// when the store is down (errors.Is still finds the store's error).
 		return m.unavailable(err)

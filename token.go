@@ -42,15 +42,13 @@ type Claims struct {
 	JTI string
 	// CSRF is the double-submit value of cookie tokens; empty when absent.
 	CSRF string
-	// Fresh is true for a token created fresh without a time limit; see
-	// also FreshUntil and IsFresh.
-	Fresh bool
 
 	// Unix seconds of "exp", "nbf", "iat", and the microseconds of a
 	// timestamp "fresh": kept as numbers, the state every request
 	// allocates stays small.
 	exp, nbf, iat, freshUntil     int64
 	hasExp, hasNbf, hasIat, hasFU bool
+	fresh                         bool // "fresh": true
 	// The login: "sid" (or "fam", its name before sessions) and
 	// "auth_time"; hasSid is for a "sid" claim proper.
 	sid         string
@@ -72,25 +70,17 @@ func unixOrZero(sec int64, ok bool) time.Time {
 }
 
 // ExpiresAt returns the "exp" claim, or the zero time when absent.
-func (c Claims) ExpiresAt() time.Time { return c.expiry() }
-
-// expiry and freshAt are ExpiresAt and IsFresh for the guard's own use:
-// through a pointer, a request does not copy the claims and their index.
-func (c *Claims) expiry() time.Time { return unixOrZero(c.exp, c.hasExp) }
-
-func (c *Claims) freshAt(now time.Time) bool {
-	return c.Fresh || (c.hasFU && !now.After(time.UnixMicro(c.freshUntil)))
-}
+func (c *Claims) ExpiresAt() time.Time { return unixOrZero(c.exp, c.hasExp) }
 
 // NotBefore returns the "nbf" claim, or the zero time when absent.
-func (c Claims) NotBefore() time.Time { return unixOrZero(c.nbf, c.hasNbf) }
+func (c *Claims) NotBefore() time.Time { return unixOrZero(c.nbf, c.hasNbf) }
 
 // IssuedAt returns the "iat" claim, or the zero time when absent.
-func (c Claims) IssuedAt() time.Time { return unixOrZero(c.iat, c.hasIat) }
+func (c *Claims) IssuedAt() time.Time { return unixOrZero(c.iat, c.hasIat) }
 
 // FreshUntil returns the end of a time-limited freshness (flask writes it
 // as a timestamp in the "fresh" claim), or the zero time.
-func (c Claims) FreshUntil() time.Time {
+func (c *Claims) FreshUntil() time.Time {
 	if !c.hasFU {
 		return time.Time{}
 	}
@@ -99,10 +89,12 @@ func (c Claims) FreshUntil() time.Time {
 
 // IsFresh reports whether the token counts as fresh at now, flask's rule:
 // "fresh" is true, or a timestamp that is not in the past.
-func (c Claims) IsFresh(now time.Time) bool { return c.freshAt(now) }
+func (c *Claims) IsFresh(now time.Time) bool {
+	return c.fresh || (c.hasFU && !now.After(time.UnixMicro(c.freshUntil)))
+}
 
 // Issuer returns the "iss" claim, or "" when absent or not a string.
-func (c Claims) Issuer() string {
+func (c *Claims) Issuer() string {
 	v, _ := c.lookup("iss")
 	iss, _ := v.String()
 	return iss
@@ -110,7 +102,7 @@ func (c Claims) Issuer() string {
 
 // Audience returns the "aud" claim as a list (a single string becomes a
 // list of one), or nil when absent or malformed.
-func (c Claims) Audience() []string {
+func (c *Claims) Audience() []string {
 	v, ok := c.lookup("aud")
 	if !ok {
 		return nil
@@ -120,14 +112,14 @@ func (c Claims) Audience() []string {
 }
 
 // JSON returns the payload as the JSON text that was signed.
-func (c Claims) JSON() string { return c.doc.Text() }
+func (c *Claims) JSON() string { return c.doc.Text() }
 
 // IdentityJSON returns the identity claim as the JSON text the token holds,
 // keeping its JSON type: "alice" (quoted) for a string, 42 for a number.
 // It is what flask's get_jwt_identity() returns, where Identity is always a
 // Go string. It is nil for the zero Claims; a nil json.RawMessage encodes as
 // null, as flask's None does.
-func (c Claims) IdentityJSON() json.RawMessage {
+func (c *Claims) IdentityJSON() json.RawMessage {
 	if c.identityRaw == "" {
 		return nil
 	}
@@ -140,7 +132,7 @@ func (c Claims) IdentityJSON() json.RawMessage {
 // (json.Number beyond the int64 range, digit for digit), any other number
 // a float64. A 64-bit ID such as 12345678901234567 would not survive a
 // float64, as encoding/json would decode it.
-func (c Claims) Get(name string) (any, bool) {
+func (c *Claims) Get(name string) (any, bool) {
 	raw, ok := c.lookup(name)
 	if !ok {
 		return nil, false
@@ -201,9 +193,20 @@ func (c *Claims) lookup(name string) (jsonindex.Value, bool) {
 }
 
 // Decode unmarshals the payload into v, typically the application's own
-// claims struct. It decodes the verified JSON; nothing is parsed or
-// verified again.
-func (c Claims) Decode(v any) error {
+// claims struct:
+//
+//	var claims struct {
+//		Sub   string   `json:"sub"`
+//		Roles []string `json:"roles"`
+//	}
+//	err := ginjwt.CurrentClaims(c).Decode(&claims)
+//
+// It decodes the verified JSON; nothing is parsed or verified again. The
+// zero Claims (no token) gives ErrNoTokenInContext.
+func (c *Claims) Decode(v any) error {
+	if c.doc.Text() == "" {
+		return ErrNoTokenInContext
+	}
 	return json.Unmarshal([]byte(c.doc.Text()), v)
 }
 
@@ -212,7 +215,7 @@ func (c Claims) Decode(v any) error {
 // read as Get reads them, so integers stay exact as Python's do, and
 // c.JSON(200, claims) writes them back digit for digit. The zero Claims
 // (no token) gives an empty map.
-func (c Claims) Map() (map[string]any, error) {
+func (c *Claims) Map() (map[string]any, error) {
 	if c.doc.Text() == "" {
 		return map[string]any{}, nil
 	}

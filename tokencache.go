@@ -46,13 +46,13 @@ const minVerifiedTokenCacheBytes = 64 << 10
 // lookup. A flood of distinct valid tokens evicts tokens seen once before
 // those clients keep sending. Default: DefaultVerifiedTokenCacheBytes.
 func WithVerifiedTokenCacheBytes(n int) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if n < 0 || (n > 0 && n < minVerifiedTokenCacheBytes) {
 			return errors.New("WithVerifiedTokenCacheBytes: give 0 (off) or at least 64 KiB")
 		}
 		c.tokenCacheBytes = n
 		return nil
-	}
+	})
 }
 
 // cacheShards spreads the cache over locks, so that insertions on several

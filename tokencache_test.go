@@ -91,8 +91,7 @@ func TestVerifiedTokenCacheFollowsKeyRotation(t *testing.T) {
 	clock := newFakeClock()
 	common := []ginjwt.Option{ginjwt.WithAlgorithm("ES256"), ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeIssuer: "https://a.example", EncodeAudience: []string{"orders"}}), clock.option()}
 	a := newIssuer(t, append(common, ginjwt.WithPrivateKey(k1), ginjwt.WithKeyID("k1"))...)
-	src := ginjwt.NewJWKS(a.srv.URL+"/.well-known/jwks.json", ginjwt.JWKSMinInterval(10*time.Second),
-		ginjwt.JWKSRefresh(time.Minute))
+	src := ginjwt.NewJWKS(a.srv.URL+"/.well-known/jwks.json", ginjwt.JWKSConfig{MinInterval: 10 * time.Second, Refresh: time.Minute})
 	b := mustManager(t, ginjwt.WithAlgorithm("ES256"), ginjwt.WithJWKS(src),
 		ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeIssuers: []string{"https://a.example"}, DecodeAudience: []string{"orders"}}), clock.option())
 	r := newRouter()

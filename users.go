@@ -15,7 +15,7 @@ import (
 // (or an error wrapping it) for a user that does not exist; other errors
 // count as failures of the lookup itself.
 func WithUserLookup[U any](lookup func(c *gin.Context, tok *Token) (U, error)) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if lookup == nil {
 			return errors.New("WithUserLookup: nil function")
 		}
@@ -24,7 +24,7 @@ func WithUserLookup[U any](lookup func(c *gin.Context, tok *Token) (U, error)) O
 			return lookup(ctx, tok)
 		}
 		return nil
-	}
+	})
 }
 
 // LoadUser makes the guard load the user with WithUserLookup before the

@@ -14,7 +14,7 @@ import (
 func newApp() (*ginjwt.Manager, *gin.Engine) {
 	gin.SetMode(gin.ReleaseMode)
 	m, _ := ginjwt.New(ginjwt.WithSecretKey([]byte("test-secret-0123456789abcdef0123456789")),
-		ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.Cookies))
+		ginjwt.WithTokenLocations(ginjwt.InHeaders, ginjwt.InCookies))
 	r := gin.New()
 	r.GET("/me", m.JWTRequired(), func(c *gin.Context) { c.String(200, ginjwt.CurrentIdentity(c)) })
 	r.POST("/me", m.JWTRequired(), func(c *gin.Context) { c.String(200, "updated "+ginjwt.CurrentIdentity(c)) })
@@ -77,7 +77,7 @@ func TestHelpers(t *testing.T) {
 // Cookies follows the Manager's cookie and header names.
 func TestCookiesWithCustomNames(t *testing.T) {
 	m, err := ginjwt.New(ginjwt.WithSecretKey([]byte("test-secret-0123456789abcdef0123456789")),
-		ginjwt.WithTokenLocations(ginjwt.Cookies),
+		ginjwt.WithTokenLocations(ginjwt.InCookies),
 		ginjwt.WithCookies(ginjwt.CookieConfig{
 			AccessName: "jwt_a", RefreshName: "jwt_r",
 			CSRF: ginjwt.CSRFConfig{

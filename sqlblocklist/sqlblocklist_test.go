@@ -90,7 +90,7 @@ func app(m *ginjwt.Manager, ran *atomic.Int32) *gin.Engine {
 		c.JSON(200, gin.H{"hello": "world"})
 	})
 	r.DELETE("/logout", m.JWTRequired(ginjwt.VerifyType(false)), func(c *gin.Context) {
-		if err := m.RevokeCurrent(c); err != nil {
+		if err := m.Logout(c); err != nil {
 			m.Abort(c, err)
 			return
 		}

@@ -59,7 +59,7 @@ func newRouter(secret []byte) (*gin.Engine, error) {
 
 	// VerifyType(false): one logout route for access and refresh tokens.
 	r.DELETE("/logout", jwt.JWTRequired(ginjwt.VerifyType(false)), func(c *gin.Context) {
-		if err := jwt.RevokeCurrent(c); err != nil {
+		if err := jwt.Logout(c); err != nil {
 			jwt.Abort(c, err)
 			return
 		}

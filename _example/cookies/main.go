@@ -29,7 +29,7 @@ var indexHTML []byte
 func newRouter(secret []byte) (*gin.Engine, error) {
 	jwt, err := ginjwt.New(
 		ginjwt.WithSecretKey(secret),
-		ginjwt.WithTokenLocations(ginjwt.Cookies),
+		ginjwt.WithTokenLocations(ginjwt.InCookies),
 		ginjwt.WithCookies(ginjwt.CookieConfig{
 			// The page is served over plain HTTP on 127.0.0.1, and a
 			// browser only sends Secure cookies over HTTPS. Never use

@@ -29,7 +29,7 @@ func newRouter(secret []byte) (*gin.Engine, error) {
 		ginjwt.WithSecretKey(secret),
 		// Every way a token may arrive, tried in this order (flask's
 		// JWT_TOKEN_LOCATION). By default only headers are read.
-		ginjwt.WithTokenLocations(ginjwt.Headers, ginjwt.Cookies, ginjwt.JSON, ginjwt.QueryString),
+		ginjwt.WithTokenLocations(ginjwt.InHeaders, ginjwt.InCookies, ginjwt.InJSONBody, ginjwt.InQueryString),
 		// The example is served over plain HTTP on localhost, where a
 		// browser drops Secure cookies; never use this in production.
 		ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}),
@@ -80,7 +80,7 @@ func newRouter(secret []byte) (*gin.Engine, error) {
 	r.POST("/protected", jwt.JWTRequired(), protected)
 
 	// Locations overrides the Manager's locations for this route only.
-	r.GET("/only_headers", jwt.JWTRequired(ginjwt.Locations(ginjwt.Headers)), func(c *gin.Context) {
+	r.GET("/only_headers", jwt.JWTRequired(ginjwt.Locations(ginjwt.InHeaders)), func(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"foo": "baz"})
 	})
 	return r, nil

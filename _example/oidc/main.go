@@ -81,7 +81,7 @@ func newIssuer(issuerURL string) (*gin.Engine, error) {
 func newAPI(issuerURL string) (*gin.Engine, error) {
 	jwt, err := ginjwt.New(
 		ginjwt.WithAlgorithm("RS256"),
-		ginjwt.WithJWKS(ginjwt.NewJWKS(issuerURL+"/.well-known/jwks.json")),
+		ginjwt.WithJWKS(ginjwt.NewJWKS(issuerURL+"/.well-known/jwks.json", ginjwt.JWKSConfig{})),
 		ginjwt.WithClaims(ginjwt.ClaimsConfig{
 			IdentityClaim:  usernameClaim,
 			DecodeIssuers:  []string{issuerURL},

@@ -93,7 +93,7 @@ func newRouter(secret []byte, store ginjwt.Blocklist) (*gin.Engine, error) {
 		c.JSON(http.StatusOK, gin.H{"msg": "Welcome, admin " + ginjwt.CurrentIdentity(c)})
 	})
 	r.DELETE("/logout", jwt.JWTRequired(), func(c *gin.Context) {
-		if err := jwt.RevokeCurrent(c); err != nil {
+		if err := jwt.Logout(c); err != nil {
 			jwt.Abort(c, err)
 			return
 		}
