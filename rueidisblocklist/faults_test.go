@@ -314,3 +314,19 @@ func countCode(all []sample, code int) int {
 	}
 	return n
 }
+
+// The control of TestRevocationSurvivesARestartFromTheAOF: without
+// persistence a restart forgets revocations, which is why the README asks
+// for the AOF.
+func TestRevocationLostOnRestartWithoutPersistence(t *testing.T) {
+	srv := rueidistest.Start(t)
+	store := rueidisblocklist.New(srv.Client(t, "app", nil))
+	ctx := context.Background()
+	require.NoError(t, store.Revoke(ctx, "jti-1", time.Now().Add(time.Hour)))
+	srv.Stop()
+	srv.Launch(t)
+	require.Eventually(t, func() bool {
+		revoked, err := store.IsRevoked(ctx, "jti-1")
+		return err == nil && !revoked
+	}, 5*time.Second, 10*time.Millisecond, "no AOF: the revocation is gone")
+}
