@@ -205,6 +205,7 @@ func KillClients(t testing.TB, raw rueidis.Client, name string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	list = strings.TrimPrefix(list, "txt:") // a RESP3 verbatim string
 	killed := 0
 	for line := range strings.SplitSeq(list, "\n") {
 		if !strings.Contains(line, " name="+name+" ") {
