@@ -134,7 +134,8 @@ func (m *Manager) checkRevoked(c *gin.Context, tok *Token) *Error {
 // revocationLookup returns the guards' question to store. A
 // MemoryBlocklist answers from memory and cannot block, so it is asked
 // directly, without the deadline context and its allocations; any other
-// store is asked under the blocklist timeout.
+// store is asked under the blocklist timeout, whose timer starts only if
+// the store waits on it (checkContext).
 func (m *Manager) revocationLookup(store Blocklist) func(c *gin.Context, jti, family string) (bool, error) {
 	if mem, ok := store.(*MemoryBlocklist); ok {
 		return func(_ *gin.Context, jti, family string) (bool, error) {
@@ -142,8 +143,8 @@ func (m *Manager) revocationLookup(store Blocklist) func(c *gin.Context, jti, fa
 		}
 	}
 	return func(c *gin.Context, jti, family string) (bool, error) {
-		ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
-		defer cancel()
+		ctx := newCheckContext(c.Request.Context(), m.cfg.blocklistTimeout)
+		defer ctx.stop()
 		if family != "" {
 			return store.IsRevoked(ctx, jti, familyKey(family))
 		}
