@@ -56,7 +56,9 @@ func (c *checkContext) Done() <-chan struct{} {
 		c.closeLocked(err)
 	default:
 		c.timer = time.AfterFunc(time.Until(c.deadline), func() { c.finish(context.DeadlineExceeded) })
-		c.stopParent = context.AfterFunc(c.parent, func() { c.finish(c.parent.Err()) })
+		if c.parent.Done() != nil { // else it never ends
+			c.stopParent = context.AfterFunc(c.parent, func() { c.finish(c.parent.Err()) })
+		}
 	}
 	return c.done
 }
