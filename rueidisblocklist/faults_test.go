@@ -206,18 +206,22 @@ func TestRedisDownFailsFast(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 200, send(r, "GET", "/protected", token).Code)
 	before := ran.Load()
+	var fresh [50][25]string // never seen; made now, so that the load is the requests
+	for w := range fresh {
+		for n := range fresh[w] {
+			fresh[w][n], err = m.CreateAccessToken(fmt.Sprintf("user-%d-%d", w, n))
+			require.NoError(t, err)
+		}
+	}
 
 	srv.Stop()
 	killed := time.Now()
 	stop := make(chan struct{})
-	var fresh [50]atomic.Int32
 	wait := load(r, 50, 20*time.Millisecond, func(w, n int) string {
 		if n%2 == 0 {
 			return token // cached
 		}
-		fresh[w].Add(1)
-		tok, _ := m.CreateAccessToken(fmt.Sprintf("user-%d-%d", w, n)) // never seen
-		return tok
+		return fresh[w][n/2%len(fresh[w])]
 	}, stop)
 	time.Sleep(time.Second)
 	close(stop)

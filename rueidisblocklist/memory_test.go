@@ -63,7 +63,9 @@ func TestMemoryIsBounded(t *testing.T) {
 	grown := heap() - base
 	require.Zero(t, checkAll(t, store, raw, keys), "they all fit: the second pass is from memory")
 	t.Logf("heap per cached answer (key of %d bytes): %d bytes", len(keys[0]), grown/uint64(len(keys)))
-	assert.Less(t, grown/uint64(len(keys)), uint64(300), "an answer costs a few hundred bytes at most")
+	if !raceEnabled {
+		assert.Less(t, grown/uint64(len(keys)), uint64(300), "an answer costs a few hundred bytes at most")
+	}
 
 	checkAll(t, store, raw, flood)
 	afterFlood := heap() - base
@@ -71,7 +73,9 @@ func TestMemoryIsBounded(t *testing.T) {
 	t.Logf("after %d distinct checks with WithCacheSize(%d): %d of them answered from memory, heap +%d bytes",
 		len(flood), size, kept, afterFlood)
 	assert.LessOrEqual(t, kept, size, "never more answers than the bound")
-	assert.Less(t, afterFlood, 2*grown+64<<10, "the heap stays at the bound's size")
+	if !raceEnabled {
+		assert.Less(t, afterFlood, 2*grown+64<<10, "the heap stays at the bound's size")
+	}
 	checkAll(t, store, raw, keys[:1])
 	assert.Zero(t, checkAll(t, store, raw, keys[:1]), "the cache still answers")
 }

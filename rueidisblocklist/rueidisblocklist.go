@@ -23,7 +23,7 @@
 // Redis master, on which Redis pushes an invalidation for every change of
 // a key under the prefix. A check is answered from memory only while a
 // PING on that connection, sent less than the freshness window ago
-// (WithFreshness, 20 ms by default), has been answered: Redis delivers on
+// (WithFreshness, 50 ms by default), has been answered: Redis delivers on
 // a connection in order, so by then every earlier revocation has been
 // applied. Revoke returns the window after Redis took the revocation, so
 // a request sent after a logout was acknowledged finds every instance's
@@ -56,7 +56,7 @@ const (
 	// DefaultFreshness is WithFreshness's default: how stale the store's
 	// view of Redis may be for a check to be answered from memory, and so
 	// how long a Revoke waits before it returns.
-	DefaultFreshness = 20 * time.Millisecond
+	DefaultFreshness = 50 * time.Millisecond
 	// DefaultCacheTTL bounds how long an answer stays in memory without
 	// Redis being asked again, invalidations or not.
 	DefaultCacheTTL = 10 * time.Second
@@ -129,10 +129,10 @@ func WithKeyPrefix(prefix string) Option { return func(s *Store) { s.prefix = pr
 // Default: time.Now. (The freshness window runs on the monotonic clock.)
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
 
-// WithCacheTTL bounds how long an answer of IsRevoked is kept in memory.
-// Invalidations keep cached answers true whatever the TTL; the TTL only
-// bounds how long an unused answer takes room. A revoked key's answer
-// never outlives the key. d <= 0 means DefaultCacheTTL.
+// WithCacheTTL bounds how long an answer of IsRevoked is kept in memory;
+// past it, the next check asks Redis again. Invalidations and the
+// freshness window keep cached answers true whatever the TTL. A revoked
+// key's answer never outlives the key. d <= 0 means DefaultCacheTTL.
 func WithCacheTTL(d time.Duration) Option {
 	return func(s *Store) {
 		if d <= 0 {
