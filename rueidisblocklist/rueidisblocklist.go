@@ -40,6 +40,8 @@ package rueidisblocklist
 
 import (
 	"context"
+	"crypto/sha1" //nolint:gosec // G505: Redis names scripts by their SHA-1; not for security
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -211,9 +213,33 @@ func (s *Store) ttl(until time.Time) int64 {
 	return (d.Truncate(time.Millisecond) + time.Millisecond).Milliseconds()
 }
 
+// script is a Lua script of the store, run by its SHA-1 (EVALSHA), or by
+// its source when Redis does not have it yet.
+type script struct{ src, sha string }
+
+func newScript(src string) script {
+	sum := sha1.Sum([]byte(src)) //nolint:gosec // G401: Redis names scripts by their SHA-1
+	return script{src: src, sha: hex.EncodeToString(sum[:])}
+}
+
+// run runs sc on key with args. Commands are pinned, out of rueidis's
+// command pool: rueidis v1.0.79 returns a command to the pool once it has
+// an answer while the pipe of a closing connection may still be writing
+// it, and the next command built from the pool then overwrites what is
+// written (a data race, caught by the soak that kills connections). A
+// pinned command costs one allocation.
+func (s *Store) run(ctx context.Context, sc script, key string, args ...string) rueidis.RedisResult {
+	b := s.client.B()
+	res := s.client.Do(ctx, b.Evalsha().Sha1(sc.sha).Numkeys(1).Key(key).Arg(args...).Build().Pin())
+	if err, ok := rueidis.IsRedisErr(res.Error()); ok && err.IsNoScript() {
+		res = s.client.Do(ctx, b.Eval().Script(sc.src).Numkeys(1).Key(key).Arg(args...).Build().Pin())
+	}
+	return res
+}
+
 // revokeScript sets KEYS[1] for ARGV[1] ms (0: no expiry), keeping a
 // longer TTL it already has; redisblocklist runs the same script.
-var revokeScript = rueidis.NewLuaScript(`
+var revokeScript = newScript(`
 local want = tonumber(ARGV[1])
 local have = redis.call('PTTL', KEYS[1])
 if have == -1 then
@@ -233,7 +259,7 @@ return 1
 // for ARGV[3] ms (0: no expiry, -1: already expired, so deleted) when it
 // is absent or holds ARGV[1]; it returns 1 then, else 0 and changes
 // nothing. redisblocklist runs the same script.
-var rotateScript = rueidis.NewLuaScript(`
+var rotateScript = newScript(`
 local cur = redis.call('GET', KEYS[1])
 if cur and cur ~= ARGV[1] then
   return 0
@@ -266,7 +292,7 @@ func (s *Store) Revoke(ctx context.Context, key string, until time.Time) error {
 		return fmt.Errorf("rueidisblocklist: revoke: %w", err)
 	}
 	_, err := call(s, ctx, func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, revokeScript.Exec(ctx, s.client, []string{s.prefix + key}, []string{strconv.FormatInt(ms, 10)}).Error()
+		return struct{}{}, s.run(ctx, revokeScript, s.prefix+key, strconv.FormatInt(ms, 10)).Error()
 	})
 	if err != nil {
 		return fmt.Errorf("rueidisblocklist: revoke: %w", err)
@@ -305,7 +331,7 @@ func (s *Store) IsRevoked(ctx context.Context, keys ...string) (bool, error) {
 	keep := s.trackingUp()
 	cmds := make(rueidis.Commands, 0, 2*len(keys))
 	for _, k := range keys {
-		cmds = append(cmds, s.client.B().Get().Key(s.prefix+k).Build(), s.client.B().Pttl().Key(s.prefix+k).Build())
+		cmds = append(cmds, s.client.B().Get().Key(s.prefix+k).Build().Pin(), s.client.B().Pttl().Key(s.prefix+k).Build().Pin())
 	}
 	res, err := call(s, ctx, func(ctx context.Context) ([]rueidis.RedisResult, error) {
 		return s.client.DoMulti(ctx, cmds...), nil
@@ -360,8 +386,7 @@ func (s *Store) Rotate(ctx context.Context, family, prev, next string, until tim
 		return false, fmt.Errorf("rueidisblocklist: rotate: %w", err)
 	}
 	n, err := call(s, ctx, func(ctx context.Context) (int64, error) {
-		return rotateScript.Exec(ctx, s.client, []string{s.familyKey(family)},
-			[]string{prev, next, strconv.FormatInt(s.ttl(until), 10)}).AsInt64()
+		return s.run(ctx, rotateScript, s.familyKey(family), prev, next, strconv.FormatInt(s.ttl(until), 10)).AsInt64()
 	})
 	if err != nil {
 		return false, fmt.Errorf("rueidisblocklist: rotate: %w", err)
@@ -377,7 +402,7 @@ func (s *Store) Current(ctx context.Context, family string) (string, error) {
 		return "", fmt.Errorf("rueidisblocklist: current: %w", err)
 	}
 	cur, err := call(s, ctx, func(ctx context.Context) (string, error) {
-		cur, err := s.client.Do(ctx, s.client.B().Get().Key(s.familyKey(family)).Build()).ToString()
+		cur, err := s.client.Do(ctx, s.client.B().Get().Key(s.familyKey(family)).Build().Pin()).ToString()
 		if rueidis.IsRedisNil(err) {
 			return "", nil
 		}

@@ -217,7 +217,7 @@ func (m *mapper) update(addrs []string) {
 func (m *mapper) masters() ([]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), m.s.pingTimeout)
 	defer cancel()
-	slots, err := m.s.client.Do(ctx, m.s.client.B().ClusterSlots().Build()).ToArray()
+	slots, err := m.s.client.Do(ctx, m.s.client.B().ClusterSlots().Build().Pin()).ToArray()
 	if err != nil {
 		return nil, err
 	}

@@ -260,8 +260,8 @@ func (t *tracker) fail(err error) {
 	}
 }
 
-// serve pings c whenever a check asks, until c closes or fails a ping
-// (hung), or nothing asked for idleAfter (a nil error).
+// serve pings c whenever a check asks, until c closes, or a ping is not
+// answered in time (hung), or nothing asked for idleAfter (a nil error).
 func (t *tracker) serve(c *trackedConn, idle *time.Timer) (hung bool, err error) {
 	for {
 		select {
@@ -275,7 +275,8 @@ func (t *tracker) serve(c *trackedConn, idle *time.Timer) (hung bool, err error)
 		case <-t.kick:
 			idle.Reset(idleAfter)
 			if err := t.ping(c); err != nil {
-				return true, err
+				// Unanswered: hung. Else the connection closed under it.
+				return errors.Is(err, context.DeadlineExceeded), err
 			}
 			t.wanted.Store(false)
 		}
@@ -288,7 +289,7 @@ func (t *tracker) ping(c *trackedConn) error {
 	sent := mono()
 	ctx, cancel := context.WithTimeout(context.Background(), t.s.pingTimeout)
 	defer cancel()
-	if err := c.dc.Do(ctx, c.dc.B().Ping().Build()).Error(); err != nil {
+	if err := c.dc.Do(ctx, c.dc.B().Ping().Build().Pin()).Error(); err != nil {
 		return fmt.Errorf("rueidisblocklist: ping: %w", err)
 	}
 	c.synced.Store(sent)
@@ -336,9 +337,9 @@ func (t *tracker) open() (*trackedConn, error) {
 	res := dc.DoMulti(ctx,
 		// Off first: a client with rueidis's own caching tracks in OPTIN
 		// mode, and Redis switches mode only from off.
-		dc.B().Arbitrary("CLIENT", "TRACKING").Args("OFF").Build(),
-		dc.B().Arbitrary("CLIENT", "TRACKING").Args("ON", "BCAST", "PREFIX", t.s.prefix).Build(),
-		dc.B().ClientInfo().Build())
+		dc.B().Arbitrary("CLIENT", "TRACKING").Args("OFF").Build().Pin(),
+		dc.B().Arbitrary("CLIENT", "TRACKING").Args("ON", "BCAST", "PREFIX", t.s.prefix).Build().Pin(),
+		dc.B().ClientInfo().Build().Pin()) // pinned: see Store.run
 	for _, r := range res {
 		if err := r.Error(); err != nil {
 			dc.Close()
