@@ -150,7 +150,8 @@ func (m *Manager) checkRevoked(c *gin.Context, tok *Token) *Error {
 // its ID, its session and, when the store can tell, its identity. A
 // MemoryBlocklist answers from memory and cannot block, so it is asked
 // directly, without the deadline context and its allocations; any other
-// store is asked under the blocklist timeout.
+// store is asked under the blocklist timeout, whose timer starts only if
+// the store waits on it (checkContext).
 func (m *Manager) revocationLookup(store Blocklist) func(c *gin.Context, claims *Claims) (bool, error) {
 	if mem, ok := store.(*MemoryBlocklist); ok {
 		return func(_ *gin.Context, claims *Claims) (bool, error) {
@@ -166,8 +167,8 @@ func (m *Manager) revocationLookup(store Blocklist) func(c *gin.Context, claims 
 		}
 	}
 	return func(c *gin.Context, claims *Claims) (bool, error) {
-		ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
-		defer cancel()
+		ctx := newCheckContext(c.Request.Context(), m.cfg.blocklistTimeout)
+		defer ctx.stop()
 		return ask(ctx, claims)
 	}
 }

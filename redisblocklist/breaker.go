@@ -21,9 +21,11 @@ var ErrTooBusy = errors.New("redisblocklist: too many calls waiting on Redis")
 
 // breaker fails calls fast while Redis is down. It opens after `failures`
 // consecutive failures (timeouts, network errors, LOADING and the like);
-// while open it lets one call at a time through as a probe, at most every
-// probeEvery, and closes on the first success, a probe's or a late answer
-// to a call whose caller had given up.
+// while open it fails every call at once and, when one comes and a probe
+// is due (at most every probeEvery, one at a time), sends a PING of its
+// own in the background. It closes on the first success, a probe's or a
+// late answer to a call whose caller had given up. No request waits for a
+// probe: go-redis may retry dials for a second under it.
 type breaker struct {
 	failures   int32
 	probeEvery time.Duration
@@ -45,8 +47,9 @@ const (
 	inconclusive                // the caller went away; says nothing either way
 )
 
-// allow reports whether a call may go to Redis, and whether it goes as the
-// probe of an open breaker (then its outcome must be recorded as such).
+// allow reports whether a call may go to Redis and, when it may not,
+// whether the caller must start a probe (then its outcome must be
+// recorded as a probe's).
 func (b *breaker) allow() (ok, probe bool) {
 	if b == nil || !b.open.Load() {
 		return true, false
@@ -60,7 +63,7 @@ func (b *breaker) allow() (ok, probe bool) {
 		return false, false
 	}
 	b.probing = true
-	return true, true
+	return false, true
 }
 
 // record takes a call's outcome.
@@ -128,19 +131,22 @@ func classify(ctx context.Context, err error) outcome {
 func run[T any](s *Store, ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
 	var zero T
 	ok, probe := s.breaker.allow()
+	if probe {
+		go s.probe() //nolint:gosec // G118: the probe outlives the request that started it, on purpose
+	}
 	if !ok {
 		return zero, ErrCircuitOpen
 	}
 	select {
 	case s.inFlight <- struct{}{}:
 	case <-ctx.Done():
-		s.record(ctx, probe, ctx.Err())
+		s.record(ctx, false, ctx.Err())
 		return zero, errors.Join(ErrTooBusy, ctx.Err())
 	}
 	if ctx.Done() == nil { // nothing to give up on: no goroutine
 		v, err := fn(ctx)
 		<-s.inFlight
-		s.record(ctx, probe, err)
+		s.record(ctx, false, err)
 		return v, err
 	}
 	type answer struct {
@@ -161,13 +167,34 @@ func run[T any](s *Store, ctx context.Context, fn func(context.Context) (T, erro
 	}()
 	select {
 	case a := <-done:
-		s.record(ctx, probe, a.err)
+		s.record(ctx, false, a.err)
 		return a.v, a.err
 	case <-ctx.Done():
 		close(gaveUp)
-		s.record(ctx, probe, ctx.Err())
+		s.record(ctx, false, ctx.Err())
 		return zero, ctx.Err()
 	}
+}
+
+// probeTimeout bounds a probe of an open breaker. It runs in the
+// background, so no request waits for it; a Redis slower than that to
+// answer a PING stays counted as down.
+const probeTimeout = time.Second
+
+// probe sends a PING to find out whether Redis is back, and records the
+// answer on the breaker.
+func (s *Store) probe() {
+	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.client.Ping(ctx).Err() }() // go-redis may ignore ctx on reads
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	s.record(ctx, true, err)
 }
 
 // record notes a call's outcome on the breaker and, when Redis failed a

@@ -75,9 +75,11 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 // instead of each request waiting out its timeout. It opens after
 // `failures` consecutive calls found Redis down (no answer by the
 // deadline, a network error, LOADING, CLUSTERDOWN, MASTERDOWN...). While
-// it is open, one call at a time, at most every probeEvery, goes to Redis
-// as a probe; the first answer from Redis closes it. failures <= 0 turns
-// the breaker off. Default: DefaultBreakerFailures, DefaultProbeEvery.
+// it is open every call fails at once, and a call that finds a probe due
+// (at most every probeEvery, one at a time) starts a PING in the
+// background, with a deadline of its own (1 s); the first answer from
+// Redis closes it. failures <= 0 turns the breaker off. Default:
+// DefaultBreakerFailures, DefaultProbeEvery.
 func WithBreaker(failures int, probeEvery time.Duration) Option {
 	return func(s *Store) {
 		if failures <= 0 {

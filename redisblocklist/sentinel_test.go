@@ -2,6 +2,9 @@ package redisblocklist_test
 
 import (
 	"os"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,12 +37,14 @@ func how(round int) string {
 	return "killed (SIGKILL)"
 }
 
-// Redis replicates asynchronously: a revocation the master acknowledged
-// may be missing on the replica that Sentinel promotes when the master
-// dies. With WithReplicaAcks a logout answers 200 only once a replica holds
-// the revocation, so it survives the failover. Real master, replica and
-// three sentinels; the master is SIGKILLed (or hangs: SIGSTOP), then comes
-// back as a replica of the promoted one.
+// Guards through a Sentinel failover: real master, replica and three
+// sentinels; the master is SIGKILLed (or hangs: SIGSTOP), then comes back
+// as a replica of the promoted one. A revoked token is only ever refused
+// (401, or 503 within the timeout), and the logout acknowledged before
+// the kill survives it. (On loopback the replica is in sync when the
+// master dies, so that last check passes without WithReplicaAcks too:
+// TestSentinelFailoverWithStalledReplication is the one that tells acks on
+// from off.)
 func TestSentinelFailoverKeepsRevocations(t *testing.T) {
 	t.Parallel()
 	const timeout = time.Second
@@ -136,5 +141,112 @@ func TestSentinelFailoverKeepsRevocations(t *testing.T) {
 		w = do(r, "DELETE", "/logout", later)
 		assert.Equal(t, 200, w.Code, "a replica acknowledges again: %s %v", w.Body, errs.lastCause())
 		assert.JSONEq(t, revokedBody, do(r, "GET", "/protected", later).Body.String())
+	}
+}
+
+// stallReplication stops the replica (SIGSTOP) and writes junk bytes to
+// the master at addr, more than the kernel buffers between them hold: the
+// writes that follow wait in the master's memory, as behind a slow or
+// congested replication link, and die with the master. It returns the
+// master's output buffer for the replica, so the test can show the stall
+// before it kills the master.
+func stallReplication(t *testing.T, topo *redistest.Sentinel, addr string, junk int) (backlog func() int64) {
+	t.Helper()
+	master := topo.Node(addr)
+	require.NotNil(t, master)
+	c := master.Client(t)
+	topo.Replica.Pause()
+	t.Cleanup(topo.Replica.Resume)
+	ctx := t.Context()
+	require.NoError(t, c.Set(ctx, "stall:junk", strings.Repeat("x", junk), 0).Err())
+	return func() int64 {
+		list, err := c.ClientList(ctx).Result()
+		require.NoError(t, err)
+		for line := range strings.Lines(list) {
+			if strings.Contains(line, "flags=S") {
+				for field := range strings.FieldsSeq(line) {
+					if v, ok := strings.CutPrefix(field, "omem="); ok {
+						n, err := strconv.ParseInt(v, 10, 64)
+						require.NoError(t, err)
+						return n
+					}
+				}
+			}
+		}
+		t.Fatal("the master lists no replica")
+		return 0
+	}
+}
+
+// Finding 5 of issue 21: a failover test that tells WithReplicaAcks on
+// from off. A plain SIGKILL of the master on loopback loses nothing, as
+// the replica is always in sync; here replication is stalled first (the
+// replica stopped, 48 MB in flight), 50 logouts are sent at once, then
+// the master is killed and the replica, resumed, is promoted. Without
+// acks the logouts are acknowledged and lost with the master: their tokens
+// are answered 200 again. With WithReplicaAcks none is acknowledged
+// (503: try again), so none is lost. Logouts acknowledged before the
+// stall survive either way.
+func TestSentinelFailoverWithStalledReplication(t *testing.T) {
+	for _, acks := range []bool{false, true} {
+		t.Run(map[bool]string{false: "without_acks", true: "with_replica_acks"}[acks], func(t *testing.T) {
+			t.Parallel()
+			topo := redistest.StartSentinel(t)
+			var opts []redisblocklist.Option
+			if acks {
+				opts = append(opts, redisblocklist.WithReplicaAcks(1, 300*time.Millisecond))
+			}
+			m := topoManager(t, redisblocklist.New(topo.FailoverClient(t), opts...), ginjwt.WithBlocklistTimeout(time.Second))
+			var errs errorLog
+			r := topoApp(m, &errs)
+			before, valid := newToken(t, m), newToken(t, m)
+			require.Equal(t, 200, do(r, "DELETE", "/logout", before).Code, errs.lastCause())
+			oldMaster, err := topo.MasterAddr(t.Context())
+			require.NoError(t, err)
+
+			backlog := stallReplication(t, topo, oldMaster, 48<<20)
+			tokens := make([]string, 50)
+			for i := range tokens {
+				tokens[i] = newToken(t, m)
+			}
+			codes := make([]int, len(tokens))
+			var wg sync.WaitGroup
+			for i, tok := range tokens {
+				wg.Go(func() { codes[i] = do(r, "DELETE", "/logout", tok).Code })
+			}
+			wg.Wait()
+			var acked []string
+			for i, code := range codes {
+				require.Contains(t, []int{200, 503}, code)
+				if code == 200 {
+					acked = append(acked, tokens[i])
+				}
+			}
+			inFlight := backlog()
+			topo.Node(oldMaster).Kill()
+			topo.Replica.Resume()
+			topo.WaitForFailover(t, oldMaster, 30*time.Second)
+			eventually(t, r, valid, 200, "", 10*time.Second)
+
+			lost := 0
+			for _, tok := range acked {
+				if do(r, "GET", "/protected", tok).Code == 200 {
+					lost++
+				}
+			}
+			t.Logf("replication stalled (%d bytes waiting in the master for the replica): %d of %d logouts acknowledged, %d of those lost in the failover",
+				inFlight, len(acked), len(tokens), lost)
+			assert.Greater(t, inFlight, int64(0), "replication was stalled when the master died")
+			w := do(r, "GET", "/protected", before)
+			assert.Equal(t, 401, w.Code, "a logout replicated before the stall survives")
+			assert.JSONEq(t, revokedBody, w.Body.String())
+			if acks {
+				assert.Empty(t, acked, "no replica could acknowledge: every logout answered 503")
+				assert.Zero(t, lost)
+			} else {
+				assert.Len(t, acked, len(tokens), "without acks the master acknowledges alone")
+				assert.Positive(t, lost, "acknowledged logouts lost with the master: the test can tell acks on from off")
+			}
+		})
 	}
 }

@@ -80,57 +80,93 @@ func startProxy(t *testing.T, target string) *proxy {
 	return p
 }
 
-// A partition between B and Redis (nothing closed, nothing answered)
-// while the token is revoked through A: B cannot get the invalidation. Its
-// pings find the connection silent and close it, which drops the cache;
-// from then on B fails closed until Redis is reachable again. The window
-// in which B still answers from its cache is bounded by
-// 2*DefaultPingEvery + DefaultConnTimeout (ClientOption: a ping goes out
-// after a whole gap without replies, then waits for its own), and logged.
-func TestPartitionDropsTheCacheWithinThePingBound(t *testing.T) {
-	srv := rueidistest.Start(t)
-	px := startProxy(t, srv.Addr)
-	a := rueidisblocklist.New(srv.Client(t, "instance-a", nil))
-	opt := rueidisblocklist.ClientOption(px.addr)
-	opt.ClientName = "instance-b"
-	clientB, err := rueidis.NewClient(opt)
-	require.NoError(t, err)
-	t.Cleanup(clientB.Close)
-	b := rueidisblocklist.New(clientB, rueidisblocklist.WithCacheTTL(time.Hour))
-	check := func() (bool, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-		defer cancel()
-		return b.IsRevoked(ctx, "jti-1")
-	}
-	for range 2 {
-		revoked, err := check()
-		require.NoError(t, err)
-		require.False(t, revoked)
-	}
+// A partition between B and Redis (a relay that swallows everything and
+// closes nothing) while the token is revoked through A: B cannot get the
+// invalidation. It answers from its cache only while its last exchange
+// with Redis is younger than the freshness window (WithFreshness, with the
+// default and with 200 ms), so it never answers "not revoked" after A's
+// Revoke returned; then it fails (503 through ginjwt), at once once its
+// ping has gone unanswered; and it sees the revocation once the relay
+// forwards again.
+func TestPartitionAnswersFromMemoryAtMostTheWindow(t *testing.T) {
+	for _, window := range []time.Duration{rueidisblocklist.DefaultFreshness, 200 * time.Millisecond} {
+		t.Run(window.String(), func(t *testing.T) {
+			srv := rueidistest.Start(t)
+			px := startProxy(t, srv.Addr)
+			a := rueidisblocklist.New(srv.Client(t, "instance-a", nil), rueidisblocklist.WithFreshness(window))
+			opt := rueidisblocklist.ClientOption(px.addr)
+			opt.ClientName = "instance-b"
+			clientB, err := rueidis.NewClient(opt)
+			require.NoError(t, err)
+			t.Cleanup(clientB.Close)
+			b := rueidisblocklist.New(clientB, rueidisblocklist.WithCacheTTL(time.Hour), rueidisblocklist.WithFreshness(window))
+			check := func() (bool, error) {
+				ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+				defer cancel()
+				return b.IsRevoked(ctx, "jti-1")
+			}
+			raw := srv.Raw(t)
+			warm(t, b, func() int { return rueidistest.CommandCalls(t, raw, "get") }, "jti-1")
 
-	px.cut.Store(true)
-	require.NoError(t, a.Revoke(context.Background(), "jti-1", time.Now().Add(time.Hour)))
-	cut := time.Now()
-	var stale time.Duration
-	for {
-		revoked, err := check()
-		if err != nil || revoked {
-			break
-		}
-		stale = time.Since(cut)
-		require.Less(t, stale, 10*time.Second, "B kept its cache through the partition")
-	}
-	bound := 2*rueidisblocklist.DefaultPingEvery + rueidisblocklist.DefaultConnTimeout
-	t.Logf("partition: B answered from its cache for %v after the revocation (bound %v)", stale, bound)
-	assert.Less(t, stale, bound+time.Second, "the bound, with room for a loaded machine")
-	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-		revoked, err := check()
-		require.False(t, err == nil && !revoked, "B answered 'not revoked' after dropping its cache")
-	}
+			type answer struct {
+				start   time.Time
+				revoked bool
+				err     error
+				took    time.Duration
+			}
+			var answers []answer
+			done := make(chan struct{})
+			stop := make(chan struct{})
+			go func() { // B's checks, as requests come
+				defer close(done)
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					start := time.Now()
+					revoked, err := check()
+					answers = append(answers, answer{start, revoked, err, time.Since(start)})
+					time.Sleep(100 * time.Microsecond)
+				}
+			}()
+			time.Sleep(50 * time.Millisecond)
+			px.cut.Store(true)
+			cut := time.Now()
+			require.NoError(t, a.Revoke(context.Background(), "jti-1", time.Now().Add(time.Hour)))
+			acked := time.Now()
+			time.Sleep(window + 2*rueidisblocklist.DefaultConnTimeout)
+			close(stop)
+			<-done
 
-	px.cut.Store(false) // old connections stay swallowed; B dials anew
-	require.Eventually(t, func() bool {
-		revoked, err := check()
-		return err == nil && revoked
-	}, 10*time.Second, 50*time.Millisecond, "B is back on Redis and sees the revocation")
+			var stale time.Duration
+			late, failed, fast := 0, 0, 0
+			for _, a := range answers {
+				if a.err == nil && !a.revoked && a.start.After(cut) {
+					stale = max(stale, a.start.Sub(cut))
+					if a.start.After(acked) {
+						late++
+					}
+				}
+				if a.err != nil {
+					failed++
+					if a.start.After(cut.Add(window+rueidisblocklist.DefaultConnTimeout+100*time.Millisecond)) && a.took < 10*time.Millisecond {
+						fast++
+					}
+				}
+			}
+			t.Logf("window %v: B answered from its cache for %v after the cut, Revoke on A took %v; then %d checks failed (%d at once, the breaker open)",
+				window, stale.Round(time.Microsecond), acked.Sub(cut).Round(time.Microsecond), failed, fast)
+			assert.Zero(t, late, "B answered 'not revoked' after the revocation was acknowledged")
+			assert.Less(t, stale, window+5*time.Millisecond, "B answered from its cache beyond the window")
+			assert.Positive(t, fast, "the breaker opened once the ping went unanswered")
+
+			px.cut.Store(false) // old connections stay swallowed; B dials anew
+			require.Eventually(t, func() bool {
+				revoked, err := check()
+				return err == nil && revoked
+			}, 10*time.Second, 50*time.Millisecond, "B is back on Redis and sees the revocation")
+		})
+	}
 }

@@ -1,9 +1,9 @@
 // Package rueidisblocklist is a ginjwt.Blocklist in Redis whose checks are
-// answered from process memory: Redis 6+ tracks the keys each connection
-// has read (server-assisted client-side caching, CLIENT TRACKING over
-// RESP3) and pushes an invalidation to it the moment one changes, so a
-// revocation on any instance reaches every other instance's copy within
-// milliseconds, and a hot token costs no round trip at all.
+// answered from process memory, kept true by Redis's invalidations
+// (server-assisted client-side caching: CLIENT TRACKING over RESP3,
+// through github.com/redis/rueidis). A hot token costs no round trip, and
+// a logout acknowledged on one instance is refused by every instance's
+// next request.
 //
 //	client, err := rueidis.NewClient(rueidisblocklist.ClientOption("127.0.0.1:6379"))
 //	...
@@ -19,21 +19,33 @@
 // share one Redis, e.g. while a fleet moves from one to the other. Every
 // command and script touches one key, so it works with Cluster too.
 //
-// Cached answers are only as true as the connection that carries their
-// invalidations. rueidis drops a connection's whole cache when that
-// connection breaks, and the next check goes to Redis again: a round trip
-// if Redis answers, an error (ginjwt answers 503) if not. A connection that
-// goes silent without breaking (a network partition) is found by rueidis's
-// pings; ClientOption sets them so that this takes at most about
-// 2*DefaultPingEvery + DefaultConnTimeout (2 s), and no cached answer is
-// kept longer than WithCacheTTL in any case.
+// How the cache stays true: the store keeps one tracking connection per
+// Redis master, on which Redis pushes an invalidation for every change of
+// a key under the prefix. A check is answered from memory only while a
+// PING on that connection, sent less than the freshness window ago
+// (WithFreshness, 50 ms by default), has been answered: Redis delivers on
+// a connection in order, so by then every earlier revocation has been
+// applied. Revoke returns the window after Redis took the revocation, so
+// a request sent after a logout was acknowledged finds every instance's
+// cache updated or too old to use. A partitioned or hung Redis is
+// therefore answered from memory for at most the window.
+//
+// When the tracking connection breaks, cannot be made, or leaves a ping
+// unanswered for DefaultConnTimeout, the store counts Redis as down: its
+// cache is dropped and calls fail at once with ErrCircuitOpen (ginjwt
+// answers 503) while it opens a new connection every DefaultProbeEvery.
+// Calls that need Redis answer by their context's deadline
+// (ginjwt.WithBlocklistTimeout), whatever rueidis is waiting for.
 package rueidisblocklist
 
 import (
 	"context"
+	"crypto/sha1" //nolint:gosec // G505: Redis names scripts by their SHA-1; not for security
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
-	"sync"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -43,104 +55,67 @@ import (
 
 // Defaults of ClientOption and the options of New.
 const (
+	// DefaultFreshness is WithFreshness's default: how stale the store's
+	// view of Redis may be for a check to be answered from memory, and so
+	// how long a Revoke waits before it returns.
+	DefaultFreshness = 50 * time.Millisecond
 	// DefaultCacheTTL bounds how long an answer stays in memory without
 	// Redis being asked again, invalidations or not.
 	DefaultCacheTTL = 10 * time.Second
+	// DefaultCacheSize is how many answers the cache holds (WithCacheSize):
+	// about 100 bytes each on the heap for a 36-character jti.
+	DefaultCacheSize = 50000
+	// DefaultProbeEvery is how often a store whose tracking connection
+	// failed tries to open a new one, while calls fail at once.
+	DefaultProbeEvery = 100 * time.Millisecond
 	// DefaultPingEvery is how often ClientOption's connections ping Redis
-	// while idle, to find a connection that went silent.
+	// while idle (rueidis's keepalive), to find a connection that went
+	// silent.
 	DefaultPingEvery = 500 * time.Millisecond
 	// DefaultConnTimeout is how long ClientOption's connections wait for
-	// such a ping, or any reply, before they are closed (and their cache
-	// dropped).
+	// a reply before rueidis closes them, and how long the store waits
+	// for its own pings and for a new tracking connection before it counts
+	// Redis as down.
 	DefaultConnTimeout = time.Second
-	// DefaultCacheBytes is ClientOption's cache size of each connection
-	// (rueidis.ClientOption.CacheSizeEachConn), as rueidis counts it:
-	// about 240 bytes an answer (a 36-character jti), so some 17,000
-	// answers; the Go heap holds about 2.5 times as much.
-	DefaultCacheBytes = 4 << 20
-	// DefaultPipelineMultiplex is ClientOption's PipelineMultiplex: 2^1
-	// connections, hence caches, per Redis node.
-	DefaultPipelineMultiplex = 1
 )
 
-// ClientOption returns rueidis options for a client of this store: client
-// side caching on (rueidis's default, OPTIN tracking), pings every
-// DefaultPingEvery that close a connection silent for DefaultConnTimeout,
-// DefaultCacheBytes of cache in each of 2^DefaultPipelineMultiplex
-// connections per node. Change the fields you need before
-// rueidis.NewClient; with one address that is not a cluster node it is a
-// single-node client, with several a cluster client.
+// ErrCircuitOpen is the error of a call refused without asking Redis,
+// because the store's tracking connection broke, could not be made, or
+// did not answer a ping (see WithFreshness). ginjwt answers it with 503,
+// at once. The store opens a new connection every DefaultProbeEvery in
+// the background.
+var ErrCircuitOpen = errors.New("rueidisblocklist: Redis is down (circuit open), not asked")
+
+// ClientOption returns rueidis options for a client of this store:
+// rueidis's own client-side cache off (the store keeps its own, see New),
+// pings every DefaultPingEvery that close a connection silent for
+// DefaultConnTimeout, dials that give up after DefaultConnTimeout. Change
+// the fields you need (auth, TLS, database) before rueidis.NewClient; with
+// one address that is not a cluster node it is a single-node client, with
+// several a cluster client.
 func ClientOption(addrs ...string) rueidis.ClientOption {
 	return rueidis.ClientOption{
-		InitAddress:       addrs,
-		Dialer:            net.Dialer{Timeout: time.Second, KeepAlive: DefaultPingEvery},
-		ConnWriteTimeout:  DefaultConnTimeout,
-		CacheSizeEachConn: DefaultCacheBytes,
-		PipelineMultiplex: DefaultPipelineMultiplex,
+		InitAddress:      addrs,
+		Dialer:           net.Dialer{Timeout: DefaultConnTimeout, KeepAlive: DefaultPingEvery},
+		ConnWriteTimeout: DefaultConnTimeout,
+		DisableCache:     true,
 	}
 }
 
-// Store is a ginjwt.Blocklist backed by Redis with client-side caching. It
-// is safe for concurrent use.
+// Store is a ginjwt.Blocklist backed by Redis with a cache in memory kept
+// true by Redis's invalidations. It is safe for concurrent use.
 type Store struct {
-	client   rueidis.Client
-	prefix   string
-	now      func() time.Time
-	cacheTTL time.Duration
-	own      ownRevocations
-}
-
-// ownRevocations are the keys this Store revoked within the last cache
-// TTL. Redis's invalidation of a cached "not revoked" reaches the client
-// asynchronously, even the client that wrote: without them, a logout
-// followed at once by a request with the same token on this instance
-// could be answered from the stale cache. A cached answer lives at most
-// the cache TTL, so they need not be kept longer.
-type ownRevocations struct {
-	// latest is when the last entry expires (Unix nanoseconds): past it,
-	// checks skip the lock, as on an instance with no recent logout.
-	latest atomic.Int64
-	mu     sync.Mutex
-	until  map[string]time.Time
-	swept  int // entries left by the last sweep
-}
-
-func (o *ownRevocations) add(key string, now time.Time, ttl time.Duration) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.until == nil {
-		o.until = map[string]time.Time{}
-	}
-	// Sweep when the map has doubled since the last sweep: amortized
-	// constant work per revocation, and memory bounded by about twice the
-	// revocations of one cache TTL.
-	if len(o.until) >= 2*o.swept+64 {
-		for k, u := range o.until {
-			if !now.Before(u) {
-				delete(o.until, k)
-			}
-		}
-		o.swept = len(o.until)
-	}
-	until := now.Add(ttl)
-	o.until[key] = until
-	if u := until.UnixNano(); u > o.latest.Load() {
-		o.latest.Store(u)
-	}
-}
-
-func (o *ownRevocations) has(keys []string, now time.Time) bool {
-	if now.UnixNano() >= o.latest.Load() {
-		return false
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for _, k := range keys {
-		if u, ok := o.until[k]; ok && now.Before(u) {
-			return true
-		}
-	}
-	return false
+	client      rueidis.Client
+	prefix      string
+	now         func() time.Time
+	cacheTTL    time.Duration
+	freshness   time.Duration
+	probeEvery  time.Duration
+	pingTimeout time.Duration
+	cache       cache
+	topo        atomic.Pointer[topology] // nil until a cluster's masters are known
+	tripped     atomic.Pointer[chan struct{}]
+	mapper      *mapper // cluster clients only
 }
 
 var _ ginjwt.Blocklist = (*Store)(nil)
@@ -153,14 +128,13 @@ type Option func(*Store)
 func WithKeyPrefix(prefix string) Option { return func(s *Store) { s.prefix = prefix } }
 
 // WithClock sets the clock that turns expiry times into TTLs, for tests.
-// Default: time.Now.
+// Default: time.Now. (The freshness window runs on the monotonic clock.)
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
 
-// WithCacheTTL bounds how long an answer of IsRevoked is kept in memory.
-// Invalidations keep cached answers true whatever the TTL; the TTL is the
-// limit for the case invalidations cannot cover, a connection that went
-// silent before its pings found it. A revoked key's answer never outlives
-// the key. d <= 0 means DefaultCacheTTL.
+// WithCacheTTL bounds how long an answer of IsRevoked is kept in memory;
+// past it, the next check asks Redis again. Invalidations and the
+// freshness window keep cached answers true whatever the TTL. A revoked
+// key's answer never outlives the key. d <= 0 means DefaultCacheTTL.
 func WithCacheTTL(d time.Duration) Option {
 	return func(s *Store) {
 		if d <= 0 {
@@ -170,13 +144,57 @@ func WithCacheTTL(d time.Duration) Option {
 	}
 }
 
-// New returns a Store using client. Build the client with ClientOption,
-// or at least with client-side caching on (rueidis's default). With
-// DisableCache every check is a round trip, as with redisblocklist.
+// WithCacheSize bounds the answers kept in memory; past it, storing one
+// evicts an arbitrary other. n <= 0 keeps none: every check asks Redis.
+// Default: DefaultCacheSize.
+func WithCacheSize(n int) Option { return func(s *Store) { s.cache.max = n } }
+
+// WithFreshness sets the window that makes cached answers safe across
+// instances. A check is answered from memory only while the store's
+// tracking connection has had an answer from Redis to a PING sent less
+// than d ago (by then every invalidation of an earlier revocation has been
+// applied); otherwise it asks Redis, and the store pings ahead of time, at
+// d/2, while checks come. Revoke returns d after Redis took the
+// revocation, so a request sent after the acknowledgement finds every
+// instance's cache either updated or too old to answer.
+//
+// d is what a logout costs on top of its round trip, the longest a
+// partitioned or hung Redis is answered for from memory, and it sets the
+// pace of pings: at most about 2/d a second per busy instance and Redis
+// master. d <= 0 means DefaultFreshness.
+func WithFreshness(d time.Duration) Option {
+	return func(s *Store) {
+		if d <= 0 {
+			d = DefaultFreshness
+		}
+		s.freshness = d
+	}
+}
+
+// New returns a Store using client, built with ClientOption or with any
+// options whose connections speak RESP3 (rueidis's default): a single
+// node, Sentinel or Cluster client. The store opens one more connection to
+// each Redis master, on first use, on which Redis pushes an invalidation
+// for every change of a key under the prefix (CLIENT TRACKING BCAST): what
+// keeps the cache true. It closes it after 10 s without checks.
 func New(client rueidis.Client, opts ...Option) *Store {
-	s := &Store{client: client, prefix: "ginjwt:revoked:", now: time.Now, cacheTTL: DefaultCacheTTL}
+	s := &Store{client: client, prefix: "ginjwt:revoked:", now: time.Now, cacheTTL: DefaultCacheTTL,
+		freshness: DefaultFreshness, probeEvery: DefaultProbeEvery, pingTimeout: DefaultConnTimeout}
+	s.cache.max = DefaultCacheSize
 	for _, opt := range opts {
 		opt(s)
+	}
+	s.cache.prefix = s.prefix
+	tripped := make(chan struct{})
+	s.tripped.Store(&tripped)
+	s.cache.entries = make(map[string]entry)
+	if client.Mode() == rueidis.ClientModeCluster {
+		s.mapper = &mapper{s: s}
+	} else {
+		s.topo.Store(&topology{trackers: []*tracker{newTracker(s, func() (rueidis.DedicatedClient, error) {
+			dc, _ := client.Dedicate()
+			return dc, nil
+		})}})
 	}
 	return s
 }
@@ -195,9 +213,33 @@ func (s *Store) ttl(until time.Time) int64 {
 	return (d.Truncate(time.Millisecond) + time.Millisecond).Milliseconds()
 }
 
+// script is a Lua script of the store, run by its SHA-1 (EVALSHA), or by
+// its source when Redis does not have it yet.
+type script struct{ src, sha string }
+
+func newScript(src string) script {
+	sum := sha1.Sum([]byte(src)) //nolint:gosec // G401: Redis names scripts by their SHA-1
+	return script{src: src, sha: hex.EncodeToString(sum[:])}
+}
+
+// run runs sc on key with args. Commands are pinned, out of rueidis's
+// command pool: rueidis v1.0.79 returns a command to the pool once it has
+// an answer while the pipe of a closing connection may still be writing
+// it, and the next command built from the pool then overwrites what is
+// written (a data race, caught by the soak that kills connections). A
+// pinned command costs one allocation.
+func (s *Store) run(ctx context.Context, sc script, key string, args ...string) rueidis.RedisResult {
+	b := s.client.B()
+	res := s.client.Do(ctx, b.Evalsha().Sha1(sc.sha).Numkeys(1).Key(key).Arg(args...).Build().Pin())
+	if err, ok := rueidis.IsRedisErr(res.Error()); ok && err.IsNoScript() {
+		res = s.client.Do(ctx, b.Eval().Script(sc.src).Numkeys(1).Key(key).Arg(args...).Build().Pin())
+	}
+	return res
+}
+
 // revokeScript sets KEYS[1] for ARGV[1] ms (0: no expiry), keeping a
 // longer TTL it already has; redisblocklist runs the same script.
-var revokeScript = rueidis.NewLuaScript(`
+var revokeScript = newScript(`
 local want = tonumber(ARGV[1])
 local have = redis.call('PTTL', KEYS[1])
 if have == -1 then
@@ -217,7 +259,7 @@ return 1
 // for ARGV[3] ms (0: no expiry, -1: already expired, so deleted) when it
 // is absent or holds ARGV[1]; it returns 1 then, else 0 and changes
 // nothing. redisblocklist runs the same script.
-var rotateScript = rueidis.NewLuaScript(`
+var rotateScript = newScript(`
 local cur = redis.call('GET', KEYS[1])
 if cur and cur ~= ARGV[1] then
   return 0
@@ -235,53 +277,85 @@ return 1
 
 // Revoke implements ginjwt.Blocklist: the key's TTL becomes the token's
 // remaining lifetime, or stays the longer one it has. Redis then pushes an
-// invalidation of the key to every client that has it cached.
+// invalidation of the key to every instance's tracking connection. Revoke
+// returns the freshness window after Redis took the revocation (see
+// WithFreshness): from then on no instance answers for the key from an
+// older cache. A ctx that ends before that returns an error although
+// Redis holds the revocation: the logout is not acknowledged, and a retry
+// is harmless.
 func (s *Store) Revoke(ctx context.Context, key string, until time.Time) error {
 	ms := s.ttl(until)
 	if ms < 0 {
 		return nil
 	}
-	err := revokeScript.Exec(ctx, s.client, []string{s.prefix + key}, []string{fmt.Sprint(ms)}).Error()
+	if err := s.failing(); err != nil {
+		return fmt.Errorf("rueidisblocklist: revoke: %w", err)
+	}
+	_, err := call(s, ctx, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, s.run(ctx, revokeScript, s.prefix+key, strconv.FormatInt(ms, 10)).Error()
+	})
 	if err != nil {
 		return fmt.Errorf("rueidisblocklist: revoke: %w", err)
 	}
-	now := s.now()
-	keep := s.cacheTTL
-	if !until.IsZero() {
-		keep = min(keep, until.Sub(now)) // and never past the revocation
+	wait := time.NewTimer(s.freshness)
+	defer wait.Stop()
+	select {
+	case <-wait.C:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("rueidisblocklist: revoke: taken by Redis, but the deadline came before other instances were sure to see it: %w", ctx.Err())
 	}
-	s.own.add(key, now, keep)
-	return nil
 }
 
-// IsRevoked implements ginjwt.Blocklist from the client-side cache: a GET
-// per key (EXISTS is not cacheable in rueidis), asked of Redis (which then tracks the key for this
-// connection) only when it is not cached. Several keys go in one
-// DoMultiCache, single-key commands that Cluster accepts whatever their
-// slots.
-//
-// The commands are pinned, out of rueidis's command pool: rueidis v1.0.79
-// returns a cached command to the pool when its connection closes
-// (ErrDoCacheAborted) while the closing pipe may still be writing it, and
-// the next command built from the pool then overwrites what is written, a
-// data race that can send another call's arguments. A pinned command costs
-// one allocation.
+// IsRevoked implements ginjwt.Blocklist: from memory when every key is
+// cached and the tracking connections are fresh (see WithFreshness), else
+// from Redis, a GET and a PTTL per key in one round trip (single-key
+// commands, which Cluster accepts whatever their slots), whose answers are
+// then cached.
 func (s *Store) IsRevoked(ctx context.Context, keys ...string) (bool, error) {
-	if s.own.has(keys, s.now()) {
-		return true, nil
+	now := mono()
+	s.mapper.want()
+	if topo := s.topo.Load(); topo != nil && topo.fresh(now) {
+		if revoked, ok := s.cache.lookup(keys, now); ok {
+			return revoked, nil
+		}
 	}
-	if len(keys) == 1 {
-		return revokedReply(s.client.DoCache(ctx, s.client.B().Get().Key(s.prefix+keys[0]).Cache().Pin(), s.cacheTTL))
+	if err := s.failing(); err != nil {
+		return false, fmt.Errorf("rueidisblocklist: check: %w", err)
 	}
-	cmds := make([]rueidis.CacheableTTL, len(keys))
-	for i, k := range keys {
-		cmds[i] = rueidis.CT(s.client.B().Get().Key(s.prefix+k).Cache().Pin(), s.cacheTTL)
+	// Read seq before asking: whatever changes it (an invalidation, a
+	// connection lost or made) until the answer is stored may have
+	// overtaken the answer. Without every tracking connection up, a key
+	// could change with no invalidation to tell: answer, but keep nothing.
+	seq0 := s.cache.seq.Load()
+	keep := s.trackingUp()
+	cmds := make(rueidis.Commands, 0, 2*len(keys))
+	for _, k := range keys {
+		cmds = append(cmds, s.client.B().Get().Key(s.prefix+k).Build().Pin(), s.client.B().Pttl().Key(s.prefix+k).Build().Pin())
 	}
+	res, err := call(s, ctx, func(ctx context.Context) ([]rueidis.RedisResult, error) {
+		return s.client.DoMulti(ctx, cmds...), nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("rueidisblocklist: check: %w", err)
+	}
+	now = mono()
 	revoked := false
-	for _, res := range s.client.DoMultiCache(ctx, cmds...) {
-		r, err := revokedReply(res)
+	for i, k := range keys {
+		r, err := revokedReply(res[2*i])
+		if err == nil {
+			var pttl int64
+			if pttl, err = res[2*i+1].AsInt64(); err == nil && keep {
+				until := now + int64(s.cacheTTL)
+				if r && pttl > 0 {
+					until = min(until, now+pttl*int64(time.Millisecond))
+				}
+				s.cache.store(k, entry{until: until, revoked: r}, seq0)
+			}
+		}
 		if err != nil {
-			return false, err
+			s.suspect(err)
+			return false, fmt.Errorf("rueidisblocklist: check: %w", err)
 		}
 		revoked = revoked || r
 	}
@@ -296,7 +370,7 @@ func revokedReply(res rueidis.RedisResult) (bool, error) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("rueidisblocklist: check: %w", err)
+		return false, err
 	}
 	return true, nil
 }
@@ -308,8 +382,12 @@ func (s *Store) familyKey(family string) string { return s.prefix + "cur:" + fam
 // Rotate implements ginjwt.Blocklist with a compare-and-set script on the
 // family's one key, which Redis runs atomically (and Cluster accepts).
 func (s *Store) Rotate(ctx context.Context, family, prev, next string, until time.Time) (bool, error) {
-	n, err := rotateScript.Exec(ctx, s.client, []string{s.familyKey(family)},
-		[]string{prev, next, fmt.Sprint(s.ttl(until))}).AsInt64()
+	if err := s.failing(); err != nil {
+		return false, fmt.Errorf("rueidisblocklist: rotate: %w", err)
+	}
+	n, err := call(s, ctx, func(ctx context.Context) (int64, error) {
+		return s.run(ctx, rotateScript, s.familyKey(family), prev, next, strconv.FormatInt(s.ttl(until), 10)).AsInt64()
+	})
 	if err != nil {
 		return false, fmt.Errorf("rueidisblocklist: rotate: %w", err)
 	}
@@ -320,10 +398,16 @@ func (s *Store) Rotate(ctx context.Context, family, prev, next string, until tim
 // refresh tokens only, which are rare, and right before a Rotate that
 // decides by Redis's value anyway.
 func (s *Store) Current(ctx context.Context, family string) (string, error) {
-	cur, err := s.client.Do(ctx, s.client.B().Get().Key(s.familyKey(family)).Build()).ToString()
-	if rueidis.IsRedisNil(err) {
-		return "", nil
+	if err := s.failing(); err != nil {
+		return "", fmt.Errorf("rueidisblocklist: current: %w", err)
 	}
+	cur, err := call(s, ctx, func(ctx context.Context) (string, error) {
+		cur, err := s.client.Do(ctx, s.client.B().Get().Key(s.familyKey(family)).Build().Pin()).ToString()
+		if rueidis.IsRedisNil(err) {
+			return "", nil
+		}
+		return cur, err
+	})
 	if err != nil {
 		return "", fmt.Errorf("rueidisblocklist: current: %w", err)
 	}

@@ -20,22 +20,21 @@ import (
 // A soak (GINJWT_SOAK=1, 2 x 10 s): 8 clients send requests with 1000
 // tokens to instance B while instance A revokes one token every 10 ms and
 // B's connections are closed by the server every 200 ms. No request that
-// starts more than the grace after a revocation was acknowledged may be
-// answered 200 for that token. Run twice: clients pausing 100 µs between
-// requests (a loaded server whose CPU is not saturated), and clients
-// spinning, which saturates both cores: then the goroutine that reads
-// invalidations waits its turn among the spinning ones, and the grace is
-// larger. The largest lateness seen (how long after the acknowledgement a
-// request still got 200) and the counts are logged.
+// starts after a revocation was acknowledged may be answered 200 for that
+// token. Run twice: clients pausing 100 µs between requests (a loaded
+// server whose CPU is not saturated), and clients spinning, which
+// saturates both cores (the goroutines that read invalidations and pings
+// then wait their turn: checks go to Redis more often, and must still
+// never be late). The counts are logged.
 func TestSoakRevocationsAcrossReconnects(t *testing.T) {
 	if os.Getenv("GINJWT_SOAK") == "" {
 		t.Skip("a 20 s soak: set GINJWT_SOAK=1")
 	}
-	t.Run("paced", func(t *testing.T) { soak(t, 100*time.Microsecond, 50*time.Millisecond) })
-	t.Run("saturated", func(t *testing.T) { soak(t, 0, 500*time.Millisecond) })
+	t.Run("paced", func(t *testing.T) { soak(t, 100*time.Microsecond) })
+	t.Run("saturated", func(t *testing.T) { soak(t, 0) })
 }
 
-func soak(t *testing.T, pause, grace time.Duration) {
+func soak(t *testing.T, pause time.Duration) {
 	const (
 		duration = 10 * time.Second
 		clients  = 8
@@ -85,9 +84,7 @@ func soak(t *testing.T, pause, grace time.Duration) {
 							break
 						}
 					}
-					if time.Duration(late) > grace {
-						violations.Add(1)
-					}
+					violations.Add(1)
 				}
 			}
 		}()
@@ -117,9 +114,9 @@ func soak(t *testing.T, pause, grace time.Duration) {
 	wg.Wait()
 	counts := map[int]int64{}
 	codes.Range(func(k, v any) bool { counts[k.(int)] = v.(*atomic.Int64).Load(); return true })
-	t.Logf("soak %v, %v between requests: %v responses by status, %d tokens revoked, %d connections of B closed, largest lateness of a 200 after a revocation %v",
-		duration, pause, counts, revoked, kills, time.Duration(maxLate.Load()))
-	assert.Zero(t, violations.Load(), "requests answered 200 more than %v after their token's revocation", grace)
+	t.Logf("soak %v, %v between requests: %v responses by status, %d tokens revoked, %d connections of B closed, %d 200s after a revocation's acknowledgement (latest by %v)",
+		duration, pause, counts, revoked, kills, violations.Load(), time.Duration(maxLate.Load()))
+	assert.Zero(t, violations.Load(), "requests answered 200 after their token's revocation was acknowledged")
 	assert.Positive(t, counts[401])
 	assert.Positive(t, counts[200])
 }

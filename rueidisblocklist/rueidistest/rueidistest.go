@@ -31,10 +31,19 @@ type Server struct {
 	cmd           *exec.Cmd
 }
 
-// Start starts a redis-server for t and kills it at t's cleanup.
+// Start starts a redis-server without persistence for t and kills it at
+// t's cleanup.
 func Start(t testing.TB) *Server {
 	t.Helper()
 	return start(t)
+}
+
+// StartWithAOF starts a redis-server with the append-only file on and
+// appendfsync always, so that every write acknowledged to a client is on
+// disk: Stop and Launch then restart it with what it acknowledged.
+func StartWithAOF(t testing.TB) *Server {
+	t.Helper()
+	return start(t, "--appendonly", "yes", "--appendfsync", "always")
 }
 
 func start(t testing.TB, extra ...string) *Server {
@@ -61,8 +70,8 @@ func start(t testing.TB, extra ...string) *Server {
 	return s
 }
 
-// Launch starts the server process (again, after Stop: same port, empty)
-// and waits until it listens.
+// Launch starts the server process (again, after Stop: same port, same
+// directory, so empty unless it has an AOF) and waits until it answers.
 func (s *Server) Launch(t testing.TB) {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
@@ -81,15 +90,29 @@ func (s *Server) Launch(t testing.TB) {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		c, err := net.DialTimeout("tcp", s.Addr, 100*time.Millisecond)
-		if err == nil {
-			_ = c.Close()
+		if s.answers() {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("redis-server did not listen within 10s")
+			t.Fatal("redis-server did not answer PING within 10s")
 		}
 	}
+}
+
+// answers reports whether the server answers PING with PONG (not LOADING).
+func (s *Server) answers() bool {
+	c, err := net.DialTimeout("tcp", s.Addr, 100*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	defer func() { _ = c.Close() }()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return false
+	}
+	buf := make([]byte, 7)
+	n, _ := c.Read(buf)
+	return string(buf[:n]) == "+PONG\r\n"
 }
 
 // Stop kills the server (SIGKILL, as a crash would); a paused one too.
@@ -142,7 +165,13 @@ func (s *Server) Client(t testing.TB, name string, edit func(*rueidis.ClientOpti
 // closed at t's cleanup.
 func (s *Server) Raw(t testing.TB) rueidis.Client {
 	t.Helper()
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{s.Addr}, DisableCache: true, ClientName: "raw", ForceSingleClient: true})
+	return RawOf(t, s.Addr)
+}
+
+// RawOf is Raw for the node at addr, e.g. one of StartCluster's.
+func RawOf(t testing.TB, addr string) rueidis.Client {
+	t.Helper()
+	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}, DisableCache: true, ClientName: "raw", ForceSingleClient: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,6 +205,7 @@ func KillClients(t testing.TB, raw rueidis.Client, name string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	list = strings.TrimPrefix(list, "txt:") // a RESP3 verbatim string
 	killed := 0
 	for line := range strings.SplitSeq(list, "\n") {
 		if !strings.Contains(line, " name="+name+" ") {

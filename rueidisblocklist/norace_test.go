@@ -1,0 +1,5 @@
+//go:build !race
+
+package rueidisblocklist_test
+
+const raceEnabled = false
