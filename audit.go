@@ -5,71 +5,121 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 )
 
-// WithAuditLog records every refused request on logger: a refusal is a
-// security event (a forged, replayed, expired or missing token, a denied
-// route). Each record is "ginjwt: request refused" with the attributes
-// kind (the sentinel's text, e.g. "token has expired"), status, reason
-// (the response's message),
-// method, route (Gin's route pattern, not the path, so IDs in URLs stay
-// out), client (gin's ClientIP), when the token was genuine (expired, of
-// the wrong type, revoked...) its kid and jti, and the cause when a store
-// or key source failed. The token, cookies and headers are never logged.
+// WithAuditLog records the security events of the Manager on logger: each
+// refused request ("ginjwt: request refused"), a reused refresh token
+// ending its session ("ginjwt: refresh token reused"), a user's sessions
+// ended everywhere ("ginjwt: identity revoked"). It is an Observer (see
+// WithObserver) whose records carry:
 //
-// Levels let you filter: Info for a request without a token (every
-// anonymous visit), Error for a 5xx (a store or key source is down, a
-// route is set up wrongly), Warn for everything else.
+//   - reason: the stable code of the refusal (Reason, e.g. "expired",
+//     "bad_signature"), what an alert matches;
+//   - status and message: the answer's status and message;
+//   - guard, method, route (Gin's route pattern, not the path, so IDs in
+//     URLs stay out) and client (gin's ClientIP);
+//   - identity: the token's identity claim, once its signature verified
+//     (an expired, revoked or forbidden token; never a forged one); kid and
+//     jti the same way; username: the user name a refused login tried
+//     (InvalidCredentials), never the password;
+//   - cause: what failed underneath, when a store or key source did.
+//
+// An attribute without a value is left out. The token, cookies and
+// headers are never logged. Levels follow severity: Debug for a request
+// without a token (every anonymous visit); Info for the routine (an
+// expired token, a token logged out, not fresh or of the wrong type, a
+// wrong password); Warn for what a client should never send (a bad
+// signature, algorithm or CSRF value, a malformed token, a forbidden
+// route); Error for a replayed refresh token and for 5xx answers (a store
+// or key source down, a route set up wrongly).
 func WithAuditLog(logger *slog.Logger) Option {
 	return option(func(c *config) error {
 		if logger == nil {
 			return errors.New("WithAuditLog: nil logger")
 		}
+		a := auditLog{logger}
 		c.audit = logger
+		c.observers = append(c.observers, Observer{GuardDone: a.outcome, Event: a.event})
 		return nil
 	})
 }
 
 const auditMessage = "ginjwt: request refused"
 
-// audit records a refusal on the audit log, if there is one.
-func (m *Manager) audit(c *gin.Context, e *Error) {
-	logger := m.cfg.audit
-	if logger == nil {
+type auditLog struct{ logger *slog.Logger }
+
+// outcome records a refusal.
+func (a auditLog) outcome(c *gin.Context, out Outcome) {
+	e := out.Err
+	if e == nil {
 		return
 	}
-	level := slog.LevelWarn
-	switch {
-	case e.Status >= http.StatusInternalServerError:
-		level = slog.LevelError
-	case errors.Is(e, ErrNoToken):
-		level = slog.LevelInfo
+	level := auditLevel(e)
+	ctx := out.Context
+	if ctx == nil {
+		ctx = context.Background()
 	}
-	ctx := context.Background()
-	if c.Request != nil {
-		ctx = c.Request.Context()
-	}
-	if !logger.Enabled(ctx, level) {
+	if !a.logger.Enabled(ctx, level) {
 		return
 	}
-	attrs := make([]slog.Attr, 0, 10)
+	attrs := make([]slog.Attr, 0, 14)
 	attrs = append(attrs,
-		slog.String("kind", strings.TrimPrefix(e.kind.Error(), "ginjwt: ")),
+		slog.String("reason", string(out.Reason)),
 		slog.Int("status", e.Status),
-		slog.String("reason", e.Message),
+		slog.String("message", e.Message),
+		slog.String("guard", string(out.Guard)),
 	)
 	if c.Request != nil {
 		attrs = append(attrs, slog.String("method", c.Request.Method))
 	}
-	attrs = append(attrs, slog.String("route", c.FullPath()), slog.String("client", c.ClientIP()))
-	if tok := e.Token; tok != nil {
-		attrs = append(attrs, slog.String("kid", tok.Header.Kid), slog.String("jti", tok.Claims.JTI))
+	attrs = appendNonEmpty(attrs, "route", c.FullPath())
+	attrs = appendNonEmpty(attrs, "client", c.ClientIP())
+	if tok := out.Token; tok != nil {
+		attrs = appendNonEmpty(attrs, "identity", tok.Claims.Identity)
+		attrs = appendNonEmpty(attrs, "kid", tok.Header.Kid)
+		attrs = appendNonEmpty(attrs, "jti", tok.Claims.JTI)
 	}
+	attrs = appendNonEmpty(attrs, "username", out.Username)
 	if e.cause != nil {
 		attrs = append(attrs, slog.String("cause", e.cause.Error()))
 	}
-	logger.LogAttrs(ctx, level, auditMessage, attrs...)
+	a.logger.LogAttrs(ctx, level, auditMessage, attrs...)
+}
+
+// event records the security events beside a request's outcome.
+func (a auditLog) event(ctx context.Context, e Event) {
+	switch {
+	case e.Kind == EventSessionEnded && e.Reason == ReasonRefreshReused:
+		a.logger.LogAttrs(ctx, slog.LevelError, "ginjwt: refresh token reused, its session ended",
+			slog.String("reason", string(ReasonRefreshReused)), slog.String("identity", e.Identity), slog.String("session", e.SessionID))
+	case e.Kind == EventIdentityRevoked:
+		a.logger.LogAttrs(ctx, slog.LevelInfo, "ginjwt: identity revoked, every session ended",
+			slog.String("reason", string(ReasonIdentityRevoked)), slog.String("identity", e.Identity))
+	}
+}
+
+func appendNonEmpty(attrs []slog.Attr, key, value string) []slog.Attr {
+	if value == "" {
+		return attrs
+	}
+	return append(attrs, slog.String(key, value))
+}
+
+// auditLevel is a refusal's level by severity (see WithAuditLog).
+func auditLevel(e *Error) slog.Level {
+	if e.Status >= http.StatusInternalServerError {
+		return slog.LevelError
+	}
+	switch e.Reason() {
+	case ReasonNoToken:
+		return slog.LevelDebug
+	case ReasonRefreshReused:
+		return slog.LevelError
+	case ReasonExpired, ReasonSessionExpired, ReasonRevoked, ReasonNotFresh, ReasonWrongType,
+		ReasonBadCredentials, ReasonNotJSON, ReasonSessionNotFound:
+		return slog.LevelInfo
+	}
+	return slog.LevelWarn
 }

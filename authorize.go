@@ -216,11 +216,11 @@ func (m *Manager) Authorize(reqs ...Requirement) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		st, ok := currentState(c)
 		if !ok {
-			m.fail(c, newError(ErrNoToken, http.StatusUnauthorized, m.msgMissingHeader))
+			m.abortAs(c, GuardAuthorize, newError(ErrNoToken, http.StatusUnauthorized, m.msgMissingHeader))
 			return
 		}
 		if err := g.authorize(c, st); err != nil {
-			m.fail(c, err)
+			m.abortAs(c, GuardAuthorize, err)
 		}
 	}
 }

@@ -118,19 +118,19 @@ func SkipRevocationCheck() GuardOption {
 
 // checkRevoked runs the blocklist and the application's check for a token
 // that passed every other check.
-func (m *Manager) checkRevoked(c *gin.Context, tok *Token) *Error {
+func (m *Manager) checkRevoked(ctx context.Context, c *gin.Context, tok *Token) *Error {
 	if m.isRevoked != nil {
 		if tok.Claims.JTI == "" {
 			return invalid(ErrInvalidClaims, "Missing claim: jti")
 		}
-		revoked, err := m.isRevoked(c, &tok.Claims)
+		revoked, err := m.isRevoked(ctx, &tok.Claims)
 		if err != nil {
 			return m.unavailable(err)
 		}
 		if revoked {
 			return newError(ErrRevoked, http.StatusUnauthorized, "Token has been revoked")
 		}
-		if e := m.checkRotated(c, tok); e != nil {
+		if e := m.checkRotated(ctx, c, tok); e != nil {
 			return e
 		}
 	}
@@ -151,25 +151,38 @@ func (m *Manager) checkRevoked(c *gin.Context, tok *Token) *Error {
 // MemoryBlocklist answers from memory and cannot block, so it is asked
 // directly, without the deadline context and its allocations; any other
 // store is asked under the blocklist timeout, whose timer starts only if
-// the store waits on it (checkContext).
-func (m *Manager) revocationLookup(store Blocklist) func(c *gin.Context, claims *Claims) (bool, error) {
+// the store waits on it (checkContext). With observers, each question is
+// a store call they see.
+func (m *Manager) revocationLookup(store Blocklist) func(ctx context.Context, claims *Claims) (bool, error) {
+	var ask func(ctx context.Context, claims *Claims) (bool, error)
 	if mem, ok := store.(*MemoryBlocklist); ok {
-		return func(_ *gin.Context, claims *Claims) (bool, error) {
+		ask = func(_ context.Context, claims *Claims) (bool, error) {
 			return mem.revokedToken(claims), nil
 		}
-	}
-	ask := func(ctx context.Context, claims *Claims) (bool, error) {
-		return store.IsRevoked(ctx, claims.JTI, sessionKey(claims.SessionID()))
-	}
-	if ir, ok := store.(IdentityRevoker); ok {
+	} else {
+		keys := func(ctx context.Context, claims *Claims) (bool, error) {
+			return store.IsRevoked(ctx, claims.JTI, sessionKey(claims.SessionID()))
+		}
+		if ir, ok := store.(IdentityRevoker); ok {
+			keys = func(ctx context.Context, claims *Claims) (bool, error) {
+				return ir.IsRevokedFor(ctx, claims.Identity, claims.issuedAt(), claims.JTI, sessionKey(claims.SessionID()))
+			}
+		}
 		ask = func(ctx context.Context, claims *Claims) (bool, error) {
-			return ir.IsRevokedFor(ctx, claims.Identity, claims.issuedAt(), claims.JTI, sessionKey(claims.SessionID()))
+			cctx := newCheckContext(ctx, m.cfg.blocklistTimeout)
+			defer cctx.stop()
+			return keys(cctx, claims)
 		}
 	}
-	return func(c *gin.Context, claims *Claims) (bool, error) {
-		ctx := newCheckContext(c.Request.Context(), m.cfg.blocklistTimeout)
-		defer ctx.stop()
-		return ask(ctx, claims)
+	if len(m.observers) == 0 {
+		return ask
+	}
+	return func(ctx context.Context, claims *Claims) (revoked bool, err error) {
+		err = m.storeCall(ctx, StoreIsRevoked, func(ctx context.Context) error {
+			revoked, err = ask(ctx, claims)
+			return err
+		})
+		return revoked, err
 	}
 }
 
@@ -198,7 +211,7 @@ func (m *Manager) Revoke(ctx context.Context, raw ...string) error {
 		toks[i] = tok
 	}
 	for _, tok := range toks {
-		if err := m.revokeSession(ctx, tok); err != nil {
+		if err := m.revokeSession(ctx, tok, ReasonLogout); err != nil {
 			return err
 		}
 	}

@@ -16,6 +16,7 @@ type config struct {
 	// rather than silently replace the first.
 	claimsSet, cookiesSet, secretSet bool
 
+	observers        []Observer
 	audit            *slog.Logger // nil: no audit log
 	tokenCacheBytes  int          // budget of the verified-token cache
 	secret           []byte

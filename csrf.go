@@ -20,8 +20,10 @@ func checkCSRF(sent string, tok *Token) *Error {
 	return nil
 }
 
+const msgMissingCSRF = "Missing CSRF token"
+
 func errMissingCSRF() *Error {
-	return newError(ErrCSRF, http.StatusUnauthorized, "Missing CSRF token")
+	return newError(ErrCSRF, http.StatusUnauthorized, msgMissingCSRF)
 }
 
 // CSRFConfig configures the double-submit protection of cookie tokens,

@@ -167,6 +167,9 @@ type Error struct {
 
 	kind  error
 	cause error
+	// observed: a guard's observers saw this refusal already, so an
+	// Abort with it (after VerifyRequest) does not report it twice.
+	observed bool
 }
 
 // Error returns the client-safe message followed by the cause, when a
@@ -208,10 +211,10 @@ func invalid(kind error, msg string) *Error {
 type ErrorHandler func(c *gin.Context, err *Error)
 
 // fail records err on the context, lets the configured handler answer and
-// aborts the chain.
+// aborts the chain. The guards have told their observers already; refuse
+// tells them for a handler.
 func (m *Manager) fail(c *gin.Context, e *Error) {
 	_ = c.Error(e)
-	m.audit(c, e)
 	if m.errorHandler == nil {
 		m.writeDefault(c, e)
 		c.Abort()
@@ -258,18 +261,46 @@ func (m *Manager) errorBody(msg string) []byte {
 // audit log. Any other error is a 500 with an empty body. The chain is
 // aborted and err recorded.
 func (m *Manager) Abort(c *gin.Context, err error) {
-	var e *Error
-	if errors.As(err, &e) {
-		m.fail(c, e)
-		return
-	}
-	if e = m.sentinelError(c, err); e != nil {
-		m.fail(c, e)
-		return
-	}
-	_ = c.Error(err)
-	c.AbortWithStatus(http.StatusInternalServerError)
+	m.abortAs(c, GuardAbort, err)
 }
+
+// abortAs is Abort for a guard or handler of g's kind, telling the
+// observers.
+func (m *Manager) abortAs(c *gin.Context, g Guard, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		e = m.sentinelError(c, err)
+	}
+	if e == nil {
+		_ = c.Error(err)
+		c.AbortWithStatus(http.StatusInternalServerError)
+		e = newError(ErrConfig, http.StatusInternalServerError, msgInternal)
+		e.cause = err
+	} else {
+		m.fail(c, e)
+	}
+	if len(m.observers) > 0 && !e.observed {
+		ctx, start := m.startGuard(c, g)
+		var username string
+		var ce *credentialsError
+		if errors.As(err, &ce) {
+			username = ce.username
+		}
+		m.refused(c, g, ctx, start, e, username)
+	}
+}
+
+// InvalidCredentials is ErrInvalidCredentials (401 "Bad username or
+// password") naming the user name tried, which the audit log and the
+// observers record (Outcome.Username); never pass the password.
+//
+//	return nil, ginjwt.InvalidCredentials(in.Username)
+func InvalidCredentials(username string) error { return &credentialsError{username} }
+
+type credentialsError struct{ username string }
+
+func (e *credentialsError) Error() string { return ErrInvalidCredentials.Error() }
+func (e *credentialsError) Unwrap() error { return ErrInvalidCredentials }
 
 // sentinelResponse is the response Abort gives a sentinel: the guard's for
 // its kind, with the message of the kind's most common case.
@@ -357,7 +388,7 @@ func (m *Manager) sentinelError(c *gin.Context, err error) *Error {
 		}
 		kind := cmp.Or(r.kind, r.sentinel)
 		e := newError(kind, r.status, r.msg(m, c))
-		if err != kind {
+		if err != kind && err.Error() != kind.Error() { // else it adds nothing
 			e.cause = err
 		}
 		if tok, ok := CurrentToken(c); ok && r.withToken {

@@ -37,6 +37,7 @@
 package ginjwt
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,8 +45,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-
-	"github.com/gin-gonic/gin"
 )
 
 // Manager creates and verifies tokens and makes the guards: the
@@ -69,9 +68,10 @@ type Manager struct {
 	msgMissingHeader, msgMissingType, msgBadHeader string
 
 	errorHandler ErrorHandler
+	observers    []Observer
 	// isRevoked asks the blocklist about a token, chosen at New for the
 	// store; nil without a blocklist.
-	isRevoked func(c *gin.Context, claims *Claims) (bool, error)
+	isRevoked func(ctx context.Context, claims *Claims) (bool, error)
 	// The blocklist as the stores of rotation and of the session list,
 	// when those are on.
 	rotations RotationStore
@@ -98,7 +98,7 @@ func New(opts ...Option) (*Manager, error) {
 			errs = append(errs, err)
 		}
 	}
-	m := &Manager{cfg: cfg, errorHandler: cfg.errorHandler}
+	m := &Manager{cfg: cfg, errorHandler: cfg.errorHandler, observers: cfg.observers}
 	errs = append(errs, m.setupKeys()...)
 	errs = append(errs, checkNames(&cfg)...)
 	if cfg.jwks != nil && (len(cfg.decodeIssuers) == 0 || len(cfg.decodeAudience) == 0) {
@@ -148,6 +148,9 @@ func New(opts ...Option) (*Manager, error) {
 
 	if cfg.blocklist != nil {
 		m.isRevoked = m.revocationLookup(cfg.blocklist)
+		if s, ok := cfg.blocklist.(ObservedStore); ok && len(m.observers) > 0 {
+			s.Observe(m.emit)
+		}
 	}
 	// A decode key loader's key is parsed anew for every token, so no
 	// cached verification could ever match it.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -140,6 +141,17 @@ func (m *Manager) newGuard(g guard, opts []GuardOption) gin.HandlerFunc {
 	}
 }
 
+// kind names the guard for its observers.
+func (g *guard) kind() Guard {
+	switch {
+	case g.refresh:
+		return GuardRefresh
+	case g.fresh:
+		return GuardFresh
+	}
+	return GuardAccess
+}
+
 // setupGuard applies opts and reports the combinations that cannot work.
 func (m *Manager) setupGuard(g *guard, opts []GuardOption) error {
 	for _, opt := range opts {
@@ -161,15 +173,21 @@ func (m *Manager) setupGuard(g *guard, opts []GuardOption) error {
 // guardRequest is a guard without its response: it verifies the request,
 // stores the token in the context, loads the user and renews an expiring
 // access cookie, and returns what refused the request, if anything.
-func (m *Manager) guardRequest(c *gin.Context, g *guard) *Error {
-	st := &requestState{m: m}
+func (m *Manager) guardRequest(c *gin.Context, g *guard) (err *Error) {
+	st := &requestState{m: m, ctx: c.Request.Context()}
+	if len(m.observers) > 0 {
+		var start time.Time
+		st.ctx, start = m.startGuard(c, g.kind())
+		defer func() { m.doneGuard(c, g.kind(), st.ctx, start, err, st) }()
+	}
 	if err := m.verifyRequest(c, g, st); err != nil {
 		if g.optional && err.kind == ErrNoToken {
 			// A guard ran: the accessors' zero values are meant.
 			c.Set(stateKey{}, (*requestState)(nil))
+			st.location = 0
 			return nil
 		}
-		m.detectExpiredReuse(c, err)
+		m.detectExpiredReuse(st.ctx, c, err)
 		return err
 	}
 	c.Set(stateKey{}, st)
@@ -216,6 +234,7 @@ func (m *Manager) verifyRequest(c *gin.Context, g *guard, st *requestState) *Err
 	if err != nil {
 		return err
 	}
+	st.location = loc
 	tok := &st.tok
 	// An expired token still goes through the CSRF check: flask reports
 	// a CSRF mismatch before the expiry.
@@ -229,7 +248,6 @@ func (m *Manager) verifyRequest(c *gin.Context, g *guard, st *requestState) *Err
 	if err != nil || expired != nil {
 		return cmp.Or(err, expired)
 	}
-	st.location = loc
 	if g.verifyType {
 		switch {
 		case g.refresh && tok.Claims.Type != TypeRefresh:
@@ -242,7 +260,7 @@ func (m *Manager) verifyRequest(c *gin.Context, g *guard, st *requestState) *Err
 		err = newError(ErrFreshTokenRequired, http.StatusUnauthorized, "Fresh token required")
 	}
 	if err == nil && !g.skipRevocation && (m.isRevoked != nil || m.cfg.revokedCheck != nil) {
-		err = m.checkRevoked(c, tok)
+		err = m.checkRevoked(st.ctx, c, tok)
 	}
 	if err == nil && m.cfg.tokenVerifier != nil && !m.cfg.tokenVerifier(c, tok) {
 		err = newError(ErrClaimsVerification, http.StatusBadRequest, "User claims verification failed")

@@ -1,7 +1,6 @@
 package ginjwt
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 
@@ -45,23 +44,23 @@ func (m *Manager) LoginHandler(check func(c *gin.Context) (identity any, err err
 	setsCookies := slices.Contains(m.cfg.locations, InCookies)
 	return func(c *gin.Context) {
 		if setsCookies && !isJSONContentType(c.GetHeader("Content-Type")) {
-			m.Abort(c, newError(ErrNotJSON, http.StatusUnsupportedMediaType, "Did not attempt to load JSON data because the request Content-Type was not 'application/json'."))
+			m.abortAs(c, GuardLogin, ErrNotJSON)
 			return
 		}
 		identity, err := check(c)
-		if errors.Is(err, ErrInvalidCredentials) {
-			err = newError(ErrInvalidCredentials, http.StatusUnauthorized, "Bad username or password")
-		}
 		if err != nil {
-			m.Abort(c, err)
+			m.abortAs(c, GuardLogin, err)
 			return
 		}
 		access, refresh, err := m.StartSession(c, identity, opts...)
 		if err != nil {
-			m.Abort(c, err)
+			m.abortAs(c, GuardLogin, err)
 			return
 		}
 		m.answerTokens(c, m.cfg.locations, access, refresh, gin.H{"msg": "login successful"})
+		if len(m.observers) > 0 {
+			m.report(c, Outcome{Guard: GuardLogin, Context: c.Request.Context(), Reason: ReasonOK})
+		}
 	}
 }
 
@@ -78,7 +77,7 @@ func (m *Manager) RefreshHandler(opts ...TokenOption) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if _, ok := CurrentToken(c); !ok {
 			if err := m.VerifyRefreshRequest(c); err != nil {
-				m.Abort(c, err)
+				m.Abort(c, err) // the guard's observers have seen it
 				return
 			}
 		}
@@ -90,7 +89,7 @@ func (m *Manager) RefreshHandler(opts ...TokenOption) gin.HandlerFunc {
 			access, err = m.RefreshAccessToken(c, opts...)
 		}
 		if err != nil {
-			m.Abort(c, err)
+			m.abortAs(c, GuardRefresh, err)
 			return
 		}
 		m.answerTokens(c, []Location{CurrentLocation(c)}, access, refresh, gin.H{"refresh": true})
@@ -113,8 +112,11 @@ func (m *Manager) LogoutHandler() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ended, err := m.logout(c)
 		if err != nil {
-			m.Abort(c, err)
+			m.abortAs(c, GuardLogout, err)
 			return
+		}
+		if len(m.observers) > 0 {
+			m.report(c, Outcome{Guard: GuardLogout, Context: c.Request.Context(), Reason: ReasonOK, Token: ended})
 		}
 		msg := "logout successful"
 		switch {

@@ -1,6 +1,7 @@
 package ginjwt
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"sync"
@@ -82,6 +83,9 @@ type requestState struct {
 	tok      Token
 	m        *Manager
 	location Location
+	// ctx is what the guard's store calls run under: the request's
+	// context, or an observer's child of it.
+	ctx context.Context
 
 	userOnce sync.Once
 	user     any

@@ -435,8 +435,8 @@ func TestJWKSStalenessIsBounded(t *testing.T) {
 	recs := auditRecords(t, &audit)
 	require.Len(t, recs, 1)
 	assert.Equal(t, "ERROR", recs[0]["level"])
-	assert.Equal(t, "verification keys unavailable", recs[0]["kind"])
-	assert.Equal(t, "Verification keys out of date", recs[0]["reason"])
+	assert.Equal(t, "keys_out_of_date", recs[0]["reason"])
+	assert.Equal(t, "Verification keys out of date", recs[0]["message"])
 	assert.Contains(t, recs[0]["cause"], "beyond JWKSConfig.MaxStale (1h0m0s)")
 	assert.Contains(t, recs[0]["cause"], "status 502")
 

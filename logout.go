@@ -56,7 +56,7 @@ func (m *Manager) logout(c *gin.Context) (*Token, *Error) {
 			if id == "" || ended[id] {
 				continue
 			}
-			if err := m.revokeSession(c.Request.Context(), tok); err != nil {
+			if err := m.revokeSession(c.Request.Context(), tok, ReasonLogout); err != nil {
 				var e *Error
 				errors.As(err, &e) // revokeSession's errors are *Error
 				return nil, e

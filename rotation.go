@@ -90,18 +90,24 @@ func (m *Manager) RotateRefreshToken(c *gin.Context, opts ...TokenOption) (acces
 	}
 	// The compare-and-set decides, not the old token's remaining life: a
 	// token that expires while this request runs is still used up.
-	ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
-	won, err := m.rotations.Rotate(ctx, session, tok.Claims.JTI, next.jti, next.expires)
-	cancel()
+	var won bool
+	err = m.storeCall(c.Request.Context(), StoreRotate, func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
+		defer cancel()
+		var err error
+		won, err = m.rotations.Rotate(ctx, session, tok.Claims.JTI, next.jti, next.expires)
+		return err
+	})
 	if err != nil {
 		return "", "", m.unavailable(err)
 	}
 	if !won {
-		m.endReusedSession(c, tok)
+		m.endReusedSession(c.Request.Context(), c, tok)
 		e := newError(ErrRevoked, http.StatusUnauthorized, "Token has been revoked")
 		e.Token, e.cause = tok, ErrRefreshTokenReused
 		return "", "", e
 	}
+	m.emit(c.Request.Context(), Event{Kind: EventRotated, Identity: tok.Claims.Identity, SessionID: session})
 	if err := m.touchSession(c.Request.Context(), tok, laterOf(a.expires, next.expires)); err != nil {
 		return "", "", err
 	}
@@ -112,55 +118,59 @@ func (m *Manager) RotateRefreshToken(c *gin.Context, opts ...TokenOption) (acces
 // current one: it was rotated, so whoever presents it again replays it,
 // and the whole session is ended (reuse detection). Refresh tokens are
 // rare next to access tokens, so the extra lookup is only theirs.
-func (m *Manager) checkRotated(c *gin.Context, tok *Token) *Error {
+func (m *Manager) checkRotated(ctx context.Context, c *gin.Context, tok *Token) *Error {
 	if !m.cfg.rotation || tok.Claims.Type != TypeRefresh {
 		return nil
 	}
-	reused, err := m.reused(c, tok)
+	reused, err := m.reused(ctx, tok)
 	if err != nil {
 		return m.unavailable(err)
 	}
 	if !reused {
 		return nil
 	}
-	m.endReusedSession(c, tok)
+	m.endReusedSession(ctx, c, tok)
 	e := newError(ErrRevoked, http.StatusUnauthorized, "Token has been revoked")
 	e.cause = ErrRefreshTokenReused
 	return e
 }
 
 // reused reports whether refresh token tok has been rotated away.
-func (m *Manager) reused(c *gin.Context, tok *Token) (bool, error) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), m.cfg.blocklistTimeout)
-	defer cancel()
-	current, err := m.rotations.Current(ctx, tok.Claims.SessionID())
-	return current != "" && current != tok.Claims.JTI, err
+func (m *Manager) reused(ctx context.Context, tok *Token) (reused bool, err error) {
+	err = m.storeCall(ctx, StoreCurrent, func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
+		defer cancel()
+		current, err := m.rotations.Current(ctx, tok.Claims.SessionID())
+		reused = current != "" && current != tok.Claims.JTI
+		return err
+	})
+	return reused, err
 }
 
 // detectExpiredReuse ends the session of an expired refresh token that
 // had been rotated away: a replay after expiry is still a replay, and the
 // thief may hold the session's current token. The request is refused
 // anyway ("Token has expired"); e.Token passed the signature check.
-func (m *Manager) detectExpiredReuse(c *gin.Context, e *Error) {
+func (m *Manager) detectExpiredReuse(ctx context.Context, c *gin.Context, e *Error) {
 	tok := e.Token
 	if !m.cfg.rotation || e.kind != ErrTokenExpired || tok == nil ||
 		tok.Claims.Type != TypeRefresh || tok.Claims.JTI == "" {
 		return
 	}
-	reused, err := m.reused(c, tok)
+	reused, err := m.reused(ctx, tok)
 	if err != nil {
 		_ = c.Error(fmt.Errorf("ginjwt: checking an expired refresh token for reuse: %w", err))
 		return
 	}
 	if reused {
-		m.endReusedSession(c, tok)
+		m.endReusedSession(ctx, c, tok)
 	}
 }
 
 // endReusedSession ends the session of a replayed refresh token. Errors
 // are recorded on the context: the request is refused anyway.
-func (m *Manager) endReusedSession(c *gin.Context, tok *Token) {
-	if err := m.revokeSession(c.Request.Context(), tok); err != nil {
+func (m *Manager) endReusedSession(ctx context.Context, c *gin.Context, tok *Token) {
+	if err := m.revokeSession(ctx, tok, ReasonRefreshReused); err != nil {
 		_ = c.Error(fmt.Errorf("ginjwt: ending the session of a reused refresh token: %w", err))
 	}
 }

@@ -124,21 +124,22 @@ const maxUserAgent = 256
 // Session is one login as the session list (WithSessionList) holds it.
 type Session struct {
 	// ID is the session's ID, the "sid" claim of its tokens.
-	ID string
+	ID string `json:"id"`
 	// Identity is the user's identity, the identity claim of its tokens.
-	Identity string
-	// Created is when the login happened ("auth_time").
-	Created time.Time
+	Identity string `json:"identity"`
+	// Created is when the login happened ("auth_time"), in UTC as every
+	// time here.
+	Created time.Time `json:"created"`
 	// Renewed is when a token of the session was last renewed (refresh,
-	// rotation, implicit refresh); zero when never.
-	Renewed time.Time
+	// rotation, implicit refresh); zero (left out of JSON) when never.
+	Renewed time.Time `json:"renewed,omitzero"`
 	// Expires is when the last token of the session expires; zero when
 	// never. The store forgets the session then.
-	Expires time.Time
+	Expires time.Time `json:"expires,omitzero"`
 	// UserAgent and ClientIP are the request's at login: the User-Agent
 	// header (at most 256 bytes) and gin's ClientIP.
-	UserAgent string
-	ClientIP  string
+	UserAgent string `json:"user_agent"`
+	ClientIP  string `json:"client_ip"`
 }
 
 // ErrSessionNotFound is EndSession's error for a session the user does not
@@ -173,24 +174,37 @@ func (m *Manager) StartSession(c *gin.Context, identity any, opts ...TokenOption
 	if err := m.saveSession(ctx, s); err != nil {
 		return "", "", err
 	}
+	m.emit(ctx, Event{Kind: EventSessionStarted, Identity: s.Identity, SessionID: s.ID})
 	return access, refresh, nil
+}
+
+// callStore makes one call to the store under the blocklist timeout and
+// the observers; a failure is the *Error of an unavailable store (503).
+func (m *Manager) callStore(ctx context.Context, op StoreOp, call func(ctx context.Context) error) error {
+	err := m.storeCall(ctx, op, func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
+		defer cancel()
+		return call(ctx)
+	})
+	if err != nil {
+		return m.unavailable(err)
+	}
+	return nil
 }
 
 // saveSession adds s to its user's list and ends the oldest sessions
 // beyond WithSessionList's bound.
 func (m *Manager) saveSession(ctx context.Context, s Session) error {
-	sctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
-	err := m.sessions.SaveSession(sctx, s)
-	cancel()
+	err := m.callStore(ctx, StoreSaveSession, func(ctx context.Context) error { return m.sessions.SaveSession(ctx, s) })
 	if err != nil {
-		return m.unavailable(err)
+		return err
 	}
 	list, err := m.Sessions(ctx, s.Identity)
 	if err != nil {
 		return err
 	}
 	for _, old := range list[:max(len(list)-m.cfg.maxSessions, 0)] {
-		if err := m.endListed(ctx, old); err != nil {
+		if err := m.endListed(ctx, old, ReasonSessionLimit); err != nil {
 			return err
 		}
 	}
@@ -221,12 +235,13 @@ func (m *Manager) touchSession(ctx context.Context, tok *Token, expires time.Tim
 	if !m.cfg.sessionList || !tok.Claims.hasSid {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
-	defer cancel()
-	if err := m.sessions.TouchSession(ctx, tok.Claims.Identity, tok.Claims.sid, m.cfg.now(), expires); err != nil {
-		return m.unavailable(err)
+	err := m.callStore(ctx, StoreTouchSession, func(ctx context.Context) error {
+		return m.sessions.TouchSession(ctx, tok.Claims.Identity, tok.Claims.sid, m.cfg.now(), expires)
+	})
+	if err == nil {
+		m.emit(ctx, Event{Kind: EventSessionRenewed, Identity: tok.Claims.Identity, SessionID: tok.Claims.sid})
 	}
-	return nil
+	return err
 }
 
 // Sessions returns the live sessions of identity, oldest first: the
@@ -236,11 +251,17 @@ func (m *Manager) Sessions(ctx context.Context, identity string) ([]Session, err
 	if !m.cfg.sessionList {
 		return nil, errNoSessionList
 	}
-	ctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
-	defer cancel()
-	list, err := m.sessions.Sessions(ctx, identity)
+	var list []Session
+	err := m.callStore(ctx, StoreSessions, func(ctx context.Context) (err error) {
+		list, err = m.sessions.Sessions(ctx, identity)
+		return err
+	})
 	if err != nil {
-		return nil, m.unavailable(err)
+		return nil, err
+	}
+	for i := range list {
+		s := &list[i]
+		s.Created, s.Renewed, s.Expires = s.Created.UTC(), s.Renewed.UTC(), s.Expires.UTC()
 	}
 	slices.SortFunc(list, func(a, b Session) int {
 		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
@@ -265,43 +286,43 @@ func (m *Manager) EndSession(ctx context.Context, identity, id string) error {
 	if i < 0 {
 		return ErrSessionNotFound
 	}
-	return m.endListed(ctx, list[i])
+	return m.endListed(ctx, list[i], ReasonEndSession)
 }
 
 // endListed revokes a listed session, then takes it off the list.
-func (m *Manager) endListed(ctx context.Context, s Session) error {
+func (m *Manager) endListed(ctx context.Context, s Session, why Reason) error {
 	until := time.Time{}
 	if !s.Expires.IsZero() && m.cfg.sessionLifetime > 0 {
 		until = laterOf(s.Created.Add(m.cfg.sessionLifetime), s.Expires)
 	}
-	ctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
-	defer cancel()
-	if err := m.cfg.blocklist.Revoke(ctx, sessionKey(s.ID), until); err != nil {
-		return m.unavailable(err)
+	if err := m.callStore(ctx, StoreRevoke, func(ctx context.Context) error {
+		return m.cfg.blocklist.Revoke(ctx, sessionKey(s.ID), until)
+	}); err != nil {
+		return err
 	}
-	if err := m.sessions.DeleteSession(ctx, s.Identity, s.ID); err != nil {
-		return m.unavailable(err)
-	}
-	return nil
+	m.emit(ctx, Event{Kind: EventSessionEnded, Identity: s.Identity, SessionID: s.ID, Reason: why})
+	return m.callStore(ctx, StoreDeleteSession, func(ctx context.Context) error { return m.sessions.DeleteSession(ctx, s.Identity, s.ID) })
 }
 
 // revokeSession ends the session of tok: its key on the blocklist until
 // no token of it can be valid, and its entry off the list.
-func (m *Manager) revokeSession(ctx context.Context, tok *Token) error {
-	if tok.Claims.SessionID() == "" {
+func (m *Manager) revokeSession(ctx context.Context, tok *Token, why Reason) error {
+	id := tok.Claims.SessionID()
+	if id == "" {
 		return invalid(ErrInvalidClaims, "Missing claim: jti")
 	}
-	ctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
-	defer cancel()
-	if err := m.cfg.blocklist.Revoke(ctx, sessionKey(tok.Claims.SessionID()), m.sessionRevocationEnd(&tok.Claims)); err != nil {
-		// The logout did not happen: Abort answers 503, as the guards do
-		// when the store is down (errors.Is still finds the store's error).
-		return m.unavailable(err)
+	// A failure: the logout did not happen, Abort answers 503 as the
+	// guards do when the store is down (errors.Is finds the store's error).
+	if err := m.callStore(ctx, StoreRevoke, func(ctx context.Context) error {
+		return m.cfg.blocklist.Revoke(ctx, sessionKey(id), m.sessionRevocationEnd(&tok.Claims))
+	}); err != nil {
+		return err
 	}
+	m.emit(ctx, Event{Kind: EventSessionEnded, Identity: tok.Claims.Identity, SessionID: id, Reason: why})
 	if m.cfg.sessionList && tok.Claims.hasSid {
-		if err := m.sessions.DeleteSession(ctx, tok.Claims.Identity, tok.Claims.sid); err != nil {
-			return m.unavailable(err)
-		}
+		return m.callStore(ctx, StoreDeleteSession, func(ctx context.Context) error {
+			return m.sessions.DeleteSession(ctx, tok.Claims.Identity, tok.Claims.sid)
+		})
 	}
 	return nil
 }
@@ -340,22 +361,23 @@ func (m *Manager) RevokeIdentity(ctx context.Context, identity string) error {
 	if longest := m.longestLifetime(); longest > 0 {
 		until = now.Add(longest)
 	}
-	rctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
-	err := store.RevokeIdentity(rctx, identity, before, until)
-	cancel()
-	if err != nil {
-		return m.unavailable(err)
+	if err := m.callStore(ctx, StoreRevokeIdentity, func(ctx context.Context) error {
+		return store.RevokeIdentity(ctx, identity, before, until)
+	}); err != nil {
+		return err
 	}
+	m.emit(ctx, Event{Kind: EventIdentityRevoked, Identity: identity})
 	if m.cfg.sessionList {
 		list, err := m.Sessions(ctx, identity)
 		if err != nil {
 			return err
 		}
-		dctx, cancel := context.WithTimeout(ctx, m.cfg.blocklistTimeout)
-		defer cancel()
 		for _, s := range list {
-			if err := m.sessions.DeleteSession(dctx, identity, s.ID); err != nil {
-				return m.unavailable(err)
+			m.emit(ctx, Event{Kind: EventSessionEnded, Identity: identity, SessionID: s.ID, Reason: ReasonIdentityRevoked})
+			if err := m.callStore(ctx, StoreDeleteSession, func(ctx context.Context) error {
+				return m.sessions.DeleteSession(ctx, identity, s.ID)
+			}); err != nil {
+				return err
 			}
 		}
 	}

@@ -5,6 +5,7 @@ package ginjwt
 // here they are only looked up.
 
 import (
+	"context"
 	"crypto/hmac"
 	"errors"
 	"fmt"
@@ -135,13 +136,17 @@ func (m *Manager) checkSignature(v *verifier, raw string, signed, sig, scratch [
 		cache = nil // the check is cheaper than the lookup
 	}
 	if cache != nil && cache.verified(raw, v) {
+		m.emit(context.Background(), Event{Kind: EventCacheHit})
 		return true
 	}
 	if !v.verify(signed, raw[:len(signed)], sig, scratch) {
 		return false
 	}
 	if cache != nil {
-		cache.add(raw, v)
+		m.emit(context.Background(), Event{Kind: EventCacheMiss})
+		if n := cache.add(raw, v); n > 0 {
+			m.emit(context.Background(), Event{Kind: EventCacheEviction, Evicted: n})
+		}
 	}
 	return true
 }

@@ -132,22 +132,23 @@ func (vc *verifiedCache) verified(raw string, v *verifier) bool {
 }
 
 // add remembers that v checked raw's signature, evicting until the entry
-// fits the shard's budget.
-func (vc *verifiedCache) add(raw string, v *verifier) {
+// fits the shard's budget; it returns how many entries it evicted.
+func (vc *verifiedCache) add(raw string, v *verifier) (evicted int) {
 	h := vc.tailHash(raw)
 	s := &vc.shards[h%cacheShards]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e, ok := s.entries[raw]; ok {
 		e.v = v
-		return
+		return 0
 	}
 	cost := entryCost(raw)
 	if cost > s.budget {
-		return // larger than a shard: only with the smallest budgets
+		return 0 // larger than a shard: only with the smallest budgets
 	}
-	for s.smallBytes+s.mainBytes+cost > s.budget {
+	for before := len(s.entries); s.smallBytes+s.mainBytes+cost > s.budget; {
 		s.evict(vc)
+		evicted = before - len(s.entries)
 	}
 	// The token may be a slice of a larger header or query: keep only it.
 	e := &cacheEntry{token: strings.Clone(raw), v: v}
@@ -159,6 +160,7 @@ func (vc *verifiedCache) add(raw string, v *verifier) {
 		s.small.push(e)
 		s.smallBytes += cost
 	}
+	return evicted
 }
 
 func entryCost(raw string) int { return len(raw) + entryOverhead }

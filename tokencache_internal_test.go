@@ -69,7 +69,7 @@ func BenchmarkVerifiedTokenCacheHitRatio(b *testing.B) {
 
 type tokenCache interface {
 	verified(raw string, v *verifier) bool
-	add(raw string, v *verifier)
+	add(raw string, v *verifier) int
 }
 
 // syntheticToken is n random base64url characters, as a signature's tail
@@ -147,15 +147,17 @@ func (c *fifoCache) shard(raw string) *fifoShard {
 
 func (c *fifoCache) verified(raw string, v *verifier) bool { return c.shard(raw).entries[raw] == v }
 
-func (c *fifoCache) add(raw string, v *verifier) {
+func (c *fifoCache) add(raw string, v *verifier) (evicted int) {
 	s := c.shard(raw)
 	for s.bytes+entryCost(raw) > c.budget {
 		old := s.order.pop()
 		delete(s.entries, old)
 		s.bytes -= entryCost(old)
+		evicted++
 	}
 	raw = strings.Clone(raw)
 	s.entries[raw] = v
 	s.order.push(raw)
 	s.bytes += entryCost(raw)
+	return evicted
 }

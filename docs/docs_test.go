@@ -104,6 +104,7 @@ var snippetImports = map[string]string{
 	"context": "context", "errors": "errors", "fmt": "fmt", "log": "log",
 	"slog": "log/slog", "http": "net/http", "httptest": "net/http/httptest",
 	"os": "os", "strings": "strings", "testing": "testing", "time": "time",
+	"sync": "sync", "atomic": "sync/atomic",
 	"gin": "github.com/gin-gonic/gin", "ginjwt": "github.com/ginjwt/ginjwt",
 	"ginjwttest":       "github.com/ginjwt/ginjwt/ginjwttest",
 	"redisblocklist":   "github.com/ginjwt/ginjwt/redisblocklist",
