@@ -147,6 +147,15 @@ func TestBrowserRefreshesExpiredToken(t *testing.T) {
 	assert.NotEqual(t, first, second, "the page stored the new access token")
 	status, _, _ = call(t, "GET", srv.URL+"/private", second, "")
 	assert.Equal(t, 200, status)
+
+	// The tab sits idle past the access token's life, then logs out: the
+	// expired token still ends the session, refresh token included.
+	refresh := eval[string](t, ctx, `sessionStorage.getItem("refresh_token")`)
+	ahead.Add(int64(2 * time.Minute))
+	assert.Equal(t, "logged out", click(t, ctx, "logout", "logged out"), "no error from the server")
+	status, body, _ = call(t, "POST", srv.URL+"/refresh", refresh, "")
+	assert.Equal(t, 401, status)
+	assert.Equal(t, msg("Token has been revoked"), body)
 }
 
 // The front end on another origin: allowed by CORS it works; from an

@@ -1,10 +1,11 @@
 // Command fullstack is the Gin twin of the full-stack Flask tutorial: users
 // in a SQL database with bcrypt-hashed passwords, POST /token for a login
 // (with a per-client attempt limit), a private page that loads the user
-// from the token, token refresh, a logout that revokes both tokens in the
-// same database (so it survives restarts), an account deletion that wants
-// a fresh login, and a plain HTML + JavaScript front end that keeps the
-// tokens in sessionStorage and may run on another origin (CORS).
+// from the token, token refresh, a logout that ends the session (both
+// tokens, revoked in the same database, so it survives restarts), an
+// account deletion that wants a fresh login, and a plain HTML + JavaScript
+// front end that keeps the tokens in sessionStorage and may run on another
+// origin (CORS).
 //
 //	go run .                       # then open http://127.0.0.1:5000
 //	DATABASE_PATH=users.db go run .
@@ -144,10 +145,13 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 		_ = db.Close()
 		return nil, nil, err
 	}
+	// WithSessionList: every login is a session kept in the database,
+	// with the device it came from, for the "your sessions" page.
 	jwt, err := ginjwt.New(append([]ginjwt.Option{
 		ginjwt.WithSecretKey(cfg.Secret),
 		ginjwt.WithUserLookup(lookup),
 		ginjwt.WithBlocklist(blocklist),
+		ginjwt.WithSessionList(0),
 	}, cfg.JWTOptions...)...)
 	if err != nil {
 		_ = db.Close()
@@ -248,7 +252,9 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 			c.JSON(http.StatusUnauthorized, gin.H{"msg": "Bad email or password"})
 			return
 		}
-		access, refresh, err := jwt.CreateTokenPair(id, ginjwt.Fresh())
+		// A new session, listed with this request's user agent and
+		// address; fresh, since the password was just given.
+		access, refresh, err := jwt.StartSession(c, id, ginjwt.Fresh())
 		if err != nil {
 			jwt.Abort(c, err)
 			return
@@ -265,6 +271,21 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 		c.JSON(http.StatusOK, gin.H{"access_token": access})
 	})
 
+	// Logout ends the session of the token it is given: its access token,
+	// its refresh token and every access token refreshed from it, even
+	// copies. No guard: an expired access token (a tab left idle) still
+	// names its session and logs out. Without a token there is nothing to
+	// end, and the answer is the same. A body is not read (the refresh
+	// token is of the same session), so one sent by an older page is
+	// harmless.
+	r.DELETE("/logout", func(c *gin.Context) {
+		if err := jwt.Logout(c); err != nil {
+			jwt.Abort(c, err) // 422 for a token that is not one of ours, 503 when the store is down
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"msg": "Logged out"})
+	})
+
 	// LoadUser: a deleted user's token gets 401 before the handler.
 	private := r.Group("/", jwt.JWTRequired(ginjwt.LoadUser()))
 	private.GET("/private", func(c *gin.Context) {
@@ -274,27 +295,6 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 			return
 		}
 		c.JSON(http.StatusOK, u)
-	})
-	// Logout revokes the access token and, when the body names it, the
-	// refresh token: neither works again, even if it was copied.
-	private.DELETE("/logout", func(c *gin.Context) {
-		var in struct {
-			RefreshToken string `json:"refresh_token"`
-		}
-		if c.Request.ContentLength != 0 && c.ShouldBindJSON(&in) != nil {
-			c.JSON(http.StatusBadRequest, gin.H{"msg": "Invalid JSON in request"})
-			return
-		}
-		tok, _ := ginjwt.CurrentToken(c)
-		raws := []string{tok.Raw}
-		if in.RefreshToken != "" {
-			raws = append(raws, in.RefreshToken)
-		}
-		if err := jwt.Revoke(c.Request.Context(), raws...); err != nil {
-			jwt.Abort(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, gin.H{"msg": "Logged out"})
 	})
 	// Deleting the account wants a fresh token, one from a password
 	// login rather than from /refresh: a stolen or long-lived session
