@@ -70,6 +70,28 @@ type User struct {
 	Name  string `json:"name"`
 }
 
+// SessionInfo is a session (login) of the user, as GET /sessions shows it.
+// UserAgent is whatever the client sent at login: a page shows it as text,
+// never as HTML.
+type SessionInfo struct {
+	ID        string     `json:"id"`
+	Created   time.Time  `json:"created"`
+	Renewed   *time.Time `json:"renewed"` // null: never refreshed
+	Expires   *time.Time `json:"expires"` // null: never
+	UserAgent string     `json:"user_agent"`
+	ClientIP  string     `json:"client_ip"`
+	Current   bool       `json:"current"` // the session making the request
+}
+
+// timeOrNil is t in UTC, or nil for the zero time (JSON null).
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
 // Limits on input; bcrypt reads at most 72 bytes of a password.
 const (
 	maxBody     = 16 << 10
@@ -295,6 +317,46 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 			return
 		}
 		c.JSON(http.StatusOK, u)
+	})
+	// The user's sessions, for a "your sessions" page: each login, with
+	// the device it came from, and which one is making the request.
+	private.GET("/sessions", func(c *gin.Context) {
+		list, err := jwt.Sessions(c.Request.Context(), ginjwt.CurrentIdentity(c))
+		if err != nil {
+			jwt.Abort(c, err)
+			return
+		}
+		current := ginjwt.CurrentClaims(c).SessionID()
+		out := make([]SessionInfo, 0, len(list))
+		for _, s := range list {
+			out = append(out, SessionInfo{ID: s.ID, Created: s.Created.UTC(), Renewed: timeOrNil(s.Renewed),
+				Expires: timeOrNil(s.Expires), UserAgent: s.UserAgent, ClientIP: s.ClientIP, Current: s.ID == current})
+		}
+		c.JSON(http.StatusOK, gin.H{"sessions": out})
+	})
+	// Signs one session out, as a logout on that device would. Only the
+	// user's own: the identity is the token's, never one from the request,
+	// and another user's session ID is as unknown as a made-up one.
+	private.DELETE("/sessions/:id", func(c *gin.Context) {
+		err := jwt.EndSession(c.Request.Context(), ginjwt.CurrentIdentity(c), c.Param("id"))
+		if errors.Is(err, ginjwt.ErrSessionNotFound) {
+			c.JSON(http.StatusNotFound, gin.H{"msg": "No such session"})
+			return
+		}
+		if err != nil {
+			jwt.Abort(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"msg": "Session ended"})
+	})
+	// Sign out everywhere: every token issued to the user so far, on every
+	// device, this one included.
+	private.DELETE("/sessions", func(c *gin.Context) {
+		if err := jwt.RevokeIdentity(c.Request.Context(), ginjwt.CurrentIdentity(c)); err != nil {
+			jwt.Abort(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"msg": "Signed out everywhere"})
 	})
 	// Deleting the account wants a fresh token, one from a password
 	// login rather than from /refresh: a stolen or long-lived session

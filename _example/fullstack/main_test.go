@@ -306,6 +306,158 @@ func relogin(t *testing.T, u, email string, headers ...string) string {
 	return body["access_token"].(string)
 }
 
+// session logs an existing user in from a device (its User-Agent) and
+// returns the tokens of the new session.
+func session(t *testing.T, u, email, agent string) (access, refresh string) {
+	t.Helper()
+	status, body, _ := call(t, "POST", u+"/token", "", `{"email":"`+email+`","password":"correct horse"}`, "User-Agent", agent)
+	require.Equal(t, 200, status, body)
+	return body["access_token"].(string), body["refresh_token"].(string)
+}
+
+// sessions lists the sessions of token's user, as GET /sessions shows
+// them.
+func sessions(t *testing.T, u, token string) []map[string]any {
+	t.Helper()
+	status, body, _ := call(t, "GET", u+"/sessions", token, "")
+	require.Equal(t, 200, status, body)
+	require.Len(t, body, 1, "only the list: %v", body)
+	var list []map[string]any
+	for _, s := range body["sessions"].([]any) {
+		list = append(list, s.(map[string]any))
+	}
+	return list
+}
+
+// signup creates a user with the password "correct horse".
+func signup(t *testing.T, u, email string) {
+	t.Helper()
+	status, body, _ := call(t, "POST", u+"/signup", "", `{"email":"`+email+`","password":"correct horse"}`)
+	require.Equal(t, 201, status, body)
+}
+
+// GET /sessions lists the user's logins, oldest first, with the device
+// each came from, marking the one making the request; DELETE
+// /sessions/:id signs one out, and only one of the user's own.
+func TestSessions(t *testing.T) {
+	srv, _ := startApp(t)
+	u := srv.URL
+	signup(t, u, "ann@example.com")
+	signup(t, u, "bob@example.com")
+	before := time.Now().Add(-time.Second)
+	phone, _ := session(t, u, "ann@example.com", "Phone/1.0")
+	laptop, laptopRefresh := session(t, u, "ann@example.com", "Laptop/2.0")
+	bob, _ := session(t, u, "bob@example.com", "Bob's/3.0")
+
+	list := sessions(t, u, phone)
+	require.Len(t, list, 2)
+	for i, agent := range []string{"Phone/1.0", "Laptop/2.0"} {
+		s := list[i]
+		assert.Equal(t, agent, s["user_agent"])
+		assert.Equal(t, "127.0.0.1", s["client_ip"])
+		assert.Equal(t, i == 0, s["current"], "the phone is making the request: %v", s)
+		assert.Nil(t, s["renewed"], "never refreshed")
+		assert.Regexp(t, `^[0-9a-f-]{36}$`, s["id"])
+		created, err := time.Parse(time.RFC3339, s["created"].(string))
+		require.NoError(t, err)
+		assert.WithinRange(t, created, before, time.Now())
+		expires, err := time.Parse(time.RFC3339, s["expires"].(string))
+		require.NoError(t, err)
+		assert.True(t, expires.After(created.Add(24*time.Hour)), "a refresh token's lifetime: %v", s)
+		assert.Len(t, s, 7, "nothing else: %v", s)
+	}
+	phoneID, laptopID := list[0]["id"].(string), list[1]["id"].(string)
+
+	// A refresh renews the laptop's session, which stays the same one.
+	status, body, _ := call(t, "POST", u+"/refresh", laptopRefresh, "")
+	require.Equal(t, 200, status, body)
+	refreshed := body["access_token"].(string)
+	list = sessions(t, u, refreshed)
+	require.Len(t, list, 2)
+	assert.Equal(t, laptopID, list[1]["id"])
+	assert.Equal(t, true, list[1]["current"], "the refreshed token is of the laptop's session")
+	assert.NotNil(t, list[1]["renewed"])
+	assert.Nil(t, list[0]["renewed"])
+
+	bobList := sessions(t, u, bob)
+	require.Len(t, bobList, 1, "Bob sees his own only")
+	bobID := bobList[0]["id"].(string)
+	assert.Equal(t, "Bob's/3.0", bobList[0]["user_agent"])
+
+	for _, id := range []string{bobID, "01000000-0000-7000-8000-000000000000", "not-an-id"} {
+		status, body, _ = call(t, "DELETE", u+"/sessions/"+id, phone, "")
+		assert.Equal(t, 404, status, id)
+		assert.Equal(t, msg("No such session"), body, id)
+	}
+	status, body, _ = call(t, "GET", u+"/private", bob, "")
+	assert.Equal(t, 200, status, "Ann cannot end Bob's session: %v", body)
+
+	status, body, _ = call(t, "DELETE", u+"/sessions/"+laptopID, phone, "")
+	require.Equal(t, 200, status, body)
+	assert.Equal(t, msg("Session ended"), body)
+	for name, tok := range map[string]string{"laptop": laptop, "refreshed": refreshed} {
+		status, body, _ = call(t, "GET", u+"/private", tok, "")
+		assert.Equal(t, 401, status, name)
+		assert.Equal(t, msg("Token has been revoked"), body, name)
+	}
+	status, body, _ = call(t, "POST", u+"/refresh", laptopRefresh, "")
+	assert.Equal(t, 401, status, "no new access token for the ended session")
+	assert.Equal(t, msg("Token has been revoked"), body)
+	list = sessions(t, u, phone)
+	require.Len(t, list, 1)
+	assert.Equal(t, phoneID, list[0]["id"])
+	status, body, _ = call(t, "DELETE", u+"/sessions/"+laptopID, phone, "")
+	assert.Equal(t, 404, status, "ended already")
+	assert.Equal(t, msg("No such session"), body)
+
+	// The phone may end its own session: a logout.
+	status, body, _ = call(t, "DELETE", u+"/sessions/"+phoneID, phone, "")
+	assert.Equal(t, 200, status, body)
+	status, body, _ = call(t, "GET", u+"/sessions", phone, "")
+	assert.Equal(t, 401, status)
+	assert.Equal(t, msg("Token has been revoked"), body)
+
+	for _, tc := range []struct{ method, path string }{{"GET", "/sessions"}, {"DELETE", "/sessions/" + bobID}, {"DELETE", "/sessions"}} {
+		status, body, _ = call(t, tc.method, u+tc.path, "", "")
+		assert.Equal(t, 401, status, tc.path)
+		assert.Equal(t, msg("Missing Authorization Header"), body, tc.path)
+	}
+	status, _, _ = call(t, "GET", u+"/private", bob, "")
+	assert.Equal(t, 200, status, "Bob was never touched")
+}
+
+// DELETE /sessions signs the user out of every device, this one too; a
+// login right after works.
+func TestSignOutEverywhere(t *testing.T) {
+	srv, _ := startApp(t)
+	u := srv.URL
+	signup(t, u, "ann@example.com")
+	phone, phoneRefresh := session(t, u, "ann@example.com", "Phone/1.0")
+	laptop, laptopRefresh := session(t, u, "ann@example.com", "Laptop/2.0")
+	bob, _ := login(t, u, "bob@example.com")
+
+	status, body, _ := call(t, "DELETE", u+"/sessions", phone, "")
+	require.Equal(t, 200, status, body)
+	assert.Equal(t, msg("Signed out everywhere"), body)
+	for name, tok := range map[string]string{"phone": phone, "laptop": laptop} {
+		status, body, _ = call(t, "GET", u+"/private", tok, "")
+		assert.Equal(t, 401, status, name)
+		assert.Equal(t, msg("Token has been revoked"), body, name)
+	}
+	for name, tok := range map[string]string{"phone": phoneRefresh, "laptop": laptopRefresh} {
+		status, body, _ = call(t, "POST", u+"/refresh", tok, "")
+		assert.Equal(t, 401, status, name)
+		assert.Equal(t, msg("Token has been revoked"), body, name)
+	}
+	status, body, _ = call(t, "GET", u+"/private", bob, "")
+	assert.Equal(t, 200, status, "another user goes on: %v", body)
+
+	again, _ := session(t, u, "ann@example.com", "Phone/1.0")
+	list := sessions(t, u, again)
+	require.Len(t, list, 1, "only the login made after")
+	assert.Equal(t, true, list[0]["current"])
+}
+
 func TestSplitOrigins(t *testing.T) {
 	assert.Equal(t, []string{"http://a.example", "http://b.example"}, splitList(" http://a.example, http://b.example ,,"))
 	assert.Empty(t, splitList(""))
