@@ -54,7 +54,8 @@ type Config struct {
 	// cannot dodge the login limit by making up a header.
 	TrustedProxies []string
 	// LoginBurst login attempts per client at once, then one per
-	// LoginEvery (defaults 5 and 12s: 5 a minute).
+	// LoginEvery (defaults 5 and 12s: 5 a minute); the same for password
+	// changes, per user.
 	LoginBurst int
 	LoginEvery time.Duration
 	Now        func() time.Time // the login limit's clock; nil: time.Now
@@ -180,6 +181,9 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 		return nil, nil, err
 	}
 	limiter := newLoginLimiter(cfg.LoginBurst, cfg.LoginEvery, cfg.Now)
+	// Password changes are limited per user, wherever they come from: a
+	// stolen fresh token must not be a way to guess the old password.
+	passwordLimiter := newLoginLimiter(cfg.LoginBurst, cfg.LoginEvery, cfg.Now)
 
 	r := gin.Default()
 	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
@@ -361,13 +365,82 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 	// Deleting the account wants a fresh token, one from a password
 	// login rather than from /refresh: a stolen or long-lived session
 	// cannot do it.
+	// Then every session of the user ends: without it a refresh token of
+	// another device would still get access tokens (loading nobody).
 	r.DELETE("/account", jwt.FreshRequired(ginjwt.LoadUser()), func(c *gin.Context) {
 		u, _ := ginjwt.CurrentUser[User](c)
 		if _, err := db.ExecContext(c.Request.Context(), `DELETE FROM users WHERE uid = ?`, u.ID); err != nil {
 			_ = c.AbortWithError(http.StatusInternalServerError, err)
 			return
 		}
+		if err := jwt.RevokeIdentity(c.Request.Context(), u.ID); err != nil {
+			jwt.Abort(c, err)
+			return
+		}
 		c.JSON(http.StatusOK, gin.H{"msg": "Account deleted"})
+	})
+	// Changing the password wants the old one and a fresh token, as
+	// deleting the account does. It signs out every device (whoever had
+	// the old password or a token of the user loses the account), and logs
+	// this one in again with a new session.
+	r.POST("/password", jwt.FreshRequired(ginjwt.LoadUser()), func(c *gin.Context) {
+		u, _ := ginjwt.CurrentUser[User](c)
+		var in struct {
+			Old string `json:"old_password"`
+			New string `json:"new_password"`
+		}
+		if c.ShouldBindJSON(&in) != nil {
+			c.JSON(http.StatusBadRequest, gin.H{"msg": "Missing JSON in request"})
+			return
+		}
+		if in.Old == "" || in.New == "" {
+			c.JSON(http.StatusBadRequest, gin.H{"msg": "Missing old or new password"})
+			return
+		}
+		if msg := validatePassword(in.New); msg != "" {
+			c.JSON(http.StatusBadRequest, gin.H{"msg": msg})
+			return
+		}
+		if ok, wait := passwordLimiter.allow(u.ID); !ok {
+			tooMany(c, wait, "Too many password attempts, try again later")
+			return
+		}
+		var stored string
+		ctx := c.Request.Context()
+		if err := db.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE uid = ?`, u.ID).Scan(&stored); err != nil {
+			_ = c.AbortWithError(http.StatusInternalServerError, err)
+			return
+		}
+		// No stored password is longer than 72 bytes, and bcrypt would
+		// ignore what follows them.
+		if len(in.Old) > maxPassword || bcrypt.CompareHashAndPassword([]byte(stored), []byte(in.Old)) != nil {
+			c.JSON(http.StatusUnauthorized, gin.H{"msg": "Wrong password"})
+			return
+		}
+		hash, err := bcrypt.GenerateFromPassword([]byte(in.New), bcrypt.DefaultCost)
+		if err != nil {
+			_ = c.AbortWithError(http.StatusInternalServerError, err)
+			return
+		}
+		// Sign every device out before storing the new password, so that
+		// a failure leaves no device signed in with the password changed:
+		// the store down (503) changes nothing; a failed UPDATE (500)
+		// leaves the old password and every device, this one too, signed
+		// out.
+		if err := jwt.RevokeIdentity(ctx, u.ID); err != nil {
+			jwt.Abort(c, err)
+			return
+		}
+		if _, err := db.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE uid = ?`, string(hash), u.ID); err != nil {
+			_ = c.AbortWithError(http.StatusInternalServerError, err)
+			return
+		}
+		access, refresh, err := jwt.StartSession(c, u.ID, ginjwt.Fresh())
+		if err != nil {
+			jwt.Abort(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"access_token": access, "refresh_token": refresh})
 	})
 	return r, db, nil
 }
@@ -459,9 +532,14 @@ func (l *loginLimiter) prune(now time.Time) {
 // handler reads the body or runs bcrypt.
 func (l *loginLimiter) middleware(c *gin.Context) {
 	if ok, wait := l.allow(clientKey(c.ClientIP())); !ok {
-		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		c.AbortWithStatusJSON(http.StatusTooManyRequests, gin.H{"msg": "Too many login attempts, try again later"})
+		tooMany(c, wait, "Too many login attempts, try again later")
 	}
+}
+
+// tooMany answers 429 with msg, and when to try again.
+func tooMany(c *gin.Context, wait time.Duration, msg string) {
+	c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+	c.AbortWithStatusJSON(http.StatusTooManyRequests, gin.H{"msg": msg})
 }
 
 // clientKey is the limiter's key for a client address: the address, or
@@ -509,12 +587,20 @@ func validate(email, password, name string) string {
 		return fmt.Sprintf("Email too long (%d characters at most)", maxEmail)
 	case strings.Count(email, "@") != 1 || strings.HasPrefix(email, "@") || strings.HasSuffix(email, "@") || strings.ContainsAny(email, " \t\r\n"):
 		return "Invalid email"
+	case len(name) > maxName:
+		return fmt.Sprintf("Name too long (%d characters at most)", maxName)
+	}
+	return validatePassword(password)
+}
+
+// validatePassword checks a new password (signup, password change); it
+// returns the message for the client.
+func validatePassword(password string) string {
+	switch {
 	case len(password) > maxPassword:
 		return fmt.Sprintf("Password too long (%d bytes at most)", maxPassword)
 	case len([]rune(password)) < minPassword:
 		return fmt.Sprintf("Password too short (%d characters at least)", minPassword)
-	case len(name) > maxName:
-		return fmt.Sprintf("Name too long (%d characters at most)", maxName)
 	}
 	return ""
 }

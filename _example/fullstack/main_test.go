@@ -108,8 +108,9 @@ func TestSignupLoginPrivateRefresh(t *testing.T) {
 	assert.Equal(t, 422, status)
 	assert.Equal(t, msg("Only refresh tokens are allowed"), body)
 
-	// The user goes away; its tokens no longer load anyone. (Deleting
-	// wants a fresh token: TestDeleteAccountNeedsFreshToken.)
+	// The user goes away, and with it every session: the tokens of the
+	// earlier login are refused. (Deleting wants a fresh token:
+	// TestDeleteAccountNeedsFreshToken.)
 	status, body, _ = call(t, "POST", u+"/token", "", `{"email":"ann@example.com","password":"correct horse"}`)
 	require.Equal(t, 200, status, body)
 	fresh := body["access_token"].(string)
@@ -120,7 +121,8 @@ func TestSignupLoginPrivateRefresh(t *testing.T) {
 	assert.Equal(t, 200, status, body)
 	status, body, _ = call(t, "GET", u+"/private", access, "")
 	assert.Equal(t, 401, status)
-	assert.Equal(t, msg("Error loading the user "+id), body)
+	assert.Equal(t, msg("Token has been revoked"), body)
+	assert.Zero(t, users(t, db), "user %s is gone", id)
 }
 
 func TestSignupErrors(t *testing.T) {
@@ -534,6 +536,141 @@ func TestDeleteAccountNeedsFreshToken(t *testing.T) {
 	assert.Zero(t, users(t, db))
 }
 
+// Deleting the account signs out every device: the refresh token of
+// another login no longer mints access tokens (it did: they loaded nobody,
+// but /refresh answered 200).
+func TestDeleteAccountSignsOutEverywhere(t *testing.T) {
+	srv, _ := startApp(t)
+	u := srv.URL
+	signup(t, u, "fay@example.com")
+	phone, phoneRefresh := session(t, u, "fay@example.com", "Phone/1.0")
+	laptop, laptopRefresh := session(t, u, "fay@example.com", "Laptop/2.0")
+	bob, _ := login(t, u, "bob@example.com")
+
+	status, body, _ := call(t, "DELETE", u+"/account", phone, "")
+	require.Equal(t, 200, status, body)
+	assert.Equal(t, msg("Account deleted"), body)
+	for name, tok := range map[string]string{"phone": phoneRefresh, "laptop": laptopRefresh} {
+		status, body, _ = call(t, "POST", u+"/refresh", tok, "")
+		assert.Equal(t, 401, status, name)
+		assert.Equal(t, msg("Token has been revoked"), body, name)
+	}
+	status, body, _ = call(t, "GET", u+"/private", laptop, "")
+	assert.Equal(t, 401, status)
+	assert.Equal(t, msg("Token has been revoked"), body)
+	status, _, _ = call(t, "GET", u+"/private", bob, "")
+	assert.Equal(t, 200, status, "another user goes on")
+}
+
+// POST /password wants the old password and a fresh token; it stores the
+// new one, signs out every device, and logs this one in again.
+func TestChangePassword(t *testing.T) {
+	srv, db := startApp(t)
+	u := srv.URL
+	signup(t, u, "gil@example.com")
+	phone, phoneRefresh := session(t, u, "gil@example.com", "Phone/1.0")
+	laptop, laptopRefresh := session(t, u, "gil@example.com", "Laptop/2.0")
+	bob, _ := login(t, u, "bob@example.com")
+	status, body, _ := call(t, "POST", u+"/refresh", phoneRefresh, "")
+	require.Equal(t, 200, status, body)
+	refreshed := body["access_token"].(string)
+	hash := func() string {
+		var h string
+		require.NoError(t, db.QueryRow(`SELECT password_hash FROM users WHERE email = ?`, "gil@example.com").Scan(&h))
+		return h
+	}
+	oldHash := hash()
+
+	for _, tc := range []struct {
+		name, token, body string
+		status            int
+		msg               string
+	}{
+		{"no token", "", `{"old_password":"correct horse","new_password":"battery staple"}`, 401, "Missing Authorization Header"},
+		{"a refreshed token", refreshed, `{"old_password":"correct horse","new_password":"battery staple"}`, 401, "Fresh token required"},
+		{"not JSON", phone, `old=correct+horse`, 400, "Missing JSON in request"},
+		{"no new password", phone, `{"old_password":"correct horse"}`, 400, "Missing old or new password"},
+		{"no old password", phone, `{"new_password":"battery staple"}`, 400, "Missing old or new password"},
+		{"too short", phone, `{"old_password":"correct horse","new_password":"short"}`, 400, "Password too short (8 characters at least)"},
+		{"too long", phone, `{"old_password":"correct horse","new_password":"` + strings.Repeat("p", 73) + `"}`, 400, "Password too long (72 bytes at most)"},
+		{"wrong old password", phone, `{"old_password":"wrong horse","new_password":"battery staple"}`, 401, "Wrong password"},
+		{"the old password and more", phone, `{"old_password":"correct horse` + strings.Repeat("x", 72) + `","new_password":"battery staple"}`, 401, "Wrong password"},
+	} {
+		status, body, _ = call(t, "POST", u+"/password", tc.token, tc.body)
+		assert.Equal(t, tc.status, status, tc.name)
+		assert.Equal(t, msg(tc.msg), body, tc.name)
+	}
+	assert.Equal(t, oldHash, hash(), "nothing changed")
+	status, _, _ = call(t, "GET", u+"/private", laptop, "")
+	assert.Equal(t, 200, status, "no device signed out")
+
+	status, body, _ = call(t, "POST", u+"/password", phone, `{"old_password":"correct horse","new_password":"battery staple"}`, "User-Agent", "Phone/1.0")
+	require.Equal(t, 200, status, body)
+	require.Len(t, body, 2, "a token pair: %v", body)
+	access, refresh := body["access_token"].(string), body["refresh_token"].(string)
+	assert.NotEqual(t, oldHash, hash())
+	assert.Regexp(t, `^\$2[ab]\$10\$`, hash())
+
+	// Every device is signed out, this one's old tokens too...
+	for name, tok := range map[string]string{"phone": phone, "laptop": laptop, "refreshed": refreshed} {
+		status, body, _ = call(t, "GET", u+"/private", tok, "")
+		assert.Equal(t, 401, status, name)
+		assert.Equal(t, msg("Token has been revoked"), body, name)
+	}
+	for name, tok := range map[string]string{"phone": phoneRefresh, "laptop": laptopRefresh} {
+		status, body, _ = call(t, "POST", u+"/refresh", tok, "")
+		assert.Equal(t, 401, status, name)
+		assert.Equal(t, msg("Token has been revoked"), body, name)
+	}
+	// ...and this one is logged in again, with a fresh login of its own.
+	list := sessions(t, u, access)
+	require.Len(t, list, 1)
+	assert.Equal(t, "Phone/1.0", list[0]["user_agent"])
+	assert.Equal(t, true, list[0]["current"])
+	status, body, _ = call(t, "POST", u+"/refresh", refresh, "")
+	assert.Equal(t, 200, status, body)
+	status, body, _ = call(t, "POST", u+"/password", access, `{"old_password":"battery staple","new_password":"correct horse 2"}`)
+	assert.Equal(t, 200, status, "the new access token is fresh: %v", body)
+
+	status, body, _ = call(t, "POST", u+"/token", "", `{"email":"gil@example.com","password":"battery staple"}`)
+	assert.Equal(t, 401, status)
+	assert.Equal(t, msg("Bad email or password"), body)
+	status, body, _ = call(t, "POST", u+"/token", "", `{"email":"gil@example.com","password":"correct horse 2"}`)
+	assert.Equal(t, 200, status, body)
+	status, _, _ = call(t, "GET", u+"/private", bob, "")
+	assert.Equal(t, 200, status, "another user goes on")
+}
+
+// A stolen fresh token is no way to guess the old password: a user has a
+// few attempts, then one every 12 seconds, wherever they come from.
+func TestPasswordAttemptLimit(t *testing.T) {
+	clock := time.Now()
+	r, db, err := newApp(Config{Secret: testSecret, Now: func() time.Time { return clock }})
+	require.NoError(t, err)
+	srv := httptest.NewServer(r)
+	t.Cleanup(func() { srv.Close(); _ = db.Close() })
+	u := srv.URL
+	access, _ := login(t, u, "hal@example.com")
+	bob, _ := login(t, u, "bob@example.com")
+
+	for i := range 5 {
+		status, body, _ := call(t, "POST", u+"/password", access, `{"old_password":"guess `+strconv.Itoa(i)+`","new_password":"battery staple"}`)
+		require.Equal(t, 401, status, "attempt %d", i+1)
+		require.Equal(t, msg("Wrong password"), body)
+	}
+	good := `{"old_password":"correct horse","new_password":"battery staple"}`
+	status, body, h := call(t, "POST", u+"/password", access, good, "X-Forwarded-For", "203.0.113.7")
+	assert.Equal(t, 429, status)
+	assert.Equal(t, msg("Too many password attempts, try again later"), body, "not even the right password")
+	assert.Equal(t, "12", h.Get("Retry-After"))
+	status, body, _ = call(t, "POST", u+"/password", bob, `{"old_password":"correct horse","new_password":"battery staple"}`)
+	assert.Equal(t, 200, status, "per user: Bob has his own attempts: %v", body)
+
+	clock = clock.Add(12 * time.Second)
+	status, body, _ = call(t, "POST", u+"/password", access, good)
+	assert.Equal(t, 200, status, body)
+}
+
 // /token allows a few attempts per client, then one every 12 seconds; a
 // made-up X-Forwarded-For does not make a new client.
 func TestLoginAttemptLimit(t *testing.T) {
@@ -648,9 +785,11 @@ func TestIDsAreNeverReused(t *testing.T) {
 		status, body, _ = call(t, "POST", second.URL+"/signup", "", `{"email":"kim@example.com","password":"correct horse"}`)
 		require.Equal(t, 201, status, body)
 		assert.NotEqual(t, oldID, body["id"])
+		// The deletion ended Jo's sessions, which the file remembers; and
+		// were it forgotten, Jo's ID is not Kim's.
 		status, body, _ = call(t, "GET", second.URL+"/private", access, "")
 		assert.Equal(t, 401, status)
-		assert.Equal(t, msg("Error loading the user "+oldID), body, "not Kim's account")
+		assert.Equal(t, msg("Token has been revoked"), body, "not Kim's account")
 	})
 	t.Run("in-memory database", func(t *testing.T) {
 		first, _ := startApp(t)

@@ -152,9 +152,34 @@ func TestOpenAPIDescribesTheLiveAPI(t *testing.T) {
 	assert.Equal(t, 422, code)
 	code, _ = send("DELETE", "/account", "not.a.token", "")
 	assert.Equal(t, 422, code)
-	code, _ = send("DELETE", "/account", second, "")
-	assert.Equal(t, 200, code, "a fresh token from a password login")
+
+	// The password change; Ada has 5 attempts.
+	change := `{"old_password":"correct horse","new_password":"battery staple"}`
+	code, _ = send("POST", "/password", "", `{"old_password":"`+strings.Repeat("a", 20<<10)+`"}`)
+	assert.Equal(t, 413, code)
+	code, _ = send("POST", "/password", "", change)
+	assert.Equal(t, 401, code)
+	code, _ = send("POST", "/password", "not.a.token", change)
+	assert.Equal(t, 422, code)
+	code, _ = send("POST", "/password", second, `{"old_password":"correct horse"}`)
+	assert.Equal(t, 400, code)
+	code, _ = send("POST", "/password", second, `{"old_password":"wrong horse","new_password":"battery staple"}`)
+	assert.Equal(t, 401, code)
+	code, body = send("POST", "/password", second, change)
+	require.Equal(t, 200, code, body)
+	changed := field(t, body, "access_token")
 	code, _ = send("GET", "/private", second, "")
+	assert.Equal(t, 401, code, "signed out by the change")
+	for range 3 {
+		code, _ = send("POST", "/password", changed, `{"old_password":"wrong horse","new_password":"battery staple"}`)
+		assert.Equal(t, 401, code)
+	}
+	code, _ = send("POST", "/password", changed, `{"old_password":"battery staple","new_password":"correct horse"}`)
+	assert.Equal(t, 429, code, "the sixth attempt is over the limit")
+
+	code, _ = send("DELETE", "/account", changed, "")
+	assert.Equal(t, 200, code, "a fresh token from a password login")
+	code, _ = send("GET", "/private", changed, "")
 	assert.Equal(t, 401, code, "the user is gone")
 
 	// Every documented response of the API was met, but the store outage.
