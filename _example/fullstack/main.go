@@ -2,10 +2,11 @@
 // in a SQL database with bcrypt-hashed passwords, POST /token for a login
 // (with a per-client attempt limit), a private page that loads the user
 // from the token, token refresh, a logout that ends the session (both
-// tokens, revoked in the same database, so it survives restarts), an
-// account deletion that wants a fresh login, and a plain HTML + JavaScript
-// front end that keeps the tokens in sessionStorage and may run on another
-// origin (CORS).
+// tokens, revoked in the same database, so it survives restarts), a list
+// of the user's sessions to sign out one device or all, a password change
+// and an account deletion that want a fresh login and sign out every
+// device, and a plain HTML + JavaScript front end that keeps the tokens in
+// sessionStorage and may run on another origin (CORS).
 //
 //	go run .                       # then open http://127.0.0.1:5000
 //	DATABASE_PATH=users.db go run .
@@ -364,9 +365,9 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 	})
 	// Deleting the account wants a fresh token, one from a password
 	// login rather than from /refresh: a stolen or long-lived session
-	// cannot do it.
-	// Then every session of the user ends: without it a refresh token of
-	// another device would still get access tokens (loading nobody).
+	// cannot do it. Then every session of the user ends: without that, a
+	// refresh token of another device would still get access tokens
+	// (loading nobody).
 	r.DELETE("/account", jwt.FreshRequired(ginjwt.LoadUser()), func(c *gin.Context) {
 		u, _ := ginjwt.CurrentUser[User](c)
 		if _, err := db.ExecContext(c.Request.Context(), `DELETE FROM users WHERE uid = ?`, u.ID); err != nil {
@@ -381,8 +382,8 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 	})
 	// Changing the password wants the old one and a fresh token, as
 	// deleting the account does. It signs out every device (whoever had
-	// the old password or a token of the user loses the account), and logs
-	// this one in again with a new session.
+	// the old password or a copied token is locked out), and logs this one
+	// in again with a new session.
 	r.POST("/password", jwt.FreshRequired(ginjwt.LoadUser()), func(c *gin.Context) {
 		u, _ := ginjwt.CurrentUser[User](c)
 		var in struct {
@@ -587,10 +588,14 @@ func validate(email, password, name string) string {
 		return fmt.Sprintf("Email too long (%d characters at most)", maxEmail)
 	case strings.Count(email, "@") != 1 || strings.HasPrefix(email, "@") || strings.HasSuffix(email, "@") || strings.ContainsAny(email, " \t\r\n"):
 		return "Invalid email"
-	case len(name) > maxName:
+	}
+	if msg := validatePassword(password); msg != "" {
+		return msg
+	}
+	if len(name) > maxName {
 		return fmt.Sprintf("Name too long (%d characters at most)", maxName)
 	}
-	return validatePassword(password)
+	return ""
 }
 
 // validatePassword checks a new password (signup, password change); it
