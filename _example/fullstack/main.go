@@ -1,10 +1,12 @@
 // Command fullstack is the Gin twin of the full-stack Flask tutorial: users
 // in a SQL database with bcrypt-hashed passwords, POST /token for a login
 // (with a per-client attempt limit), a private page that loads the user
-// from the token, token refresh, a logout that revokes both tokens in the
-// same database (so it survives restarts), an account deletion that wants
-// a fresh login, and a plain HTML + JavaScript front end that keeps the
-// tokens in sessionStorage and may run on another origin (CORS).
+// from the token, token refresh, a logout that ends the session (both
+// tokens, revoked in the same database, so it survives restarts), a list
+// of the user's sessions to sign out one device or all, a password change
+// and an account deletion that want a fresh login and sign out every
+// device, and a plain HTML + JavaScript front end that keeps the tokens in
+// sessionStorage and may run on another origin (CORS).
 //
 //	go run .                       # then open http://127.0.0.1:5000
 //	DATABASE_PATH=users.db go run .
@@ -53,7 +55,8 @@ type Config struct {
 	// cannot dodge the login limit by making up a header.
 	TrustedProxies []string
 	// LoginBurst login attempts per client at once, then one per
-	// LoginEvery (defaults 5 and 12s: 5 a minute).
+	// LoginEvery (defaults 5 and 12s: 5 a minute); the same for password
+	// changes, per user.
 	LoginBurst int
 	LoginEvery time.Duration
 	Now        func() time.Time // the login limit's clock; nil: time.Now
@@ -67,6 +70,28 @@ type User struct {
 	ID    string `json:"id"`
 	Email string `json:"email"`
 	Name  string `json:"name"`
+}
+
+// SessionInfo is a session (login) of the user, as GET /sessions shows it.
+// UserAgent is whatever the client sent at login: a page shows it as text,
+// never as HTML.
+type SessionInfo struct {
+	ID        string     `json:"id"`
+	Created   time.Time  `json:"created"`
+	Renewed   *time.Time `json:"renewed"` // null: never refreshed
+	Expires   *time.Time `json:"expires"` // null: never
+	UserAgent string     `json:"user_agent"`
+	ClientIP  string     `json:"client_ip"`
+	Current   bool       `json:"current"` // the session making the request
+}
+
+// timeOrNil is t in UTC, or nil for the zero time (JSON null).
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
 }
 
 // Limits on input; bcrypt reads at most 72 bytes of a password.
@@ -144,16 +169,22 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 		_ = db.Close()
 		return nil, nil, err
 	}
+	// WithSessionList: every login is a session kept in the database,
+	// with the device it came from, for the "your sessions" page.
 	jwt, err := ginjwt.New(append([]ginjwt.Option{
 		ginjwt.WithSecretKey(cfg.Secret),
 		ginjwt.WithUserLookup(lookup),
 		ginjwt.WithBlocklist(blocklist),
+		ginjwt.WithSessionList(0),
 	}, cfg.JWTOptions...)...)
 	if err != nil {
 		_ = db.Close()
 		return nil, nil, err
 	}
 	limiter := newLoginLimiter(cfg.LoginBurst, cfg.LoginEvery, cfg.Now)
+	// Password changes are limited per user, wherever they come from: a
+	// stolen fresh token must not be a way to guess the old password.
+	passwordLimiter := newLoginLimiter(cfg.LoginBurst, cfg.LoginEvery, cfg.Now)
 
 	r := gin.Default()
 	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
@@ -248,7 +279,9 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 			c.JSON(http.StatusUnauthorized, gin.H{"msg": "Bad email or password"})
 			return
 		}
-		access, refresh, err := jwt.CreateTokenPair(id, ginjwt.Fresh())
+		// A new session, listed with this request's user agent and
+		// address; fresh, since the password was just given.
+		access, refresh, err := jwt.StartSession(c, id, ginjwt.Fresh())
 		if err != nil {
 			jwt.Abort(c, err)
 			return
@@ -265,6 +298,21 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 		c.JSON(http.StatusOK, gin.H{"access_token": access})
 	})
 
+	// Logout ends the session of the token it is given: its access token,
+	// its refresh token and every access token refreshed from it, even
+	// copies. No guard: an expired access token (a tab left idle) still
+	// names its session and logs out. Without a token there is nothing to
+	// end, and the answer is the same. A body is not read (the refresh
+	// token is of the same session), so one sent by an older page is
+	// harmless.
+	r.DELETE("/logout", func(c *gin.Context) {
+		if err := jwt.Logout(c); err != nil {
+			jwt.Abort(c, err) // 422 for a token that is not one of ours, 503 when the store is down
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"msg": "Logged out"})
+	})
+
 	// LoadUser: a deleted user's token gets 401 before the handler.
 	private := r.Group("/", jwt.JWTRequired(ginjwt.LoadUser()))
 	private.GET("/private", func(c *gin.Context) {
@@ -275,37 +323,125 @@ func newApp(cfg Config) (*gin.Engine, *sql.DB, error) {
 		}
 		c.JSON(http.StatusOK, u)
 	})
-	// Logout revokes the access token and, when the body names it, the
-	// refresh token: neither works again, even if it was copied.
-	private.DELETE("/logout", func(c *gin.Context) {
-		var in struct {
-			RefreshToken string `json:"refresh_token"`
-		}
-		if c.Request.ContentLength != 0 && c.ShouldBindJSON(&in) != nil {
-			c.JSON(http.StatusBadRequest, gin.H{"msg": "Invalid JSON in request"})
-			return
-		}
-		tok, _ := ginjwt.CurrentToken(c)
-		raws := []string{tok.Raw}
-		if in.RefreshToken != "" {
-			raws = append(raws, in.RefreshToken)
-		}
-		if err := jwt.Revoke(c.Request.Context(), raws...); err != nil {
+	// The user's sessions, for a "your sessions" page: each login, with
+	// the device it came from, and which one is making the request.
+	private.GET("/sessions", func(c *gin.Context) {
+		list, err := jwt.Sessions(c.Request.Context(), ginjwt.CurrentIdentity(c))
+		if err != nil {
 			jwt.Abort(c, err)
 			return
 		}
-		c.JSON(http.StatusOK, gin.H{"msg": "Logged out"})
+		current := ginjwt.CurrentClaims(c).SessionID()
+		out := make([]SessionInfo, 0, len(list))
+		for _, s := range list {
+			out = append(out, SessionInfo{ID: s.ID, Created: s.Created.UTC(), Renewed: timeOrNil(s.Renewed),
+				Expires: timeOrNil(s.Expires), UserAgent: s.UserAgent, ClientIP: s.ClientIP, Current: s.ID == current})
+		}
+		c.JSON(http.StatusOK, gin.H{"sessions": out})
+	})
+	// Signs one session out, as a logout on that device would. Only the
+	// user's own: the identity is the token's, never one from the request,
+	// and another user's session ID is as unknown as a made-up one.
+	private.DELETE("/sessions/:id", func(c *gin.Context) {
+		err := jwt.EndSession(c.Request.Context(), ginjwt.CurrentIdentity(c), c.Param("id"))
+		if errors.Is(err, ginjwt.ErrSessionNotFound) {
+			c.JSON(http.StatusNotFound, gin.H{"msg": "No such session"})
+			return
+		}
+		if err != nil {
+			jwt.Abort(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"msg": "Session ended"})
+	})
+	// Sign out everywhere: every token issued to the user so far, on every
+	// device, this one included.
+	private.DELETE("/sessions", func(c *gin.Context) {
+		if err := jwt.RevokeIdentity(c.Request.Context(), ginjwt.CurrentIdentity(c)); err != nil {
+			jwt.Abort(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"msg": "Signed out everywhere"})
 	})
 	// Deleting the account wants a fresh token, one from a password
 	// login rather than from /refresh: a stolen or long-lived session
-	// cannot do it.
+	// cannot do it. Then every session of the user ends: without that, a
+	// refresh token of another device would still get access tokens
+	// (loading nobody).
 	r.DELETE("/account", jwt.FreshRequired(ginjwt.LoadUser()), func(c *gin.Context) {
 		u, _ := ginjwt.CurrentUser[User](c)
 		if _, err := db.ExecContext(c.Request.Context(), `DELETE FROM users WHERE uid = ?`, u.ID); err != nil {
 			_ = c.AbortWithError(http.StatusInternalServerError, err)
 			return
 		}
+		if err := jwt.RevokeIdentity(c.Request.Context(), u.ID); err != nil {
+			jwt.Abort(c, err)
+			return
+		}
 		c.JSON(http.StatusOK, gin.H{"msg": "Account deleted"})
+	})
+	// Changing the password wants the old one and a fresh token, as
+	// deleting the account does. It signs out every device (whoever had
+	// the old password or a copied token is locked out), and logs this one
+	// in again with a new session.
+	r.POST("/password", jwt.FreshRequired(ginjwt.LoadUser()), func(c *gin.Context) {
+		u, _ := ginjwt.CurrentUser[User](c)
+		var in struct {
+			Old string `json:"old_password"`
+			New string `json:"new_password"`
+		}
+		if c.ShouldBindJSON(&in) != nil {
+			c.JSON(http.StatusBadRequest, gin.H{"msg": "Missing JSON in request"})
+			return
+		}
+		if in.Old == "" || in.New == "" {
+			c.JSON(http.StatusBadRequest, gin.H{"msg": "Missing old or new password"})
+			return
+		}
+		if msg := validatePassword(in.New); msg != "" {
+			c.JSON(http.StatusBadRequest, gin.H{"msg": msg})
+			return
+		}
+		if ok, wait := passwordLimiter.allow(u.ID); !ok {
+			tooMany(c, wait, "Too many password attempts, try again later")
+			return
+		}
+		var stored string
+		ctx := c.Request.Context()
+		if err := db.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE uid = ?`, u.ID).Scan(&stored); err != nil {
+			_ = c.AbortWithError(http.StatusInternalServerError, err)
+			return
+		}
+		// No stored password is longer than 72 bytes, and bcrypt would
+		// ignore what follows them.
+		if len(in.Old) > maxPassword || bcrypt.CompareHashAndPassword([]byte(stored), []byte(in.Old)) != nil {
+			c.JSON(http.StatusUnauthorized, gin.H{"msg": "Wrong password"})
+			return
+		}
+		hash, err := bcrypt.GenerateFromPassword([]byte(in.New), bcrypt.DefaultCost)
+		if err != nil {
+			_ = c.AbortWithError(http.StatusInternalServerError, err)
+			return
+		}
+		// Sign every device out before storing the new password, so that
+		// a failure leaves no device signed in with the password changed:
+		// the store down (503) changes nothing; a failed UPDATE (500)
+		// leaves the old password and every device, this one too, signed
+		// out.
+		if err := jwt.RevokeIdentity(ctx, u.ID); err != nil {
+			jwt.Abort(c, err)
+			return
+		}
+		if _, err := db.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE uid = ?`, string(hash), u.ID); err != nil {
+			_ = c.AbortWithError(http.StatusInternalServerError, err)
+			return
+		}
+		access, refresh, err := jwt.StartSession(c, u.ID, ginjwt.Fresh())
+		if err != nil {
+			jwt.Abort(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"access_token": access, "refresh_token": refresh})
 	})
 	return r, db, nil
 }
@@ -397,9 +533,14 @@ func (l *loginLimiter) prune(now time.Time) {
 // handler reads the body or runs bcrypt.
 func (l *loginLimiter) middleware(c *gin.Context) {
 	if ok, wait := l.allow(clientKey(c.ClientIP())); !ok {
-		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		c.AbortWithStatusJSON(http.StatusTooManyRequests, gin.H{"msg": "Too many login attempts, try again later"})
+		tooMany(c, wait, "Too many login attempts, try again later")
 	}
+}
+
+// tooMany answers 429 with msg, and when to try again.
+func tooMany(c *gin.Context, wait time.Duration, msg string) {
+	c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+	c.AbortWithStatusJSON(http.StatusTooManyRequests, gin.H{"msg": msg})
 }
 
 // clientKey is the limiter's key for a client address: the address, or
@@ -447,12 +588,24 @@ func validate(email, password, name string) string {
 		return fmt.Sprintf("Email too long (%d characters at most)", maxEmail)
 	case strings.Count(email, "@") != 1 || strings.HasPrefix(email, "@") || strings.HasSuffix(email, "@") || strings.ContainsAny(email, " \t\r\n"):
 		return "Invalid email"
+	}
+	if msg := validatePassword(password); msg != "" {
+		return msg
+	}
+	if len(name) > maxName {
+		return fmt.Sprintf("Name too long (%d characters at most)", maxName)
+	}
+	return ""
+}
+
+// validatePassword checks a new password (signup, password change); it
+// returns the message for the client.
+func validatePassword(password string) string {
+	switch {
 	case len(password) > maxPassword:
 		return fmt.Sprintf("Password too long (%d bytes at most)", maxPassword)
 	case len([]rune(password)) < minPassword:
 		return fmt.Sprintf("Password too short (%d characters at least)", minPassword)
-	case len(name) > maxName:
-		return fmt.Sprintf("Name too long (%d characters at most)", maxName)
 	}
 	return ""
 }
