@@ -209,3 +209,38 @@ func TestForgottenGuardWarnsInDebugMode(t *testing.T) {
 	get(r, "/forgot/7")
 	assert.NotContains(t, out.String(), "WARNING", "release mode stays quiet")
 }
+
+// get_jwt_identity() returns the claim with its JSON type; Claims.IdentityJSON
+// does too, so jsonify(logged_in_as=get_jwt_identity()) ports exactly.
+func TestIdentityJSON(t *testing.T) {
+	m := newManager(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{IdentityClaim: "identity"}))
+	r := newRouter()
+	h := func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"logged_in_as": ginjwt.CurrentClaims(c).IdentityJSON(), "as_string": ginjwt.CurrentIdentity(c)})
+	}
+	r.GET("/p", m.JWTRequired(), h)
+	r.GET("/optional", m.JWTRequired(ginjwt.Optional()), h)
+	r.GET("/unguarded", h)
+
+	for payload, want := range map[string]string{
+		`{"identity":42}`:                    `{"logged_in_as":42,"as_string":"42"}`,
+		`{"identity":1234567890123456789}`:   `{"logged_in_as":1234567890123456789,"as_string":"1234567890123456789"}`,
+		`{"identity":"alice"}`:               `{"logged_in_as":"alice","as_string":"alice"}`,
+		`{"identity":{"id":7,"admin":true}}`: `{"logged_in_as":{"id":7,"admin":true},"as_string":"{\"id\":7,\"admin\":true}"}`,
+		`{"identity":[1,"a"]}`:               `{"logged_in_as":[1,"a"],"as_string":"[1,\"a\"]"}`,
+	} {
+		w := get(r, "/p", bearer(signPayload(payload)))
+		require.Equal(t, 200, w.Code, w.Body.String())
+		assert.JSONEq(t, want, w.Body.String(), payload)
+	}
+	for _, path := range []string{"/optional", "/unguarded"} {
+		w := get(r, path)
+		require.Equal(t, 200, w.Code)
+		assert.JSONEq(t, `{"logged_in_as":null,"as_string":""}`, w.Body.String(), "no token: flask's None")
+	}
+
+	tok, err := m.DecodeToken(signPayload(`{"identity":42.5}`))
+	require.NoError(t, err)
+	assert.Equal(t, "42.5", string(tok.Claims.IdentityJSON()))
+	assert.Nil(t, new(ginjwt.Claims).IdentityJSON())
+}

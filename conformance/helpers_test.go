@@ -1,10 +1,10 @@
-package ginjwt_test
+package conformance
 
-// Helpers of the flask-jwt-extended conformance suite (conformance_*_test.go):
+// Helpers of the flask-jwt-extended conformance suite:
 // each flask test (tests/*.py of flask-jwt-extended 4.7.1) becomes a subtest
 // named "<file>::<test>", which makes the same requests against an
 // equivalent Gin app and checks the same statuses, bodies and cookies.
-// conformance_index_test.go lists every flask test and what became of it.
+// index_table_test.go lists every flask test and what became of it.
 
 import (
 	"bytes"

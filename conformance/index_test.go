@@ -1,4 +1,4 @@
-package ginjwt_test
+package conformance
 
 import (
 	"fmt"
@@ -20,7 +20,7 @@ type flaskTest struct {
 	note   string // the reason (n/a), the difference, or how it was ported
 }
 
-const conformanceDoc = "docs/conformance.md"
+const conformanceDoc = "../docs/conformance.md"
 
 var (
 	fileConst   = regexp.MustCompile(`const file = "(test_\w+\.py::)"`)
@@ -31,11 +31,11 @@ var (
 // portedSubtests finds the subtests the conformance files name, by reading
 // their source: a "const file = ..." followed by the test names used with it.
 func portedSubtests(t *testing.T) map[string]string {
-	paths, err := filepath.Glob("conformance_*_test.go")
+	paths, err := filepath.Glob("*_test.go")
 	require.NoError(t, err)
 	found := map[string]string{}
 	for _, path := range paths {
-		if strings.HasPrefix(path, "conformance_index") {
+		if strings.HasPrefix(path, "index") {
 			continue
 		}
 		src, err := os.ReadFile(path)
@@ -66,7 +66,7 @@ func TestFlaskConformanceIndex(t *testing.T) {
 	cases := 0
 	seen := map[string]bool{}
 	found := portedSubtests(t)
-	diffSrc, err := os.ReadFile("conformance_differences_test.go")
+	diffSrc, err := os.ReadFile("differences_test.go")
 	require.NoError(t, err)
 	for _, ft := range flaskTests {
 		assert.False(t, seen[ft.name], "listed twice: %s", ft.name)
@@ -108,19 +108,19 @@ func TestFlaskConformanceIndex(t *testing.T) {
 func renderConformance(counts map[string]int, cases int, found map[string]string) string {
 	var b strings.Builder
 	b.WriteString("# flask-jwt-extended's test suite, in Go\n\n")
-	b.WriteString("Generated from `conformance_index_table_test.go` by `GINJWT_UPDATE_CONFORMANCE=1 go test -run TestFlaskConformanceIndex`; do not edit.\n\n")
+	b.WriteString("Generated from `conformance/index_table_test.go` by `GINJWT_UPDATE_CONFORMANCE=1 go test -run TestFlaskConformanceIndex ./conformance`; do not edit.\n\n")
 	fmt.Fprintf(&b, "Every test of flask-jwt-extended 4.7.1 (`tests/*.py`: %d test functions, %d pytest cases with their parameters) "+
-		"is a subtest named `<file>::<test>` in a `conformance_*_test.go` file, which makes the same requests against an "+
+		"is a subtest named `<file>::<test>` in [`conformance/`](../conformance), which makes the same requests against an "+
 		"equivalent Gin app and checks the same statuses, bodies and cookies "+
-		"(`go test -run 'TestFlask' .`).\n\n", len(flaskTests), cases)
+		"(`go test -run 'TestFlask' ./conformance`).\n\n", len(flaskTests), cases)
 	fmt.Fprintf(&b, "- **ported**: %d\n- **difference** (ported as far as it holds; the rest is a deliberate difference, "+
-		"listed in [coming from Flask](coming-from-flask.md#where-ginjwt-differs-from-flask-jwt-extended-on-purpose) and pinned in `conformance_differences_test.go`): %d\n- **n/a** (tests of Flask internals): %d\n\n",
+		"listed in [coming from Flask](coming-from-flask.md#where-ginjwt-differs-from-flask-jwt-extended-on-purpose) and pinned in `conformance/differences_test.go`): %d\n- **n/a** (tests of Flask internals): %d\n\n",
 		counts["ported"], counts["difference"], counts["n/a"])
 	b.WriteString("| flask test | cases | status | Go file | note |\n|---|---|---|---|---|\n")
 	for _, ft := range flaskTests {
 		goFile := found[ft.name]
 		if goFile != "" {
-			goFile = "[`" + goFile + "`](../" + goFile + ")"
+			goFile = "[`" + goFile + "`](../conformance/" + goFile + ")"
 		}
 		fmt.Fprintf(&b, "| `%s` | %d | %s | %s | %s |\n", ft.name, ft.cases, ft.status, goFile, strings.ReplaceAll(ft.note, "|", "\\|"))
 	}

@@ -1,8 +1,8 @@
-package ginjwt_test
+package conformance
 
 // flaskTests lists every test of flask-jwt-extended 4.7.1 (tests/*.py, 135
 // functions, 181 pytest cases with their parameters) and what became of it:
-// "ported" (a subtest of that name in a conformance_*_test.go file makes
+// "ported" (a subtest of that name in this package makes
 // the same requests and passes), "difference" (ported as far as it holds;
 // the rest is a deliberate difference listed in docs/coming-from-flask.md, pinned by the
 // named test) or "n/a" (a test of Flask internals, with the reason).

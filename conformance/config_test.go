@@ -1,4 +1,4 @@
-package ginjwt_test
+package conformance
 
 import (
 	"crypto/rand"
@@ -13,7 +13,7 @@ import (
 
 // test_config.py reads flask's config proxy; ginjwt has none, so the tests
 // that can be checked by behaviour are, through New and the tokens it
-// makes. The others are listed in conformance_index_test.go.
+// makes. The others are listed in index_table_test.go.
 func TestFlaskConfig(t *testing.T) {
 	const file = "test_config.py::"
 

@@ -1,4 +1,4 @@
-package ginjwt_test
+package conformance
 
 import (
 	"encoding/json"
@@ -13,7 +13,8 @@ import (
 )
 
 // flaskVector is one token minted by the real flask-jwt-extended
-// (../shared/interop, copied to testdata so the suite runs without it).
+// (../shared/interop beside the repository, copied to testdata so the
+// suite runs without it).
 type flaskVector struct {
 	Name          string `json:"name"`
 	Token         string `json:"token"`
@@ -38,7 +39,7 @@ type flaskVector struct {
 
 func loadFlaskVectors(t testing.TB) []flaskVector {
 	t.Helper()
-	path := "../shared/interop/flask_vectors.json"
+	path := "../../shared/interop/flask_vectors.json"
 	if _, err := os.Stat(path); err != nil {
 		path = "testdata/flask_vectors.json"
 	}
