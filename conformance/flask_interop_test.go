@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -69,10 +69,10 @@ type peerCheck struct {
 // them where flask would.
 func TestRealFlaskInterop(t *testing.T) {
 	m := newManager(t)
-	access := mustToken(t)(m.CreateAccessToken("alice", ginjwt.AdditionalClaims(map[string]any{"role": "admin", "n": 7})))
-	fresh := mustToken(t)(m.CreateAccessToken("alice", ginjwt.FreshFor(5*time.Minute)))
-	refresh := mustToken(t)(m.CreateRefreshToken("alice"))
-	expired := mustToken(t)(m.CreateAccessToken("alice", ginjwt.ExpiresIn(-time.Minute)))
+	access := ginjwttest.Access(t, m, "alice", ginjwt.AdditionalClaims(map[string]any{"role": "admin", "n": 7}))
+	fresh := ginjwttest.Access(t, m, "alice", ginjwt.FreshFor(5*time.Minute))
+	refresh := ginjwttest.Refresh(t, m, "alice")
+	expired := ginjwttest.Expired(t, m, "alice")
 
 	checked, minted := flaskPeer(t, map[string]any{
 		"config": map[string]any{"JWT_SECRET_KEY": testSecret},
@@ -104,17 +104,21 @@ func TestRealFlaskInterop(t *testing.T) {
 	assert.Equal(t, map[string]any{"msg": "Token has expired"}, checked[5].Body)
 
 	require.Len(t, minted, 4)
-	g := newGuarded(m)
-	w := get(g.r, "/protected", bearer(minted[0]))
+	r := newRouter()
+	r.GET("/protected", m.JWTRequired(), echoToken)
+	r.GET("/fresh", m.FreshRequired(), echoToken)
+	r.GET("/refresh", m.RefreshRequired(), echoToken)
+	fc := newFlaskClient(t, r)
+	w := fc.get("/protected", withBearer(minted[0]))
 	require.Equal(t, 200, w.Code, w.Body.String())
 	body := decodeBody(t, w)
 	assert.Equal(t, "bob", body["identity"])
 	assert.Equal(t, "user", body["claims"].(map[string]any)["role"])
-	assert.Equal(t, 200, get(g.r, "/fresh", bearer(minted[1])).Code, "flask's timedelta freshness")
-	assert.Equal(t, 200, get(g.r, "/fresh", bearer(minted[2])).Code)
-	assert.Equal(t, 401, get(g.r, "/fresh", bearer(minted[0])).Code)
-	assert.Equal(t, 200, get(g.r, "/refresh", bearer(minted[3])).Code)
-	assert.Equal(t, 422, get(g.r, "/protected", bearer(minted[3])).Code)
+	assert.Equal(t, 200, fc.get("/fresh", withBearer(minted[1])).Code, "flask's timedelta freshness")
+	assert.Equal(t, 200, fc.get("/fresh", withBearer(minted[2])).Code)
+	assert.Equal(t, 401, fc.get("/fresh", withBearer(minted[0])).Code)
+	assert.Equal(t, 200, fc.get("/refresh", withBearer(minted[3])).Code)
+	assert.Equal(t, 422, fc.get("/protected", withBearer(minted[3])).Code)
 }
 
 // The same with RS256 keys: Flask signs with the private key, ginjwt
@@ -128,7 +132,7 @@ func TestRealFlaskInteropRS256(t *testing.T) {
 	}
 	require.NotEmpty(t, v.PrivateKeyPEM)
 	signer := managerFor(t, v)
-	token := mustToken(t)(signer.CreateAccessToken("alice", ginjwt.Fresh()))
+	token := ginjwttest.Fresh(t, signer, "alice")
 	checked, minted := flaskPeer(t, map[string]any{
 		"config": map[string]any{"JWT_ALGORITHM": "RS256", "JWT_PRIVATE_KEY": v.PrivateKeyPEM, "JWT_PUBLIC_KEY": v.PublicKeyPEM},
 		"check":  []peerCheck{{token, "fresh"}},
@@ -148,8 +152,18 @@ func TestRealFlaskInteropRS256(t *testing.T) {
 // cookies flask's set_access_cookies writes.
 func TestRealFlaskCookieInterop(t *testing.T) {
 	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithCookies(ginjwt.CookieConfig{Insecure: true}))
-	r := cookieApp(t, m)
-	jar := loggedIn(t, r)
+	r := newRouter()
+	r.GET("/login", func(c *gin.Context) {
+		access, refresh, err := m.CreateTokenPair("alice")
+		require.NoError(t, err)
+		require.NoError(t, m.SetAccessCookies(c, access))
+		require.NoError(t, m.SetRefreshCookies(c, refresh))
+		c.Status(http.StatusNoContent)
+	})
+	r.POST("/protected", m.JWTRequired(), func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"who": ginjwt.CurrentIdentity(c)}) })
+	browser := newFlaskClient(t, r)
+	require.Equal(t, http.StatusNoContent, browser.get("/login").Code)
+	jar := browser.jar
 	resp := flaskPeerFull(t, map[string]any{
 		// Debian's flask-jwt-extended (4.4) enables CSRF only with cookies
 		// among the configured locations; 4.7 always does.
@@ -177,11 +191,11 @@ func TestRealFlaskCookieInterop(t *testing.T) {
 	}
 	require.Contains(t, cookies, "access_token_cookie")
 	require.Contains(t, cookies, "csrf_access_token")
-	w := req{method: "POST", cookies: map[string]string{"access_token_cookie": cookies["access_token_cookie"]},
-		headers: map[string]string{"X-CSRF-TOKEN": cookies["csrf_access_token"]}}.send(r)
+	fc := newFlaskClient(t, r)
+	w := fc.post("/protected", withCookie("access_token_cookie", cookies["access_token_cookie"]), withHeader("X-CSRF-TOKEN", cookies["csrf_access_token"]))
 	require.Equal(t, 200, w.Code, w.Body.String())
 	assert.JSONEq(t, `{"who":"carol"}`, w.Body.String())
-	w = req{method: "POST", cookies: map[string]string{"access_token_cookie": cookies["access_token_cookie"]}}.send(r)
+	w = fc.post("/protected", withCookie("access_token_cookie", cookies["access_token_cookie"]))
 	assert.Equal(t, 401, w.Code)
 	assertMsg(t, w, "Missing CSRF token")
 }
@@ -212,18 +226,17 @@ func TestRealFlaskCookieAndCSRFHeaderParity(t *testing.T) {
 		c.JSON(http.StatusOK, gin.H{"identity": ginjwt.CurrentIdentity(c)})
 	})
 	for i, check := range checks {
-		hr := httptest.NewRequest(check["method"].(string), "/cookie", nil)
+		var opts []reqOpt
 		if h, ok := check["cookie_header"].(string); ok {
-			hr.Header.Set("Cookie", h)
+			opts = append(opts, withHeader("Cookie", h))
 		} else {
-			hr.Header.Set("Cookie", "access_token_cookie="+check["cookie"].(string))
+			opts = append(opts, withHeader("Cookie", "access_token_cookie="+check["cookie"].(string)))
 		}
 		csrf, _ := check["csrf"].([]string)
 		for _, v := range csrf {
-			hr.Header.Add("X-CSRF-TOKEN", v)
+			opts = append(opts, withHeader("X-CSRF-TOKEN", v))
 		}
-		w := httptest.NewRecorder()
-		r.ServeHTTP(w, hr)
+		w := newFlaskClient(t, r).do(check["method"].(string), "/cookie", opts...)
 		want := resp.CookieChecked[i]
 		require.Equal(t, want.Status, w.Code, "check %d: flask said %v, ginjwt %s", i, want.Body, w.Body.String())
 		got := decodeBody(t, w)

@@ -106,8 +106,9 @@ func TestRealFlaskEdgeParity(t *testing.T) {
 			r.GET("/access", m.JWTRequired(), func(c *gin.Context) {
 				c.JSON(http.StatusOK, gin.H{"identity": ginjwt.CurrentClaims(c).IdentityJSON()})
 			})
+			fc := newFlaskClient(t, r)
 			for i, token := range tc.tokens {
-				w := get(r, "/access", bearer(token))
+				w := fc.get("/access", withBearer(token))
 				want := checked[i]
 				require.Equal(t, want.Status, w.Code, "token %d: flask said %v, ginjwt %s", i, want.Body, w.Body.String())
 				var got map[string]any
@@ -137,8 +138,7 @@ func TestRealFlaskEdgeParity(t *testing.T) {
 		r := newRouter()
 		r.POST("/cookie", m.JWTRequired(ginjwt.Locations(ginjwt.InCookies)), fooBar)
 		for i, csrf := range []string{"wrong", "right"} {
-			w := req{method: "POST", target: "/cookie", cookies: map[string]string{"access_token_cookie": expired},
-				headers: map[string]string{"X-CSRF-TOKEN": csrf}}.send(r)
+			w := newFlaskClient(t, r).post("/cookie", withCookie("access_token_cookie", expired), withHeader("X-CSRF-TOKEN", csrf))
 			assert.Equal(t, resp.CookieChecked[i].Status, w.Code)
 			var got map[string]any
 			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))

@@ -1,14 +1,17 @@
 package conformance
 
-// Helpers of the flask-jwt-extended conformance suite:
-// each flask test (tests/*.py of flask-jwt-extended 4.7.1) becomes a subtest
-// named "<file>::<test>", which makes the same requests against an
-// equivalent Gin app and checks the same statuses, bodies and cookies.
-// index_table_test.go lists every flask test and what became of it.
+// The suite's helpers. Tokens come from ginjwttest, the helpers users test
+// their own routes with (ginjwttest.Access, Refresh, Fresh, Expired);
+// requests go through flaskClient, flask's test client: one request
+// vocabulary for the ported tests and the interop tests alike.
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,9 +21,109 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+func init() { gin.SetMode(gin.TestMode) }
+
+const testSecret = "test-secret-0123456789abcdef0123456789abcdef"
+
+func newRouter() *gin.Engine { return gin.New() }
+
+func newManager(t testing.TB, opts ...ginjwt.Option) *ginjwt.Manager {
+	t.Helper()
+	m, err := ginjwt.New(append([]ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret))}, opts...)...)
+	require.NoError(t, err)
+	return m
+}
+
+// handleKind is WithErrorHandler answering only the kinds errors.Is matches
+// with kind, as flask's per-kind loaders do; the rest keep the default
+// response because h is not called and nothing is written.
+func handleKind(kind error, h ginjwt.ErrorHandler) ginjwt.Option {
+	return ginjwt.WithErrorHandler(func(c *gin.Context, err *ginjwt.Error) {
+		if errors.Is(err, kind) {
+			h(c, err)
+		}
+	})
+}
+
+// customJSON is a replacement error handler answering body with status.
+func customJSON(status int, body gin.H) ginjwt.ErrorHandler {
+	return func(c *gin.Context, _ *ginjwt.Error) { c.JSON(status, body) }
+}
+
+// signRaw signs any header and payload text with HS256, as flask's test
+// helper encode_token does, so tests can build tokens ginjwt would not.
+func signRaw(header, payload, secret string) string {
+	enc := base64.RawURLEncoding
+	input := enc.EncodeToString([]byte(header)) + "." + enc.EncodeToString([]byte(payload))
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(input))
+	return input + "." + enc.EncodeToString(mac.Sum(nil))
+}
+
+func signPayload(payload string) string {
+	return signRaw(`{"alg":"HS256","typ":"JWT"}`, payload, testSecret)
+}
+
+// fooBar is the handler most flask test apps use: jsonify(foo="bar").
+func fooBar(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"foo": "bar"}) }
+
+// echoToken answers with what the accessors see, so tests can check it.
+func echoToken(c *gin.Context) {
+	claims, err := ginjwt.CurrentClaims(c).Map()
+	if err != nil {
+		c.JSON(500, gin.H{"error": err.Error()})
+		return
+	}
+	header, _ := ginjwt.CurrentHeader(c).Map()
+	tok, ok := ginjwt.CurrentToken(c)
+	fresh := false
+	typ := ""
+	if ok {
+		fresh = tok.Claims.IsFresh(time.Now())
+		typ = tok.Claims.Type
+	}
+	c.JSON(http.StatusOK, gin.H{
+		"identity": ginjwt.CurrentIdentity(c),
+		"claims":   claims,
+		"header":   header,
+		"type":     typ,
+		"fresh":    fresh,
+		"has":      ok,
+	})
+}
+
+// twoRouteApp is the fixture shape of flask's loader tests: /protected
+// (an access token) and /protected2 (a refresh token) both answer what
+// read gives for the request's token.
+func twoRouteApp(t *testing.T, read func(*gin.Context) (map[string]any, error), opts ...ginjwt.Option) (*ginjwt.Manager, *flaskClient) {
+	m := newManager(t, opts...)
+	r := newRouter()
+	answer := func(c *gin.Context) {
+		v, err := read(c)
+		require.NoError(t, err)
+		c.JSON(http.StatusOK, v)
+	}
+	r.GET("/protected", m.JWTRequired(), answer)
+	r.GET("/protected2", m.RefreshRequired(), answer)
+	return m, newFlaskClient(t, r)
+}
+
+// refreshRouter serves POST /refresh: a new access token from the
+// request's refresh token, as flask's refresh route.
+func refreshRouter(t *testing.T, m *ginjwt.Manager) *gin.Engine {
+	r := newRouter()
+	r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
+		token, err := m.RefreshAccessToken(c)
+		require.NoError(t, err)
+		c.JSON(http.StatusOK, gin.H{"access_token": token})
+	})
+	return r
+}
 
 // flaskClient is flask's test client: it keeps the cookies the app sets
 // and sends them back, as Werkzeug's cookie jar does.
@@ -39,7 +142,15 @@ type reqOpt func(*http.Request)
 
 func withHeader(k, v string) reqOpt { return func(r *http.Request) { r.Header.Add(k, v) } }
 
-func withBearer(token string) reqOpt { return withHeader("Authorization", "Bearer "+token) }
+func withBearer(token string) reqOpt {
+	return func(r *http.Request) { ginjwttest.Bearer(r, token) }
+}
+
+// withCookie sends a cookie the jar does not hold, as a browser that got
+// it elsewhere would.
+func withCookie(name, value string) reqOpt {
+	return func(r *http.Request) { r.AddCookie(&http.Cookie{Name: name, Value: value}) }
+}
 
 // withJSON is the test client's json=: the body and its content type.
 func withJSON(v any) reqOpt {
@@ -109,11 +220,19 @@ func (fc *flaskClient) post(target string, opts ...reqOpt) *httptest.ResponseRec
 	return fc.do(http.MethodPost, target, opts...)
 }
 
-// expectJSON checks the status and that the body is exactly this JSON.
-func expectJSON(t *testing.T, w *httptest.ResponseRecorder, status int, body string) {
+// decodeBody decodes a JSON object body into a map.
+func decodeBody(t testing.TB, w *httptest.ResponseRecorder) map[string]any {
 	t.Helper()
-	assert.Equal(t, status, w.Code, w.Body.String())
-	assert.JSONEq(t, body, w.Body.String())
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &body), "body: %s", w.Body.String())
+	return body
+}
+
+// assertMsg checks a flask-style error body: exactly {"msg": msg}.
+func assertMsg(t testing.TB, w *httptest.ResponseRecorder, msg string) {
+	t.Helper()
+	assert.Equal(t, map[string]any{"msg": msg}, decodeBody(t, w))
+	assert.True(t, strings.HasPrefix(w.Header().Get("Content-Type"), "application/json"), w.Header().Get("Content-Type"))
 }
 
 // expectMsg checks the status and a flask error body {"msg": msg}.
@@ -123,13 +242,11 @@ func expectMsg(t *testing.T, w *httptest.ResponseRecorder, status int, msg strin
 	assertMsg(t, w, msg)
 }
 
-// fooBar is the handler most flask test apps use: jsonify(foo="bar").
-func fooBar(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"foo": "bar"}) }
-
-// jsonBody decodes a response body into a map.
-func jsonBody(t *testing.T, w *httptest.ResponseRecorder) map[string]any {
+// expectJSON checks the status and that the body is exactly this JSON.
+func expectJSON(t *testing.T, w *httptest.ResponseRecorder, status int, body string) {
 	t.Helper()
-	return decodeBody(t, w)
+	assert.Equal(t, status, w.Code, w.Body.String())
+	assert.JSONEq(t, body, w.Body.String())
 }
 
 // flaskCookie is one Set-Cookie header of a response, parsed as the flask
@@ -153,40 +270,4 @@ func flaskCookie(t *testing.T, w *httptest.ResponseRecorder, name string) map[st
 		return out
 	}
 	return nil
-}
-
-// mustAccess and mustRefresh mint tokens, failing the test on error.
-func mustAccess(t *testing.T, m *ginjwt.Manager, identity any, opts ...ginjwt.TokenOption) string {
-	t.Helper()
-	token, err := m.CreateAccessToken(identity, opts...)
-	require.NoError(t, err)
-	return token
-}
-
-func mustRefresh(t *testing.T, m *ginjwt.Manager, identity any, opts ...ginjwt.TokenOption) string {
-	t.Helper()
-	token, err := m.CreateRefreshToken(identity, opts...)
-	require.NoError(t, err)
-	return token
-}
-
-// customJSON is a replacement error handler answering body with status.
-func customJSON(status int, body gin.H) ginjwt.ErrorHandler {
-	return func(c *gin.Context, _ *ginjwt.Error) { c.JSON(status, body) }
-}
-
-// twoRouteApp is the fixture shape of flask's loader tests: /protected
-// (an access token) and /protected2 (a refresh token) both answer what
-// read gives for the request's token.
-func twoRouteApp(t *testing.T, read func(*gin.Context) (map[string]any, error), opts ...ginjwt.Option) (*ginjwt.Manager, *flaskClient) {
-	m := newManager(t, opts...)
-	r := newRouter()
-	answer := func(c *gin.Context) {
-		v, err := read(c)
-		require.NoError(t, err)
-		c.JSON(http.StatusOK, v)
-	}
-	r.GET("/protected", m.JWTRequired(), answer)
-	r.GET("/protected2", m.RefreshRequired(), answer)
-	return m, newFlaskClient(t, r)
 }

@@ -83,7 +83,7 @@ func TestFlaskVectors(t *testing.T) {
 			r := newRouter()
 			r.GET("/protected", m.JWTRequired(ginjwt.VerifyType(false)), echoToken)
 
-			w := get(r, "/protected", bearer(v.Token))
+			w := newFlaskClient(t, r).get("/protected", withBearer(v.Token))
 			if !v.Expect.Valid {
 				require.NotEqual(t, http.StatusOK, w.Code, w.Body.String())
 				assert.Equal(t, v.Expect.Status, w.Code)
@@ -149,7 +149,7 @@ func TestFlaskVectorFreshTimestamp(t *testing.T) {
 		m := managerFor(t, v, ginjwt.WithClock(func() time.Time { return now }))
 		r := newRouter()
 		r.GET("/fresh", m.FreshRequired(), echoToken)
-		w := get(r, "/fresh", bearer(v.Token))
+		w := newFlaskClient(t, r).get("/fresh", withBearer(v.Token))
 		assert.Equal(t, tc.status, w.Code, "at %v", now.Sub(issued))
 	}
 }

@@ -46,7 +46,7 @@ func TestExpiredTokenReportsOtherDefectsFirst(t *testing.T) {
 			r := newRouter()
 			r.GET("/p", m.JWTRequired(), echoToken)
 			token := signPayload(tc.payload)
-			w := get(r, "/p", bearer(token))
+			w := newFlaskClient(t, r).get("/p", withBearer(token))
 			assert.Equal(t, tc.status, w.Code, w.Body.String())
 			assertMsg(t, w, tc.msg)
 			assert.Equal(t, tc.status == 401, expiredCalls == 1, "the expired handler sees only otherwise valid tokens")
@@ -75,26 +75,27 @@ func TestExpiredCookieChecksCSRFFirst(t *testing.T) {
 	r.Any("/protected", m.JWTRequired(), echoToken)
 	withCSRF := signPayload(`{"sub":"a","csrf":"right","exp":1795566000}`)
 	noCSRF := signPayload(`{"sub":"a","exp":1795566000}`)
-	cookie := func(v string) map[string]string { return map[string]string{"access_token_cookie": v} }
-	csrf := func(v string) map[string]string { return map[string]string{"X-CSRF-TOKEN": v} }
+	fc := newFlaskClient(t, r)
+	cookie := func(v string) reqOpt { return withCookie("access_token_cookie", v) }
+	csrf := func(v string) reqOpt { return withHeader("X-CSRF-TOKEN", v) }
 
-	w := req{method: "POST", cookies: cookie(withCSRF), headers: csrf("wrong")}.send(r)
+	w := fc.post("/protected", cookie(withCSRF), csrf("wrong"))
 	assert.Equal(t, 401, w.Code)
 	assertMsg(t, w, "CSRF double submit tokens do not match")
 
-	w = req{method: "POST", cookies: cookie(noCSRF), headers: csrf("any")}.send(r)
+	w = fc.post("/protected", cookie(noCSRF), csrf("any"))
 	assert.Equal(t, 422, w.Code)
 	assertMsg(t, w, "Missing claim: csrf")
 
-	w = req{method: "POST", cookies: cookie(withCSRF)}.send(r)
+	w = fc.post("/protected", cookie(withCSRF))
 	assert.Equal(t, 401, w.Code, "a missing CSRF header is found before the token is decoded")
 	assertMsg(t, w, "Missing CSRF token")
 
-	w = req{method: "POST", cookies: cookie(withCSRF), headers: csrf("right")}.send(r)
+	w = fc.post("/protected", cookie(withCSRF), csrf("right"))
 	assert.Equal(t, 401, w.Code)
 	assertMsg(t, w, "Token has expired")
 
-	w = req{method: "GET", cookies: cookie(withCSRF), headers: csrf("wrong")}.send(r)
+	w = fc.get("/protected", cookie(withCSRF), csrf("wrong"))
 	assert.Equal(t, 401, w.Code, "GET is not a CSRF method")
 	assertMsg(t, w, "Token has expired")
 }
@@ -163,7 +164,7 @@ func TestPyJWTClaimMessages(t *testing.T) {
 			m := newManager(t, append(tc.opts, clock)...)
 			r := newRouter()
 			r.GET("/p", m.JWTRequired(), echoToken)
-			w := get(r, "/p", bearer(signPayload(tc.payload)))
+			w := newFlaskClient(t, r).get("/p", withBearer(signPayload(tc.payload)))
 			require.Equal(t, tc.status, w.Code, w.Body.String())
 			if tc.msg != "" {
 				assertMsg(t, w, tc.msg)
