@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -53,9 +54,9 @@ type appClaims struct {
 
 func TestAccessorsWithToken(t *testing.T) {
 	m := newManager(t)
-	token := mustToken(t)(m.CreateAccessToken("alice",
+	token := ginjwttest.Access(t, m, "alice",
 		ginjwt.AdditionalClaims(map[string]any{"role": "admin", "scopes": []string{"read", "write"}, "org": map[string]int{"id": 7}}),
-		ginjwt.AdditionalHeaders(map[string]any{"kid": "k1"})))
+		ginjwt.AdditionalHeaders(map[string]any{"kid": "k1"}))
 	r := newRouter()
 	r.GET("/me", m.JWTRequired(), func(c *gin.Context) {
 		var typed appClaims
@@ -102,7 +103,7 @@ func TestRefreshFlow(t *testing.T) {
 		_, err := m.RefreshAccessToken(c)
 		c.JSON(400, gin.H{"msg": err.Error()})
 	})
-	refresh := mustToken(t)(m.CreateRefreshToken("alice"))
+	refresh := ginjwttest.Refresh(t, m, "alice")
 	w := request(r, http.MethodPost, "/refresh", bearer(refresh))
 	require.Equal(t, 200, w.Code, w.Body.String())
 	access := decodeBody(t, w)["access_token"].(string)
@@ -123,7 +124,7 @@ func TestRefreshFlow(t *testing.T) {
 
 func TestDecodeExpiredToken(t *testing.T) {
 	m := newManager(t)
-	expired := mustToken(t)(m.CreateAccessToken("alice", ginjwt.ExpiresIn(-time.Hour)))
+	expired := ginjwttest.Access(t, m, "alice", ginjwt.ExpiresIn(-time.Hour))
 	_, err := m.DecodeToken(expired)
 	assert.ErrorIs(t, err, ginjwt.ErrTokenExpired)
 	tok, err := m.DecodeExpiredToken(expired)
@@ -202,7 +203,7 @@ func TestForgottenGuardWarnsInDebugMode(t *testing.T) {
 	assert.Contains(t, out.String(), "[GIN-debug] [WARNING] ginjwt.CurrentIdentity on GET /forgot/:id, where no ginjwt guard ran")
 	out.Reset()
 	get(r, "/optional")
-	get(r, "/guarded", bearer(mustToken(t)(m.CreateAccessToken("alice"))))
+	get(r, "/guarded", bearer(ginjwttest.Access(t, m, "alice")))
 	assert.NotContains(t, out.String(), "WARNING", "an Optional guard without a token is not a forgotten guard")
 
 	gin.SetMode(gin.ReleaseMode)
