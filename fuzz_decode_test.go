@@ -29,7 +29,7 @@ import (
 // the decoded map. Both must accept and reject the same tokens and, when
 // they accept, read the same claims.
 //
-// CI runs each target for a few seconds (FUZZTIME in .ci/run); longer runs:
+// scripts/test.sh runs each target for a few seconds (FUZZTIME); longer runs:
 //
 //	go test -run '^$' -fuzz FuzzDecodeDifferential -fuzztime 10m
 
