@@ -9,10 +9,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -36,12 +36,12 @@ func TestAuditLogRecordsRefusals(t *testing.T) {
 	r.Any("/users/:id", m.JWTRequired(), func(c *gin.Context) { c.Status(200) })
 	r.GET("/admin", m.JWTRequired(ginjwt.RequireClaim("role", "admin")), func(c *gin.Context) { c.Status(200) })
 
-	expired := mustToken(t)(m.CreateAccessToken("alice", ginjwt.ExpiresIn(-time.Minute)))
+	expired := ginjwttest.Expired(t, m, "alice")
 	decoded, err := m.DecodeExpiredToken(expired)
 	require.NoError(t, err)
 	expiredJTI := decoded.Claims.JTI
 	forged := signRaw(`{"alg":"HS256","typ":"JWT","kid":"k1"}`, `{"sub":"mallory","type":"access"}`, "not-the-secret-not-the-secret-00")
-	valid := mustToken(t)(m.CreateAccessToken("bob"))
+	valid := ginjwttest.Access(t, m, "bob")
 
 	get(r, "/users/42")
 	get(r, "/users/42", bearer(expired))
@@ -152,9 +152,9 @@ func TestAuditLogLevelsFilter(t *testing.T) {
 	r := newRouter()
 	r.GET("/p", m.JWTRequired(), func(c *gin.Context) { c.Status(200) })
 	get(r, "/p")
-	get(r, "/p", bearer(mustToken(t)(m.CreateAccessToken("alice", ginjwt.ExpiresIn(-time.Minute)))))
+	get(r, "/p", bearer(ginjwttest.Expired(t, m, "alice")))
 	assert.Empty(t, buf.String(), "Debug and Info records are filtered out at Warn")
-	get(r, "/p", bearer(mustToken(t)(m.CreateAccessToken("alice"))))
+	get(r, "/p", bearer(ginjwttest.Access(t, m, "alice")))
 	recs := auditRecords(t, &buf)
 	require.Len(t, recs, 1)
 	assert.Equal(t, "ERROR", recs[0]["level"], "a store outage is an error")

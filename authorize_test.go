@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -26,7 +27,7 @@ func (r rawJSON) MarshalJSON() ([]byte, error) { return []byte(r), nil }
 func TestRequirements(t *testing.T) {
 	m := newManager(t)
 	tokenWith := func(identity string, claims map[string]any) string {
-		return mustToken(t)(m.CreateAccessToken(identity, ginjwt.AdditionalClaims(claims)))
+		return ginjwttest.Access(t, m, identity, ginjwt.AdditionalClaims(claims))
 	}
 	admin := tokenWith("alice", map[string]any{"role": "admin", "roles": []string{"admin", "editor"}, "admin": true,
 		"org": map[string]any{"id": 7, "plan": "pro", "region": "eu"}, "scope": "orders:read orders:write", "uid": 42})
@@ -114,7 +115,7 @@ func TestRequirements(t *testing.T) {
 // Requirements never rescue an invalid token, and type checks come first.
 func TestRequirementsComeAfterVerification(t *testing.T) {
 	m := newManager(t)
-	refresh := mustToken(t)(m.CreateRefreshToken("alice", ginjwt.AdditionalClaims(map[string]any{"admin": true})))
+	refresh := ginjwttest.Refresh(t, m, "alice", ginjwt.AdditionalClaims(map[string]any{"admin": true}))
 	r := newRouter()
 	r.GET("/r", m.JWTRequired(ginjwt.RequireClaim("role", "x"), ginjwt.Override(map[string]any{"admin": true})), echoToken)
 	w := get(r, "/r", bearer(refresh))
@@ -135,12 +136,12 @@ func TestGroupAndRouteRequirements(t *testing.T) {
 	// requirement, not through the group's.
 	api.PUT("/items", m.Authorize(ginjwt.RequireAll("roles", "admin"), ginjwt.Override(map[string]any{"support": true})), h)
 	r.GET("/open", m.Authorize(ginjwt.RequireAll("roles", "admin")), h)
-	support := mustToken(t)(m.CreateAccessToken("sam", ginjwt.AdditionalClaims(map[string]any{"scope": "api", "support": true})))
-	supportOutside := mustToken(t)(m.CreateAccessToken("sue", ginjwt.AdditionalClaims(map[string]any{"support": true})))
+	support := ginjwttest.Access(t, m, "sam", ginjwt.AdditionalClaims(map[string]any{"scope": "api", "support": true}))
+	supportOutside := ginjwttest.Access(t, m, "sue", ginjwt.AdditionalClaims(map[string]any{"support": true}))
 
-	reader := mustToken(t)(m.CreateAccessToken("bob", ginjwt.AdditionalClaims(map[string]any{"scope": "api"})))
-	admin := mustToken(t)(m.CreateAccessToken("alice", ginjwt.AdditionalClaims(map[string]any{"scope": "api", "roles": []string{"admin"}})))
-	outsider := mustToken(t)(m.CreateAccessToken("eve", ginjwt.AdditionalClaims(map[string]any{"roles": []string{"admin"}})))
+	reader := ginjwttest.Access(t, m, "bob", ginjwt.AdditionalClaims(map[string]any{"scope": "api"}))
+	admin := ginjwttest.Access(t, m, "alice", ginjwt.AdditionalClaims(map[string]any{"scope": "api", "roles": []string{"admin"}}))
+	outsider := ginjwttest.Access(t, m, "eve", ginjwt.AdditionalClaims(map[string]any{"roles": []string{"admin"}}))
 
 	assert.Equal(t, 200, get(r, "/api/items", bearer(reader)).Code)
 	w := request(r, http.MethodDelete, "/api/items", bearer(reader))
@@ -171,7 +172,7 @@ func TestForbiddenHandler(t *testing.T) {
 	}))
 	r := newRouter()
 	r.GET("/admin", m.JWTRequired(ginjwt.RequireAll("roles", "admin")), echoToken)
-	w := get(r, "/admin", bearer(mustToken(t)(m.CreateAccessToken("bob"))))
+	w := get(r, "/admin", bearer(ginjwttest.Access(t, m, "bob")))
 	assert.Equal(t, 404, w.Code)
 	assert.JSONEq(t, `{"msg":"Not found","who":"bob"}`, w.Body.String())
 }
@@ -202,9 +203,9 @@ func TestTokenVerifier(t *testing.T) {
 		v, _ := tok.Claims.Get("verified")
 		return v == true
 	}))
-	ok := mustToken(t)(m.CreateAccessToken("a", ginjwt.AdditionalClaims(map[string]any{"verified": true})))
-	bad := mustToken(t)(m.CreateAccessToken("a", ginjwt.Fresh()))
-	refresh := mustToken(t)(m.CreateRefreshToken("a"))
+	ok := ginjwttest.Access(t, m, "a", ginjwt.AdditionalClaims(map[string]any{"verified": true}))
+	bad := ginjwttest.Fresh(t, m, "a")
+	refresh := ginjwttest.Refresh(t, m, "a")
 	g := newGuarded(m)
 	for _, path := range []string{"/protected", "/fresh", "/optional"} {
 		w := get(g.r, path, bearer(bad))
@@ -226,7 +227,7 @@ func TestTokenVerifier(t *testing.T) {
 			c.JSON(418, gin.H{"msg": "nope"})
 		}))
 	cg := newGuarded(custom)
-	w = get(cg.r, "/protected", bearer(mustToken(t)(custom.CreateAccessToken("a"))))
+	w = get(cg.r, "/protected", bearer(ginjwttest.Access(t, custom, "a")))
 	assert.Equal(t, 418, w.Code)
 	assert.JSONEq(t, `{"msg":"nope"}`, w.Body.String())
 	assert.Zero(t, cg.runs, "the custom response still refuses")
@@ -253,7 +254,7 @@ func TestRequireClaimParamOnARouteWithoutTheParam(t *testing.T) {
 	users.GET("", m.Authorize(ginjwt.RequireClaimParam("sub", "username")), h)
 	r.GET("/accounts", m.Authorize(ginjwt.RequireClaimParam("sub", "username")), h)
 
-	alice := mustToken(t)(m.CreateAccessToken("alice"))
+	alice := ginjwttest.Access(t, m, "alice")
 	for range 3 {
 		w := get(r, "/users/alice", bearer(alice))
 		assert.Equal(t, 500, w.Code)
@@ -278,7 +279,7 @@ func TestRequireClaimParamOnARouteWithoutTheParam(t *testing.T) {
 	plain := newManager(t)
 	r2 := newRouter()
 	r2.GET("/u/:id", plain.JWTRequired(ginjwt.RequireClaimParam("sub", "user")), h)
-	assert.Equal(t, 500, get(r2, "/u/7", bearer(mustToken(t)(plain.CreateAccessToken("7")))).Code)
+	assert.Equal(t, 500, get(r2, "/u/7", bearer(ginjwttest.Access(t, plain, "7"))).Code)
 	assert.Contains(t, ginErrors.String(), `[ginjwt] route /u/:id set up wrongly: ginjwt: route has no such parameter: RequireClaimParam needs :user`)
 }
 

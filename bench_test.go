@@ -17,6 +17,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 )
 
 // Benchmarks of one request through a real gin.Engine. Compare within one
@@ -50,8 +51,8 @@ func (s *sink) WriteHeader(int)             {}
 func BenchmarkRequest(b *testing.B) {
 	gin.SetMode(gin.ReleaseMode)
 	m := newManager(b)
-	valid := mustToken(b)(m.CreateAccessToken("alice"))
-	expired := mustToken(b)(m.CreateAccessToken("alice", ginjwt.ExpiresIn(-time.Minute)))
+	valid := ginjwttest.Access(b, m, "alice")
+	expired := ginjwttest.Expired(b, m, "alice")
 	identity := func(c *gin.Context) { c.JSON(200, gin.H{"logged_in_as": ginjwt.CurrentIdentity(c)}) }
 
 	r := gin.New()
@@ -71,7 +72,7 @@ func BenchmarkRequest(b *testing.B) {
 	b.Run("no_token", func(b *testing.B) { benchRequest(b, r, newReq("/protected", ""), 401) })
 
 	// One role requirement against the same token without it.
-	withRoles := mustToken(b)(m.CreateAccessToken("alice", ginjwt.AdditionalClaims(map[string]any{"roles": []string{"editor", "admin"}})))
+	withRoles := ginjwttest.Access(b, m, "alice", ginjwt.AdditionalClaims(map[string]any{"roles": []string{"editor", "admin"}}))
 	r.GET("/admin", m.JWTRequired(ginjwt.RequireAll("roles", "admin")), identity)
 	b.Run("roles_token_no_requirement", func(b *testing.B) { benchRequest(b, r, newReq("/protected", withRoles), 200) })
 	b.Run("roles_token_one_requirement", func(b *testing.B) { benchRequest(b, r, newReq("/admin", withRoles), 200) })
@@ -90,7 +91,7 @@ func BenchmarkRevocation(b *testing.B) {
 		r := gin.New()
 		r.GET("/protected", tc.m.JWTRequired(), identity)
 		req := httptest.NewRequest(http.MethodGet, "/protected", nil)
-		req.Header.Set("Authorization", "Bearer "+mustToken(b)(tc.m.CreateAccessToken("alice")))
+		req.Header.Set("Authorization", "Bearer "+ginjwttest.Access(b, tc.m, "alice"))
 		b.Run(tc.name, func(b *testing.B) { benchRequest(b, r, req, 200) })
 	}
 }
@@ -107,7 +108,7 @@ func BenchmarkCreateAccessToken(b *testing.B) {
 
 func BenchmarkDecodeToken(b *testing.B) {
 	m := newManager(b)
-	token := mustToken(b)(m.CreateAccessToken("alice"))
+	token := ginjwttest.Access(b, m, "alice")
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := m.DecodeToken(token); err != nil {
@@ -125,7 +126,7 @@ func BenchmarkAlgorithms(b *testing.B) {
 		r := gin.New()
 		r.GET("/protected", verify.JWTRequired(), identity)
 		req := httptest.NewRequest(http.MethodGet, "/protected", nil)
-		req.Header.Set("Authorization", "Bearer "+mustToken(b)(sign.CreateAccessToken("alice")))
+		req.Header.Set("Authorization", "Bearer "+ginjwttest.Access(b, sign, "alice"))
 		benchRequest(b, r, req, 200)
 	}
 	for _, alg := range []string{"HS256", "RS256", "ES256", "EdDSA"} {
@@ -165,7 +166,7 @@ func firstSeen(b *testing.B, m *ginjwt.Manager, h gin.HandlerFunc) {
 	reqs := make([]*http.Request, 1024)
 	for i := range reqs {
 		reqs[i] = httptest.NewRequest(http.MethodGet, "/protected", nil)
-		reqs[i].Header.Set("Authorization", "Bearer "+mustToken(b)(m.CreateAccessToken("user-"+strconv.Itoa(i))))
+		reqs[i].Header.Set("Authorization", "Bearer "+ginjwttest.Access(b, m, "user-"+strconv.Itoa(i)))
 	}
 	out := &sink{header: http.Header{}}
 	b.ReportAllocs()
@@ -191,7 +192,7 @@ func BenchmarkWorkingSet(b *testing.B) {
 	hsRouter := gin.New()
 	hsRouter.GET("/protected", hs.JWTRequired(), benchIdentity)
 	hsReq := httptest.NewRequest(http.MethodGet, "/protected", nil)
-	hsReq.Header.Set("Authorization", "Bearer "+mustToken(b)(hs.CreateAccessToken("user-1", ginjwt.ExpiresIn(24*time.Hour))))
+	hsReq.Header.Set("Authorization", "Bearer "+ginjwttest.Access(b, hs, "user-1", ginjwt.ExpiresIn(24*time.Hour)))
 	b.Run("HS256", func(b *testing.B) { benchRequest(b, hsRouter, hsReq, 200) })
 	hsOut := &sink{header: http.Header{}}
 	baseline := func() {
@@ -447,7 +448,7 @@ func BenchmarkParallelRequests(b *testing.B) {
 	hs := newManager(b)
 	hsRouter := gin.New()
 	hsRouter.GET("/protected", hs.JWTRequired(), benchIdentity)
-	hsToken := "Bearer " + mustToken(b)(hs.CreateAccessToken("user-1", ginjwt.ExpiresIn(24*time.Hour)))
+	hsToken := "Bearer " + ginjwttest.Access(b, hs, "user-1", ginjwt.ExpiresIn(24*time.Hour))
 	ws := warmWorkingSet(b, "ES256", 4096, ginjwt.DefaultVerifiedTokenCacheBytes)
 	trace := drawTrace("zipf", 4096)
 	const block = 256

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -55,9 +56,9 @@ func TestNoIdentityBleedUnderLoad(t *testing.T) {
 	var tickets []ticket
 	for i := range users {
 		user := fmt.Sprintf("user-%02d", i)
-		tickets = append(tickets, ticket{mustToken(t)(m.CreateAccessToken(user)), user, valid})
-		tickets = append(tickets, ticket{mustToken(t)(m.CreateAccessToken(user, ginjwt.ExpiresIn(-time.Minute))), user, expired})
-		gone := mustToken(t)(m.CreateAccessToken(user))
+		tickets = append(tickets, ticket{ginjwttest.Access(t, m, user), user, valid})
+		tickets = append(tickets, ticket{ginjwttest.Expired(t, m, user), user, expired})
+		gone := ginjwttest.Access(t, m, user)
 		require.NoError(t, m.Revoke(context.Background(), gone))
 		tickets = append(tickets, ticket{gone, user, revoked})
 		tickets = append(tickets, ticket{signRaw(`{"alg":"HS256","typ":"JWT"}`, `{"sub":"`+user+`","jti":"x"}`, "not-the-secret-0123456789abcdef01234"), user, forged})

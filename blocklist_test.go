@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/blocklisttest"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -201,7 +202,7 @@ func TestRevocationFailsClosed(t *testing.T) {
 		}
 	})
 	r.GET("/protected", m.JWTRequired(), func(c *gin.Context) { ran.Add(1); c.Status(200) })
-	w := get(r, "/protected", bearer(mustToken(t)(m.CreateAccessToken("alice"))))
+	w := get(r, "/protected", bearer(ginjwttest.Access(t, m, "alice")))
 	assert.Equal(t, 503, w.Code)
 	assertMsg(t, w, "Token revocation status is unavailable")
 	assert.Zero(t, ran.Load())
@@ -235,7 +236,7 @@ func TestSlowStoreTimesOut(t *testing.T) {
 	r := newRouter()
 	r.GET("/protected", m.JWTRequired(), echoToken)
 	start := time.Now()
-	w := get(r, "/protected", bearer(mustToken(t)(m.CreateAccessToken("alice"))))
+	w := get(r, "/protected", bearer(ginjwttest.Access(t, m, "alice")))
 	assert.Equal(t, 503, w.Code)
 	assert.Less(t, time.Since(start), 5*time.Second)
 }
@@ -252,11 +253,11 @@ func TestTokenInBlocklistLoader(t *testing.T) {
 		c.JSON(404, gin.H{"baz": "foo"})
 	}))
 	g := newGuarded(m)
-	assert.Equal(t, 200, get(g.r, "/protected", bearer(mustToken(t)(m.CreateAccessToken("alice")))).Code)
-	w := get(g.r, "/protected", bearer(mustToken(t)(m.CreateAccessToken("mallory"))))
+	assert.Equal(t, 200, get(g.r, "/protected", bearer(ginjwttest.Access(t, m, "alice"))).Code)
+	w := get(g.r, "/protected", bearer(ginjwttest.Access(t, m, "mallory")))
 	assert.Equal(t, 404, w.Code)
 	assert.JSONEq(t, `{"baz":"foo"}`, w.Body.String())
-	assert.Equal(t, 503, get(g.r, "/protected", bearer(mustToken(t)(m.CreateAccessToken("down")))).Code)
+	assert.Equal(t, 503, get(g.r, "/protected", bearer(ginjwttest.Access(t, m, "down"))).Code)
 	assert.Equal(t, []string{"HS256/alice", "HS256/mallory", "HS256/down"}, seen)
 }
 
@@ -393,7 +394,7 @@ func TestLogoutWhenTheStoreFails(t *testing.T) {
 		}
 		c.Status(200)
 	})
-	access := mustToken(t)(m.CreateAccessToken("alice"))
+	access := ginjwttest.Access(t, m, "alice")
 	w := request(r, http.MethodDelete, "/logout", bearer(access))
 	assert.Equal(t, 503, w.Code)
 	assertMsg(t, w, "Token revocation status is unavailable")

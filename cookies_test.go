@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -27,7 +28,7 @@ func cookieApp(t *testing.T, m *ginjwt.Manager) *gin.Engine {
 		c.Status(204)
 	})
 	r.GET("/login-access", func(c *gin.Context) {
-		access := mustToken(t)(m.CreateAccessToken("alice"))
+		access := ginjwttest.Access(t, m, "alice")
 		require.NoError(t, m.SetAccessCookies(c, access))
 		c.Status(204)
 	})
@@ -305,7 +306,7 @@ func TestImplicitRefresh(t *testing.T) {
 	m := newManager(t, clock.option(), ginjwt.WithTokenLocations(ginjwt.InCookies, ginjwt.InHeaders),
 		ginjwt.WithImplicitRefresh(5*time.Minute))
 	r := cookieApp(t, m)
-	access := mustToken(t)(m.CreateAccessToken("alice")) // expires in 15 minutes
+	access := ginjwttest.Access(t, m, "alice") // expires in 15 minutes
 
 	w := req{cookies: map[string]string{"access_token_cookie": access}}.send(r)
 	require.Equal(t, 200, w.Code)
@@ -353,7 +354,7 @@ func TestImplicitRefreshNotOnRefusedRequest(t *testing.T) {
 	handled := false
 	r.GET("/me", m.JWTRequired(ginjwt.LoadUser()), func(c *gin.Context) { handled = true })
 	send := func(identity string) *httptest.ResponseRecorder {
-		access := mustToken(t)(m.CreateAccessToken(identity))
+		access := ginjwttest.Access(t, m, identity)
 		clock.Sleep(11 * time.Minute) // inside the renewal window
 		return req{target: "/me", cookies: map[string]string{"access_token_cookie": access}}.send(r)
 	}
@@ -399,7 +400,7 @@ func TestRenewalsKeepCustomClaims(t *testing.T) {
 
 	t.Run("implicit refresh", func(t *testing.T) {
 		r := cookieApp(t, m)
-		access := mustToken(t)(m.CreateAccessToken(alice))
+		access := ginjwttest.Access(t, m, alice)
 		clock.Sleep(11 * time.Minute)
 		w := req{cookies: map[string]string{"access_token_cookie": access}}.send(r)
 		require.Equal(t, 200, w.Code)
@@ -454,8 +455,8 @@ func TestRenewalsKeepCustomClaims(t *testing.T) {
 func TestCookieOptionsPerCall(t *testing.T) {
 	clock := newFakeClock()
 	m := newManager(t, clock.option(), ginjwt.WithTokenLocations(ginjwt.InHeaders, ginjwt.InCookies), ginjwt.WithCookies(ginjwt.CookieConfig{Domain: "example.com"}))
-	access := mustToken(t)(m.CreateAccessToken("alice"))
-	refresh := mustToken(t)(m.CreateRefreshToken("alice"))
+	access := ginjwttest.Access(t, m, "alice")
+	refresh := ginjwttest.Refresh(t, m, "alice")
 	r := newRouter()
 	r.GET("/set", func(c *gin.Context) {
 		_ = m.SetAccessCookies(c, access, ginjwt.CookieMaxAge(2*time.Hour), ginjwt.CookieDomain("api.example.com"))
@@ -509,7 +510,7 @@ func TestPrefixedCookies(t *testing.T) {
 		c.Status(204)
 	})
 	r.GET("/login-elsewhere", func(c *gin.Context) {
-		access := mustToken(t)(m.CreateAccessToken("alice"))
+		access := ginjwttest.Access(t, m, "alice")
 		err := m.SetAccessCookies(c, access, ginjwt.CookieDomain("example.com"))
 		c.JSON(500, gin.H{"err": fmt.Sprint(err)})
 	})
@@ -570,8 +571,8 @@ func TestSetJWTCookiesAllOrNothing(t *testing.T) {
 func TestRepeatedCSRFValues(t *testing.T) {
 	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{CheckForm: true}}))
 	r := newRouter()
-	r.POST("/p", m.JWTRequired(), fooBar)
-	access := mustAccess(t, m, "alice")
+	r.POST("/p", m.JWTRequired(), func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"foo": "bar"}) })
+	access := ginjwttest.Access(t, m, "alice")
 	csrf, err := m.GetCSRFToken(access)
 	require.NoError(t, err)
 	send := func(form string, csrfHeaders ...string) *httptest.ResponseRecorder {
@@ -606,7 +607,7 @@ func TestCookieHeaderReadAsWerkzeugDoes(t *testing.T) {
 	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies))
 	r := newRouter()
 	r.GET("/p", m.JWTRequired(), func(c *gin.Context) { c.JSON(200, gin.H{"who": ginjwt.CurrentIdentity(c)}) })
-	access := mustAccess(t, m, "alice")
+	access := ginjwttest.Access(t, m, "alice")
 	for _, format := range []string{
 		"access_token_cookie=%s", "access_token_cookie = %s", "access_token_cookie= %s", "access_token_cookie =%s",
 		"access_token_cookie=\t%s", `access_token_cookie = "%s"`, "a=1; access_token_cookie=%s ; b=2", "access_token_cookie=%s;",

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -121,7 +122,9 @@ func TestAbortAnswersEverySentinel(t *testing.T) {
 // After a guard, Abort's answers concern the request's token, as the
 // guard's own would; an ErrorHandler answers them like any refusal.
 func TestAbortAfterAGuard(t *testing.T) {
-	m := newManager(t, handleKind(ginjwt.ErrInvalidCredentials, customJSON(401, gin.H{"error": "invalid_credentials"})))
+	m := newManager(t, handleKind(ginjwt.ErrInvalidCredentials, func(c *gin.Context, _ *ginjwt.Error) {
+		c.JSON(401, gin.H{"error": "invalid_credentials"})
+	}))
 	r := newRouter()
 	var seen *ginjwt.Error
 	r.GET("/user", m.JWTRequired(), func(c *gin.Context) {
@@ -129,7 +132,7 @@ func TestAbortAfterAGuard(t *testing.T) {
 		seen, _ = c.Errors.Last().Err.(*ginjwt.Error)
 	})
 	r.POST("/login", func(c *gin.Context) { m.Abort(c, ginjwt.ErrInvalidCredentials) })
-	expectMsg(t, get(r, "/user", bearer(mustAccess(t, m, "alice"))), 401, "Error loading the user alice")
+	expectMsg(t, get(r, "/user", bearer(ginjwttest.Access(t, m, "alice"))), 401, "Error loading the user alice")
 	require.NotNil(t, seen)
 	assert.True(t, errors.Is(seen, ginjwt.ErrUserLookup) && errors.Is(seen, ginjwt.ErrUserNotFound))
 	require.NotNil(t, seen.Token, "the token the failure concerns")
@@ -154,7 +157,7 @@ func TestErrorTextCarriesItsCause(t *testing.T) {
 		recorded = c.Errors.String()
 	})
 	r.GET("/p", m.JWTRequired(), func(c *gin.Context) { c.Status(200) })
-	w := get(r, "/p", bearer(mustToken(t)(m.CreateAccessToken("alice"))))
+	w := get(r, "/p", bearer(ginjwttest.Access(t, m, "alice")))
 	expectMsg(t, w, 503, "Token revocation status is unavailable")
 	assert.Contains(t, recorded, "Token revocation status is unavailable: dial tcp 127.0.0.1:6379: connection refused")
 	assert.NotContains(t, w.Body.String(), "6379")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -54,26 +55,17 @@ func newGuarded(m *ginjwt.Manager) *guarded {
 	return g
 }
 
-// mustToken(t)(m.CreateAccessToken(...)) fails the test on error.
-func mustToken(t testing.TB) func(string, error) string {
-	return func(token string, err error) string {
-		t.Helper()
-		require.NoError(t, err)
-		return token
-	}
-}
-
 func TestGuards(t *testing.T) {
 	now := time.Unix(1795566329, 0)
 	m := newManager(t, ginjwt.WithClock(func() time.Time { return now }))
-	access := mustToken(t)(m.CreateAccessToken("alice"))
-	fresh := mustToken(t)(m.CreateAccessToken("alice", ginjwt.Fresh()))
-	freshFor := mustToken(t)(m.CreateAccessToken("alice", ginjwt.FreshFor(5*time.Minute)))
-	staleFresh := mustToken(t)(m.CreateAccessToken("alice", ginjwt.FreshFor(-time.Minute)))
-	refresh := mustToken(t)(m.CreateRefreshToken("alice"))
-	expired := mustToken(t)(m.CreateAccessToken("alice", ginjwt.ExpiresIn(-time.Second)))
-	expiredRefresh := mustToken(t)(m.CreateRefreshToken("alice", ginjwt.ExpiresIn(-time.Second)))
-	other := mustToken(t)(mustManager(t, ginjwt.WithSecretKey([]byte("another-secret-0123456789abcdef0123456789"))).CreateAccessToken("alice"))
+	access := ginjwttest.Access(t, m, "alice")
+	fresh := ginjwttest.Fresh(t, m, "alice")
+	freshFor := ginjwttest.Access(t, m, "alice", ginjwt.FreshFor(5*time.Minute))
+	staleFresh := ginjwttest.Access(t, m, "alice", ginjwt.FreshFor(-time.Minute))
+	refresh := ginjwttest.Refresh(t, m, "alice")
+	expired := ginjwttest.Access(t, m, "alice", ginjwt.ExpiresIn(-time.Second))
+	expiredRefresh := ginjwttest.Refresh(t, m, "alice", ginjwt.ExpiresIn(-time.Second))
+	other := ginjwttest.Access(t, mustManager(t, ginjwt.WithSecretKey([]byte("another-secret-0123456789abcdef0123456789"))), "alice")
 
 	tests := []struct {
 		name   string
@@ -166,7 +158,7 @@ func TestGuards(t *testing.T) {
 
 func TestHeaderParsing(t *testing.T) {
 	m := newManager(t)
-	token := mustToken(t)(m.CreateAccessToken("alice"))
+	token := ginjwttest.Access(t, m, "alice")
 	missingType := "Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'"
 	tests := []struct {
 		name    string
@@ -211,7 +203,7 @@ func TestHeaderParsing(t *testing.T) {
 func TestCustomHeaderNameAndType(t *testing.T) {
 	t.Run("custom name", func(t *testing.T) {
 		m := newManager(t, ginjwt.WithHeader("Foo", "Bearer"))
-		token := mustToken(t)(m.CreateAccessToken("alice"))
+		token := ginjwttest.Access(t, m, "alice")
 		r := newRouter()
 		r.GET("/p", m.JWTRequired(), echoToken)
 		assertMsg(t, get(r, "/p", bearer(token)), "Missing Foo Header")
@@ -219,7 +211,7 @@ func TestCustomHeaderNameAndType(t *testing.T) {
 	})
 	t.Run("custom type", func(t *testing.T) {
 		m := newManager(t, ginjwt.WithHeader("Authorization", "JWT"))
-		token := mustToken(t)(m.CreateAccessToken("alice"))
+		token := ginjwttest.Access(t, m, "alice")
 		r := newRouter()
 		r.GET("/p", m.JWTRequired(), echoToken)
 		w := get(r, "/p", bearer(token))
@@ -229,7 +221,7 @@ func TestCustomHeaderNameAndType(t *testing.T) {
 	})
 	t.Run("empty type takes the bare token only", func(t *testing.T) {
 		m := newManager(t, ginjwt.WithHeader("Authorization", ""))
-		token := mustToken(t)(m.CreateAccessToken("alice"))
+		token := ginjwttest.Access(t, m, "alice")
 		r := newRouter()
 		r.GET("/p", m.JWTRequired(), echoToken)
 		assert.Equal(t, 200, get(r, "/p", header{"Authorization", token}).Code)
@@ -300,7 +292,7 @@ func TestDecodeChecks(t *testing.T) {
 func TestDecodeAlgorithms(t *testing.T) {
 	long := []byte(testSecret + testSecret)
 	hs256 := mustManager(t, ginjwt.WithSecretKey(long))
-	token := mustToken(t)(hs256.CreateAccessToken("alice"))
+	token := ginjwttest.Access(t, hs256, "alice")
 
 	hs512, err := ginjwt.New(ginjwt.WithSecretKey(long), ginjwt.WithAlgorithm("HS512"))
 	require.NoError(t, err)
@@ -325,7 +317,7 @@ func TestOversizedTokenIsRejectedBeforeParsing(t *testing.T) {
 	m := newManager(t, ginjwt.WithMaxTokenSize(512))
 	r := newRouter()
 	r.GET("/p", m.JWTRequired(), echoToken)
-	big := mustToken(t)(m.CreateAccessToken("alice", ginjwt.AdditionalClaims(map[string]any{"pad": string(make([]byte, 600))})))
+	big := ginjwttest.Access(t, m, "alice", ginjwt.AdditionalClaims(map[string]any{"pad": string(make([]byte, 600))}))
 	w := get(r, "/p", bearer(big))
 	assert.Equal(t, 422, w.Code)
 	assertMsg(t, w, "Token is too large")
@@ -344,7 +336,7 @@ func TestOptionsRequestsNeverReachTheHandler(t *testing.T) {
 	group := g.r.Group("/api", m.JWTRequired())
 	group.Any("/items", m.Authorize(ginjwt.RequireClaim("role", "admin")), admin)
 
-	token := mustToken(t)(m.CreateAccessToken("alice"))
+	token := ginjwttest.Access(t, m, "alice")
 	for _, path := range []string{"/protected", "/refresh", "/fresh", "/optional", "/any-type",
 		"/admin/purge", "/admin/options-only", "/api/items"} {
 		for _, auth := range [][]header{nil, {bearer(token)}, {bearer("not.a.token")}} {
@@ -431,8 +423,8 @@ func TestGroupGuard(t *testing.T) {
 	sensitive.POST("/password", echoToken)
 	r.GET("/health", func(c *gin.Context) { c.String(200, "ok") })
 
-	access := mustToken(t)(m.CreateAccessToken("alice"))
-	fresh := mustToken(t)(m.CreateAccessToken("alice", ginjwt.Fresh()))
+	access := ginjwttest.Access(t, m, "alice")
+	fresh := ginjwttest.Fresh(t, m, "alice")
 
 	assert.Equal(t, 200, get(r, "/health").Code, "routes outside the group are open")
 	assert.Equal(t, 401, get(r, "/api/me").Code)
@@ -449,9 +441,9 @@ func TestErrorHandlers(t *testing.T) {
 	now := time.Unix(1795566329, 0)
 	clock := ginjwt.WithClock(func() time.Time { return now })
 	plain := newManager(t, clock)
-	access := mustToken(t)(plain.CreateAccessToken("alice"))
-	refresh := mustToken(t)(plain.CreateRefreshToken("alice"))
-	expired := mustToken(t)(plain.CreateAccessToken("alice", ginjwt.ExpiresIn(-time.Minute)))
+	access := ginjwttest.Access(t, plain, "alice")
+	refresh := ginjwttest.Refresh(t, plain, "alice")
+	expired := ginjwttest.Expired(t, plain, "alice")
 
 	t.Run("expired handler sees the expired token", func(t *testing.T) {
 		m := newManager(t, clock, handleKind(ginjwt.ErrTokenExpired, func(c *gin.Context, err *ginjwt.Error) {
@@ -586,7 +578,7 @@ func TestErrorsAreRecordedOnContext(t *testing.T) {
 		}
 	})
 	r.GET("/p", m.JWTRequired(), echoToken)
-	expired := mustToken(t)(m.CreateAccessToken("alice", ginjwt.ExpiresIn(-time.Minute)))
+	expired := ginjwttest.Expired(t, m, "alice")
 	get(r, "/p")
 	get(r, "/p", bearer(expired))
 	require.Len(t, recorded, 2)
@@ -609,8 +601,8 @@ func TestManagersAreIndependent(t *testing.T) {
 	r := newRouter()
 	r.GET("/a", a.JWTRequired(), echoToken)
 	r.GET("/b", b.JWTRequired(), echoToken)
-	ta := mustToken(t)(a.CreateAccessToken("alice"))
-	tb := mustToken(t)(b.CreateAccessToken("bob"))
+	ta := ginjwttest.Access(t, a, "alice")
+	tb := ginjwttest.Access(t, b, "bob")
 
 	assert.Equal(t, 200, get(r, "/a", header{"X-A-Token", "Bearer " + ta}).Code)
 	assert.Equal(t, 200, get(r, "/b", bearer(tb)).Code)
@@ -633,7 +625,7 @@ func TestConcurrentRequestsKeepTheirIdentity(t *testing.T) {
 	const users, rounds = 16, 50
 	tokens := make([]string, users)
 	for i := range tokens {
-		tokens[i] = mustToken(t)(m.CreateAccessToken(i))
+		tokens[i] = ginjwttest.Access(t, m, i)
 	}
 	var wg sync.WaitGroup
 	errs := make(chan string, users*rounds)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -194,7 +195,7 @@ func TestLoginHandlerErrors(t *testing.T) {
 	r.DELETE("/logout", m.LogoutHandler())
 	assert.Equal(t, 500, postJSON(r, "/login-broken", `{}`).Code)
 	assert.Equal(t, 500, postJSON(r, "/login-nobody", `{}`).Code, "an empty identity cannot be a token")
-	w := request(r, http.MethodDelete, "/logout", bearer(mustToken(t)(m.CreateAccessToken("alice"))))
+	w := request(r, http.MethodDelete, "/logout", bearer(ginjwttest.Access(t, m, "alice")))
 	assert.Equal(t, 503, w.Code, "a logout the store did not take is not a success")
 	assertMsg(t, w, "Token revocation status is unavailable")
 	assert.Panics(t, func() { m.LoginHandler(nil) })

@@ -99,6 +99,20 @@ func assertMsg(t testing.TB, w *httptest.ResponseRecorder, msg string) {
 	assert.True(t, strings.HasPrefix(w.Header().Get("Content-Type"), "application/json"), w.Header().Get("Content-Type"))
 }
 
+// expectMsg checks the status and a flask error body {"msg": msg}.
+func expectMsg(t testing.TB, w *httptest.ResponseRecorder, status int, msg string) {
+	t.Helper()
+	assert.Equal(t, status, w.Code, w.Body.String())
+	assertMsg(t, w, msg)
+}
+
+// expectJSON checks the status and that the body is exactly this JSON.
+func expectJSON(t testing.TB, w *httptest.ResponseRecorder, status int, body string) {
+	t.Helper()
+	assert.Equal(t, status, w.Code, w.Body.String())
+	assert.JSONEq(t, body, w.Body.String())
+}
+
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -366,7 +367,7 @@ func TestHostileAgainstPublicKeys(t *testing.T) {
 		var ran atomic.Int32
 		r := newRouter()
 		r.GET("/protected", svc.m.JWTRequired(), func(c *gin.Context) { ran.Add(1); c.Status(200) })
-		genuine := mustToken(t)(svc.m.CreateAccessToken("alice"))
+		genuine := ginjwttest.Access(t, svc.m, "alice")
 		require.Equal(t, 200, get(r, "/protected", bearer(genuine)).Code, "%s: its own token passes", svc.name)
 		for _, tc := range cases {
 			t.Run(svc.name+"/"+tc.name, func(t *testing.T) {
@@ -563,7 +564,7 @@ func TestHostileOptionsRequests(t *testing.T) {
 	r.Any("/optional", m.JWTRequired(ginjwt.Optional()), h)
 	r.Any("/admin", m.JWTRequired(ginjwt.RequireClaim("role", "admin")), h)
 	forged := signRaw(`{"alg":"HS256","typ":"JWT"}`, `{"sub":"mallory","role":"admin","type":"access","fresh":true}`, "not-the-secret-not-the-secret-00")
-	expired := mustToken(t)(m.CreateAccessToken("alice", ginjwt.ExpiresIn(-time.Hour)))
+	expired := ginjwttest.Access(t, m, "alice", ginjwt.ExpiresIn(-time.Hour))
 	for _, path := range []string{"/jwt", "/refresh", "/fresh", "/optional", "/admin"} {
 		for _, tok := range []string{"", forged, expired} {
 			req := httptest.NewRequest(http.MethodOptions, path, nil)
@@ -598,7 +599,7 @@ func TestHostileQueryTokenNeverLogged(t *testing.T) {
 	r := newRouter()
 	r.Use(m.Logger(gin.LoggerConfig{Output: &log}))
 	r.GET("/p", m.JWTRequired(), echoToken)
-	token := mustToken(t)(m.CreateAccessToken("alice"))
+	token := ginjwttest.Access(t, m, "alice")
 	for _, q := range []string{"jwt=", "%6a%77%74=", "x=1&jwt=", "jwt=a&jwt="} {
 		get(r, "/p?"+q+url.QueryEscape(token))
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -53,9 +54,9 @@ type appClaims struct {
 
 func TestAccessorsWithToken(t *testing.T) {
 	m := newManager(t)
-	token := mustToken(t)(m.CreateAccessToken("alice",
+	token := ginjwttest.Access(t, m, "alice",
 		ginjwt.AdditionalClaims(map[string]any{"role": "admin", "scopes": []string{"read", "write"}, "org": map[string]int{"id": 7}}),
-		ginjwt.AdditionalHeaders(map[string]any{"kid": "k1"})))
+		ginjwt.AdditionalHeaders(map[string]any{"kid": "k1"}))
 	r := newRouter()
 	r.GET("/me", m.JWTRequired(), func(c *gin.Context) {
 		var typed appClaims
@@ -102,7 +103,7 @@ func TestRefreshFlow(t *testing.T) {
 		_, err := m.RefreshAccessToken(c)
 		c.JSON(400, gin.H{"msg": err.Error()})
 	})
-	refresh := mustToken(t)(m.CreateRefreshToken("alice"))
+	refresh := ginjwttest.Refresh(t, m, "alice")
 	w := request(r, http.MethodPost, "/refresh", bearer(refresh))
 	require.Equal(t, 200, w.Code, w.Body.String())
 	access := decodeBody(t, w)["access_token"].(string)
@@ -123,7 +124,7 @@ func TestRefreshFlow(t *testing.T) {
 
 func TestDecodeExpiredToken(t *testing.T) {
 	m := newManager(t)
-	expired := mustToken(t)(m.CreateAccessToken("alice", ginjwt.ExpiresIn(-time.Hour)))
+	expired := ginjwttest.Access(t, m, "alice", ginjwt.ExpiresIn(-time.Hour))
 	_, err := m.DecodeToken(expired)
 	assert.ErrorIs(t, err, ginjwt.ErrTokenExpired)
 	tok, err := m.DecodeExpiredToken(expired)
@@ -202,10 +203,45 @@ func TestForgottenGuardWarnsInDebugMode(t *testing.T) {
 	assert.Contains(t, out.String(), "[GIN-debug] [WARNING] ginjwt.CurrentIdentity on GET /forgot/:id, where no ginjwt guard ran")
 	out.Reset()
 	get(r, "/optional")
-	get(r, "/guarded", bearer(mustToken(t)(m.CreateAccessToken("alice"))))
+	get(r, "/guarded", bearer(ginjwttest.Access(t, m, "alice")))
 	assert.NotContains(t, out.String(), "WARNING", "an Optional guard without a token is not a forgotten guard")
 
 	gin.SetMode(gin.ReleaseMode)
 	get(r, "/forgot/7")
 	assert.NotContains(t, out.String(), "WARNING", "release mode stays quiet")
+}
+
+// get_jwt_identity() returns the claim with its JSON type; Claims.IdentityJSON
+// does too, so jsonify(logged_in_as=get_jwt_identity()) ports exactly.
+func TestIdentityJSON(t *testing.T) {
+	m := newManager(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{IdentityClaim: "identity"}))
+	r := newRouter()
+	h := func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"logged_in_as": ginjwt.CurrentClaims(c).IdentityJSON(), "as_string": ginjwt.CurrentIdentity(c)})
+	}
+	r.GET("/p", m.JWTRequired(), h)
+	r.GET("/optional", m.JWTRequired(ginjwt.Optional()), h)
+	r.GET("/unguarded", h)
+
+	for payload, want := range map[string]string{
+		`{"identity":42}`:                    `{"logged_in_as":42,"as_string":"42"}`,
+		`{"identity":1234567890123456789}`:   `{"logged_in_as":1234567890123456789,"as_string":"1234567890123456789"}`,
+		`{"identity":"alice"}`:               `{"logged_in_as":"alice","as_string":"alice"}`,
+		`{"identity":{"id":7,"admin":true}}`: `{"logged_in_as":{"id":7,"admin":true},"as_string":"{\"id\":7,\"admin\":true}"}`,
+		`{"identity":[1,"a"]}`:               `{"logged_in_as":[1,"a"],"as_string":"[1,\"a\"]"}`,
+	} {
+		w := get(r, "/p", bearer(signPayload(payload)))
+		require.Equal(t, 200, w.Code, w.Body.String())
+		assert.JSONEq(t, want, w.Body.String(), payload)
+	}
+	for _, path := range []string{"/optional", "/unguarded"} {
+		w := get(r, path)
+		require.Equal(t, 200, w.Code)
+		assert.JSONEq(t, `{"logged_in_as":null,"as_string":""}`, w.Body.String(), "no token: flask's None")
+	}
+
+	tok, err := m.DecodeToken(signPayload(`{"identity":42.5}`))
+	require.NoError(t, err)
+	assert.Equal(t, "42.5", string(tok.Claims.IdentityJSON()))
+	assert.Nil(t, new(ginjwt.Claims).IdentityJSON())
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -68,7 +69,7 @@ func TestEveryAlgorithmRoundTrips(t *testing.T) {
 			}
 			m, err := ginjwt.New(opts...)
 			require.NoError(t, err)
-			token := mustToken(t)(m.CreateAccessToken("alice"))
+			token := ginjwttest.Access(t, m, "alice")
 			tok, err := m.DecodeToken(token)
 			require.NoError(t, err)
 			assert.Equal(t, alg, tok.Header.Alg)
@@ -126,7 +127,7 @@ func TestKeyFormats(t *testing.T) {
 			require.NoError(t, err)
 			verifier, err := ginjwt.New(ginjwt.WithAlgorithm(tc.alg), ginjwt.WithPublicKey(tc.pub))
 			require.NoError(t, err)
-			_, err = verifier.DecodeToken(mustToken(t)(signer.CreateAccessToken("alice")))
+			_, err = verifier.DecodeToken(ginjwttest.Access(t, signer, "alice"))
 			assert.NoError(t, err)
 		})
 	}
@@ -160,7 +161,7 @@ func TestKeyRotationByKid(t *testing.T) {
 	cur := testKeys()["RSA2"].(*rsa.PrivateKey)
 	before, err := ginjwt.New(ginjwt.WithAlgorithm("RS256"), ginjwt.WithPrivateKey(old), ginjwt.WithKeyID("k1"))
 	require.NoError(t, err)
-	oldToken := mustToken(t)(before.CreateAccessToken("alice"))
+	oldToken := ginjwttest.Access(t, before, "alice")
 	tok, err := before.DecodeToken(oldToken)
 	require.NoError(t, err)
 	assert.Equal(t, "k1", tok.Header.Kid, "new tokens carry the signing key's ID")
@@ -168,11 +169,11 @@ func TestKeyRotationByKid(t *testing.T) {
 	during, err := ginjwt.New(ginjwt.WithAlgorithm("RS256"), ginjwt.WithPrivateKey(cur), ginjwt.WithKeyID("k2",
 		ginjwt.VerificationKey{ID: "k1", PublicKey: &old.PublicKey}))
 	require.NoError(t, err)
-	newToken := mustToken(t)(during.CreateAccessToken("bob"))
+	newToken := ginjwttest.Access(t, during, "bob")
 	after, err := ginjwt.New(ginjwt.WithAlgorithm("RS256"), ginjwt.WithPrivateKey(cur), ginjwt.WithKeyID("k2"))
 	require.NoError(t, err)
 
-	forged := mustToken(t)(mustManager(t, ginjwt.WithAlgorithm("RS256"), ginjwt.WithPrivateKey(cur), ginjwt.WithKeyID("k1")).CreateAccessToken("mallory"))
+	forged := ginjwttest.Access(t, mustManager(t, ginjwt.WithAlgorithm("RS256"), ginjwt.WithPrivateKey(cur), ginjwt.WithKeyID("k1")), "mallory")
 	for _, tc := range []struct {
 		name   string
 		m      *ginjwt.Manager
@@ -273,7 +274,7 @@ func newIssuer(t *testing.T, opts ...ginjwt.Option) *issuer {
 }
 
 func (is *issuer) token(t *testing.T, who string) string {
-	return mustToken(t)(is.cur.Load().CreateAccessToken(who))
+	return ginjwttest.Access(t, is.cur.Load(), who)
 }
 
 func TestTwoServicesWithJWKS(t *testing.T) {
@@ -337,12 +338,12 @@ func TestTwoServicesWithJWKS(t *testing.T) {
 	// Issuer and audience are checked.
 	other := mustManager(t, ginjwt.WithAlgorithm("ES256"), ginjwt.WithPrivateKey(k2), ginjwt.WithKeyID("k2"),
 		ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeIssuer: "https://evil.example", EncodeAudience: []string{"orders"}}), clock.option())
-	w = get(r, "/orders", bearer(mustToken(t)(other.CreateAccessToken("mallory"))))
+	w = get(r, "/orders", bearer(ginjwttest.Access(t, other, "mallory")))
 	assert.Equal(t, 422, w.Code)
 	assertMsg(t, w, "Invalid issuer")
 	wrongAud := mustManager(t, ginjwt.WithAlgorithm("ES256"), ginjwt.WithPrivateKey(k2), ginjwt.WithKeyID("k2"),
 		ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeIssuer: "https://a.example", EncodeAudience: []string{"billing"}}), clock.option())
-	w = get(r, "/orders", bearer(mustToken(t)(wrongAud.CreateAccessToken("mallory"))))
+	w = get(r, "/orders", bearer(ginjwttest.Access(t, wrongAud, "mallory")))
 	assert.Equal(t, 422, w.Code)
 	assertMsg(t, w, "Audience doesn't match")
 }
@@ -490,8 +491,8 @@ func TestDynamicKeys(t *testing.T) {
 	)
 	r := newRouter()
 	r.GET("/protected", m.JWTRequired(), echoToken)
-	acme := mustToken(t)(m.CreateAccessToken(tenantUser{"acme", "alice"}))
-	globex := mustToken(t)(m.CreateAccessToken(tenantUser{"globex", "bob"}))
+	acme := ginjwttest.Access(t, m, tenantUser{"acme", "alice"})
+	globex := ginjwttest.Access(t, m, tenantUser{"globex", "bob"})
 	tok, err := m.DecodeToken(acme)
 	require.NoError(t, err)
 	assert.Equal(t, "acme", tok.Header.Kid)

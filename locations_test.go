@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -67,7 +68,7 @@ func locRouter(m *ginjwt.Manager, opts ...ginjwt.GuardOption) *gin.Engine {
 func TestEachLocation(t *testing.T) {
 	all := ginjwt.WithTokenLocations(ginjwt.InHeaders, ginjwt.InCookies, ginjwt.InQueryString, ginjwt.InJSONBody)
 	m := newManager(t, all)
-	access := mustToken(t)(m.CreateAccessToken("alice"))
+	access := ginjwttest.Access(t, m, "alice")
 	r := locRouter(m)
 	for _, tc := range []struct {
 		name string
@@ -134,7 +135,7 @@ func TestMissingTokenMessages(t *testing.T) {
 // which refuses it with 422; it decides, as any bad token found does.
 func TestJSONTokenOfAnotherType(t *testing.T) {
 	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InJSONBody, ginjwt.InHeaders))
-	access := mustToken(t)(m.CreateAccessToken("alice"))
+	access := ginjwttest.Access(t, m, "alice")
 	for _, v := range []string{`123`, `-0.5`, `true`, `[1]`, `{"a":1}`, `["` + access + `"]`} {
 		w := req{method: "POST", body: `{"access_token":` + v + `}`, contentType: "application/json",
 			headers: map[string]string{"Authorization": "Bearer " + access}}.send(locRouter(m))
@@ -145,7 +146,7 @@ func TestJSONTokenOfAnotherType(t *testing.T) {
 
 func TestLocationOrder(t *testing.T) {
 	m := newManager(t)
-	access := mustToken(t)(m.CreateAccessToken("alice"))
+	access := ginjwttest.Access(t, m, "alice")
 	q := req{cookies: map[string]string{"access_token_cookie": access}, headers: map[string]string{"Authorization": "Bearer aaaaa.bbbbb.ccccc"}}
 
 	// The first location holding a token decides, even when it is bad.
@@ -159,8 +160,8 @@ func TestLocationOrder(t *testing.T) {
 
 func TestLocationsPerRoute(t *testing.T) {
 	m := newManager(t) // headers only by default
-	access := mustToken(t)(m.CreateAccessToken("alice"))
-	refresh := mustToken(t)(m.CreateRefreshToken("alice"))
+	access := ginjwttest.Access(t, m, "alice")
+	refresh := ginjwttest.Refresh(t, m, "alice")
 	r := newRouter()
 	r.GET("/api", m.JWTRequired(), echoToken)
 	r.POST("/refresh", m.RefreshRequired(ginjwt.Locations(ginjwt.InCookies)), echoToken)
@@ -187,7 +188,7 @@ func TestLocationsPerRoute(t *testing.T) {
 
 func TestQueryString(t *testing.T) {
 	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InQueryString), ginjwt.WithQueryString("jwt", "bearer "))
-	access := mustToken(t)(m.CreateAccessToken("alice"))
+	access := ginjwttest.Access(t, m, "alice")
 	r := locRouter(m)
 	w := req{target: "/protected?jwt=" + url.QueryEscape("bearer "+access)}.send(r)
 	assert.Equal(t, 200, w.Code, w.Body.String())
@@ -205,8 +206,8 @@ func TestQueryString(t *testing.T) {
 
 func TestJSONKeys(t *testing.T) {
 	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InJSONBody), ginjwt.WithJSONKeys("Foo", "Bar"))
-	access := mustToken(t)(m.CreateAccessToken("alice"))
-	refresh := mustToken(t)(m.CreateRefreshToken("alice"))
+	access := ginjwttest.Access(t, m, "alice")
+	refresh := ginjwttest.Refresh(t, m, "alice")
 	r := locRouter(m)
 	assert.Equal(t, 200, req{method: "POST", body: `{"Foo":"` + access + `"}`, contentType: "application/json"}.send(r).Code)
 	assert.Equal(t, 200, req{method: "POST", target: "/refresh", body: `{"Bar":"` + refresh + `"}`, contentType: "application/json"}.send(r).Code)
@@ -217,7 +218,7 @@ func TestJSONKeys(t *testing.T) {
 
 func TestHugeJSONBody(t *testing.T) {
 	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InJSONBody), ginjwt.WithMaxBodySize(1024))
-	access := mustToken(t)(m.CreateAccessToken("alice"))
+	access := ginjwttest.Access(t, m, "alice")
 	r := locRouter(m)
 	body := `{"access_token":"` + access + `","pad":"` + strings.Repeat("x", 4096) + `"}`
 	w := req{method: "POST", body: body, contentType: "application/json"}.send(r)

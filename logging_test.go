@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -19,7 +20,7 @@ func TestLoggerRedactsTheQueryStringToken(t *testing.T) {
 	r := newRouter()
 	r.Use(m.Logger(gin.LoggerConfig{Output: &log}))
 	r.GET("/protected", m.JWTRequired(), echoToken)
-	token := mustToken(t)(m.CreateAccessToken("alice"))
+	token := ginjwttest.Access(t, m, "alice")
 
 	for _, query := range []string{"jwt=" + token, "page=2&jwt=" + token + "&sort=asc", "j%77t=" + token} {
 		log.Reset()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -126,7 +127,9 @@ func TestEveryReasonIsReachedAndDocumented(t *testing.T) {
 	r.POST("/cookie-login", cookieLogin.LoginHandler(func(*gin.Context) (any, error) { return "a", nil }))
 
 	access := func(id string, opts ...ginjwt.TokenOption) string {
-		return mustToken(t)(m.CreateAccessToken(id, opts...))
+		tok, err := m.CreateAccessToken(id, opts...)
+		require.NoError(t, err)
+		return tok
 	}
 	alice := access("alice")
 	send := map[ginjwt.Reason]func(){
@@ -147,7 +150,7 @@ func TestEveryReasonIsReachedAndDocumented(t *testing.T) {
 		ginjwt.ReasonExpired:            func() { get(r, "/p", bearer(access("alice", ginjwt.ExpiresIn(-time.Minute)))) },
 		ginjwt.ReasonNotYetValid:        func() { get(r, "/p", bearer(signPayload(`{"sub":"a","jti":"j","nbf":99999999999}`))) },
 		ginjwt.ReasonInvalidClaims:      func() { get(r, "/p", bearer(signPayload(`{"jti":"j"}`))) },
-		ginjwt.ReasonWrongType:          func() { get(r, "/p", bearer(mustToken(t)(m.CreateRefreshToken("alice")))) },
+		ginjwt.ReasonWrongType:          func() { get(r, "/p", bearer(ginjwttest.Refresh(t, m, "alice"))) },
 		ginjwt.ReasonNotFresh:           func() { get(r, "/fresh", bearer(alice)) },
 		ginjwt.ReasonClaimsVerification: func() { get(r, "/p", bearer(access("unverified"))) },
 		ginjwt.ReasonUserNotFound:       func() { get(r, "/user", bearer(access("ghost"))) },
@@ -157,7 +160,7 @@ func TestEveryReasonIsReachedAndDocumented(t *testing.T) {
 			lookupFails = false
 		},
 		ginjwt.ReasonForbidden:        func() { get(r, "/admin", bearer(alice)) },
-		ginjwt.ReasonStoreUnavailable: func() { get(r, "/down", bearer(mustToken(t)(downStore.CreateAccessToken("a")))) },
+		ginjwt.ReasonStoreUnavailable: func() { get(r, "/down", bearer(ginjwttest.Access(t, downStore, "a"))) },
 		ginjwt.ReasonKeysUnavailable:  func() { get(r, "/keys", bearer(signRaw(`{"alg":"ES256"}`, `{"sub":"a"}`, "x"))) },
 		ginjwt.ReasonBadCredentials:   func() { postJSON(r, "/login", `{"username":"alice","password":"wrong"}`) },
 		ginjwt.ReasonNotJSON:          func() { req{method: "POST", target: "/cookie-login", body: "a=b", contentType: "text/plain"}.send(r) },
@@ -289,7 +292,7 @@ func TestObserverSeesTheVerifiedTokenCache(t *testing.T) {
 	require.NoError(t, err)
 	r := newRouter()
 	r.GET("/p", m.JWTRequired(), func(c *gin.Context) { c.Status(http.StatusOK) })
-	tok := mustToken(t)(m.CreateAccessToken("alice"))
+	tok := ginjwttest.Access(t, m, "alice")
 	get(r, "/p", bearer(tok))
 	get(r, "/p", bearer(tok))
 	var kinds []ginjwt.EventKind

@@ -1,6 +1,7 @@
 package ginjwt_test
 
 import (
+	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,10 +16,10 @@ func TestRenewalCarriesClaimsAsWritten(t *testing.T) {
 	r := refreshRouter(t, m)
 	refresh := signPayload(`{"sub":"alice","type":"refresh","jti":"r1","nbf":1,"iss":"x",` +
 		`"id":12345678901234567891,"\u0061cl":{"x":[1,2.50]},"dup":1,"dup":2}`)
-	w := newFlaskClient(t, r).post("/refresh", withBearer(refresh))
+	w := request(r, http.MethodPost, "/refresh", bearer(refresh))
 	require.Equal(t, 200, w.Code, w.Body.String())
 
-	tok, err := m.DecodeToken(jsonBody(t, w)["access_token"].(string))
+	tok, err := m.DecodeToken(decodeBody(t, w)["access_token"].(string))
 	require.NoError(t, err)
 	id, ok := tok.Claims.Get("id")
 	require.True(t, ok)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -27,7 +28,7 @@ func TestHostileVerifiedTokenCache(t *testing.T) {
 	m := mustManager(t, ginjwt.WithAlgorithm("ES256"), ginjwt.WithPrivateKey(privateFor("ES256")), clock.option(),
 		ginjwt.WithBlocklist(store))
 	g := newGuarded(m)
-	token := mustToken(t)(m.CreateAccessToken("alice", ginjwt.ExpiresIn(time.Minute)))
+	token := ginjwttest.Access(t, m, "alice", ginjwt.ExpiresIn(time.Minute))
 	require.Equal(t, 200, get(g.r, "/protected", bearer(token)).Code)
 	require.Equal(t, 1, ginjwt.VerifiedCacheLen(m), "a verified token is remembered")
 	require.Equal(t, 200, get(g.r, "/protected", bearer(token)).Code)
@@ -46,7 +47,7 @@ func TestHostileVerifiedTokenCache(t *testing.T) {
 	})
 
 	t.Run("checks other than the signature run on every request", func(t *testing.T) {
-		refresh := mustToken(t)(m.CreateRefreshToken("alice"))
+		refresh := ginjwttest.Refresh(t, m, "alice")
 		require.Equal(t, 200, get(g.r, "/refresh", bearer(refresh)).Code)
 		w := get(g.r, "/protected", bearer(refresh))
 		assert.Equal(t, 422, w.Code, "the type is checked though the signature is cached")
@@ -60,13 +61,13 @@ func TestHostileVerifiedTokenCache(t *testing.T) {
 		g.r.GET("/admin", m.JWTRequired(ginjwt.RequireAll("roles", "admin")), echoToken)
 		w := get(g.r, "/admin", bearer(token))
 		assert.Equal(t, 403, w.Code, "a cached token without the role")
-		admin := mustToken(t)(m.CreateAccessToken("carol", ginjwt.AdditionalClaims(map[string]any{"roles": []string{"admin"}})))
+		admin := ginjwttest.Access(t, m, "carol", ginjwt.AdditionalClaims(map[string]any{"roles": []string{"admin"}}))
 		assert.Equal(t, 200, get(g.r, "/admin", bearer(admin)).Code)
 		assert.Equal(t, 200, get(g.r, "/admin", bearer(admin)).Code, "and with it, from the cache")
 	})
 
 	t.Run("revocation while cached", func(t *testing.T) {
-		revoked := mustToken(t)(m.CreateAccessToken("bob"))
+		revoked := ginjwttest.Access(t, m, "bob")
 		require.Equal(t, 200, get(g.r, "/protected", bearer(revoked)).Code)
 		require.NoError(t, m.Revoke(t.Context(), revoked))
 		w := get(g.r, "/protected", bearer(revoked))
@@ -132,14 +133,14 @@ func TestVerifiedTokenCacheIsBounded(t *testing.T) {
 	const budget = 256 << 10
 	m := eddsaManager(t, budget)
 	g := newGuarded(m)
-	require.Equal(t, 200, get(g.r, "/protected", bearer(mustToken(t)(m.CreateAccessToken("u")))).Code)
+	require.Equal(t, 200, get(g.r, "/protected", bearer(ginjwttest.Access(t, m, "u"))).Code)
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	// Three times what the budget holds, each token requested twice so that
 	// the flood also fills the main queue.
 	for i := range 1500 {
-		token := mustToken(t)(m.CreateAccessToken("u" + strconv.Itoa(i)))
+		token := ginjwttest.Access(t, m, "u"+strconv.Itoa(i))
 		require.Equal(t, 200, get(g.r, "/protected", bearer(token)).Code)
 		require.Equal(t, 200, get(g.r, "/protected", bearer(token)).Code)
 		require.LessOrEqual(t, ginjwt.VerifiedCacheBytes(m), budget)
@@ -153,7 +154,7 @@ func TestVerifiedTokenCacheIsBounded(t *testing.T) {
 
 	m = eddsaManager(t, budget)
 	g = newGuarded(m)
-	good := mustToken(t)(m.CreateAccessToken("alice"))
+	good := ginjwttest.Access(t, m, "alice")
 	parts := strings.Split(good, ".")
 	for i := range 500 {
 		forged := parts[0] + "." + parts[1] + "." + strconv.Itoa(i) + parts[2][len(strconv.Itoa(i)):]
@@ -173,14 +174,14 @@ func TestVerifiedTokenCacheKeepsHotTokensThroughAScan(t *testing.T) {
 	g := newGuarded(m)
 	hot := make([]string, 4)
 	for i := range hot {
-		hot[i] = mustToken(t)(m.CreateAccessToken("hot" + strconv.Itoa(i)))
+		hot[i] = ginjwttest.Access(t, m, "hot"+strconv.Itoa(i))
 		for range 3 {
 			require.Equal(t, 200, get(g.r, "/protected", bearer(hot[i])).Code)
 		}
 	}
 	var cold []string
 	for i := range 1000 {
-		token := mustToken(t)(m.CreateAccessToken("cold" + strconv.Itoa(i)))
+		token := ginjwttest.Access(t, m, "cold"+strconv.Itoa(i))
 		require.Equal(t, 200, get(g.r, "/protected", bearer(token)).Code)
 		cold = append(cold, token)
 	}
@@ -204,7 +205,7 @@ func TestVerifiedTokenCacheConcurrentRequests(t *testing.T) {
 	g := newGuarded(m)
 	tokens := make([]string, 400) // about three times what the budget holds
 	for i := range tokens {
-		tokens[i] = mustToken(t)(m.CreateAccessToken("u" + strconv.Itoa(i)))
+		tokens[i] = ginjwttest.Access(t, m, "u"+strconv.Itoa(i))
 	}
 	var wg sync.WaitGroup
 	codes := make([][]int, 4)

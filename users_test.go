@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -39,8 +40,8 @@ func (u *users) lookup(_ *gin.Context, tok *ginjwt.Token) (account, error) {
 func TestUserLoading(t *testing.T) {
 	db := &users{table: map[string]account{"alice": {Name: "Alice", Role: "admin"}}}
 	m := newManager(t, ginjwt.WithUserLookup(db.lookup))
-	alice := mustToken(t)(m.CreateAccessToken("alice"))
-	ghost := mustToken(t)(m.CreateAccessToken("ghost"))
+	alice := ginjwttest.Access(t, m, "alice")
+	ghost := ginjwttest.Access(t, m, "ghost")
 
 	handler := func(c *gin.Context) {
 		u, err := ginjwt.CurrentUser[account](c)
@@ -113,7 +114,7 @@ func TestUserLookupErrorHandler(t *testing.T) {
 	}))
 	r := newRouter()
 	r.GET("/me", m.JWTRequired(ginjwt.LoadUser()), echoToken)
-	w := get(r, "/me", bearer(mustToken(t)(m.CreateAccessToken("bob"))))
+	w := get(r, "/me", bearer(ginjwttest.Access(t, m, "bob")))
 	assert.Equal(t, 404, w.Code)
 	assert.JSONEq(t, `{"msg":"User bob is gone","not_found":true}`, w.Body.String())
 }
@@ -126,7 +127,7 @@ func TestCurrentUserWithoutLookup(t *testing.T) {
 		assert.ErrorIs(t, err, ginjwt.ErrNoUserLookup)
 		c.Status(204)
 	})
-	assert.Equal(t, 204, get(r, "/me", bearer(mustToken(t)(m.CreateAccessToken("a")))).Code)
+	assert.Equal(t, 204, get(r, "/me", bearer(ginjwttest.Access(t, m, "a"))).Code)
 	assert.PanicsWithError(t, "ginjwt: guard options: LoadUser needs WithUserLookup", func() {
 		m.JWTRequired(ginjwt.LoadUser())
 	}, "caught while routes are set up, not per request")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -31,9 +32,9 @@ func TestVerifyRequestInACustomDecorator(t *testing.T) {
 		runs.Add(1)
 		c.JSON(200, gin.H{"who": ginjwt.CurrentIdentity(c)})
 	})
-	admin := mustToken(t)(m.CreateAccessToken("ada", ginjwt.AdditionalClaims(map[string]any{"role": "admin"})))
-	user := mustToken(t)(m.CreateAccessToken("bob"))
-	refresh := mustToken(t)(m.CreateRefreshToken("ada"))
+	admin := ginjwttest.Access(t, m, "ada", ginjwt.AdditionalClaims(map[string]any{"role": "admin"}))
+	user := ginjwttest.Access(t, m, "bob")
+	refresh := ginjwttest.Refresh(t, m, "ada")
 
 	w := get(r, "/admin", bearer(admin))
 	assert.Equal(t, 200, w.Code)
@@ -54,9 +55,9 @@ func TestVerifyRequestInACustomDecorator(t *testing.T) {
 
 func TestVerifyRefreshAndFreshRequest(t *testing.T) {
 	m := newManager(t)
-	refresh := mustToken(t)(m.CreateRefreshToken("ada"))
-	fresh := mustToken(t)(m.CreateAccessToken("ada", ginjwt.Fresh()))
-	stale := mustToken(t)(m.CreateAccessToken("ada"))
+	refresh := ginjwttest.Refresh(t, m, "ada")
+	fresh := ginjwttest.Fresh(t, m, "ada")
+	stale := ginjwttest.Access(t, m, "ada")
 	r := newRouter()
 	answer := func(verify func(*gin.Context, ...ginjwt.GuardOption) error) gin.HandlerFunc {
 		return func(c *gin.Context) {
@@ -89,13 +90,13 @@ func TestVerifyRequestReportsImpossibleOptions(t *testing.T) {
 	r := newRouter()
 	var err error
 	r.GET("/x", func(c *gin.Context) { err = m.VerifyRequest(c, ginjwt.LoadUser()) })
-	get(r, "/x", bearer(mustToken(t)(m.CreateAccessToken("ada"))))
+	get(r, "/x", bearer(ginjwttest.Access(t, m, "ada")))
 	assert.ErrorContains(t, err, "LoadUser needs WithUserLookup")
 }
 
 func TestUnverifiedHeader(t *testing.T) {
 	m := newManager(t, ginjwt.WithKeyID("key-2026"))
-	tok := mustToken(t)(m.CreateAccessToken("ada"))
+	tok := ginjwttest.Access(t, m, "ada")
 	h, err := ginjwt.UnverifiedHeader(tok)
 	require.NoError(t, err)
 	assert.Equal(t, "HS256", h.Alg)

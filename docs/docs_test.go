@@ -392,6 +392,40 @@ func TestAnchors(t *testing.T) {
 	assert.Equal(t, []string{"page", "custom-guards-flasks-custom-decorators", "flask-jwt-extended-3x-names"}, anchors(t, file))
 }
 
+// testLink is a link whose text names a test: [`TestX`](../x_test.go).
+var testLink = regexp.MustCompile("\\[`((?:Test|Fuzz)[A-Z]\\w*)`\\]\\(([^)#\\s]+)\\)")
+
+// TestTestsNamedExist checks that a link naming a test points at the file
+// (or the folder) that defines it: tests move between files and packages,
+// and the pages that cite them must follow.
+func TestTestsNamedExist(t *testing.T) {
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	seen := 0
+	for _, p := range pages(t) {
+		text, err := os.ReadFile(filepath.Join(root, p))
+		require.NoError(t, err)
+		for _, m := range testLink.FindAllStringSubmatch(string(text), -1) {
+			seen++
+			target := filepath.Join(root, filepath.Dir(p), m[2])
+			files := []string{target}
+			if info, err := os.Stat(target); err == nil && info.IsDir() {
+				files, err = filepath.Glob(filepath.Join(target, "*_test.go"))
+				require.NoError(t, err)
+			}
+			defined := false
+			for _, f := range files {
+				src, err := os.ReadFile(f)
+				if err == nil && strings.Contains(string(src), "func "+m[1]+"(") {
+					defined = true
+				}
+			}
+			assert.True(t, defined, "%s: %s is not defined in %s", p, m[1], m[2])
+		}
+	}
+	assert.Positive(t, seen, "no links to tests found")
+}
+
 var exampleName = regexp.MustCompile(`\bExample[A-Z]\w*`)
 
 // TestExamplesNamedExist checks that the Example functions the pages name

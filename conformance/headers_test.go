@@ -1,10 +1,11 @@
-package ginjwt_test
+package conformance
 
 import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 )
 
 // headersApp is the fixture of test_headers.py.
@@ -21,7 +22,7 @@ func TestFlaskHeaders(t *testing.T) {
 
 	t.Run(file+"test_default_headers", func(t *testing.T) {
 		m, fc := headersApp(t)
-		token := mustAccess(t, m, "username")
+		token := ginjwttest.Access(t, m, "username")
 		auth := func(v string) reqOpt { return withHeader("Authorization", v) }
 		expectMsg(t, fc.get("/protected", auth("Basic basiccreds")), 401,
 			"Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'")
@@ -32,12 +33,12 @@ func TestFlaskHeaders(t *testing.T) {
 
 	t.Run(file+"test_header_with_trailing_spaces_and_commas", func(t *testing.T) {
 		m, fc := headersApp(t)
-		expectJSON(t, fc.get("/protected", withHeader("Authorization", "Bearer "+mustAccess(t, m, "username")+",   ")), 200, ok)
+		expectJSON(t, fc.get("/protected", withHeader("Authorization", "Bearer "+ginjwttest.Access(t, m, "username")+",   ")), 200, ok)
 	})
 
 	t.Run(file+"test_custom_header_name", func(t *testing.T) {
 		m, fc := headersApp(t, ginjwt.WithHeader("Foo", "Bearer"))
-		token := mustAccess(t, m, "username")
+		token := ginjwttest.Access(t, m, "username")
 		expectMsg(t, fc.get("/protected", withBearer(token)), 401, "Missing Foo Header")
 		expectJSON(t, fc.get("/protected", withHeader("Foo", "Bearer "+token)), 200, ok)
 		expectJSON(t, fc.get("/protected", withHeader("Foo", "Bearer "+token+", Basic randomcredshere")), 200, ok)
@@ -46,7 +47,7 @@ func TestFlaskHeaders(t *testing.T) {
 
 	t.Run(file+"test_custom_header_type", func(t *testing.T) {
 		m, fc := headersApp(t, ginjwt.WithHeader("Authorization", "JWT"))
-		token := mustAccess(t, m, "username")
+		token := ginjwttest.Access(t, m, "username")
 		auth := func(v string) reqOpt { return withHeader("Authorization", v) }
 		expectMsg(t, fc.get("/protected", auth("Bearer "+token)), 401,
 			"Missing 'JWT' type in 'Authorization' header. Expected 'Authorization: JWT <JWT>'")

@@ -1,4 +1,4 @@
-package ginjwt_test
+package conformance
 
 import (
 	"crypto/rand"
@@ -7,28 +7,29 @@ import (
 	"time"
 
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // test_config.py reads flask's config proxy; ginjwt has none, so the tests
 // that can be checked by behaviour are, through New and the tokens it
-// makes. The others are listed in conformance_index_test.go.
+// makes. The others are listed in index_table_test.go.
 func TestFlaskConfig(t *testing.T) {
 	const file = "test_config.py::"
 
 	t.Run(file+"test_tokens_never_expire", func(t *testing.T) {
 		m := newManager(t, ginjwt.WithAccessExpires(ginjwt.NeverExpires), ginjwt.WithRefreshExpires(ginjwt.NeverExpires))
-		assert.NotContains(t, claimsOf(t, m, mustAccess(t, m, "username")), "exp")
-		assert.NotContains(t, claimsOf(t, m, mustRefresh(t, m, "username")), "exp")
+		assert.NotContains(t, claimsOf(t, m, ginjwttest.Access(t, m, "username")), "exp")
+		assert.NotContains(t, claimsOf(t, m, ginjwttest.Refresh(t, m, "username")), "exp")
 	})
 
 	// flask reads 300 and 432000 as seconds; Go says so with a Duration.
 	t.Run(file+"test_tokens_with_int_values", func(t *testing.T) {
 		m := newManager(t, ginjwt.WithAccessExpires(300*time.Second), ginjwt.WithRefreshExpires(432000*time.Second))
-		access, err := m.DecodeToken(mustAccess(t, m, "username"))
+		access, err := m.DecodeToken(ginjwttest.Access(t, m, "username"))
 		require.NoError(t, err)
-		refresh, err := m.DecodeToken(mustRefresh(t, m, "username"))
+		refresh, err := m.DecodeToken(ginjwttest.Refresh(t, m, "username"))
 		require.NoError(t, err)
 		assert.Equal(t, 5*time.Minute, access.Claims.ExpiresAt().Sub(access.Claims.IssuedAt()))
 		assert.Equal(t, 5*24*time.Hour, refresh.Claims.ExpiresAt().Sub(refresh.Claims.IssuedAt()))
@@ -81,7 +82,7 @@ func TestFlaskConfig(t *testing.T) {
 			m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{Disabled: !protect}}))
 			r := newRouter()
 			r.POST("/p", m.JWTRequired(), fooBar)
-			w := newFlaskClient(t, r).post("/p", withHeader("Cookie", "access_token_cookie="+mustAccess(t, m, "username")))
+			w := newFlaskClient(t, r).post("/p", withHeader("Cookie", "access_token_cookie="+ginjwttest.Access(t, m, "username")))
 			if protect {
 				expectMsg(t, w, 401, "Missing CSRF token")
 			} else {
@@ -97,7 +98,7 @@ func TestFlaskConfig(t *testing.T) {
 		m, err := ginjwt.New(ginjwt.WithAlgorithm("RS256"), ginjwt.WithPrivateKey(key),
 			ginjwt.WithSecretKey([]byte(testSecret+testSecret)), ginjwt.WithDecodeAlgorithms("HS512"))
 		require.NoError(t, err)
-		tok, err := m.DecodeToken(mustAccess(t, m, "username"))
+		tok, err := m.DecodeToken(ginjwttest.Access(t, m, "username"))
 		require.NoError(t, err)
 		assert.Equal(t, "RS256", tok.Header.Alg)
 	})

@@ -1,4 +1,4 @@
-package ginjwt_test
+package conformance
 
 import (
 	"net/http"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 )
 
 // jsonApp is the fixture of test_json.py: tokens in the JSON body only.
@@ -24,13 +25,13 @@ func TestFlaskJSON(t *testing.T) {
 	t.Run(file+"test_content_type", func(t *testing.T) {
 		m, fc := jsonApp(t)
 		const msg = "Invalid content-type. Must be application/json."
-		expectMsg(t, fc.post("/protected", withForm("access_token", mustAccess(t, m, "username"))), 401, msg)
-		expectMsg(t, fc.post("/refresh", withForm("refresh_token", mustRefresh(t, m, "username"))), 401, msg)
+		expectMsg(t, fc.post("/protected", withForm("access_token", ginjwttest.Access(t, m, "username"))), 401, msg)
+		expectMsg(t, fc.post("/refresh", withForm("refresh_token", ginjwttest.Refresh(t, m, "username"))), 401, msg)
 	})
 
 	t.Run(file+"test_custom_body_key", func(t *testing.T) {
 		m, fc := jsonApp(t, ginjwt.WithJSONKeys("Foo", "Bar"))
-		access, refresh := mustAccess(t, m, "username"), mustRefresh(t, m, "username")
+		access, refresh := ginjwttest.Access(t, m, "username"), ginjwttest.Refresh(t, m, "username")
 		expectMsg(t, fc.post("/protected", withJSON(map[string]string{"access_token": access})), 401, `Missing "Foo" key in json data.`)
 		expectMsg(t, fc.post("/refresh", withJSON(map[string]string{"refresh_token": refresh})), 401, `Missing "Bar" key in json data.`)
 		expectJSON(t, fc.post("/protected", withJSON(map[string]string{"Foo": access})), 200, ok)
@@ -47,15 +48,15 @@ func TestFlaskJSON(t *testing.T) {
 
 	t.Run(file+"test_defaults", func(t *testing.T) {
 		m, fc := jsonApp(t)
-		expectJSON(t, fc.post("/protected", withJSON(map[string]string{"access_token": mustAccess(t, m, "username")})), 200, ok)
-		expectJSON(t, fc.post("/refresh", withJSON(map[string]string{"refresh_token": mustRefresh(t, m, "username")})), 200, ok)
+		expectJSON(t, fc.post("/protected", withJSON(map[string]string{"access_token": ginjwttest.Access(t, m, "username")})), 200, ok)
+		expectJSON(t, fc.post("/refresh", withJSON(map[string]string{"refresh_token": ginjwttest.Refresh(t, m, "username")})), 200, ok)
 	})
 
 	t.Run(file+"test_custom_content_type", func(t *testing.T) {
 		m, fc := jsonApp(t)
 		ct := withHeader("Content-Type", "application/json;charset=UTF-8")
 		ctOverride := func(o reqOpt) reqOpt { return func(r *http.Request) { o(r); r.Header.Del("Content-Type"); ct(r) } }
-		expectJSON(t, fc.post("/protected", ctOverride(withJSON(map[string]string{"access_token": mustAccess(t, m, "username")}))), 200, ok)
-		expectJSON(t, fc.post("/refresh", ctOverride(withJSON(map[string]string{"refresh_token": mustRefresh(t, m, "username")}))), 200, ok)
+		expectJSON(t, fc.post("/protected", ctOverride(withJSON(map[string]string{"access_token": ginjwttest.Access(t, m, "username")}))), 200, ok)
+		expectJSON(t, fc.post("/refresh", ctOverride(withJSON(map[string]string{"refresh_token": ginjwttest.Refresh(t, m, "username")}))), 200, ok)
 	})
 }

@@ -1,4 +1,4 @@
-package ginjwt_test
+package conformance
 
 import (
 	"net/http"

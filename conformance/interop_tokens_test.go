@@ -1,4 +1,9 @@
-package ginjwt_test
+package conformance
+
+// Tokens between ginjwt and flask-jwt-extended, both ways: the tokens
+// flask-jwt-extended 4.7.1 minted (testdata/flask_vectors.json) pass
+// ginjwt's guards as they pass flask's, and ginjwt's tokens pass the real
+// flask-jwt-extended's guards (flask_peer_test.go).
 
 import (
 	"encoding/json"
@@ -8,12 +13,14 @@ import (
 	"time"
 
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // flaskVector is one token minted by the real flask-jwt-extended
-// (../shared/interop, copied to testdata so the suite runs without it).
+// (../shared/interop beside the repository, copied to testdata so the
+// suite runs without it).
 type flaskVector struct {
 	Name          string `json:"name"`
 	Token         string `json:"token"`
@@ -38,7 +45,7 @@ type flaskVector struct {
 
 func loadFlaskVectors(t testing.TB) []flaskVector {
 	t.Helper()
-	path := "../shared/interop/flask_vectors.json"
+	path := "../../shared/interop/flask_vectors.json"
 	if _, err := os.Stat(path); err != nil {
 		path = "testdata/flask_vectors.json"
 	}
@@ -82,7 +89,7 @@ func TestFlaskVectors(t *testing.T) {
 			r := newRouter()
 			r.GET("/protected", m.JWTRequired(ginjwt.VerifyType(false)), echoToken)
 
-			w := get(r, "/protected", bearer(v.Token))
+			w := newFlaskClient(t, r).get("/protected", withBearer(v.Token))
 			if !v.Expect.Valid {
 				require.NotEqual(t, http.StatusOK, w.Code, w.Body.String())
 				assert.Equal(t, v.Expect.Status, w.Code)
@@ -148,7 +155,7 @@ func TestFlaskVectorFreshTimestamp(t *testing.T) {
 		m := managerFor(t, v, ginjwt.WithClock(func() time.Time { return now }))
 		r := newRouter()
 		r.GET("/fresh", m.FreshRequired(), echoToken)
-		w := get(r, "/fresh", bearer(v.Token))
+		w := newFlaskClient(t, r).get("/fresh", withBearer(v.Token))
 		assert.Equal(t, tc.status, w.Code, "at %v", now.Sub(issued))
 	}
 }
@@ -177,4 +184,87 @@ func TestFlaskVectorKeysSignAndVerify(t *testing.T) {
 			assert.ErrorIs(t, err, ginjwt.ErrNoSigningKey)
 		})
 	}
+}
+
+// Tokens go both ways between ginjwt and the real flask-jwt-extended with
+// the same secret: each side's guards accept the other's tokens, and reject
+// them where flask would.
+func TestRealFlaskInterop(t *testing.T) {
+	m := newManager(t)
+	access := ginjwttest.Access(t, m, "alice", ginjwt.AdditionalClaims(map[string]any{"role": "admin", "n": 7}))
+	fresh := ginjwttest.Access(t, m, "alice", ginjwt.FreshFor(5*time.Minute))
+	refresh := ginjwttest.Refresh(t, m, "alice")
+	expired := ginjwttest.Expired(t, m, "alice")
+
+	checked, minted := flaskPeer(t, map[string]any{
+		"config": map[string]any{"JWT_SECRET_KEY": testSecret},
+		"check": []peerCheck{
+			{access, "access"}, {fresh, "fresh"}, {refresh, "refresh"},
+			{access, "fresh"}, {refresh, "access"}, {expired, "access"},
+		},
+		"mint": []map[string]any{
+			{"kind": "access", "identity": "bob", "claims": map[string]any{"role": "user"}},
+			{"kind": "access", "identity": "bob", "fresh": 300},
+			{"kind": "access", "identity": "bob", "fresh": true},
+			{"kind": "refresh", "identity": "bob"},
+		},
+	})
+	require.Len(t, checked, 6)
+	assert.Equal(t, 200, checked[0].Status, checked[0].Body)
+	assert.Equal(t, "alice", checked[0].Body["identity"])
+	claims := checked[0].Body["claims"].(map[string]any)
+	assert.Equal(t, "admin", claims["role"])
+	assert.Equal(t, float64(7), claims["n"])
+	assert.Equal(t, "access", claims["type"])
+	assert.Equal(t, 200, checked[1].Status, "flask accepts ginjwt's float freshness: %v", checked[1].Body)
+	assert.Equal(t, 200, checked[2].Status, checked[2].Body)
+	assert.Equal(t, 401, checked[3].Status)
+	assert.Equal(t, map[string]any{"msg": "Fresh token required"}, checked[3].Body)
+	assert.Equal(t, 422, checked[4].Status)
+	assert.Equal(t, map[string]any{"msg": "Only non-refresh tokens are allowed"}, checked[4].Body)
+	assert.Equal(t, 401, checked[5].Status)
+	assert.Equal(t, map[string]any{"msg": "Token has expired"}, checked[5].Body)
+
+	require.Len(t, minted, 4)
+	r := newRouter()
+	r.GET("/protected", m.JWTRequired(), echoToken)
+	r.GET("/fresh", m.FreshRequired(), echoToken)
+	r.GET("/refresh", m.RefreshRequired(), echoToken)
+	fc := newFlaskClient(t, r)
+	w := fc.get("/protected", withBearer(minted[0]))
+	require.Equal(t, 200, w.Code, w.Body.String())
+	body := decodeBody(t, w)
+	assert.Equal(t, "bob", body["identity"])
+	assert.Equal(t, "user", body["claims"].(map[string]any)["role"])
+	assert.Equal(t, 200, fc.get("/fresh", withBearer(minted[1])).Code, "flask's timedelta freshness")
+	assert.Equal(t, 200, fc.get("/fresh", withBearer(minted[2])).Code)
+	assert.Equal(t, 401, fc.get("/fresh", withBearer(minted[0])).Code)
+	assert.Equal(t, 200, fc.get("/refresh", withBearer(minted[3])).Code)
+	assert.Equal(t, 422, fc.get("/protected", withBearer(minted[3])).Code)
+}
+
+// The same with RS256 keys: Flask signs with the private key, ginjwt
+// verifies with the public key alone, and the other way round.
+func TestRealFlaskInteropRS256(t *testing.T) {
+	var v flaskVector
+	for _, x := range loadFlaskVectors(t) {
+		if x.Alg == "RS256" {
+			v = x
+		}
+	}
+	require.NotEmpty(t, v.PrivateKeyPEM)
+	signer := managerFor(t, v)
+	token := ginjwttest.Fresh(t, signer, "alice")
+	checked, minted := flaskPeer(t, map[string]any{
+		"config": map[string]any{"JWT_ALGORITHM": "RS256", "JWT_PRIVATE_KEY": v.PrivateKeyPEM, "JWT_PUBLIC_KEY": v.PublicKeyPEM},
+		"check":  []peerCheck{{token, "fresh"}},
+		"mint":   []map[string]any{{"kind": "access", "identity": "bob"}},
+	})
+	require.Len(t, checked, 1)
+	assert.Equal(t, 200, checked[0].Status, checked[0].Body)
+	verifier, err := ginjwt.New(ginjwt.WithAlgorithm("RS256"), ginjwt.WithPublicKey(v.PublicKeyPEM))
+	require.NoError(t, err)
+	tok, err := verifier.DecodeToken(minted[0])
+	require.NoError(t, err)
+	assert.Equal(t, "bob", tok.Claims.Identity)
 }

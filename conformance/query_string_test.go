@@ -1,4 +1,4 @@
-package ginjwt_test
+package conformance
 
 import (
 	"net/url"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 )
 
 // queryStringApp is the fixture of test_query_string.py.
@@ -22,12 +23,12 @@ func TestFlaskQueryString(t *testing.T) {
 
 	t.Run(file+"test_default_query_paramater", func(t *testing.T) {
 		m, fc := queryStringApp(t)
-		expectJSON(t, fc.get("/protected?jwt="+mustAccess(t, m, "username")), 200, ok)
+		expectJSON(t, fc.get("/protected?jwt="+ginjwttest.Access(t, m, "username")), 200, ok)
 	})
 
 	t.Run(file+"test_query_string_value_prefix", func(t *testing.T) {
 		m, fc := queryStringApp(t, ginjwt.WithQueryString("jwt", "bearer "))
-		token := mustAccess(t, m, "username")
+		token := ginjwttest.Access(t, m, "username")
 		expectJSON(t, fc.get("/protected?jwt="+url.QueryEscape("bearer "+token)), 200, ok)
 		expectMsg(t, fc.get("/protected?jwt="+token), 422,
 			"Invalid value for query parameter 'jwt'. Expected the value to start with 'bearer '")
@@ -35,7 +36,7 @@ func TestFlaskQueryString(t *testing.T) {
 
 	t.Run(file+"test_custom_query_paramater", func(t *testing.T) {
 		m, fc := queryStringApp(t, ginjwt.WithQueryString("foo", ""))
-		token := mustAccess(t, m, "username")
+		token := ginjwttest.Access(t, m, "username")
 		expectMsg(t, fc.get("/protected?jwt="+token), 401, "Missing 'foo' query paramater")
 		expectJSON(t, fc.get("/protected?foo="+token), 200, ok)
 	})
@@ -43,7 +44,7 @@ func TestFlaskQueryString(t *testing.T) {
 	t.Run(file+"test_missing_query_paramater", func(t *testing.T) {
 		m, fc := queryStringApp(t)
 		expectMsg(t, fc.get("/protected"), 401, "Missing 'jwt' query paramater")
-		expectMsg(t, fc.get("/protected", withBearer(mustAccess(t, m, "username"))), 401, "Missing 'jwt' query paramater")
+		expectMsg(t, fc.get("/protected", withBearer(ginjwttest.Access(t, m, "username"))), 401, "Missing 'jwt' query paramater")
 		_, fc = queryStringApp(t, handleKind(ginjwt.ErrUnauthorized, customJSON(201, gin.H{"foo": "bar"})))
 		expectJSON(t, fc.get("/protected"), 201, ok)
 	})

@@ -1,10 +1,11 @@
-package ginjwt_test
+package conformance
 
 import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -34,14 +35,14 @@ func TestFlaskClaimsVerification(t *testing.T) {
 	t.Run(file+"test_successful_claims_validation", func(t *testing.T) {
 		for _, url := range claimsVerificationURLs {
 			m, fc := claimsVerificationApp(t, true)
-			expectJSON(t, fc.get(url, withBearer(mustAccess(t, m, "username", ginjwt.Fresh()))), 200, `{"foo":"bar"}`)
+			expectJSON(t, fc.get(url, withBearer(ginjwttest.Fresh(t, m, "username"))), 200, `{"foo":"bar"}`)
 		}
 	})
 
 	t.Run(file+"test_unsuccessful_claims_validation", func(t *testing.T) {
 		for _, url := range claimsVerificationURLs {
 			m, fc := claimsVerificationApp(t, false)
-			expectMsg(t, fc.get(url, withBearer(mustAccess(t, m, "username", ginjwt.Fresh()))), 400, "User claims verification failed")
+			expectMsg(t, fc.get(url, withBearer(ginjwttest.Fresh(t, m, "username"))), 400, "User claims verification failed")
 		}
 	})
 
@@ -51,7 +52,7 @@ func TestFlaskClaimsVerification(t *testing.T) {
 				assert.Equal(t, "HS256", err.Token.Header.Alg)
 				c.JSON(404, gin.H{"msg": "claims failed for " + err.Token.Claims.Identity})
 			}))
-			expectJSON(t, fc.get(url, withBearer(mustAccess(t, m, "username", ginjwt.Fresh()))), 404, `{"msg":"claims failed for username"}`)
+			expectJSON(t, fc.get(url, withBearer(ginjwttest.Fresh(t, m, "username"))), 404, `{"msg":"claims failed for username"}`)
 		}
 	})
 }

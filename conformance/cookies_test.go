@@ -1,4 +1,4 @@
-package ginjwt_test
+package conformance
 
 import (
 	"net/http"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -33,11 +34,11 @@ func cookiesRoutes(t *testing.T, m *ginjwt.Manager) *gin.Engine {
 		return nil
 	}
 	r.GET("/access_token", func(c *gin.Context) {
-		require.NoError(t, m.SetAccessCookies(c, mustAccess(t, m, "username"), domain(c)...))
+		require.NoError(t, m.SetAccessCookies(c, ginjwttest.Access(t, m, "username"), domain(c)...))
 		c.JSON(200, gin.H{"login": true})
 	})
 	r.GET("/refresh_token", func(c *gin.Context) {
-		require.NoError(t, m.SetRefreshCookies(c, mustRefresh(t, m, "username"), domain(c)...))
+		require.NoError(t, m.SetRefreshCookies(c, ginjwttest.Refresh(t, m, "username"), domain(c)...))
 		c.JSON(200, gin.H{"login": true})
 	})
 	r.GET("/delete_tokens", func(c *gin.Context) { m.UnsetJWTCookies(c, domain(c)...); c.JSON(200, gin.H{"logout": true}) })

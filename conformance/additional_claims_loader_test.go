@@ -1,10 +1,11 @@
-package ginjwt_test
+package conformance
 
 import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -21,9 +22,9 @@ func TestFlaskAdditionalClaimsLoader(t *testing.T) {
 
 	t.Run(file+"test_additional_claims_in_access_token", func(t *testing.T) {
 		m, fc := claimsApp(t, ginjwt.WithAdditionalClaimsLoader(fooBarClaims))
-		w := fc.get("/protected", withBearer(mustAccess(t, m, "username")))
+		w := fc.get("/protected", withBearer(ginjwttest.Access(t, m, "username")))
 		assert.Equal(t, 200, w.Code)
-		assert.Equal(t, "bar", jsonBody(t, w)["foo"])
+		assert.Equal(t, "bar", decodeBody(t, w)["foo"])
 	})
 
 	// A claim Go cannot encode (here a channel, flask's "app") makes the
@@ -43,43 +44,43 @@ func TestFlaskAdditionalClaimsLoader(t *testing.T) {
 				return map[string]any{"username": o.username}, nil
 			}),
 			ginjwt.WithUserIdentityLoader(func(o testObject) (string, error) { return o.username, nil }))
-		token := mustAccess(t, m, testObject{"username"})
+		token := ginjwttest.Access(t, m, testObject{"username"})
 		claims := claimsOf(t, m, token)
 		assert.Equal(t, "username", claims["sub"])
 		assert.Equal(t, "username", claims["username"])
 		w := fc.get("/protected", withBearer(token))
 		assert.Equal(t, 200, w.Code)
-		assert.Equal(t, "username", jsonBody(t, w)["username"])
+		assert.Equal(t, "username", decodeBody(t, w)["username"])
 	})
 
 	t.Run(file+"test_additional_claims_in_refresh_token", func(t *testing.T) {
 		m, fc := claimsApp(t, ginjwt.WithAdditionalClaimsLoader(fooBarClaims))
-		w := fc.get("/protected2", withBearer(mustRefresh(t, m, "username")))
+		w := fc.get("/protected2", withBearer(ginjwttest.Refresh(t, m, "username")))
 		assert.Equal(t, 200, w.Code)
-		assert.Equal(t, "bar", jsonBody(t, w)["foo"])
+		assert.Equal(t, "bar", decodeBody(t, w)["foo"])
 	})
 
 	t.Run(file+"test_additional_claims_in_refresh_token_specified_at_creation", func(t *testing.T) {
 		m, fc := claimsApp(t)
-		w := fc.get("/protected2", withBearer(mustRefresh(t, m, "username", ginjwt.AdditionalClaims(map[string]any{"foo": "bar"}))))
+		w := fc.get("/protected2", withBearer(ginjwttest.Refresh(t, m, "username", ginjwt.AdditionalClaims(map[string]any{"foo": "bar"}))))
 		assert.Equal(t, 200, w.Code)
-		assert.Equal(t, "bar", jsonBody(t, w)["foo"])
+		assert.Equal(t, "bar", decodeBody(t, w)["foo"])
 	})
 
 	t.Run(file+"test_additional_claims_in_access_token_specified_at_creation", func(t *testing.T) {
 		m, fc := claimsApp(t)
-		w := fc.get("/protected", withBearer(mustAccess(t, m, "username", ginjwt.AdditionalClaims(map[string]any{"foo": "bar"}))))
+		w := fc.get("/protected", withBearer(ginjwttest.Access(t, m, "username", ginjwt.AdditionalClaims(map[string]any{"foo": "bar"}))))
 		assert.Equal(t, 200, w.Code)
-		assert.Equal(t, "bar", jsonBody(t, w)["foo"])
+		assert.Equal(t, "bar", decodeBody(t, w)["foo"])
 	})
 
 	t.Run(file+"test_addition_claims_merge", func(t *testing.T) {
 		m, fc := claimsApp(t, ginjwt.WithAdditionalClaimsLoader(func(string) (map[string]any, error) {
 			return map[string]any{"default": "value"}, nil
 		}))
-		w := fc.get("/protected", withBearer(mustAccess(t, m, "username", ginjwt.AdditionalClaims(map[string]any{"foo": "bar"}))))
+		w := fc.get("/protected", withBearer(ginjwttest.Access(t, m, "username", ginjwt.AdditionalClaims(map[string]any{"foo": "bar"}))))
 		assert.Equal(t, 200, w.Code)
-		body := jsonBody(t, w)
+		body := decodeBody(t, w)
 		assert.Equal(t, "bar", body["foo"])
 		assert.Equal(t, "value", body["default"])
 	})
@@ -88,8 +89,8 @@ func TestFlaskAdditionalClaimsLoader(t *testing.T) {
 		m, fc := claimsApp(t, ginjwt.WithAdditionalClaimsLoader(func(string) (map[string]any, error) {
 			return map[string]any{"default": "value"}, nil
 		}))
-		w := fc.get("/protected", withBearer(mustAccess(t, m, "username", ginjwt.AdditionalClaims(map[string]any{"default": "foo"}))))
+		w := fc.get("/protected", withBearer(ginjwttest.Access(t, m, "username", ginjwt.AdditionalClaims(map[string]any{"default": "foo"}))))
 		assert.Equal(t, 200, w.Code)
-		assert.Equal(t, "foo", jsonBody(t, w)["default"])
+		assert.Equal(t, "foo", decodeBody(t, w)["default"])
 	})
 }

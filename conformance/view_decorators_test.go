@@ -1,4 +1,4 @@
-package ginjwt_test
+package conformance
 
 import (
 	"net/http"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -36,11 +37,11 @@ func TestFlaskViewDecorators(t *testing.T) {
 	t.Run(file+"test_jwt_required", func(t *testing.T) {
 		m, r := viewDecoratorsApp(t)
 		fc := newFlaskClient(t, r)
-		for _, token := range []string{mustAccess(t, m, "username"), mustAccess(t, m, "username", ginjwt.Fresh())} {
+		for _, token := range []string{ginjwttest.Access(t, m, "username"), ginjwttest.Fresh(t, m, "username")} {
 			expectJSON(t, fc.get("/protected", withBearer(token)), 200, `{"foo":"bar"}`)
 		}
 		expectMsg(t, fc.get("/protected"), 401, missingHeader)
-		expectMsg(t, fc.get("/protected", withBearer(mustRefresh(t, m, "username"))), 422, "Only non-refresh tokens are allowed")
+		expectMsg(t, fc.get("/protected", withBearer(ginjwttest.Refresh(t, m, "username"))), 422, "Only non-refresh tokens are allowed")
 	})
 
 	t.Run(file+"test_fresh_jwt_required", func(t *testing.T) {
@@ -55,13 +56,13 @@ func TestFlaskViewDecorators(t *testing.T) {
 			c.JSON(201, gin.H{"msg": "foobar"})
 		}))
 		fc := newFlaskClient(t, r)
-		access := mustAccess(t, m, "username")
-		expectJSON(t, fc.get("/fresh_protected", withBearer(mustAccess(t, m, "username", ginjwt.Fresh()))), 200, `{"foo":"bar"}`)
+		access := ginjwttest.Access(t, m, "username")
+		expectJSON(t, fc.get("/fresh_protected", withBearer(ginjwttest.Fresh(t, m, "username"))), 200, `{"foo":"bar"}`)
 		expectMsg(t, fc.get("/fresh_protected", withBearer(access)), 401, "Fresh token required")
-		expectJSON(t, fc.get("/fresh_protected", withBearer(mustAccess(t, m, "username", ginjwt.FreshFor(5*time.Minute)))), 200, `{"foo":"bar"}`)
-		expectMsg(t, fc.get("/fresh_protected", withBearer(mustAccess(t, m, "username", ginjwt.FreshFor(-time.Minute)))), 401, "Fresh token required")
+		expectJSON(t, fc.get("/fresh_protected", withBearer(ginjwttest.Access(t, m, "username", ginjwt.FreshFor(5*time.Minute)))), 200, `{"foo":"bar"}`)
+		expectMsg(t, fc.get("/fresh_protected", withBearer(ginjwttest.Access(t, m, "username", ginjwt.FreshFor(-time.Minute)))), 401, "Fresh token required")
 		expectMsg(t, fc.get("/fresh_protected"), 401, missingHeader)
-		expectMsg(t, fc.get("/fresh_protected", withBearer(mustRefresh(t, m, "username"))), 422, "Only non-refresh tokens are allowed")
+		expectMsg(t, fc.get("/fresh_protected", withBearer(ginjwttest.Refresh(t, m, "username"))), 422, "Only non-refresh tokens are allowed")
 		custom = true
 		expectJSON(t, fc.get("/fresh_protected", withBearer(access)), 201, `{"msg":"foobar"}`)
 	})
@@ -69,16 +70,16 @@ func TestFlaskViewDecorators(t *testing.T) {
 	t.Run(file+"test_refresh_jwt_required", func(t *testing.T) {
 		m, r := viewDecoratorsApp(t)
 		fc := newFlaskClient(t, r)
-		expectMsg(t, fc.get("/refresh_protected", withBearer(mustAccess(t, m, "username", ginjwt.Fresh()))), 422, "Only refresh tokens are allowed")
-		expectMsg(t, fc.get("/refresh_protected", withBearer(mustAccess(t, m, "username"))), 422, "Only refresh tokens are allowed")
+		expectMsg(t, fc.get("/refresh_protected", withBearer(ginjwttest.Fresh(t, m, "username"))), 422, "Only refresh tokens are allowed")
+		expectMsg(t, fc.get("/refresh_protected", withBearer(ginjwttest.Access(t, m, "username"))), 422, "Only refresh tokens are allowed")
 		expectMsg(t, fc.get("/refresh_protected"), 401, missingHeader)
-		expectJSON(t, fc.get("/refresh_protected", withBearer(mustRefresh(t, m, "username"))), 200, `{"foo":"bar"}`)
+		expectJSON(t, fc.get("/refresh_protected", withBearer(ginjwttest.Refresh(t, m, "username"))), 200, `{"foo":"bar"}`)
 	})
 
 	t.Run(file+"test_jwt_required_no_typecheck", func(t *testing.T) {
 		m, r := viewDecoratorsApp(t)
 		fc := newFlaskClient(t, r)
-		for _, token := range []string{mustAccess(t, m, "username"), mustAccess(t, m, "username", ginjwt.Fresh()), mustRefresh(t, m, "username")} {
+		for _, token := range []string{ginjwttest.Access(t, m, "username"), ginjwttest.Fresh(t, m, "username"), ginjwttest.Refresh(t, m, "username")} {
 			expectJSON(t, fc.get("/no_typecheck_protected", withBearer(token)), 200, `{"foo":"bar"}`)
 		}
 		expectMsg(t, fc.get("/no_typecheck_protected"), 401, missingHeader)
@@ -89,10 +90,10 @@ func TestFlaskViewDecorators(t *testing.T) {
 	t.Run(file+"test_jwt_optional", func(t *testing.T) {
 		m, r := viewDecoratorsApp(t)
 		fc := newFlaskClient(t, r)
-		expectJSON(t, fc.get("/optional_protected", withBearer(mustAccess(t, m, "username", ginjwt.Fresh()))), 200, `{"foo":"baz"}`)
-		expectJSON(t, fc.get("/optional_protected", withBearer(mustAccess(t, m, "username"))), 200, `{"foo":"baz"}`)
-		expectMsg(t, fc.get("/optional_protected", withBearer(mustRefresh(t, m, "username"))), 422, "Only non-refresh tokens are allowed")
-		expectMsg(t, fc.get("/optional_protected", withBearer(mustAccess(t, m, "username", ginjwt.ExpiresIn(-time.Minute)))), 401, "Token has expired")
+		expectJSON(t, fc.get("/optional_protected", withBearer(ginjwttest.Fresh(t, m, "username"))), 200, `{"foo":"baz"}`)
+		expectJSON(t, fc.get("/optional_protected", withBearer(ginjwttest.Access(t, m, "username"))), 200, `{"foo":"baz"}`)
+		expectMsg(t, fc.get("/optional_protected", withBearer(ginjwttest.Refresh(t, m, "username"))), 422, "Only non-refresh tokens are allowed")
+		expectMsg(t, fc.get("/optional_protected", withBearer(ginjwttest.Expired(t, m, "username"))), 401, "Token has expired")
 	})
 
 	t.Run(file+"test_jwt_optional_with_no_valid_jwt", func(t *testing.T) {
@@ -116,7 +117,7 @@ func TestFlaskViewDecorators(t *testing.T) {
 		m, r := viewDecoratorsApp(t, ginjwt.WithTokenLocations(ginjwt.InCookies))
 		r.GET("/protected_other", m.JWTRequired(ginjwt.Locations(ginjwt.InHeaders)), fooBar)
 		fc := newFlaskClient(t, r)
-		token := mustAccess(t, m, "username")
+		token := ginjwttest.Access(t, m, "username")
 		expectJSON(t, fc.get("/protected_other", withBearer(token)), 200, `{"foo":"bar"}`)
 		expectMsg(t, fc.get("/protected", withBearer(token)), 401, `Missing cookie "access_token_cookie"`)
 		assert.Panics(t, func() { m.JWTRequired(ginjwt.Locations(ginjwt.Location(99))) })
@@ -178,7 +179,7 @@ func TestFlaskViewDecorators(t *testing.T) {
 			c.JSON(201, gin.H{"msg": "foobar"})
 		}))
 		fc := newFlaskClient(t, r)
-		token := mustAccess(t, m, "username", ginjwt.ExpiresIn(-time.Minute))
+		token := ginjwttest.Expired(t, m, "username")
 		expectMsg(t, fc.get("/protected", withBearer(token)), 401, "Token has expired")
 		custom = true
 		expectJSON(t, fc.get("/protected", withBearer(token)), 201, `{"msg":"foobar"}`)
@@ -193,7 +194,7 @@ func TestFlaskViewDecorators(t *testing.T) {
 			c.JSON(401, gin.H{"msg": "foobar"})
 		}))
 		r.GET("/test", func(c *gin.Context) {
-			token := mustAccess(t, m, "username", ginjwt.ExpiresIn(-time.Minute))
+			token := ginjwttest.Expired(t, m, "username")
 			if _, err := m.DecodeToken(token); err != nil {
 				m.Abort(c, err)
 				return
@@ -215,7 +216,7 @@ func TestFlaskViewDecorators(t *testing.T) {
 		secret := []byte(testSecret + testSecret)
 		m, err := ginjwt.New(ginjwt.WithSecretKey(secret))
 		require.NoError(t, err)
-		token := mustAccess(t, m, "username")
+		token := ginjwttest.Access(t, m, "username")
 		hs512, err := ginjwt.New(ginjwt.WithSecretKey(secret), ginjwt.WithAlgorithm("HS512"))
 		require.NoError(t, err)
 		r := newRouter()
@@ -236,7 +237,7 @@ func TestFlaskViewDecorators(t *testing.T) {
 			fooBar(c)
 		})
 		fc := newFlaskClient(t, r)
-		expectJSON(t, fc.get("/custom", withBearer(mustAccess(t, m, "username"))), 200, `{"foo":"bar"}`)
+		expectJSON(t, fc.get("/custom", withBearer(ginjwttest.Access(t, m, "username"))), 200, `{"foo":"bar"}`)
 		expectMsg(t, fc.get("/custom"), 401, missingHeader)
 	})
 
@@ -247,6 +248,6 @@ func TestFlaskViewDecorators(t *testing.T) {
 		m, r := viewDecoratorsApp(t)
 		fc := newFlaskClient(t, r)
 		expectMsg(t, fc.get("/protected", withBearer(signPayload(`{"sub":1234}`))), 422, "Subject must be a string")
-		expectJSON(t, fc.get("/protected", withBearer(mustAccess(t, m, 1234))), 200, `{"foo":"bar"}`)
+		expectJSON(t, fc.get("/protected", withBearer(ginjwttest.Access(t, m, 1234))), 200, `{"foo":"bar"}`)
 	})
 }

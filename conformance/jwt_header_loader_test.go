@@ -1,4 +1,4 @@
-package ginjwt_test
+package conformance
 
 import (
 	"net/http"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -30,8 +31,8 @@ func TestFlaskJWTHeaderLoader(t *testing.T) {
 
 	t.Run(file+"test_jwt_headers_in_access_token", func(t *testing.T) {
 		m, fc := headerLoaderApp(t, ginjwt.WithAdditionalHeadersLoader(headersOf("foo", "bar")))
-		w := fc.get("/protected", withBearer(mustAccess(t, m, "username")))
-		check(t, w, jsonBody(t, w))
+		w := fc.get("/protected", withBearer(ginjwttest.Access(t, m, "username")))
+		check(t, w, decodeBody(t, w))
 	})
 
 	t.Run(file+"test_non_serializable_headers", func(t *testing.T) {
@@ -44,31 +45,31 @@ func TestFlaskJWTHeaderLoader(t *testing.T) {
 
 	t.Run(file+"test_jwt_headers_in_refresh_token", func(t *testing.T) {
 		m, fc := headerLoaderApp(t, ginjwt.WithAdditionalHeadersLoader(headersOf("foo", "bar")))
-		w := fc.get("/protected2", withBearer(mustRefresh(t, m, "username")))
-		check(t, w, jsonBody(t, w))
+		w := fc.get("/protected2", withBearer(ginjwttest.Refresh(t, m, "username")))
+		check(t, w, decodeBody(t, w))
 	})
 
 	t.Run(file+"test_jwt_header_in_refresh_token_specified_at_creation", func(t *testing.T) {
 		m, fc := headerLoaderApp(t)
-		w := fc.get("/protected2", withBearer(mustRefresh(t, m, "username", fooBarHeader)))
-		check(t, w, jsonBody(t, w))
+		w := fc.get("/protected2", withBearer(ginjwttest.Refresh(t, m, "username", fooBarHeader)))
+		check(t, w, decodeBody(t, w))
 	})
 
 	t.Run(file+"test_jwt_header_in_access_token_specified_at_creation", func(t *testing.T) {
 		m, fc := headerLoaderApp(t)
-		w := fc.get("/protected", withBearer(mustAccess(t, m, "username", fooBarHeader)))
-		check(t, w, jsonBody(t, w))
+		w := fc.get("/protected", withBearer(ginjwttest.Access(t, m, "username", fooBarHeader)))
+		check(t, w, decodeBody(t, w))
 	})
 
 	t.Run(file+"test_jwt_header_in_access_token_specified_at_creation_override", func(t *testing.T) {
 		m, fc := headerLoaderApp(t, ginjwt.WithAdditionalHeadersLoader(headersOf("ping", "pong")))
-		w := fc.get("/protected", withBearer(mustAccess(t, m, "username", fooBarHeader)))
-		check(t, w, jsonBody(t, w))
+		w := fc.get("/protected", withBearer(ginjwttest.Access(t, m, "username", fooBarHeader)))
+		check(t, w, decodeBody(t, w))
 	})
 
 	t.Run(file+"test_jwt_header_in_refresh_token_specified_at_creation_override", func(t *testing.T) {
 		m, fc := headerLoaderApp(t, ginjwt.WithAdditionalHeadersLoader(headersOf("ping", "pong")))
-		w := fc.get("/protected2", withBearer(mustRefresh(t, m, "username", fooBarHeader)))
-		check(t, w, jsonBody(t, w))
+		w := fc.get("/protected2", withBearer(ginjwttest.Refresh(t, m, "username", fooBarHeader)))
+		check(t, w, decodeBody(t, w))
 	})
 }

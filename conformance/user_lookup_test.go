@@ -1,4 +1,4 @@
-package ginjwt_test
+package conformance
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -44,8 +45,8 @@ func TestFlaskUserLookup(t *testing.T) {
 	t.Run(file+"test_no_user_lookup_loader_specified", func(t *testing.T) {
 		m, fc, urls := userLookupApp(t)
 		for _, url := range urls {
-			w := fc.get(url, withBearer(mustAccess(t, m, "username")))
-			msg, _ := jsonBody(t, w)["error"].(string)
+			w := fc.get(url, withBearer(ginjwttest.Access(t, m, "username")))
+			msg, _ := decodeBody(t, w)["error"].(string)
 			assert.True(t, strings.Contains(msg, "WithUserLookup"), msg)
 		}
 	})
@@ -55,14 +56,14 @@ func TestFlaskUserLookup(t *testing.T) {
 			return lookedUp{"username": tok.Claims.Identity}, nil
 		}))
 		for _, url := range urls {
-			expectJSON(t, fc.get(url, withBearer(mustAccess(t, m, "username"))), 200, `{"foo":"username"}`)
+			expectJSON(t, fc.get(url, withBearer(ginjwttest.Access(t, m, "username"))), 200, `{"foo":"username"}`)
 		}
 	})
 
 	t.Run(file+"test_load_invalid_user", func(t *testing.T) {
 		m, fc, urls := userLookupApp(t, none)
 		for _, url := range urls {
-			expectMsg(t, fc.get(url, withBearer(mustAccess(t, m, "username"))), 401, "Error loading the user username")
+			expectMsg(t, fc.get(url, withBearer(ginjwttest.Access(t, m, "username"))), 401, "Error loading the user username")
 		}
 	})
 
@@ -74,7 +75,7 @@ func TestFlaskUserLookup(t *testing.T) {
 			c.JSON(201, gin.H{"foo": "bar"})
 		}))
 		for _, url := range urls {
-			expectJSON(t, fc.get(url, withBearer(mustAccess(t, m, "username"))), 201, `{"foo":"bar"}`)
+			expectJSON(t, fc.get(url, withBearer(ginjwttest.Access(t, m, "username"))), 201, `{"foo":"bar"}`)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-"""A Flask app with flask-jwt-extended, driven by flask_interop_test.go.
+"""A Flask app with flask-jwt-extended, driven by flask_peer_test.go.
 
 Reads a JSON request on stdin:
   {"config": {...JWT_* settings...},

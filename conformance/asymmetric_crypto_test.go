@@ -1,4 +1,4 @@
-package ginjwt_test
+package conformance
 
 import (
 	"crypto/rand"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -22,7 +23,7 @@ func TestFlaskAsymmetricCrypto(t *testing.T) {
 		r := newRouter()
 		r.GET("/protected", m.JWTRequired(), fooBar)
 		fc := newFlaskClient(t, r)
-		expectMsg(t, fc.get("/protected", withBearer(mustAccess(t, hs256, "username"))), 422, "The specified alg value is not allowed")
-		expectJSON(t, fc.get("/protected", withBearer(mustAccess(t, m, "username"))), 200, `{"foo":"bar"}`)
+		expectMsg(t, fc.get("/protected", withBearer(ginjwttest.Access(t, hs256, "username"))), 422, "The specified alg value is not allowed")
+		expectJSON(t, fc.get("/protected", withBearer(ginjwttest.Access(t, m, "username"))), 200, `{"foo":"bar"}`)
 	})
 }

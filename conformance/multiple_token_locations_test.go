@@ -1,10 +1,11 @@
-package ginjwt_test
+package conformance
 
 import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 )
 
 var allLocations = []ginjwt.Location{ginjwt.InHeaders, ginjwt.InCookies, ginjwt.InQueryString, ginjwt.InJSONBody}
@@ -30,7 +31,7 @@ func locationsApp(t *testing.T, perRoute bool, locs ...ginjwt.Location) (*ginjwt
 	}
 	r := newRouter()
 	r.GET("/cookie_login", func(c *gin.Context) {
-		if err := m.SetAccessCookies(c, mustAccess(t, m, "username")); err != nil {
+		if err := m.SetAccessCookies(c, ginjwttest.Access(t, m, "username")); err != nil {
 			t.Error(err)
 		}
 		c.JSON(200, gin.H{"login": true})
@@ -48,7 +49,7 @@ func TestFlaskMultipleTokenLocations(t *testing.T) {
 	t.Run(file+"test_header_access", func(t *testing.T) {
 		for _, perRoute := range both {
 			m, fc := locationsApp(t, perRoute)
-			expectJSON(t, fc.get("/protected", withBearer(mustAccess(t, m, "username"))), 200, `{"foo":"bar","location":"headers"}`)
+			expectJSON(t, fc.get("/protected", withBearer(ginjwttest.Access(t, m, "username"))), 200, `{"foo":"bar","location":"headers"}`)
 		}
 	})
 
@@ -63,14 +64,14 @@ func TestFlaskMultipleTokenLocations(t *testing.T) {
 	t.Run(file+"test_query_string_access", func(t *testing.T) {
 		for _, perRoute := range both {
 			m, fc := locationsApp(t, perRoute)
-			expectJSON(t, fc.get("/protected?jwt="+mustAccess(t, m, "username")), 200, `{"foo":"bar","location":"query_string"}`)
+			expectJSON(t, fc.get("/protected?jwt="+ginjwttest.Access(t, m, "username")), 200, `{"foo":"bar","location":"query_string"}`)
 		}
 	})
 
 	t.Run(file+"test_json_access", func(t *testing.T) {
 		for _, perRoute := range both {
 			m, fc := locationsApp(t, perRoute)
-			expectJSON(t, fc.post("/protected", withJSON(map[string]string{"access_token": mustAccess(t, m, "username")})), 200, `{"foo":"bar","location":"json"}`)
+			expectJSON(t, fc.post("/protected", withJSON(map[string]string{"access_token": ginjwttest.Access(t, m, "username")})), 200, `{"foo":"bar","location":"json"}`)
 		}
 	})
 
@@ -91,12 +92,12 @@ func TestFlaskMultipleTokenLocations(t *testing.T) {
 
 	t.Run(file+"test_order_of_jwt_locations_with_one_invalid_token_in_request", func(t *testing.T) {
 		m, fc := locationsApp(t, false, ginjwt.InCookies, ginjwt.InHeaders)
-		broken := "000000" + mustAccess(t, m, "username")[5:]
+		broken := "000000" + ginjwttest.Access(t, m, "username")[5:]
 		fc.get("/cookie_login")
 		expectJSON(t, fc.get("/protected", withBearer(broken)), 200, `{"foo":"bar","location":"cookies"}`)
 
 		m, fc = locationsApp(t, false, ginjwt.InHeaders, ginjwt.InCookies)
-		broken = "000000" + mustAccess(t, m, "username")[5:]
+		broken = "000000" + ginjwttest.Access(t, m, "username")[5:]
 		fc.get("/cookie_login")
 		expectMsg(t, fc.get("/protected", withBearer(broken)), 422, "Invalid header padding")
 	})

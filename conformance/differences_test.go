@@ -1,4 +1,4 @@
-package ginjwt_test
+package conformance
 
 import (
 	"crypto/rand"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -36,9 +37,9 @@ func TestFlaskDifferenceSmallRSAKey(t *testing.T) {
 // README: ExpiresIn(0) is "expires now"; ExpiresIn(NeverExpires) is flask's expires_delta=False.
 func TestFlaskDifferenceExpiresInZero(t *testing.T) {
 	m := newManager(t)
-	_, err := m.DecodeToken(mustAccess(t, m, "alice", ginjwt.ExpiresIn(0)))
+	_, err := m.DecodeToken(ginjwttest.Access(t, m, "alice", ginjwt.ExpiresIn(0)))
 	assert.ErrorIs(t, err, ginjwt.ErrTokenExpired)
-	assert.NotContains(t, claimsOf(t, m, mustAccess(t, m, "alice", ginjwt.ExpiresIn(ginjwt.NeverExpires))), "exp")
+	assert.NotContains(t, claimsOf(t, m, ginjwttest.Access(t, m, "alice", ginjwt.ExpiresIn(ginjwt.NeverExpires))), "exp")
 }
 
 // README: claims of the wrong type are refused with a 422 where flask
@@ -94,7 +95,7 @@ func TestFlaskDifferenceJSONBodyList(t *testing.T) {
 	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InJSONBody))
 	r := newRouter()
 	r.POST("/p", m.JWTRequired(), fooBar)
-	w := newFlaskClient(t, r).post("/p", withJSON([]string{mustAccess(t, m, "alice")}))
+	w := newFlaskClient(t, r).post("/p", withJSON([]string{ginjwttest.Access(t, m, "alice")}))
 	expectMsg(t, w, 401, `Missing "access_token" key in json data.`)
 }
 
@@ -114,10 +115,10 @@ func TestFlaskDifferenceBlocklistNeedsJTI(t *testing.T) {
 func TestFlaskDifferenceRenewalsKeepClaims(t *testing.T) {
 	m := newManager(t)
 	r := refreshRouter(t, m)
-	refresh := mustRefresh(t, m, "alice", ginjwt.AdditionalClaims(map[string]any{"roles": []string{"admin"}}))
+	refresh := ginjwttest.Refresh(t, m, "alice", ginjwt.AdditionalClaims(map[string]any{"roles": []string{"admin"}}))
 	w := newFlaskClient(t, r).post("/refresh", withBearer(refresh))
 	require.Equal(t, 200, w.Code, w.Body.String())
-	roles, _ := claimsOf(t, m, jsonBody(t, w)["access_token"].(string))["roles"].([]any)
+	roles, _ := claimsOf(t, m, decodeBody(t, w)["access_token"].(string))["roles"].([]any)
 	assert.Equal(t, []any{"admin"}, roles)
 }
 
@@ -134,7 +135,7 @@ func TestFlaskDifferenceInvalidLocationPanicsAtSetup(t *testing.T) {
 // (422 "Subject must be a string").
 func TestFlaskDifferenceNumericIdentityMintedAsString(t *testing.T) {
 	m := newManager(t)
-	tok, err := m.DecodeToken(mustAccess(t, m, 1234))
+	tok, err := m.DecodeToken(ginjwttest.Access(t, m, 1234))
 	require.NoError(t, err)
 	assert.Equal(t, `"1234"`, string(tok.Claims.IdentityJSON()))
 }
@@ -273,10 +274,10 @@ func TestFlaskDifferenceJSONEncodings(t *testing.T) {
 // only when cookies are among JWT_TOKEN_LOCATION.
 func TestFlaskDifferenceCSRFClaimInEveryToken(t *testing.T) {
 	headersOnly := newManager(t)
-	assert.NotEmpty(t, claimsOf(t, headersOnly, mustAccess(t, headersOnly, "alice"))["csrf"])
-	assert.NotEmpty(t, claimsOf(t, headersOnly, mustRefresh(t, headersOnly, "alice"))["csrf"])
+	assert.NotEmpty(t, claimsOf(t, headersOnly, ginjwttest.Access(t, headersOnly, "alice"))["csrf"])
+	assert.NotEmpty(t, claimsOf(t, headersOnly, ginjwttest.Refresh(t, headersOnly, "alice"))["csrf"])
 	disabled := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{Disabled: true}}))
-	assert.NotContains(t, claimsOf(t, disabled, mustAccess(t, disabled, "alice")), "csrf")
+	assert.NotContains(t, claimsOf(t, disabled, ginjwttest.Access(t, disabled, "alice")), "csrf")
 }
 
 // README: cookie settings need Cookies among the Manager's locations;
@@ -294,7 +295,7 @@ func TestFlaskDifferenceCookieSettingsNeedCookieLocation(t *testing.T) {
 	r.GET("/api", m.JWTRequired(ginjwt.Locations(ginjwt.InHeaders)), fooBar)
 	r.GET("/cookie", m.JWTRequired(ginjwt.Locations(ginjwt.InCookies)), fooBar)
 	fc := newFlaskClient(t, r)
-	access := mustAccess(t, m, "alice")
+	access := ginjwttest.Access(t, m, "alice")
 	expectJSON(t, fc.get("/api", withBearer(access)), 200, `{"foo":"bar"}`)
 	expectMsg(t, fc.get("/api", withHeader("Cookie", "access_token_cookie="+access)), 401, "Missing Authorization Header")
 	expectJSON(t, fc.get("/cookie", withHeader("Cookie", "access_token_cookie="+access)), 200, `{"foo":"bar"}`)

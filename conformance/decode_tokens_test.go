@@ -1,4 +1,4 @@
-package ginjwt_test
+package conformance
 
 import (
 	"encoding/json"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -81,26 +82,26 @@ func TestFlaskDecodeTokens(t *testing.T) {
 
 	t.Run(file+"test_encode_decode_audience", func(t *testing.T) {
 		m := decodeApp(t)
-		assert.NotContains(t, claimsOf(t, m, mustAccess(t, m, "username")), "aud")
+		assert.NotContains(t, claimsOf(t, m, ginjwttest.Access(t, m, "username")), "aud")
 
 		m = decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeAudience: []string{"foo"}, DecodeAudience: []string{"foo"}}))
-		assert.Equal(t, "foo", claimsOf(t, m, mustAccess(t, m, "username"))["aud"])
+		assert.Equal(t, "foo", claimsOf(t, m, ginjwttest.Access(t, m, "username"))["aud"])
 
 		m = decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeAudience: []string{"foo"}, DecodeAudience: []string{"bar"}}))
-		assert.Equal(t, "Audience doesn't match", decodeErr(t, m, mustAccess(t, m, "username")))
+		assert.Equal(t, "Audience doesn't match", decodeErr(t, m, ginjwttest.Access(t, m, "username")))
 
 		m = decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{DecodeAudience: []string{"foo"}}))
-		assert.Equal(t, `Token is missing the "aud" claim`, decodeErr(t, m, mustAccess(t, m, "username")))
+		assert.Equal(t, `Token is missing the "aud" claim`, decodeErr(t, m, ginjwttest.Access(t, m, "username")))
 
 		m = decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeAudience: []string{"foo"}}))
-		assert.Equal(t, "foo", claimsOf(t, m, mustAccess(t, m, "username"))["aud"])
+		assert.Equal(t, "foo", claimsOf(t, m, ginjwttest.Access(t, m, "username"))["aud"])
 	})
 
 	t.Run(file+"test_expired_token", func(t *testing.T) {
 		m := decodeApp(t)
 		for _, token := range []string{
-			mustAccess(t, m, "username", ginjwt.ExpiresIn(-5*time.Minute)),
-			mustRefresh(t, m, "username", ginjwt.ExpiresIn(-5*time.Minute)),
+			ginjwttest.Access(t, m, "username", ginjwt.ExpiresIn(-5*time.Minute)),
+			ginjwttest.Refresh(t, m, "username", ginjwt.ExpiresIn(-5*time.Minute)),
 		} {
 			_, err := m.DecodeToken(token)
 			assert.ErrorIs(t, err, ginjwt.ErrTokenExpired)
@@ -110,8 +111,8 @@ func TestFlaskDecodeTokens(t *testing.T) {
 	t.Run(file+"test_allow_expired_token", func(t *testing.T) {
 		m := decodeApp(t)
 		for _, token := range []string{
-			mustAccess(t, m, "username", ginjwt.ExpiresIn(-5*time.Minute)),
-			mustRefresh(t, m, "username", ginjwt.ExpiresIn(-5*time.Minute)),
+			ginjwttest.Access(t, m, "username", ginjwt.ExpiresIn(-5*time.Minute)),
+			ginjwttest.Refresh(t, m, "username", ginjwt.ExpiresIn(-5*time.Minute)),
 		} {
 			tok, err := m.DecodeExpiredToken(token)
 			require.NoError(t, err)
@@ -122,7 +123,7 @@ func TestFlaskDecodeTokens(t *testing.T) {
 
 	t.Run(file+"test_never_expire_token", func(t *testing.T) {
 		m := decodeApp(t)
-		for _, token := range []string{mustAccess(t, m, "username", ginjwt.ExpiresIn(ginjwt.NeverExpires)), mustRefresh(t, m, "username", ginjwt.ExpiresIn(ginjwt.NeverExpires))} {
+		for _, token := range []string{ginjwttest.Access(t, m, "username", ginjwt.ExpiresIn(ginjwt.NeverExpires)), ginjwttest.Refresh(t, m, "username", ginjwt.ExpiresIn(ginjwt.NeverExpires))} {
 			assert.NotContains(t, claimsOf(t, m, token), "exp")
 		}
 	})
@@ -130,11 +131,11 @@ func TestFlaskDecodeTokens(t *testing.T) {
 	t.Run(file+"test_nbf_token_in_future", func(t *testing.T) {
 		m := decodeApp(t)
 		future := time.Now().Add(30 * time.Second).Unix()
-		token := mustAccess(t, m, "username", ginjwt.AdditionalClaims(map[string]any{"nbf": future}))
+		token := ginjwttest.Access(t, m, "username", ginjwt.AdditionalClaims(map[string]any{"nbf": future}))
 		assert.Equal(t, "The token is not yet valid (nbf)", decodeErr(t, m, token))
 
 		m = decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{Leeway: 30 * time.Second}))
-		assert.Empty(t, decodeErr(t, m, mustAccess(t, m, "username")))
+		assert.Empty(t, decodeErr(t, m, ginjwttest.Access(t, m, "username")))
 	})
 
 	t.Run(file+"test_alternate_identity_claim", func(t *testing.T) {
@@ -158,8 +159,8 @@ func TestFlaskDecodeTokens(t *testing.T) {
 			return "", different, nil
 		})
 		m := decodeApp(t, encode)
-		assert.Equal(t, "Signature verification failed", decodeErr(t, m, mustAccess(t, m, "username")))
-		assert.Equal(t, "Signature verification failed", decodeErr(t, m, mustRefresh(t, m, "username")))
+		assert.Equal(t, "Signature verification failed", decodeErr(t, m, ginjwttest.Access(t, m, "username")))
+		assert.Equal(t, "Signature verification failed", decodeErr(t, m, ginjwttest.Refresh(t, m, "username")))
 
 		m = decodeApp(t, encode, ginjwt.WithDecodeKeyLoader(func(tok *ginjwt.Token) (any, error) {
 			assert.Equal(t, "HS256", tok.Header.Alg)
@@ -167,8 +168,8 @@ func TestFlaskDecodeTokens(t *testing.T) {
 			assert.Equal(t, "username", sub)
 			return different, nil
 		}))
-		assert.Empty(t, decodeErr(t, m, mustAccess(t, m, "username")))
-		assert.Empty(t, decodeErr(t, m, mustRefresh(t, m, "username")))
+		assert.Empty(t, decodeErr(t, m, ginjwttest.Access(t, m, "username")))
+		assert.Empty(t, decodeErr(t, m, ginjwttest.Refresh(t, m, "username")))
 	})
 
 	t.Run(file+"test_valid_aud", func(t *testing.T) {
@@ -211,12 +212,12 @@ func TestFlaskDecodeTokens(t *testing.T) {
 
 	t.Run(file+"test_encode_iss", func(t *testing.T) {
 		m := decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeIssuer: "foobar"}))
-		assert.Equal(t, "foobar", claimsOf(t, m, mustAccess(t, m, "username"))["iss"])
+		assert.Equal(t, "foobar", claimsOf(t, m, ginjwttest.Access(t, m, "username"))["iss"])
 	})
 
 	t.Run(file+"test_mismatch_iss", func(t *testing.T) {
 		m := decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{EncodeIssuer: "foobar", DecodeIssuers: []string{"baz"}}))
-		assert.Equal(t, "Invalid issuer", decodeErr(t, m, mustAccess(t, m, "username")))
+		assert.Equal(t, "Invalid issuer", decodeErr(t, m, ginjwttest.Access(t, m, "username")))
 	})
 
 	t.Run(file+"test_valid_decode_iss", func(t *testing.T) {
@@ -237,7 +238,7 @@ func TestFlaskDecodeTokens(t *testing.T) {
 	t.Run(file+"test_jwt_headers", func(t *testing.T) {
 		m := decodeApp(t)
 		extra := ginjwt.AdditionalHeaders(map[string]any{"foo": "bar"})
-		for _, token := range []string{mustAccess(t, m, "username", extra), mustRefresh(t, m, "username", extra)} {
+		for _, token := range []string{ginjwttest.Access(t, m, "username", extra), ginjwttest.Refresh(t, m, "username", extra)} {
 			header, err := ginjwt.UnverifiedHeader(token)
 			require.NoError(t, err)
 			h, err := header.Map()
@@ -249,9 +250,9 @@ func TestFlaskDecodeTokens(t *testing.T) {
 	t.Run(file+"test_token_expires_time", func(t *testing.T) {
 		m := decodeApp(t, ginjwt.WithAccessExpires(time.Hour), ginjwt.WithRefreshExpires(2*time.Hour))
 		now := time.Now()
-		access, err := m.DecodeToken(mustAccess(t, m, "username"))
+		access, err := m.DecodeToken(ginjwttest.Access(t, m, "username"))
 		require.NoError(t, err)
-		refresh, err := m.DecodeToken(mustRefresh(t, m, "username"))
+		refresh, err := m.DecodeToken(ginjwttest.Refresh(t, m, "username"))
 		require.NoError(t, err)
 		assert.WithinDuration(t, now.Add(time.Hour), access.Claims.ExpiresAt(), 2*time.Second)
 		assert.WithinDuration(t, now.Add(2*time.Hour), refresh.Claims.ExpiresAt(), 2*time.Second)
@@ -259,11 +260,11 @@ func TestFlaskDecodeTokens(t *testing.T) {
 
 	t.Run(file+"test_nbf_is_present_by_default", func(t *testing.T) {
 		m := decodeApp(t)
-		assert.Contains(t, claimsOf(t, m, mustAccess(t, m, "username", ginjwt.Fresh())), "nbf")
+		assert.Contains(t, claimsOf(t, m, ginjwttest.Fresh(t, m, "username")), "nbf")
 	})
 
 	t.Run(file+"test_disable_nbf_encoding", func(t *testing.T) {
 		m := decodeApp(t, ginjwt.WithClaims(ginjwt.ClaimsConfig{OmitNBF: true}))
-		assert.NotContains(t, claimsOf(t, m, mustAccess(t, m, "username", ginjwt.Fresh())), "nbf")
+		assert.NotContains(t, claimsOf(t, m, ginjwttest.Fresh(t, m, "username")), "nbf")
 	})
 }

@@ -1,10 +1,11 @@
-package ginjwt_test
+package conformance
 
 import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/ginjwttest"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -33,32 +34,32 @@ func TestFlaskBlocklist(t *testing.T) {
 
 	t.Run(file+"test_blocklisted_access_token_revocation_skip", func(t *testing.T) {
 		m, fc := blocklistApp(t, true)
-		expectJSON(t, fc.get("/protected_skip_blocklist", withBearer(mustAccess(t, m, "username"))), 200, ok)
+		expectJSON(t, fc.get("/protected_skip_blocklist", withBearer(ginjwttest.Access(t, m, "username"))), 200, ok)
 	})
 
 	t.Run(file+"test_blocklisted_access_token_revocation_no_skip", func(t *testing.T) {
 		m, fc := blocklistApp(t, true)
-		expectMsg(t, fc.get("/protected_noskip_blocklist", withBearer(mustAccess(t, m, "username"))), 401, revokedMsg)
+		expectMsg(t, fc.get("/protected_noskip_blocklist", withBearer(ginjwttest.Access(t, m, "username"))), 401, revokedMsg)
 	})
 
 	t.Run(file+"test_non_blocklisted_access_token", func(t *testing.T) {
 		m, fc := blocklistApp(t, false)
-		expectJSON(t, fc.get("/protected", withBearer(mustAccess(t, m, "username"))), 200, ok)
+		expectJSON(t, fc.get("/protected", withBearer(ginjwttest.Access(t, m, "username"))), 200, ok)
 	})
 
 	t.Run(file+"test_blocklisted_access_token", func(t *testing.T) {
 		m, fc := blocklistApp(t, true)
-		expectMsg(t, fc.get("/protected", withBearer(mustAccess(t, m, "username"))), 401, revokedMsg)
+		expectMsg(t, fc.get("/protected", withBearer(ginjwttest.Access(t, m, "username"))), 401, revokedMsg)
 	})
 
 	t.Run(file+"test_non_blocklisted_refresh_token", func(t *testing.T) {
 		m, fc := blocklistApp(t, false)
-		expectJSON(t, fc.get("/refresh_protected", withBearer(mustRefresh(t, m, "username"))), 200, ok)
+		expectJSON(t, fc.get("/refresh_protected", withBearer(ginjwttest.Refresh(t, m, "username"))), 200, ok)
 	})
 
 	t.Run(file+"test_blocklisted_refresh_token", func(t *testing.T) {
 		m, fc := blocklistApp(t, true)
-		expectMsg(t, fc.get("/refresh_protected", withBearer(mustRefresh(t, m, "username"))), 401, revokedMsg)
+		expectMsg(t, fc.get("/refresh_protected", withBearer(ginjwttest.Refresh(t, m, "username"))), 401, revokedMsg)
 	})
 
 	t.Run(file+"test_custom_blocklisted_message", func(t *testing.T) {
@@ -67,6 +68,6 @@ func TestFlaskBlocklist(t *testing.T) {
 			assert.Equal(t, "username", err.Token.Claims.Identity)
 			c.JSON(404, gin.H{"baz": "foo"})
 		}))
-		expectJSON(t, fc.get("/protected", withBearer(mustAccess(t, m, "username"))), 404, `{"baz":"foo"}`)
+		expectJSON(t, fc.get("/protected", withBearer(ginjwttest.Access(t, m, "username"))), 404, `{"baz":"foo"}`)
 	})
 }
