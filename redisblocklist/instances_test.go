@@ -7,7 +7,7 @@ import (
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/blocklisttest"
 	"github.com/ginjwt/ginjwt/redisblocklist"
-	"github.com/ginjwt/ginjwt/redisblocklist/redistest"
+	"github.com/ginjwt/ginjwt/redisblocklist/internal/redistest"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 )
@@ -18,7 +18,11 @@ const addrEnv = "REDISBLOCKLIST_TEST_REDIS"
 
 func TestMain(m *testing.M) {
 	blocklisttest.InstanceMain(func() (ginjwt.Blocklist, error) {
-		return redisblocklist.New(redis.NewClient(&redis.Options{Addr: os.Getenv(addrEnv)})), nil
+		store, err := redisblocklist.New(redis.NewClient(&redis.Options{Addr: os.Getenv(addrEnv)}))
+		if err != nil {
+			return nil, err
+		}
+		return store, nil
 	})
 	os.Exit(m.Run())
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/blocklisttest"
 	"github.com/ginjwt/ginjwt/rueidisblocklist"
-	"github.com/ginjwt/ginjwt/rueidisblocklist/rueidistest"
+	"github.com/ginjwt/ginjwt/rueidisblocklist/internal/rueidistest"
 	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -36,14 +36,14 @@ func TestCluster(t *testing.T) {
 	blocklisttest.Run(t, blocklisttest.Harness{
 		New: func(t *testing.T) ginjwt.Blocklist {
 			n++
-			return rueidisblocklist.New(client, rueidisblocklist.WithKeyPrefix(fmt.Sprintf("conformance:%d:", n)))
+			return mustNew(t, client, rueidisblocklist.WithKeyPrefix(fmt.Sprintf("conformance:%d:", n)))
 		},
 		Now:   time.Now,
 		Sleep: time.Sleep,
 	})
 
-	a := rueidisblocklist.New(client)
-	b := rueidisblocklist.New(clusterClient(t, addrs))
+	a := mustNew(t, client)
+	b := mustNew(t, clusterClient(t, addrs))
 	ctx := context.Background()
 	keys := make([]string, 30) // spread over the three masters' slots
 	for i := range keys {

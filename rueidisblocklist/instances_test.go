@@ -7,7 +7,7 @@ import (
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/blocklisttest"
 	"github.com/ginjwt/ginjwt/rueidisblocklist"
-	"github.com/ginjwt/ginjwt/rueidisblocklist/rueidistest"
+	"github.com/ginjwt/ginjwt/rueidisblocklist/internal/rueidistest"
 	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/assert"
 )
@@ -22,7 +22,11 @@ func TestMain(m *testing.M) {
 		if err != nil {
 			return nil, err
 		}
-		return rueidisblocklist.New(client), nil
+		store, err := rueidisblocklist.New(client)
+		if err != nil {
+			return nil, err
+		}
+		return store, nil
 	})
 	os.Exit(m.Run())
 }

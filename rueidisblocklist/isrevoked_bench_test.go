@@ -5,8 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ginjwt/ginjwt/rueidisblocklist"
-	"github.com/ginjwt/ginjwt/rueidisblocklist/rueidistest"
+	"github.com/ginjwt/ginjwt/rueidisblocklist/internal/rueidistest"
 )
 
 // BenchmarkIsRevokedCached is one cached check, without ginjwt around it:
@@ -16,7 +15,7 @@ import (
 // stay fresh.
 func BenchmarkIsRevokedCached(b *testing.B) {
 	srv := rueidistest.Start(b)
-	store := rueidisblocklist.New(srv.Client(b, "bench", nil))
+	store := mustNew(b, srv.Client(b, "bench", nil))
 	const jti = "0b8d4bd1-4d1c-4a5e-9d5c-6f7e8a9b0c1d"
 	for range 10 { // the tracking connection comes up, the answer is cached
 		if _, err := store.IsRevoked(context.Background(), jti); err != nil {

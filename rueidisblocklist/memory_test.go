@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/ginjwt/ginjwt/rueidisblocklist"
-	"github.com/ginjwt/ginjwt/rueidisblocklist/rueidistest"
+	"github.com/ginjwt/ginjwt/rueidisblocklist/internal/rueidistest"
 	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -45,7 +45,7 @@ func TestMemoryIsBounded(t *testing.T) {
 	raw := srv.Raw(t)
 	const size = 1000
 	// A long window: this test counts round trips, not pings.
-	store := rueidisblocklist.New(srv.Client(t, "app", nil), rueidisblocklist.WithCacheSize(size),
+	store := mustNew(t, srv.Client(t, "app", nil), rueidisblocklist.WithCacheSize(size),
 		rueidisblocklist.WithFreshness(time.Minute))
 	key := func(i int) string { return fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i) } // a UUID's length, as jti
 	warm(t, store, func() int { return rueidistest.CommandCalls(t, raw, "get") }, key(-1))

@@ -338,7 +338,7 @@ func (t *tracker) open() (*trackedConn, error) {
 		// Off first: a client with rueidis's own caching tracks in OPTIN
 		// mode, and Redis switches mode only from off.
 		dc.B().Arbitrary("CLIENT", "TRACKING").Args("OFF").Build().Pin(),
-		dc.B().Arbitrary("CLIENT", "TRACKING").Args("ON", "BCAST", "PREFIX", t.s.prefix).Build().Pin(),
+		dc.B().Arbitrary("CLIENT", "TRACKING").Args("ON", "BCAST", "PREFIX", t.s.keys.Prefix).Build().Pin(),
 		dc.B().ClientInfo().Build().Pin()) // pinned: see Store.run
 	for _, r := range res {
 		if err := r.Error(); err != nil {

@@ -11,9 +11,17 @@ import (
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/redisblocklist"
 	"github.com/ginjwt/ginjwt/rueidisblocklist"
-	"github.com/ginjwt/ginjwt/rueidisblocklist/rueidistest"
+	"github.com/ginjwt/ginjwt/rueidisblocklist/internal/rueidistest"
 	"github.com/redis/go-redis/v9"
 )
+
+// must returns a store whose options a benchmark knows to be good.
+func must[S ginjwt.Blocklist](s S, err error) S {
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
 
 // sink is a ResponseWriter that keeps nothing and is reused, so the
 // harness adds no allocation of its own.
@@ -40,8 +48,8 @@ func BenchmarkGuardedRequest(b *testing.B) {
 	}{
 		{"no_blocklist", nil},
 		{"memory_blocklist", ginjwt.NewMemoryBlocklist(nil)},
-		{"redisblocklist_go-redis", redisblocklist.New(goredis)},
-		{"rueidisblocklist_cached", rueidisblocklist.New(srv.Client(b, "bench", nil))},
+		{"redisblocklist_go-redis", must(redisblocklist.New(goredis))},
+		{"rueidisblocklist_cached", must(rueidisblocklist.New(srv.Client(b, "bench", nil)))},
 	}
 	for _, tc := range stores {
 		opts := []ginjwt.Option{ginjwt.WithSecretKey([]byte(secret))}
@@ -103,8 +111,8 @@ func BenchmarkGuardedRequestRatio(b *testing.B) {
 	}{
 		{"no_blocklist", nil},
 		{"memory_blocklist", ginjwt.NewMemoryBlocklist(nil)},
-		{"redisblocklist_go-redis", redisblocklist.New(goredis)},
-		{"rueidisblocklist_cached", rueidisblocklist.New(srv.Client(b, "bench", nil))},
+		{"redisblocklist_go-redis", must(redisblocklist.New(goredis))},
+		{"rueidisblocklist_cached", must(rueidisblocklist.New(srv.Client(b, "bench", nil)))},
 	} {
 		opts := []ginjwt.Option{ginjwt.WithSecretKey([]byte(secret))}
 		if tc.store != nil {

@@ -8,7 +8,7 @@ import (
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/redisblocklist"
 	"github.com/ginjwt/ginjwt/rueidisblocklist"
-	"github.com/ginjwt/ginjwt/rueidisblocklist/rueidistest"
+	"github.com/ginjwt/ginjwt/rueidisblocklist/internal/rueidistest"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,8 +23,10 @@ func TestSharesRedisWithTheGoRedisStore(t *testing.T) {
 	ctx := context.Background()
 	goredis := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	t.Cleanup(func() { _ = goredis.Close() })
-	old := redisblocklist.New(goredis)
-	cached := rueidisblocklist.New(srv.Client(t, "app", nil))
+	old, err := redisblocklist.New(goredis)
+	require.NoError(t, err)
+	cached, err := rueidisblocklist.New(srv.Client(t, "app", nil))
+	require.NoError(t, err)
 
 	// Cached "not revoked" on both sides first, so the invalidation is
 	// what makes the revocations visible.
