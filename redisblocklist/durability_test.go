@@ -277,3 +277,36 @@ func TestReplicaAcksOnCluster(t *testing.T) {
 	_, err = store.Rotate(ctx, "fam", "r1", "r2", time.Now().Add(time.Hour))
 	assert.ErrorIs(t, err, redisblocklist.ErrReplicaAcks)
 }
+
+// WithReplicaAcks covers the writes of RevokeIdentity and of the session
+// list too: acknowledged ones are on the replica, and with the replica
+// stuck they fail with ErrReplicaAcks (a touch of an absent session
+// writes nothing, so waits for nothing).
+func TestReplicaAcksCoverIdentitiesAndSessions(t *testing.T) {
+	master, replica := startReplicated(t)
+	store := mustNew(t, master.DefaultClient(t), redisblocklist.WithKeyPrefix("p:"),
+		redisblocklist.WithReplicaAcks(1, 200*time.Millisecond))
+	onReplica := mustNew(t, replica.Client(t), redisblocklist.WithKeyPrefix("p:"))
+	ctx := context.Background()
+	now := time.Now()
+
+	require.NoError(t, store.RevokeIdentity(ctx, "alice", now, now.Add(time.Hour)))
+	revoked, err := onReplica.IsRevokedFor(ctx, "alice", now.Add(-time.Second))
+	require.NoError(t, err)
+	assert.True(t, revoked, "acknowledged: the replica holds the cutoff")
+	s := ginjwt.Session{ID: "s-1", Identity: "alice", Created: now, Expires: now.Add(time.Hour)}
+	require.NoError(t, store.SaveSession(ctx, s))
+	require.NoError(t, store.TouchSession(ctx, "alice", "s-1", now, now.Add(2*time.Hour)))
+	list, err := onReplica.Sessions(ctx, "alice")
+	require.NoError(t, err)
+	require.Len(t, list, 1, "acknowledged: the replica holds the session")
+	assert.Equal(t, now.Add(2*time.Hour).UnixMilli(), list[0].Expires.UnixMilli())
+
+	replica.Pause(t)
+	assert.ErrorIs(t, store.RevokeIdentity(ctx, "bob", now, now.Add(time.Hour)), redisblocklist.ErrReplicaAcks)
+	assert.ErrorIs(t, store.SaveSession(ctx, ginjwt.Session{ID: "s-2", Identity: "bob", Expires: now.Add(time.Hour)}),
+		redisblocklist.ErrReplicaAcks)
+	assert.ErrorIs(t, store.TouchSession(ctx, "alice", "s-1", now, now.Add(3*time.Hour)), redisblocklist.ErrReplicaAcks)
+	assert.ErrorIs(t, store.DeleteSession(ctx, "alice", "s-1"), redisblocklist.ErrReplicaAcks)
+	assert.NoError(t, store.TouchSession(ctx, "carol", "none", now, now.Add(time.Hour)), "nothing written, nothing to wait for")
+}

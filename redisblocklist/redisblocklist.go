@@ -11,12 +11,18 @@
 //		ginjwt.WithBlocklist(store),
 //	)
 //
-// Each revoked token is one key whose TTL is the token's remaining
-// lifetime, so Redis forgets it when the token expires (flask's
-// blocklist_redis.py does the same); revoking it again keeps the longer
-// TTL. Each refresh-token family is one more key holding its current
-// token ID. It works with a single node, Sentinel and Cluster clients:
-// every command and script touches one key.
+// A Store implements ginjwt.RotationStore, ginjwt.IdentityRevoker and
+// ginjwt.SessionStore. Each revoked token (or session) is one key whose
+// TTL is the token's remaining lifetime, so Redis forgets it when the
+// token expires (flask's blocklist_redis.py does the same); revoking it
+// again keeps the longer TTL. Each refresh-token family is one more key
+// holding its current token ID. Manager.RevokeIdentity keeps one key per
+// identity, its cutoff in milliseconds, which the guards read with the
+// token's keys in one round trip; WithSessionList keeps one hash per
+// identity, its live sessions. It works with a single node, Sentinel and
+// Cluster clients: every command and script touches one key. The key
+// layout and the scripts are rueidisblocklist's too, so both stores can
+// share one Redis.
 //
 // When Redis fails or hangs, its errors reach ginjwt, whose guards then
 // refuse requests with 503 rather than let revoked tokens through. Every
@@ -49,7 +55,11 @@ type Store struct {
 	ackTimeout time.Duration
 }
 
-var _ ginjwt.RotationStore = (*Store)(nil)
+var (
+	_ ginjwt.RotationStore   = (*Store)(nil)
+	_ ginjwt.IdentityRevoker = (*Store)(nil)
+	_ ginjwt.SessionStore    = (*Store)(nil)
+)
 
 // Defaults of the options.
 const (
@@ -58,7 +68,7 @@ const (
 	DefaultMaxInFlight     = 64
 )
 
-// ErrReplicaAcks is the error of a write (Revoke, Rotate) that fewer
+// ErrReplicaAcks is the error of a write (any but a check) that fewer
 // replicas acknowledged than WithReplicaAcks asks for. The write is on the
 // master but could be lost if a replica were promoted now.
 var ErrReplicaAcks = errors.New("redisblocklist: too few replicas acknowledged the write")

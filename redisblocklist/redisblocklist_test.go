@@ -224,3 +224,53 @@ func BenchmarkGuardedRequest(b *testing.B) {
 		})
 	}
 }
+
+// What RevokeIdentity and the session list leave in Redis: one key per
+// identity for its cutoff, with the TTL asked, and one hash per identity
+// for its sessions, whose TTL is the latest expiry, swept of expired
+// sessions by every write and gone with the last one. Identities are hex
+// in the keys, after a byte no token ID can hold.
+func TestIdentityAndSessionKeys(t *testing.T) {
+	client := redistest.Start(t).Client(t)
+	store := mustNew(t, client, redisblocklist.WithKeyPrefix("app:"))
+	ctx := context.Background()
+	now := time.Now()
+	pttl := func(key string) time.Duration {
+		t.Helper()
+		d, err := client.PTTL(ctx, key).Result()
+		require.NoError(t, err)
+		return d
+	}
+
+	require.NoError(t, store.RevokeIdentity(ctx, "alice", now.Add(500*time.Microsecond), now.Add(time.Hour)))
+	cutoff, err := client.Get(ctx, "app:\xffi:616c696365").Result()
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprint(now.Add(500*time.Microsecond).UnixMilli()+1), cutoff, "the cutoff in ms, rounded up")
+	assert.InDelta(t, float64(time.Hour), float64(pttl("app:\xffi:616c696365")), float64(time.Second))
+	require.NoError(t, store.RevokeIdentity(ctx, "bob", now, time.Time{}))
+	assert.Equal(t, time.Duration(-1), pttl("app:\xffi:626f62"), "no expiry asked: none")
+
+	sessions := "app:\xffs:616c696365"
+	save := func(id string, expires time.Time) {
+		t.Helper()
+		require.NoError(t, store.SaveSession(ctx, ginjwt.Session{ID: id, Identity: "alice", Created: now, Expires: expires}))
+	}
+	save("s-1", now.Add(time.Hour))
+	save("s-2", now.Add(2*time.Hour))
+	assert.InDelta(t, float64(2*time.Hour), float64(pttl(sessions)), float64(time.Second), "the hash lives as long as its latest session")
+	save("short", now.Add(200*time.Millisecond))
+	time.Sleep(400 * time.Millisecond)
+	require.NoError(t, store.DeleteSession(ctx, "alice", "s-1"))
+	fields, err := client.HKeys(ctx, sessions).Result()
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"s-2"}, fields, "a write swept the expired session")
+	assert.InDelta(t, float64(2*time.Hour), float64(pttl(sessions)), float64(time.Second))
+	save("forever", time.Time{})
+	assert.Equal(t, time.Duration(-1), pttl(sessions), "a session without an end keeps the hash")
+	require.NoError(t, store.DeleteSession(ctx, "alice", "forever"))
+	assert.InDelta(t, float64(2*time.Hour), float64(pttl(sessions)), float64(time.Second), "and its end brings the TTL back")
+	require.NoError(t, store.DeleteSession(ctx, "alice", "s-2"))
+	n, err := client.Exists(ctx, sessions).Result()
+	require.NoError(t, err)
+	assert.Zero(t, n, "the last session gone, the hash is gone")
+}

@@ -14,11 +14,14 @@
 //		ginjwt.WithBlocklist(store),
 //	)
 //
-// It shares its protocol (keys, scripts, TTLs) with the redisblocklist
-// module (go-redis): the same prefix, one key per revoked token whose TTL
-// is the token's remaining lifetime (revoking again keeps the longer one),
-// one key per refresh-token family holding its current token ID. Both stores can
-// share one Redis, e.g. while a fleet moves from one to the other. Every
+// A Store implements ginjwt.RotationStore, ginjwt.IdentityRevoker and
+// ginjwt.SessionStore, with the protocol (keys, scripts, TTLs) of the
+// redisblocklist module (go-redis): the same prefix, one key per revoked
+// token whose TTL is the token's remaining lifetime (revoking again keeps
+// the longer one), one key per refresh-token family holding its current
+// token ID, one key per identity holding its RevokeIdentity cutoff, one
+// hash per identity holding its listed sessions. Both stores can share
+// one Redis, e.g. while a fleet moves from one to the other. Every
 // command and script touches one key, so it works with Cluster too.
 //
 // How the cache stays true: the store keeps one tracking connection per
@@ -27,10 +30,13 @@
 // PING on that connection, sent less than the freshness window ago
 // (WithFreshness, 50 ms by default), has been answered: Redis delivers on
 // a connection in order, so by then every earlier revocation has been
-// applied. Revoke returns the window after Redis took the revocation, so
-// a request sent after a logout was acknowledged finds every instance's
-// cache updated or too old to use. A partitioned or hung Redis is
-// therefore answered from memory for at most the window.
+// applied. Revoke and RevokeIdentity return the window after Redis took
+// the revocation, so a request sent after a logout (or a "log out
+// everywhere") was acknowledged finds every instance's cache updated or
+// too old to use: token keys and identities' cutoffs alike are cached
+// under that rule. A partitioned or hung Redis is therefore answered from
+// memory for at most the window. The session list is never cached: it is
+// read for a "your sessions" page, not by the guards.
 //
 // When the tracking connection breaks, cannot be made, or leaves a ping
 // unanswered for DefaultConnTimeout, the store counts Redis as down: its
@@ -119,7 +125,11 @@ type Store struct {
 	mapper      *mapper // cluster clients only
 }
 
-var _ ginjwt.RotationStore = (*Store)(nil)
+var (
+	_ ginjwt.RotationStore   = (*Store)(nil)
+	_ ginjwt.IdentityRevoker = (*Store)(nil)
+	_ ginjwt.SessionStore    = (*Store)(nil)
+)
 
 // Option configures a Store. New reports the values an option refuses.
 type Option func(*Store) error
@@ -279,13 +289,23 @@ func (s *Store) Revoke(ctx context.Context, key string, until time.Time) error {
 	if err != nil {
 		return fmt.Errorf("rueidisblocklist: revoke: %w", err)
 	}
+	if err := s.waitWindow(ctx); err != nil {
+		return fmt.Errorf("rueidisblocklist: revoke: %w", err)
+	}
+	return nil
+}
+
+// waitWindow waits out the freshness window after a revocation Redis
+// took: from then on no instance answers for its key from an older
+// cache.
+func (s *Store) waitWindow(ctx context.Context) error {
 	wait := time.NewTimer(s.freshness)
 	defer wait.Stop()
 	select {
 	case <-wait.C:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("rueidisblocklist: revoke: taken by Redis, but the deadline came before other instances were sure to see it: %w", ctx.Err())
+		return fmt.Errorf("taken by Redis, but the deadline came before other instances were sure to see it: %w", ctx.Err())
 	}
 }
 
@@ -295,10 +315,16 @@ func (s *Store) Revoke(ctx context.Context, key string, until time.Time) error {
 // commands, which Cluster accepts whatever their slots), whose answers are
 // then cached.
 func (s *Store) IsRevoked(ctx context.Context, keys ...string) (bool, error) {
+	return s.check(ctx, keys, nil, "", time.Time{})
+}
+
+// check answers IsRevoked, and IsRevokedFor when idKey (the identity's
+// key without the prefix, as the cache names it) is not nil.
+func (s *Store) check(ctx context.Context, keys []string, idKey []byte, identity string, issued time.Time) (bool, error) {
 	now := mono()
 	s.mapper.want()
 	if topo := s.topo.Load(); topo != nil && topo.fresh(now) {
-		if revoked, ok := s.cache.lookup(keys, now); ok {
+		if revoked, ok := s.cache.lookup(keys, idKey, issued, now); ok {
 			return revoked, nil
 		}
 	}
@@ -311,9 +337,13 @@ func (s *Store) IsRevoked(ctx context.Context, keys ...string) (bool, error) {
 	// could change with no invalidation to tell: answer, but keep nothing.
 	seq0 := s.cache.seq.Load()
 	keep := s.trackingUp()
-	cmds := make(rueidis.Commands, 0, 2*len(keys))
+	cmds := make(rueidis.Commands, 0, 2*len(keys)+2)
 	for _, k := range keys {
 		cmds = append(cmds, s.client.B().Get().Key(s.keys.Token(k)).Build().Pin(), s.client.B().Pttl().Key(s.keys.Token(k)).Build().Pin())
+	}
+	if idKey != nil {
+		k := s.keys.Identity(identity)
+		cmds = append(cmds, s.client.B().Get().Key(k).Build().Pin(), s.client.B().Pttl().Key(k).Build().Pin())
 	}
 	res, err := call(s, ctx, func(ctx context.Context) ([]rueidis.RedisResult, error) {
 		return s.client.DoMulti(ctx, cmds...), nil
@@ -323,38 +353,54 @@ func (s *Store) IsRevoked(ctx context.Context, keys ...string) (bool, error) {
 	}
 	now = mono()
 	revoked := false
-	for i, k := range keys {
-		r, err := revokedReply(res[2*i])
-		if err == nil {
-			var pttl int64
-			if pttl, err = res[2*i+1].AsInt64(); err == nil && keep {
-				until := now + int64(s.cacheTTL)
-				if r && pttl > 0 {
-					until = min(until, now+pttl*int64(time.Millisecond))
-				}
-				s.cache.store(k, entry{until: until, revoked: r}, seq0)
-			}
-		}
+	for i := range len(cmds) / 2 {
+		e, err := s.answer(res[2*i], res[2*i+1], now, i >= len(keys))
 		if err != nil {
 			s.suspect(err)
 			return false, fmt.Errorf("rueidisblocklist: check: %w", err)
 		}
-		revoked = revoked || r
+		if i < len(keys) {
+			revoked = revoked || e.revoked
+			if keep {
+				s.cache.store(keys[i], e, seq0)
+			}
+			continue
+		}
+		revoked = revoked || (e.revoked && redisproto.IssuedBefore(issued, e.cutoff))
+		if keep {
+			s.cache.store(string(idKey), e, seq0)
+		}
 	}
 	return revoked, nil
 }
 
-// revokedReply reads a GET of a revocation key: a value (whatever it is,
-// "1" from either store) means revoked, nil not.
-func revokedReply(res rueidis.RedisResult) (bool, error) {
-	err := res.Error()
+// answer reads the GET and PTTL of a key into the cache's entry, kept
+// until the cache TTL, or the key's TTL if that comes first. A value of
+// a token key (whatever it is, "1" from either store) means revoked; an
+// identity key's is its cutoff.
+func (s *Store) answer(get, pttl rueidis.RedisResult, now int64, identity bool) (entry, error) {
+	v, err := get.ToString()
 	if rueidis.IsRedisNil(err) {
-		return false, nil
+		_, err := pttl.AsInt64()
+		return entry{until: now + int64(s.cacheTTL)}, err
 	}
 	if err != nil {
-		return false, err
+		return entry{}, err
 	}
-	return true, nil
+	ms, err := pttl.AsInt64()
+	if err != nil {
+		return entry{}, err
+	}
+	e := entry{until: now + int64(s.cacheTTL), revoked: true}
+	if ms > 0 {
+		e.until = min(e.until, now+ms*int64(time.Millisecond))
+	}
+	if identity {
+		if e.cutoff, err = redisproto.ParseCutoff(v); err != nil {
+			return entry{}, fmt.Errorf("identity cutoff %q: %w", v, err)
+		}
+	}
+	return e, nil
 }
 
 // Rotate implements ginjwt.RotationStore with a compare-and-set script on the

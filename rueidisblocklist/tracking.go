@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ginjwt/ginjwt/internal/redisproto"
 	"github.com/redis/rueidis"
 )
 
@@ -45,7 +46,8 @@ const idleAfter = 10 * time.Second
 // time, as against a hung Redis.
 var errConnectTimeout = errors.New("rueidisblocklist: no tracking connection within the timeout")
 
-// cache holds the answers of IsRevoked by key (without the prefix).
+// cache holds the answers of IsRevoked and IsRevokedFor by key (without
+// the prefix).
 type cache struct {
 	mu      sync.RWMutex
 	entries map[string]entry
@@ -60,11 +62,13 @@ type cache struct {
 
 type entry struct {
 	until   int64 // mono time after which the answer is not used
-	revoked bool
+	revoked bool  // the key exists: a revoked token, an identity's cutoff
+	cutoff  int64 // an identity's cutoff, in ms
 }
 
-// lookup answers keys from the cache; ok is false when one is missing.
-func (c *cache) lookup(keys []string, now int64) (revoked, ok bool) {
+// lookup answers keys, and the identity whose key is idKey unless it is
+// nil, from the cache; ok is false when one is missing.
+func (c *cache) lookup(keys []string, idKey []byte, issued time.Time, now int64) (revoked, ok bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	for _, k := range keys {
@@ -73,6 +77,13 @@ func (c *cache) lookup(keys []string, now int64) (revoked, ok bool) {
 			return false, false
 		}
 		revoked = revoked || e.revoked
+	}
+	if idKey != nil {
+		e, found := c.entries[string(idKey)]
+		if !found || now >= e.until {
+			return false, false
+		}
+		revoked = revoked || (e.revoked && redisproto.IssuedBefore(issued, e.cutoff))
 	}
 	return revoked, true
 }

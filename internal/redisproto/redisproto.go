@@ -46,8 +46,21 @@ func (k Keys) Family(session string) string { return k.Prefix + "cur:" + session
 
 // Identity returns the key of identity's cutoff.
 func (k Keys) Identity(identity string) string {
-	return k.Prefix + marker + "i:" + hex.EncodeToString([]byte(identity))
+	return k.Prefix + string(AppendIdentity(nil, identity))
 }
+
+// AppendIdentity appends the key of identity's cutoff without the prefix
+// to dst: what Redis's invalidations name once the prefix is cut, built
+// in a buffer of the caller's, so a lookup by it need not allocate.
+func AppendIdentity(dst []byte, identity string) []byte {
+	dst = append(dst, marker+"i:"...)
+	for i := 0; i < len(identity); i++ {
+		dst = append(dst, hexDigits[identity[i]>>4], hexDigits[identity[i]&0xf])
+	}
+	return dst
+}
+
+const hexDigits = "0123456789abcdef"
 
 // Sessions returns the key of the hash of identity's sessions.
 func (k Keys) Sessions(identity string) string {

@@ -58,3 +58,65 @@ func TestKeysKeepKindsApart(t *testing.T) {
 		t.Error("CheckPrefix: an empty prefix is refused, others not")
 	}
 }
+
+func TestCutoffRoundsUpIssuedDown(t *testing.T) {
+	at := time.UnixMilli(1_700_000_000_123)
+	for _, tc := range []struct {
+		before time.Time
+		want   string
+	}{
+		{at, "1700000000123"},
+		{at.Add(time.Nanosecond), "1700000000124"},
+		{at.Add(999 * time.Microsecond), "1700000000124"},
+		{time.UnixMilli(-5).Add(-time.Microsecond), "-5"},
+	} {
+		if got := Cutoff(tc.before); got != tc.want {
+			t.Errorf("Cutoff(%v) = %s, want %s", tc.before, got, tc.want)
+		}
+	}
+	cutoff, err := ParseCutoff(Cutoff(at.Add(500 * time.Microsecond)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		issued time.Time
+		want   bool
+	}{
+		{at, true},                             // the cutoff's millisecond, before its fraction
+		{at.Add(900 * time.Microsecond), true}, // issued rounds down
+		{at.Add(time.Millisecond), false},
+		{time.Time{}, true}, // no "iat": before every cutoff
+	} {
+		if got := IssuedBefore(tc.issued, cutoff); got != tc.want {
+			t.Errorf("IssuedBefore(%v, %d) = %v, want %v", tc.issued, cutoff, got, tc.want)
+		}
+	}
+}
+
+func TestSessionsRoundTrip(t *testing.T) {
+	now := time.UnixMilli(1_700_000_000_000)
+	sessions := []Session{
+		{ID: "s-1", Created: now, Renewed: now.Add(time.Minute), Expires: now.Add(time.Hour),
+			UserAgent: "Mozilla/5.0 (X11, Linux) ä,1,2", ClientIP: "2001:db8::1"},
+		{ID: "s-2", Created: now}, // never renewed, never expires
+		{ID: "s-3,x", ClientIP: "1,2", UserAgent: ""},
+	}
+	hash := map[string]string{}
+	for _, s := range sessions {
+		hash[s.ID] = EncodeSession(s)
+		got, err := DecodeSession(s.ID, hash[s.ID])
+		if err != nil || got != s {
+			t.Errorf("DecodeSession(EncodeSession(%+v)) = %+v, %v", s, got, err)
+		}
+	}
+	hash["gone"] = EncodeSession(Session{Expires: now.Add(-time.Millisecond)})
+	live, err := LiveSessions(hash, now)
+	if err != nil || len(live) != len(sessions) {
+		t.Errorf("LiveSessions = %d sessions, %v; want %d: the expired one left out", len(live), err, len(sessions))
+	}
+	for _, bad := range []string{"", "1,2", "x,,,0,", "1,,,9,ab", "1,,,-1,"} {
+		if _, err := DecodeSession("s", bad); err == nil {
+			t.Errorf("DecodeSession(%q) read a session", bad)
+		}
+	}
+}
