@@ -67,11 +67,12 @@ const (
 	// how long a Revoke waits before it returns.
 	DefaultFreshness = 50 * time.Millisecond
 	// DefaultCacheTTL bounds how long an answer stays in memory without
-	// Redis being asked again, invalidations or not.
-	DefaultCacheTTL = 10 * time.Second
-	// DefaultCacheSize is how many answers the cache holds (WithCacheSize):
-	// about 100 bytes each on the heap for a 36-character jti.
-	DefaultCacheSize = 50000
+	// Redis being asked again, invalidations or not: 15 minutes, the
+	// lifetime of ginjwt's access tokens, so that a token seen once is
+	// answered from memory for as long as it lives. Invalidations and the
+	// freshness window keep answers true, and WithCacheBytes bounds the
+	// memory: the TTL is a backstop, not what keeps the cache small.
+	DefaultCacheTTL = 15 * time.Minute
 	// DefaultProbeEvery is how often a store whose tracking connection
 	// failed tries to open a new one, while calls fail at once.
 	DefaultProbeEvery = 100 * time.Millisecond
@@ -116,6 +117,7 @@ type Store struct {
 	keys        redisproto.Keys
 	now         func() time.Time
 	cacheTTL    time.Duration
+	cacheBytes  int
 	freshness   time.Duration
 	probeEvery  time.Duration
 	pingTimeout time.Duration
@@ -173,15 +175,20 @@ func WithCacheTTL(d time.Duration) Option {
 	}
 }
 
-// WithCacheSize bounds the answers kept in memory; past it, storing one
-// evicts an arbitrary other. 0 keeps none: every check asks Redis; a
-// negative n is refused. Default: DefaultCacheSize.
-func WithCacheSize(n int) Option {
+// WithCacheBytes sets how much memory the store spends on answers kept
+// in memory: about 210 bytes per answer for a token's ID (36 bytes), and
+// a token needs three (its ID, its session's, its user's cutoff; the
+// session's and the user's are shared by their tokens). Past the budget
+// answers are evicted by S3-FIFO: a flood of tokens seen once leaves the
+// answers of the tokens clients keep sending. 0 keeps none: every check
+// asks Redis; a budget below 64 KiB, or negative, is refused. Default:
+// DefaultCacheBytes.
+func WithCacheBytes(n int) Option {
 	return func(s *Store) error {
-		if n < 0 {
-			return fmt.Errorf("WithCacheSize(%d): 0 (no cache) or more", n)
+		if n < 0 || (n > 0 && n < minCacheBytes) {
+			return fmt.Errorf("WithCacheBytes(%d): give 0 (no cache) or at least 64 KiB", n)
 		}
-		s.cache.max = n
+		s.cacheBytes = n
 		return nil
 	}
 }
@@ -221,9 +228,8 @@ func New(client rueidis.Client, opts ...Option) (*Store, error) {
 		return nil, errors.New("rueidisblocklist: nil client")
 	}
 	s := &Store{client: client, keys: redisproto.Keys{Prefix: redisproto.DefaultPrefix}, now: time.Now,
-		cacheTTL: DefaultCacheTTL, freshness: DefaultFreshness, probeEvery: DefaultProbeEvery,
-		pingTimeout: DefaultConnTimeout}
-	s.cache.max = DefaultCacheSize
+		cacheTTL: DefaultCacheTTL, cacheBytes: DefaultCacheBytes, freshness: DefaultFreshness,
+		probeEvery: DefaultProbeEvery, pingTimeout: DefaultConnTimeout}
 	var errs []error
 	for _, opt := range opts {
 		if err := opt(s); err != nil {
@@ -233,10 +239,9 @@ func New(client rueidis.Client, opts ...Option) (*Store, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s.cache.prefix = s.keys.Prefix
+	s.cache.init(s.keys.Prefix, s.cacheBytes)
 	tripped := make(chan struct{})
 	s.tripped.Store(&tripped)
-	s.cache.entries = make(map[string]entry)
 	if client.Mode() == rueidis.ClientModeCluster {
 		s.mapper = &mapper{s: s}
 	} else {
@@ -331,13 +336,21 @@ func (s *Store) check(ctx context.Context, keys []string, idKey []byte, identity
 	if err := s.failing(); err != nil {
 		return false, fmt.Errorf("rueidisblocklist: check: %w", err)
 	}
-	// Read seq before asking: whatever changes it (an invalidation, a
-	// connection lost or made) until the answer is stored may have
-	// overtaken the answer. Without every tracking connection up, a key
-	// could change with no invalidation to tell: answer, but keep nothing.
-	seq0 := s.cache.seq.Load()
+	// Read each key's version before asking: whatever changes it (an
+	// invalidation, a connection lost or made) until the answer is stored
+	// may have overtaken the answer. Without every tracking connection
+	// up, a key could change with no invalidation to tell: answer, but
+	// keep nothing.
+	cached := keys
+	if idKey != nil {
+		cached = append(keys[:len(keys):len(keys)], string(idKey))
+	}
+	versions := make([]uint64, len(cached))
+	for i, k := range cached {
+		versions[i] = s.cache.version(k)
+	}
 	keep := s.trackingUp()
-	cmds := make(rueidis.Commands, 0, 2*len(keys)+2)
+	cmds := make(rueidis.Commands, 0, 2*len(cached))
 	for _, k := range keys {
 		cmds = append(cmds, s.client.B().Get().Key(s.keys.Token(k)).Build().Pin(), s.client.B().Pttl().Key(s.keys.Token(k)).Build().Pin())
 	}
@@ -353,54 +366,51 @@ func (s *Store) check(ctx context.Context, keys []string, idKey []byte, identity
 	}
 	now = mono()
 	revoked := false
-	for i := range len(cmds) / 2 {
-		e, err := s.answer(res[2*i], res[2*i+1], now, i >= len(keys))
+	for i, k := range cached {
+		a, err := s.answer(res[2*i], res[2*i+1], now, i >= len(keys))
 		if err != nil {
 			s.suspect(err)
 			return false, fmt.Errorf("rueidisblocklist: check: %w", err)
 		}
 		if i < len(keys) {
-			revoked = revoked || e.revoked
-			if keep {
-				s.cache.store(keys[i], e, seq0)
-			}
-			continue
+			revoked = revoked || a.revoked
+		} else {
+			revoked = revoked || (a.revoked && redisproto.IssuedBefore(issued, a.cutoff))
 		}
-		revoked = revoked || (e.revoked && redisproto.IssuedBefore(issued, e.cutoff))
 		if keep {
-			s.cache.store(string(idKey), e, seq0)
+			s.cache.store(k, a, versions[i])
 		}
 	}
 	return revoked, nil
 }
 
-// answer reads the GET and PTTL of a key into the cache's entry, kept
+// answer reads the GET and PTTL of a key into the cache's answer, kept
 // until the cache TTL, or the key's TTL if that comes first. A value of
 // a token key (whatever it is, "1" from either store) means revoked; an
 // identity key's is its cutoff.
-func (s *Store) answer(get, pttl rueidis.RedisResult, now int64, identity bool) (entry, error) {
+func (s *Store) answer(get, pttl rueidis.RedisResult, now int64, identity bool) (answer, error) {
 	v, err := get.ToString()
 	if rueidis.IsRedisNil(err) {
 		_, err := pttl.AsInt64()
-		return entry{until: now + int64(s.cacheTTL)}, err
+		return answer{until: now + int64(s.cacheTTL)}, err
 	}
 	if err != nil {
-		return entry{}, err
+		return answer{}, err
 	}
 	ms, err := pttl.AsInt64()
 	if err != nil {
-		return entry{}, err
+		return answer{}, err
 	}
-	e := entry{until: now + int64(s.cacheTTL), revoked: true}
+	a := answer{until: now + int64(s.cacheTTL), revoked: true}
 	if ms > 0 {
-		e.until = min(e.until, now+ms*int64(time.Millisecond))
+		a.until = min(a.until, now+ms*int64(time.Millisecond))
 	}
 	if identity {
-		if e.cutoff, err = redisproto.ParseCutoff(v); err != nil {
-			return entry{}, fmt.Errorf("identity cutoff %q: %w", v, err)
+		if a.cutoff, err = redisproto.ParseCutoff(v); err != nil {
+			return answer{}, fmt.Errorf("identity cutoff %q: %w", v, err)
 		}
 	}
-	return e, nil
+	return a, nil
 }
 
 // Rotate implements ginjwt.RotationStore with a compare-and-set script on the

@@ -39,16 +39,17 @@ func TestNewReportsBadOptions(t *testing.T) {
 		rueidisblocklist.WithKeyPrefix(""),
 		rueidisblocklist.WithClock(nil),
 		rueidisblocklist.WithCacheTTL(0),
-		rueidisblocklist.WithCacheSize(-1),
+		rueidisblocklist.WithCacheBytes(-1),
+		rueidisblocklist.WithCacheBytes(1000),
 		rueidisblocklist.WithFreshness(-time.Millisecond))
 	require.Error(t, err)
-	for _, want := range []string{"WithKeyPrefix", "WithClock", "WithCacheTTL(0s)", "WithCacheSize(-1)", "WithFreshness(-1ms)"} {
+	for _, want := range []string{"WithKeyPrefix", "WithClock", "WithCacheTTL(0s)", "WithCacheBytes(-1)", "WithCacheBytes(1000)", "WithFreshness(-1ms)"} {
 		assert.ErrorContains(t, err, want)
 	}
 	_, err = rueidisblocklist.New(nil)
 	assert.ErrorContains(t, err, "nil client")
 
-	_, err = rueidisblocklist.New(client, rueidisblocklist.WithCacheSize(0), rueidisblocklist.WithKeyPrefix("app:"),
+	_, err = rueidisblocklist.New(client, rueidisblocklist.WithCacheBytes(0), rueidisblocklist.WithKeyPrefix("app:"),
 		rueidisblocklist.WithClock(time.Now), rueidisblocklist.WithCacheTTL(time.Second), rueidisblocklist.WithFreshness(time.Second))
 	assert.NoError(t, err)
 }
@@ -120,8 +121,8 @@ func TestChecksAreAnsweredFromMemory(t *testing.T) {
 }
 
 // WithCacheTTL bounds how long an answer is kept without asking Redis;
-// WithCacheSize(0) keeps none, so every check asks Redis.
-func TestCacheTTLAndSize(t *testing.T) {
+// WithCacheBytes(0) keeps none, so every check asks Redis.
+func TestCacheTTLAndBytes(t *testing.T) {
 	srv := rueidistest.Start(t)
 	raw := srv.Raw(t)
 	gets := func() int { return rueidistest.CommandCalls(t, raw, "get") }
@@ -142,7 +143,7 @@ func TestCacheTTLAndSize(t *testing.T) {
 	check(short, "jti-1")
 	assert.Equal(t, 1, gets()-before, "asked again once the TTL passed")
 
-	uncached := mustNew(t, srv.Client(t, "uncached", nil), rueidisblocklist.WithCacheSize(0))
+	uncached := mustNew(t, srv.Client(t, "uncached", nil), rueidisblocklist.WithCacheBytes(0))
 	before = gets()
 	for range 3 {
 		check(uncached, "jti-2")

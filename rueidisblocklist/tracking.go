@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/ginjwt/ginjwt/internal/redisproto"
 	"github.com/redis/rueidis"
 )
 
@@ -45,87 +43,6 @@ const idleAfter = 10 * time.Second
 // errConnectTimeout is a tracking connection that could not be set up in
 // time, as against a hung Redis.
 var errConnectTimeout = errors.New("rueidisblocklist: no tracking connection within the timeout")
-
-// cache holds the answers of IsRevoked and IsRevokedFor by key (without
-// the prefix).
-type cache struct {
-	mu      sync.RWMutex
-	entries map[string]entry
-	max     int
-	prefix  string
-	// seq changes with every invalidation and every flush, under mu: an
-	// answer fetched from Redis is stored only if seq did not change
-	// since before it was asked, as one that changed may have overtaken
-	// the answer.
-	seq atomic.Uint64
-}
-
-type entry struct {
-	until   int64 // mono time after which the answer is not used
-	revoked bool  // the key exists: a revoked token, an identity's cutoff
-	cutoff  int64 // an identity's cutoff, in ms
-}
-
-// lookup answers keys, and the identity whose key is idKey unless it is
-// nil, from the cache; ok is false when one is missing.
-func (c *cache) lookup(keys []string, idKey []byte, issued time.Time, now int64) (revoked, ok bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	for _, k := range keys {
-		e, found := c.entries[k]
-		if !found || now >= e.until {
-			return false, false
-		}
-		revoked = revoked || e.revoked
-	}
-	if idKey != nil {
-		e, found := c.entries[string(idKey)]
-		if !found || now >= e.until {
-			return false, false
-		}
-		revoked = revoked || (e.revoked && redisproto.IssuedBefore(issued, e.cutoff))
-	}
-	return revoked, true
-}
-
-// store keeps an answer fetched from Redis unless seq moved past seq0.
-func (c *cache) store(key string, e entry, seq0 uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.seq.Load() != seq0 || c.max <= 0 {
-		return
-	}
-	if _, ok := c.entries[key]; !ok && len(c.entries) >= c.max {
-		for k := range c.entries { // an arbitrary one: Go randomizes the order
-			delete(c.entries, k)
-			break
-		}
-	}
-	c.entries[key] = e
-}
-
-// invalidate is the tracking connections' hook: it runs on the
-// connection's reader, before the replies that follow the invalidation
-// are handed out. nil means everything (FLUSHALL, or rueidis closing the
-// connection).
-func (c *cache) invalidate(keys []rueidis.RedisMessage) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.seq.Add(1)
-	if keys == nil {
-		clear(c.entries)
-		return
-	}
-	for _, m := range keys {
-		if k, err := m.ToString(); err == nil {
-			if k, ok := strings.CutPrefix(k, c.prefix); ok {
-				delete(c.entries, k)
-			}
-		}
-	}
-}
-
-func (c *cache) flush() { c.invalidate(nil) }
 
 // tracker keeps one tracking connection to a Redis master: it opens it,
 // pings it when checks want a fresher barrier, and replaces it when it
