@@ -33,6 +33,14 @@ func TestCluster(t *testing.T) {
 		})
 	})
 
+	t.Run("behind guards", func(t *testing.T) {
+		n := 0
+		blocklisttest.RunGuarded(t, func(t *testing.T) ginjwt.Blocklist {
+			n++ // a key prefix per subtest: each store starts empty
+			return mustNew(t, cluster.Client(t), redisblocklist.WithKeyPrefix(fmt.Sprintf("guarded:%d:", n)))
+		})
+	})
+
 	t.Run("50 concurrent rotations of one refresh token, one winner", func(t *testing.T) {
 		m := topoManager(t, mustNew(t, cluster.Client(t)), ginjwt.WithRefreshRotation())
 		var errs errorLog

@@ -26,9 +26,9 @@ func clusterClient(t *testing.T, addrs []string) rueidis.Client {
 	return c
 }
 
-// Against a three-master Redis Cluster: the conformance suite, checks of
-// keys on different masters in one call, and invalidations from one
-// client to another.
+// Against a three-master Redis Cluster: the conformance suite (methods and
+// guards), checks of keys on different masters in one call, and
+// invalidations from one client to another.
 func TestCluster(t *testing.T) {
 	addrs := rueidistest.StartCluster(t)
 	client := clusterClient(t, addrs)
@@ -40,6 +40,10 @@ func TestCluster(t *testing.T) {
 		},
 		Now:   time.Now,
 		Sleep: time.Sleep,
+	})
+	blocklisttest.RunGuarded(t, func(t *testing.T) ginjwt.Blocklist {
+		n++
+		return mustNew(t, client, rueidisblocklist.WithKeyPrefix(fmt.Sprintf("guarded:%d:", n)))
 	})
 
 	a := mustNew(t, client)
