@@ -75,9 +75,12 @@ import (
 )
 
 func main() {
-	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	store, err := redisblocklist.New(redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"}))
+	if err != nil {
+		log.Fatal(err)
+	}
 	m, err := ginjwt.New(ginjwt.WithSecretKey([]byte(os.Getenv("JWT_SECRET_KEY"))),
-		ginjwt.WithBlocklist(redisblocklist.New(client)))
+		ginjwt.WithBlocklist(store))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/redisblocklist"
-	"github.com/ginjwt/ginjwt/redisblocklist/redistest"
+	"github.com/ginjwt/ginjwt/redisblocklist/internal/redistest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -28,7 +28,7 @@ func timed(g *guarded, token string) (int, string, time.Duration) {
 // background); the first answer after SIGCONT brings the service back.
 func TestBreakerFailsFastWhileRedisIsPaused(t *testing.T) {
 	srv := redistest.Start(t)
-	store := redisblocklist.New(srv.DefaultClient(t), redisblocklist.WithBreaker(3, 100*time.Millisecond))
+	store := mustNew(t, srv.DefaultClient(t), redisblocklist.WithBreaker(3, 100*time.Millisecond))
 	g := newGuarded(t, store, ginjwt.WithBlocklistTimeout(hangTimeout))
 	access, err := g.m.CreateAccessToken("alice")
 	require.NoError(t, err)
@@ -83,7 +83,7 @@ func TestBreakerFailsFastWhileRedisIsPaused(t *testing.T) {
 // breaker, and the service is back within a second of the restart.
 func TestBreakerRecoversAfterRestart(t *testing.T) {
 	srv := redistest.Start(t)
-	store := redisblocklist.New(srv.DefaultClient(t))
+	store := mustNew(t, srv.DefaultClient(t))
 	g := newGuarded(t, store, ginjwt.WithBlocklistTimeout(hangTimeout))
 	access, err := g.m.CreateAccessToken("alice")
 	require.NoError(t, err)
@@ -148,7 +148,7 @@ func countingBlackhole(t *testing.T) (string, *atomic.Int32) {
 // answers, one PING holds the only new connection until it gives up).
 func TestBreakerOneProbeAtATime(t *testing.T) {
 	addr, conns := countingBlackhole(t)
-	store := redisblocklist.New(redistest.DefaultClientOf(t, addr), redisblocklist.WithBreaker(1, 50*time.Millisecond))
+	store := mustNew(t, redistest.DefaultClientOf(t, addr), redisblocklist.WithBreaker(1, 50*time.Millisecond))
 	call := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
@@ -195,7 +195,7 @@ func TestBreakerOneProbeAtATime(t *testing.T) {
 // back, a probe closes the breaker.
 func TestSparseRequestsDuringAnOutageFailFast(t *testing.T) {
 	srv := redistest.Start(t)
-	g := newGuarded(t, redisblocklist.New(srv.DefaultClient(t)), ginjwt.WithBlocklistTimeout(time.Second))
+	g := newGuarded(t, mustNew(t, srv.DefaultClient(t)), ginjwt.WithBlocklistTimeout(time.Second))
 	access, err := g.m.CreateAccessToken("alice")
 	require.NoError(t, err)
 	require.Equal(t, 200, send(g.r, "GET", "/protected", access).Code)

@@ -9,7 +9,7 @@ import (
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/blocklisttest"
 	"github.com/ginjwt/ginjwt/redisblocklist"
-	"github.com/ginjwt/ginjwt/redisblocklist/redistest"
+	"github.com/ginjwt/ginjwt/redisblocklist/internal/redistest"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,15 +26,23 @@ func TestCluster(t *testing.T) {
 		blocklisttest.Run(t, blocklisttest.Harness{
 			New: func(t *testing.T) ginjwt.Blocklist {
 				n++ // each subtest in its own key space, spread over the slots
-				return redisblocklist.New(cluster.Client(t), redisblocklist.WithKeyPrefix(fmt.Sprintf("conformance:%d:", n)))
+				return mustNew(t, cluster.Client(t), redisblocklist.WithKeyPrefix(fmt.Sprintf("conformance:%d:", n)))
 			},
 			Now:   time.Now,
 			Sleep: time.Sleep,
 		})
 	})
 
+	t.Run("behind guards", func(t *testing.T) {
+		n := 0
+		blocklisttest.RunGuarded(t, func(t *testing.T) ginjwt.Blocklist {
+			n++ // a key prefix per subtest: each store starts empty
+			return mustNew(t, cluster.Client(t), redisblocklist.WithKeyPrefix(fmt.Sprintf("guarded:%d:", n)))
+		})
+	})
+
 	t.Run("50 concurrent rotations of one refresh token, one winner", func(t *testing.T) {
-		m := topoManager(t, redisblocklist.New(cluster.Client(t)), ginjwt.WithRefreshRotation())
+		m := topoManager(t, mustNew(t, cluster.Client(t)), ginjwt.WithRefreshRotation())
 		var errs errorLog
 		r := topoApp(m, &errs)
 		for round := range 3 {
@@ -81,7 +89,7 @@ func TestCluster(t *testing.T) {
 		client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: cluster.Addrs()})
 		t.Cleanup(func() { _ = client.Close() })
 		// Revocations wait for a replica, so the one promoted holds them.
-		store := redisblocklist.New(client, redisblocklist.WithReplicaAcks(1, 300*time.Millisecond))
+		store := mustNew(t, client, redisblocklist.WithReplicaAcks(1, 300*time.Millisecond))
 		m := topoManager(t, store, ginjwt.WithBlocklistTimeout(timeout), ginjwt.WithRefreshRotation())
 		var errs errorLog
 		r := topoApp(m, &errs)

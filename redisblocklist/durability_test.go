@@ -9,7 +9,7 @@ import (
 
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/redisblocklist"
-	"github.com/ginjwt/ginjwt/redisblocklist/redistest"
+	"github.com/ginjwt/ginjwt/redisblocklist/internal/redistest"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,7 +21,7 @@ import (
 func TestRevokeTwiceKeepsTheLongerLifetime(t *testing.T) {
 	srv := redistest.Start(t)
 	client := srv.Client(t)
-	store := redisblocklist.New(client, redisblocklist.WithKeyPrefix("p:"))
+	store := mustNew(t, client, redisblocklist.WithKeyPrefix("p:"))
 	ctx := context.Background()
 	hour, minute := time.Now().Add(time.Hour), time.Now().Add(time.Minute)
 	pttl := func(key string) time.Duration {
@@ -58,7 +58,7 @@ func TestRevokeTwiceKeepsTheLongerLifetime(t *testing.T) {
 // still refused.
 func TestRevocationSurvivesRestartWithAOF(t *testing.T) {
 	srv := redistest.StartWith(t, redistest.ServerConfig{AppendOnly: true})
-	store := redisblocklist.New(srv.DefaultClient(t))
+	store := mustNew(t, srv.DefaultClient(t))
 	g := newGuarded(t, store)
 	access, err := g.m.CreateAccessToken("alice")
 	require.NoError(t, err)
@@ -85,7 +85,7 @@ func TestRevocationSurvivesRestartWithAOF(t *testing.T) {
 // is why the README asks for the AOF.
 func TestRevocationLostOnRestartWithoutPersistence(t *testing.T) {
 	srv := redistest.Start(t)
-	store := redisblocklist.New(srv.DefaultClient(t))
+	store := mustNew(t, srv.DefaultClient(t))
 	ctx := context.Background()
 	require.NoError(t, store.Revoke(ctx, "jti-1", time.Now().Add(time.Hour)))
 	srv.Restart(t)
@@ -125,7 +125,7 @@ func TestReplicaAcks(t *testing.T) {
 	// Redis ends a WAIT on its timeout at its next tick, hz (10) times a
 	// second.
 	const tick = 100 * time.Millisecond
-	store := redisblocklist.New(master.DefaultClient(t), redisblocklist.WithKeyPrefix("p:"),
+	store := mustNew(t, master.DefaultClient(t), redisblocklist.WithKeyPrefix("p:"),
 		redisblocklist.WithReplicaAcks(1, ackTimeout))
 	g := newGuarded(t, store, ginjwt.WithBlocklistTimeout(time.Second))
 	rc := replica.Client(t)
@@ -135,7 +135,7 @@ func TestReplicaAcks(t *testing.T) {
 	require.NoError(t, err)
 	w := send(g.r, "DELETE", "/logout", access)
 	require.Equal(t, 200, w.Code, w.Body.String())
-	onReplica := newGuarded(t, redisblocklist.New(rc, redisblocklist.WithKeyPrefix("p:")))
+	onReplica := newGuarded(t, mustNew(t, rc, redisblocklist.WithKeyPrefix("p:")))
 	w = send(onReplica.r, "GET", "/protected", access)
 	assert.Equal(t, 401, w.Code, "acknowledged: the replica holds it (%s)", w.Body)
 	ok, err := store.Rotate(ctx, "fam", "", "r1", time.Now().Add(time.Hour))
@@ -179,7 +179,7 @@ func TestReplicaAcks(t *testing.T) {
 	assert.JSONEq(t, `{"msg":"Token has been revoked"}`, w.Body.String())
 
 	// Timeout 0: WAIT for half the time left before the caller's deadline.
-	auto := redisblocklist.New(master.DefaultClient(t), redisblocklist.WithReplicaAcks(1, 0))
+	auto := mustNew(t, master.DefaultClient(t), redisblocklist.WithReplicaAcks(1, 0))
 	tctx, cancel := context.WithTimeout(ctx, 400*time.Millisecond)
 	defer cancel()
 	start = time.Now()
@@ -188,21 +188,21 @@ func TestReplicaAcks(t *testing.T) {
 	assert.Less(t, time.Since(start), 400*time.Millisecond)
 
 	replica.Resume()
-	two := redisblocklist.New(master.DefaultClient(t), redisblocklist.WithReplicaAcks(2, 100*time.Millisecond))
+	two := mustNew(t, master.DefaultClient(t), redisblocklist.WithReplicaAcks(2, 100*time.Millisecond))
 	err = two.Revoke(ctx, "jti-two", time.Time{})
 	assert.ErrorIs(t, err, redisblocklist.ErrReplicaAcks, "two acks asked, one replica")
 	assert.ErrorContains(t, err, "1 of 2")
 }
 
-// WAIT needs a connection to the key's master: clients that cannot give
-// one (a Ring) make writes fail rather than claim acks.
+// WAIT needs a connection to the key's master: New refuses a client that
+// cannot give one (a Ring) rather than let writes claim acks.
 func TestReplicaAcksNeedAKnownClient(t *testing.T) {
-	srv := redistest.Start(t)
-	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": srv.Addr}})
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}}) // never dialled
 	t.Cleanup(func() { _ = ring.Close() })
-	store := redisblocklist.New(ring, redisblocklist.WithReplicaAcks(1, 100*time.Millisecond))
-	err := store.Revoke(context.Background(), "jti", time.Time{})
+	_, err := redisblocklist.New(ring, redisblocklist.WithReplicaAcks(1, 100*time.Millisecond))
 	assert.ErrorContains(t, err, "WithReplicaAcks needs a *redis.Client or *redis.ClusterClient")
+	_, err = redisblocklist.New(ring)
+	assert.NoError(t, err, "a Ring without acks is fine")
 }
 
 // ginjwt's ready-made LogoutHandler: a revocation the replica did not
@@ -210,7 +210,7 @@ func TestReplicaAcksNeedAKnownClient(t *testing.T) {
 // and an acknowledged one survives on the replica.
 func TestReplicaAcksThroughLogoutHandler(t *testing.T) {
 	master, replica := startReplicated(t)
-	store := redisblocklist.New(master.DefaultClient(t), redisblocklist.WithKeyPrefix("p:"),
+	store := mustNew(t, master.DefaultClient(t), redisblocklist.WithKeyPrefix("p:"),
 		redisblocklist.WithReplicaAcks(1, 200*time.Millisecond))
 	g := newGuarded(t, store)
 	g.r.DELETE("/logout-ready", g.m.JWTRequired(ginjwt.VerifyType(false)), g.m.LogoutHandler())
@@ -220,7 +220,7 @@ func TestReplicaAcksThroughLogoutHandler(t *testing.T) {
 	w := send(g.r, "DELETE", "/logout-ready", alice)
 	require.Equal(t, 200, w.Code, w.Body.String())
 	assert.JSONEq(t, `{"msg":"Access token successfully revoked"}`, w.Body.String())
-	onReplica := newGuarded(t, redisblocklist.New(replica.Client(t), redisblocklist.WithKeyPrefix("p:")))
+	onReplica := newGuarded(t, mustNew(t, replica.Client(t), redisblocklist.WithKeyPrefix("p:")))
 	w = send(onReplica.r, "GET", "/protected", alice)
 	assert.Equal(t, 401, w.Code, "the replica holds the acknowledged logout (%s)", w.Body)
 
@@ -255,7 +255,7 @@ func TestReplicaAcksOnCluster(t *testing.T) {
 
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{master.Addr}})
 	t.Cleanup(func() { _ = cc.Close() })
-	store := redisblocklist.New(cc, redisblocklist.WithKeyPrefix("p:"), redisblocklist.WithReplicaAcks(1, 200*time.Millisecond))
+	store := mustNew(t, cc, redisblocklist.WithKeyPrefix("p:"), redisblocklist.WithReplicaAcks(1, 200*time.Millisecond))
 	require.NoError(t, store.Revoke(ctx, "jti-1", time.Now().Add(time.Hour)))
 	ok, err := store.Rotate(ctx, "fam", "", "r1", time.Now().Add(time.Hour))
 	require.NoError(t, err)
@@ -276,4 +276,37 @@ func TestReplicaAcksOnCluster(t *testing.T) {
 	assert.Less(t, time.Since(start), time.Second)
 	_, err = store.Rotate(ctx, "fam", "r1", "r2", time.Now().Add(time.Hour))
 	assert.ErrorIs(t, err, redisblocklist.ErrReplicaAcks)
+}
+
+// WithReplicaAcks covers the writes of RevokeIdentity and of the session
+// list too: acknowledged ones are on the replica, and with the replica
+// stuck they fail with ErrReplicaAcks (a touch of an absent session
+// writes nothing, so waits for nothing).
+func TestReplicaAcksCoverIdentitiesAndSessions(t *testing.T) {
+	master, replica := startReplicated(t)
+	store := mustNew(t, master.DefaultClient(t), redisblocklist.WithKeyPrefix("p:"),
+		redisblocklist.WithReplicaAcks(1, 200*time.Millisecond))
+	onReplica := mustNew(t, replica.Client(t), redisblocklist.WithKeyPrefix("p:"))
+	ctx := context.Background()
+	now := time.Now()
+
+	require.NoError(t, store.RevokeIdentity(ctx, "alice", now, now.Add(time.Hour)))
+	revoked, err := onReplica.IsRevokedFor(ctx, "alice", now.Add(-time.Second))
+	require.NoError(t, err)
+	assert.True(t, revoked, "acknowledged: the replica holds the cutoff")
+	s := ginjwt.Session{ID: "s-1", Identity: "alice", Created: now, Expires: now.Add(time.Hour)}
+	require.NoError(t, store.SaveSession(ctx, s))
+	require.NoError(t, store.TouchSession(ctx, "alice", "s-1", now, now.Add(2*time.Hour)))
+	list, err := onReplica.Sessions(ctx, "alice")
+	require.NoError(t, err)
+	require.Len(t, list, 1, "acknowledged: the replica holds the session")
+	assert.Equal(t, now.Add(2*time.Hour).UnixMilli(), list[0].Expires.UnixMilli())
+
+	replica.Pause(t)
+	assert.ErrorIs(t, store.RevokeIdentity(ctx, "bob", now, now.Add(time.Hour)), redisblocklist.ErrReplicaAcks)
+	assert.ErrorIs(t, store.SaveSession(ctx, ginjwt.Session{ID: "s-2", Identity: "bob", Expires: now.Add(time.Hour)}),
+		redisblocklist.ErrReplicaAcks)
+	assert.ErrorIs(t, store.TouchSession(ctx, "alice", "s-1", now, now.Add(3*time.Hour)), redisblocklist.ErrReplicaAcks)
+	assert.ErrorIs(t, store.DeleteSession(ctx, "alice", "s-1"), redisblocklist.ErrReplicaAcks)
+	assert.NoError(t, store.TouchSession(ctx, "carol", "none", now, now.Add(time.Hour)), "nothing written, nothing to wait for")
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/blocklisttest"
 	"github.com/ginjwt/ginjwt/redisblocklist"
-	"github.com/ginjwt/ginjwt/redisblocklist/redistest"
+	"github.com/ginjwt/ginjwt/redisblocklist/internal/redistest"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 )
@@ -18,22 +18,45 @@ const addrEnv = "REDISBLOCKLIST_TEST_REDIS"
 
 func TestMain(m *testing.M) {
 	blocklisttest.InstanceMain(func() (ginjwt.Blocklist, error) {
-		return redisblocklist.New(redis.NewClient(&redis.Options{Addr: os.Getenv(addrEnv)})), nil
+		store, err := redisblocklist.New(redis.NewClient(&redis.Options{Addr: os.Getenv(addrEnv)}))
+		if err != nil {
+			return nil, err
+		}
+		return store, nil
 	})
 	os.Exit(m.Run())
 }
 
 // Three processes on one Redis, clients moving between them: each client
-// uses a token on every instance, logs it out on one, and at once sends
-// it to the two others, which must refuse it. Every check asks Redis, so
-// a logout holds everywhere once acknowledged: 0 late 200s, twice.
+// logs in, uses its token on every instance (an instance that caches
+// holds "not revoked"), ends the session on one instance (a logout, a
+// RevokeIdentity of the user, or an EndSession from the session list, in
+// turn), and at once sends the token to the two others, which must refuse
+// it: 0 late 200s for each kind of ending, twice. GINJWT_SOAK=1 sends
+// 100,000 requests a run instead of 10,000.
 func TestInstancesAsProcesses(t *testing.T) {
 	srv := redistest.Start(t)
+	requests := 10000
+	if os.Getenv("GINJWT_SOAK") != "" {
+		requests = 100000
+	}
 	for run := range 2 {
-		report := blocklisttest.RunInstances(t, blocklisttest.Instances{Env: []string{addrEnv + "=" + srv.Addr}})
+		report := blocklisttest.RunInstances(t, blocklisttest.Instances{Env: []string{addrEnv + "=" + srv.Addr},
+			Requests: requests, Endings: []blocklisttest.Ending{blocklisttest.Logout, blocklisttest.RevokeIdentity, blocklisttest.EndSession}})
 		t.Logf("run %d: %v", run, report)
-		assert.Zero(t, report.Late, "requests answered 200 after their token's logout was acknowledged")
-		assert.Empty(t, report.Unexpected)
-		assert.GreaterOrEqual(t, report.Requests, 10000)
+		assertFleet(t, report, requests)
+	}
+}
+
+// assertFleet checks a report of RunInstances: enough requests, every
+// ending acknowledged many times and checked, none answered 200 after.
+func assertFleet(t *testing.T, report blocklisttest.InstancesReport, requests int) {
+	t.Helper()
+	assert.Zero(t, report.Late, "requests answered 200 after their session's ending was acknowledged")
+	assert.Empty(t, report.Unexpected)
+	assert.GreaterOrEqual(t, report.Requests, requests)
+	for _, e := range []blocklisttest.Ending{blocklisttest.Logout, blocklisttest.RevokeIdentity, blocklisttest.EndSession} {
+		assert.GreaterOrEqual(t, report.ByEnding[e].Acknowledged, requests/100, "%v: too few acknowledged to count", e)
+		assert.Equal(t, 4*report.ByEnding[e].Acknowledged, report.ByEnding[e].Checks, "%v: 2 checks on each of 2 other instances", e)
 	}
 }

@@ -4,17 +4,25 @@
 // download a Redis client.
 //
 //	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+//	store, err := redisblocklist.New(client)
+//	...
 //	jwt, err := ginjwt.New(
 //		ginjwt.WithSecretKey(secret),
-//		ginjwt.WithBlocklist(redisblocklist.New(client)),
+//		ginjwt.WithBlocklist(store),
 //	)
 //
-// Each revoked token is one key whose TTL is the token's remaining
-// lifetime, so Redis forgets it when the token expires (flask's
-// blocklist_redis.py does the same); revoking it again keeps the longer
-// TTL. Each refresh-token family is one more key holding its current
-// token ID. It works with a single node, Sentinel and Cluster clients:
-// every command and script touches one key.
+// A Store implements ginjwt.RotationStore, ginjwt.IdentityRevoker and
+// ginjwt.SessionStore. Each revoked token (or session) is one key whose
+// TTL is the token's remaining lifetime, so Redis forgets it when the
+// token expires (flask's blocklist_redis.py does the same); revoking it
+// again keeps the longer TTL. Each refresh-token family is one more key
+// holding its current token ID. Manager.RevokeIdentity keeps one key per
+// identity, its cutoff in milliseconds, which the guards read with the
+// token's keys in one round trip; WithSessionList keeps one hash per
+// identity, its live sessions. It works with a single node, Sentinel and
+// Cluster clients: every command and script touches one key. The key
+// layout and the scripts are rueidisblocklist's too, so both stores can
+// share one Redis.
 //
 // When Redis fails or hangs, its errors reach ginjwt, whose guards then
 // refuse requests with 503 rather than let revoked tokens through. Every
@@ -27,9 +35,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/internal/redisproto"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -37,7 +47,7 @@ import (
 // use.
 type Store struct {
 	client     redis.UniversalClient
-	prefix     string
+	keys       redisproto.Keys
 	now        func() time.Time
 	breaker    *breaker
 	inFlight   chan struct{} // a semaphore: calls out to Redis, abandoned ones included
@@ -45,7 +55,11 @@ type Store struct {
 	ackTimeout time.Duration
 }
 
-var _ ginjwt.Blocklist = (*Store)(nil)
+var (
+	_ ginjwt.RotationStore   = (*Store)(nil)
+	_ ginjwt.IdentityRevoker = (*Store)(nil)
+	_ ginjwt.SessionStore    = (*Store)(nil)
+)
 
 // Defaults of the options.
 const (
@@ -54,21 +68,37 @@ const (
 	DefaultMaxInFlight     = 64
 )
 
-// ErrReplicaAcks is the error of a write (Revoke, Rotate) that fewer
+// ErrReplicaAcks is the error of a write (any but a check) that fewer
 // replicas acknowledged than WithReplicaAcks asks for. The write is on the
 // master but could be lost if a replica were promoted now.
 var ErrReplicaAcks = errors.New("redisblocklist: too few replicas acknowledged the write")
 
-// Option configures a Store.
-type Option func(*Store)
+// Option configures a Store. New reports the values an option refuses.
+type Option func(*Store) error
 
-// WithKeyPrefix sets the prefix of the Redis keys. Default:
-// "ginjwt:revoked:".
-func WithKeyPrefix(prefix string) Option { return func(s *Store) { s.prefix = prefix } }
+// WithKeyPrefix sets the prefix of the Redis keys; it must not be empty.
+// Default: "ginjwt:revoked:".
+func WithKeyPrefix(prefix string) Option {
+	return func(s *Store) error {
+		if err := redisproto.CheckPrefix(prefix); err != nil {
+			return fmt.Errorf("WithKeyPrefix: %w", err)
+		}
+		s.keys.Prefix = prefix
+		return nil
+	}
+}
 
 // WithClock sets the clock that turns expiry times into TTLs, for tests.
 // Default: time.Now.
-func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) error {
+		if now == nil {
+			return errors.New("WithClock: nil clock")
+		}
+		s.now = now
+		return nil
+	}
+}
 
 // WithBreaker sets the circuit breaker that fails calls at once (with
 // ErrCircuitOpen, which ginjwt answers with 503) while Redis is down,
@@ -78,122 +108,113 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 // it is open every call fails at once, and a call that finds a probe due
 // (at most every probeEvery, one at a time) starts a PING in the
 // background, with a deadline of its own (1 s); the first answer from
-// Redis closes it. failures <= 0 turns the breaker off. Default:
-// DefaultBreakerFailures, DefaultProbeEvery.
+// Redis closes it. WithBreaker(0, 0) turns the breaker off; otherwise
+// both must be positive. Default: DefaultBreakerFailures,
+// DefaultProbeEvery.
 func WithBreaker(failures int, probeEvery time.Duration) Option {
-	return func(s *Store) {
-		if failures <= 0 {
+	return func(s *Store) error {
+		switch {
+		case failures == 0 && probeEvery == 0:
 			s.breaker = nil
-			return
+		case failures <= 0 || failures > math.MaxInt32 || probeEvery <= 0:
+			return fmt.Errorf("WithBreaker(%d, %v): both must be positive (0, 0 turns the breaker off)", failures, probeEvery)
+		default:
+			s.breaker = &breaker{failures: int32(failures), probeEvery: probeEvery}
 		}
-		s.breaker = &breaker{failures: int32(min(failures, 1<<30)), probeEvery: max(probeEvery, 0)} //nolint:gosec // G115: clamped
+		return nil
 	}
 }
 
 // WithMaxInFlight bounds the calls out to Redis at a time, those whose
 // caller gave up at its deadline included (they end with go-redis's own
 // timeouts). A call finding them all out waits for one until its deadline,
-// then fails with ErrTooBusy. Default: DefaultMaxInFlight; n < 1 counts
-// as 1.
+// then fails with ErrTooBusy. n must be positive. Default:
+// DefaultMaxInFlight.
 func WithMaxInFlight(n int) Option {
-	return func(s *Store) { s.inFlight = make(chan struct{}, max(n, 1)) }
+	return func(s *Store) error {
+		if n < 1 {
+			return fmt.Errorf("WithMaxInFlight(%d): must be positive", n)
+		}
+		s.inFlight = make(chan struct{}, n)
+		return nil
+	}
 }
 
-// WithReplicaAcks makes every write (Revoke, Rotate) wait until n replicas
-// hold it: the write is followed by WAIT n timeout on the same connection,
-// to the master that took it, and fails with ErrReplicaAcks when fewer
-// replicas acknowledged within timeout. Redis replication is
-// asynchronous: without this, a revocation acknowledged by a master that
-// dies before passing it on is lost when a replica is promoted. Redis ends
-// a WAIT at the first tick (1/hz, 100 ms by default) after its timeout, so
-// keep timeout that much under ginjwt.WithBlocklistTimeout; a timeout <= 0
-// waits for half the time left before the call's deadline (1 s without
-// one). n <= 0 turns it off (the default). It needs a *redis.Client
-// (single node or Sentinel failover client) or a *redis.ClusterClient;
-// writes through other clients fail.
+// WithReplicaAcks makes every write (Revoke, Rotate, RevokeIdentity and
+// the session list's) wait until n replicas hold it: the write is
+// followed by WAIT n timeout on the same connection, to the master that
+// took it, and fails with ErrReplicaAcks when fewer replicas acknowledged
+// within timeout. Redis replication is asynchronous: without this, a
+// revocation acknowledged by a master that dies before passing it on is
+// lost when a replica is promoted. Redis ends a WAIT at the first tick
+// (1/hz, 100 ms by default) after its timeout, so keep timeout that much
+// under ginjwt.WithBlocklistTimeout; a timeout of 0 waits for half the
+// time left before the call's deadline (1 s without one). n = 0 turns it
+// off (the default); negative values are refused. It needs a
+// *redis.Client (single node or Sentinel failover client) or a
+// *redis.ClusterClient; New refuses other clients with it.
 func WithReplicaAcks(n int, timeout time.Duration) Option {
-	return func(s *Store) { s.acks, s.ackTimeout = max(n, 0), timeout }
+	return func(s *Store) error {
+		if n < 0 || timeout < 0 {
+			return fmt.Errorf("WithReplicaAcks(%d, %v): neither may be negative", n, timeout)
+		}
+		s.acks, s.ackTimeout = n, timeout
+		return nil
+	}
 }
 
 // New returns a Store using client (a *redis.Client, *redis.ClusterClient,
-// a failover client, or any redis.UniversalClient).
-func New(client redis.UniversalClient, opts ...Option) *Store {
+// a failover client, or any redis.UniversalClient). It reports every
+// option value it refuses at once, as ginjwt.New does.
+func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
+	if client == nil {
+		return nil, errors.New("redisblocklist: nil client")
+	}
 	s := &Store{
 		client:   client,
-		prefix:   "ginjwt:revoked:",
+		keys:     redisproto.Keys{Prefix: redisproto.DefaultPrefix},
 		now:      time.Now,
 		breaker:  &breaker{failures: DefaultBreakerFailures, probeEvery: DefaultProbeEvery},
 		inFlight: make(chan struct{}, DefaultMaxInFlight),
 	}
+	var errs []error
 	for _, opt := range opts {
-		opt(s)
+		if err := opt(s); err != nil {
+			errs = append(errs, fmt.Errorf("redisblocklist: %w", err))
+		}
 	}
-	return s
+	if s.acks > 0 {
+		switch client.(type) {
+		case *redis.Client, *redis.ClusterClient:
+		default:
+			errs = append(errs, fmt.Errorf("redisblocklist: WithReplicaAcks needs a *redis.Client or *redis.ClusterClient, not %T", client))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
-// ttl turns an expiry into a TTL: 0 for none (keep the key), negative for
-// an expiry already past (nothing to store).
-func (s *Store) ttl(until time.Time) time.Duration {
-	if until.IsZero() {
-		return 0
-	}
-	d := until.Sub(s.now())
-	if d <= 0 {
-		return -1
-	}
-	// Redis keeps whole milliseconds; round up so the key never outlives
-	// the token by less than the token itself.
-	return d.Truncate(time.Millisecond) + time.Millisecond
-}
+// ttl turns an expiry into a TTL in milliseconds (redisproto.TTL).
+func (s *Store) ttl(until time.Time) int64 { return redisproto.TTL(until, s.now()) }
 
-// revokeScript sets KEYS[1] for ARGV[1] ms (0: no expiry), keeping a
-// longer TTL it already has. It always writes, so that a WAIT after it
-// covers the entry whatever connection wrote it first.
-var revokeScript = redis.NewScript(`
-local want = tonumber(ARGV[1])
-local have = redis.call('PTTL', KEYS[1])
-if have == -1 then
-  want = 0
-elseif want > 0 and have > want then
-  want = have
-end
-if want == 0 then
-  redis.call('SET', KEYS[1], '1')
-else
-  redis.call('SET', KEYS[1], '1', 'PX', want)
-end
-return 1
-`)
-
-// rotateScript moves the family record KEYS[1] from ARGV[1] to ARGV[2]
-// for ARGV[3] ms (0: no expiry, -1: already expired, so deleted) when it
-// is absent or holds ARGV[1]; it returns 1 then, else 0 and changes
-// nothing.
-var rotateScript = redis.NewScript(`
-local cur = redis.call('GET', KEYS[1])
-if cur and cur ~= ARGV[1] then
-  return 0
-end
-local ms = tonumber(ARGV[3])
-if ms > 0 then
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ms)
-elseif ms == 0 then
-  redis.call('SET', KEYS[1], ARGV[2])
-else
-  redis.call('DEL', KEYS[1])
-end
-return 1
-`)
+// The scripts of redisproto, run by go-redis (EVALSHA, then EVAL on
+// NOSCRIPT).
+var (
+	revokeScript = redis.NewScript(redisproto.Revoke.Source)
+	rotateScript = redis.NewScript(redisproto.Rotate.Source)
+)
 
 // Revoke implements ginjwt.Blocklist: the key's TTL becomes the token's
 // remaining lifetime, or stays the longer one it has.
 func (s *Store) Revoke(ctx context.Context, key string, until time.Time) error {
-	ttl := s.ttl(until)
-	if ttl < 0 {
+	ms := s.ttl(until)
+	if ms < 0 {
 		return nil
 	}
 	_, err := run(s, ctx, func(ctx context.Context) (int64, error) {
-		return s.write(ctx, revokeScript, s.prefix+key, ttl.Milliseconds())
+		return s.write(ctx, revokeScript, s.keys.Token(key), ms)
 	})
 	if err != nil {
 		return fmt.Errorf("redisblocklist: revoke: %w", err)
@@ -207,13 +228,13 @@ func (s *Store) Revoke(ctx context.Context, key string, until time.Time) error {
 func (s *Store) IsRevoked(ctx context.Context, keys ...string) (bool, error) {
 	revoked, err := run(s, ctx, func(ctx context.Context) (bool, error) {
 		if len(keys) == 1 {
-			n, err := s.client.Exists(ctx, s.prefix+keys[0]).Result()
+			n, err := s.client.Exists(ctx, s.keys.Token(keys[0])).Result()
 			return n > 0, err
 		}
 		cmds := make([]*redis.IntCmd, len(keys))
 		_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, k := range keys {
-				cmds[i] = p.Exists(ctx, s.prefix+k)
+				cmds[i] = p.Exists(ctx, s.keys.Token(k))
 			}
 			return nil
 		})
@@ -233,20 +254,11 @@ func (s *Store) IsRevoked(ctx context.Context, keys ...string) (bool, error) {
 	return revoked, nil
 }
 
-// familyKey is the key of a family's record, apart from the revoked keys
-// (token IDs and "fam:" + family).
-func (s *Store) familyKey(family string) string { return s.prefix + "cur:" + family }
-
-// Rotate implements ginjwt.Blocklist with a compare-and-set script on the
+// Rotate implements ginjwt.RotationStore with a compare-and-set script on the
 // family's one key, which Redis runs atomically (and Cluster accepts).
 func (s *Store) Rotate(ctx context.Context, family, prev, next string, until time.Time) (bool, error) {
-	ttl := s.ttl(until)
-	ms := ttl.Milliseconds()
-	if ttl < 0 {
-		ms = -1
-	}
 	n, err := run(s, ctx, func(ctx context.Context) (int64, error) {
-		return s.write(ctx, rotateScript, s.familyKey(family), prev, next, ms)
+		return s.write(ctx, rotateScript, s.keys.Family(family), prev, next, s.ttl(until))
 	})
 	if err != nil {
 		return false, fmt.Errorf("redisblocklist: rotate: %w", err)
@@ -254,10 +266,10 @@ func (s *Store) Rotate(ctx context.Context, family, prev, next string, until tim
 	return n == 1, nil
 }
 
-// Current implements ginjwt.Blocklist.
+// Current implements ginjwt.RotationStore.
 func (s *Store) Current(ctx context.Context, family string) (string, error) {
 	cur, err := run(s, ctx, func(ctx context.Context) (string, error) {
-		v, err := s.client.Get(ctx, s.familyKey(family)).Result()
+		v, err := s.client.Get(ctx, s.keys.Family(family)).Result()
 		if errors.Is(err, redis.Nil) {
 			return "", nil
 		}
@@ -287,7 +299,7 @@ func (s *Store) write(ctx context.Context, script *redis.Script, key string, arg
 		if node, err = c.MasterForKey(ctx, key); err != nil {
 			return 0, err
 		}
-	default:
+	default: // refused by New
 		return 0, fmt.Errorf("redisblocklist: WithReplicaAcks needs a *redis.Client or *redis.ClusterClient, not %T", s.client)
 	}
 	timeout := s.ackTimeout

@@ -10,7 +10,7 @@ import (
 
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/redisblocklist"
-	"github.com/ginjwt/ginjwt/redisblocklist/redistest"
+	"github.com/ginjwt/ginjwt/redisblocklist/internal/redistest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -49,7 +49,7 @@ func TestSentinelFailoverKeepsRevocations(t *testing.T) {
 	t.Parallel()
 	const timeout = time.Second
 	topo := redistest.StartSentinel(t)
-	store := redisblocklist.New(topo.FailoverClient(t), redisblocklist.WithReplicaAcks(1, 300*time.Millisecond))
+	store := mustNew(t, topo.FailoverClient(t), redisblocklist.WithReplicaAcks(1, 300*time.Millisecond))
 	m := topoManager(t, store, ginjwt.WithBlocklistTimeout(timeout))
 	var errs errorLog
 	r := topoApp(m, &errs)
@@ -196,7 +196,7 @@ func TestSentinelFailoverWithStalledReplication(t *testing.T) {
 			if acks {
 				opts = append(opts, redisblocklist.WithReplicaAcks(1, 300*time.Millisecond))
 			}
-			m := topoManager(t, redisblocklist.New(topo.FailoverClient(t), opts...), ginjwt.WithBlocklistTimeout(time.Second))
+			m := topoManager(t, mustNew(t, topo.FailoverClient(t), opts...), ginjwt.WithBlocklistTimeout(time.Second))
 			var errs errorLog
 			r := topoApp(m, &errs)
 			before, valid := newToken(t, m), newToken(t, m)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/ginjwt/ginjwt/redisblocklist"
-	"github.com/ginjwt/ginjwt/redisblocklist/redistest"
+	"github.com/ginjwt/ginjwt/redisblocklist/internal/redistest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -60,7 +60,7 @@ func soak(t *testing.T, breaker, kill bool) {
 	if !breaker {
 		opts = append(opts, redisblocklist.WithBreaker(0, 0))
 	}
-	store := redisblocklist.New(srv.DefaultClient(t), opts...)
+	store := mustNew(t, srv.DefaultClient(t), opts...)
 	g := newGuarded(t, store) // ginjwt's default 1 s WithBlocklistTimeout
 	valid, err := g.m.CreateAccessToken("alice")
 	require.NoError(t, err)
@@ -185,7 +185,7 @@ func pct(ds []time.Duration, p int) time.Duration {
 func BenchmarkIsRevoked(b *testing.B) {
 	srv := redistest.Start(b)
 	client := srv.DefaultClient(b)
-	store := redisblocklist.New(client)
+	store := mustNew(b, client)
 	ctx := context.Background()
 	b.Run("go-redis_exists", func(b *testing.B) {
 		b.ReportAllocs()

@@ -13,7 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/redisblocklist"
-	"github.com/ginjwt/ginjwt/redisblocklist/redistest"
+	"github.com/ginjwt/ginjwt/redisblocklist/internal/redistest"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -137,7 +137,7 @@ func TestHungStoreAnswersWithinTheTimeout(t *testing.T) {
 				addr, _ := h.start(t)
 				client = redis.NewClient(cb.opts(addr))
 				// Breaker off: every call must wait, and stop, at the timeout.
-				store := redisblocklist.New(client, redisblocklist.WithBreaker(0, 0))
+				store := mustNew(t, client, redisblocklist.WithBreaker(0, 0))
 				g := newGuarded(t, store, ginjwt.WithBlocklistTimeout(hangTimeout), ginjwt.WithRefreshRotation())
 				access, refresh, err := g.m.CreateTokenPair("alice")
 				require.NoError(t, err)
@@ -196,7 +196,7 @@ func TestHungStoreAnswersWithinTheTimeout(t *testing.T) {
 // by the timeout, not after go-redis's 5 s.
 func TestLogoutAgainstPausedRedisFailsInTime(t *testing.T) {
 	srv := redistest.Start(t)
-	store := redisblocklist.New(srv.DefaultClient(t), redisblocklist.WithBreaker(0, 0))
+	store := mustNew(t, srv.DefaultClient(t), redisblocklist.WithBreaker(0, 0))
 	g := newGuarded(t, store, ginjwt.WithBlocklistTimeout(hangTimeout))
 	access, err := g.m.CreateAccessToken("alice")
 	require.NoError(t, err)
@@ -229,7 +229,7 @@ func TestLogoutAgainstPausedRedisFailsInTime(t *testing.T) {
 func TestNoGoroutinePileUp(t *testing.T) {
 	srv := redistest.Start(t)
 	const maxInFlight = 8
-	store := redisblocklist.New(srv.DefaultClient(t), redisblocklist.WithBreaker(0, 0), redisblocklist.WithMaxInFlight(maxInFlight))
+	store := mustNew(t, srv.DefaultClient(t), redisblocklist.WithBreaker(0, 0), redisblocklist.WithMaxInFlight(maxInFlight))
 	g := newGuarded(t, store, ginjwt.WithBlocklistTimeout(100*time.Millisecond))
 	access, err := g.m.CreateAccessToken("alice")
 	require.NoError(t, err)
@@ -294,7 +294,7 @@ func TestHungStoreAnswersWithinTheTimeoutOnClusterAndSentinelClients(t *testing.
 				t.Cleanup(func() { _ = client.Close() })
 				addr, _ := h.start(t)
 				client = kind.new(addr)
-				store := redisblocklist.New(client, redisblocklist.WithBreaker(0, 0))
+				store := mustNew(t, client, redisblocklist.WithBreaker(0, 0))
 				g := newGuarded(t, store, ginjwt.WithBlocklistTimeout(hangTimeout))
 				access, err := g.m.CreateAccessToken("alice")
 				require.NoError(t, err)

@@ -9,7 +9,7 @@ import (
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/blocklisttest"
 	"github.com/ginjwt/ginjwt/rueidisblocklist"
-	"github.com/ginjwt/ginjwt/rueidisblocklist/rueidistest"
+	"github.com/ginjwt/ginjwt/rueidisblocklist/internal/rueidistest"
 	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,9 +26,9 @@ func clusterClient(t *testing.T, addrs []string) rueidis.Client {
 	return c
 }
 
-// Against a three-master Redis Cluster: the conformance suite, checks of
-// keys on different masters in one call, and invalidations from one
-// client to another.
+// Against a three-master Redis Cluster: the conformance suite (methods and
+// guards), checks of keys on different masters in one call, and
+// invalidations from one client to another.
 func TestCluster(t *testing.T) {
 	addrs := rueidistest.StartCluster(t)
 	client := clusterClient(t, addrs)
@@ -36,14 +36,18 @@ func TestCluster(t *testing.T) {
 	blocklisttest.Run(t, blocklisttest.Harness{
 		New: func(t *testing.T) ginjwt.Blocklist {
 			n++
-			return rueidisblocklist.New(client, rueidisblocklist.WithKeyPrefix(fmt.Sprintf("conformance:%d:", n)))
+			return mustNew(t, client, rueidisblocklist.WithKeyPrefix(fmt.Sprintf("conformance:%d:", n)))
 		},
 		Now:   time.Now,
 		Sleep: time.Sleep,
 	})
+	blocklisttest.RunGuarded(t, func(t *testing.T) ginjwt.Blocklist {
+		n++
+		return mustNew(t, client, rueidisblocklist.WithKeyPrefix(fmt.Sprintf("guarded:%d:", n)))
+	})
 
-	a := rueidisblocklist.New(client)
-	b := rueidisblocklist.New(clusterClient(t, addrs))
+	a := mustNew(t, client)
+	b := mustNew(t, clusterClient(t, addrs))
 	ctx := context.Background()
 	keys := make([]string, 30) // spread over the three masters' slots
 	for i := range keys {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/rueidisblocklist"
-	"github.com/ginjwt/ginjwt/rueidisblocklist/rueidistest"
+	"github.com/ginjwt/ginjwt/rueidisblocklist/internal/rueidistest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -91,8 +91,8 @@ func newInstance(t *testing.T, store ginjwt.Blocklist, opts ...ginjwt.Option) (*
 func TestNoRevokedTokenPassesAcrossAReconnect(t *testing.T) {
 	srv := rueidistest.Start(t)
 	raw := srv.Raw(t)
-	mA, _, _ := newInstance(t, rueidisblocklist.New(srv.Client(t, "instance-a", nil)))
-	_, routerB, ran := newInstance(t, rueidisblocklist.New(srv.Client(t, "instance-b", nil)),
+	mA, _, _ := newInstance(t, mustNew(t, srv.Client(t, "instance-a", nil)))
+	_, routerB, ran := newInstance(t, mustNew(t, srv.Client(t, "instance-b", nil)),
 		ginjwt.WithBlocklistTimeout(300*time.Millisecond))
 	for round := range 20 {
 		token, err := mA.CreateAccessToken(fmt.Sprintf("user-%d", round))
@@ -124,8 +124,8 @@ func TestNoRevokedTokenPassesAcrossAReconnect(t *testing.T) {
 func TestRevocationRacingAReconnect(t *testing.T) {
 	srv := rueidistest.Start(t)
 	raw := srv.Raw(t)
-	a := rueidisblocklist.New(srv.Client(t, "instance-a", nil))
-	b := rueidisblocklist.New(srv.Client(t, "instance-b", nil))
+	a := mustNew(t, srv.Client(t, "instance-a", nil))
+	b := mustNew(t, srv.Client(t, "instance-b", nil))
 	ctx := context.Background()
 	const trials = 50
 	windows := make([]time.Duration, 0, trials)
@@ -160,8 +160,8 @@ func TestRevocationRacingAReconnect(t *testing.T) {
 // and refuses it once Redis is back.
 func TestRevocationSurvivesARestartFromTheAOF(t *testing.T) {
 	srv := rueidistest.StartWithAOF(t)
-	mA, _, _ := newInstance(t, rueidisblocklist.New(srv.Client(t, "instance-a", nil)))
-	_, routerB, _ := newInstance(t, rueidisblocklist.New(srv.Client(t, "instance-b", nil)),
+	mA, _, _ := newInstance(t, mustNew(t, srv.Client(t, "instance-a", nil)))
+	_, routerB, _ := newInstance(t, mustNew(t, srv.Client(t, "instance-b", nil)),
 		ginjwt.WithBlocklistTimeout(300*time.Millisecond))
 	for round := range 3 {
 		token, err := mA.CreateAccessToken(fmt.Sprintf("user-%d", round))
@@ -201,7 +201,7 @@ func TestRevocationSurvivesARestartFromTheAOF(t *testing.T) {
 // under 10 ms; once Redis is back, the store serves again.
 func TestRedisDownFailsFast(t *testing.T) {
 	srv := rueidistest.Start(t)
-	m, r, ran := newInstance(t, rueidisblocklist.New(srv.Client(t, "app", nil)))
+	m, r, ran := newInstance(t, mustNew(t, srv.Client(t, "app", nil)))
 	token, err := m.CreateAccessToken("alice")
 	require.NoError(t, err)
 	require.Equal(t, 200, send(r, "GET", "/protected", token).Code)
@@ -260,7 +260,7 @@ func TestHungRedisKeepsTheTimeout(t *testing.T) {
 	for _, workers := range []int{20, 50} {
 		t.Run(fmt.Sprintf("%d_clients", workers), func(t *testing.T) {
 			srv := rueidistest.Start(t)
-			m, r, ran := newInstance(t, rueidisblocklist.New(srv.Client(t, "app", nil)), ginjwt.WithBlocklistTimeout(timeout))
+			m, r, ran := newInstance(t, mustNew(t, srv.Client(t, "app", nil)), ginjwt.WithBlocklistTimeout(timeout))
 			cached, err := m.CreateAccessToken("alice")
 			require.NoError(t, err)
 			require.Equal(t, 200, send(r, "GET", "/protected", cached).Code)
@@ -324,7 +324,7 @@ func countCode(all []sample, code int) int {
 // for the AOF.
 func TestRevocationLostOnRestartWithoutPersistence(t *testing.T) {
 	srv := rueidistest.Start(t)
-	store := rueidisblocklist.New(srv.Client(t, "app", nil))
+	store := mustNew(t, srv.Client(t, "app", nil))
 	ctx := context.Background()
 	require.NoError(t, store.Revoke(ctx, "jti-1", time.Now().Add(time.Hour)))
 	srv.Stop()

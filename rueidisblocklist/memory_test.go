@@ -3,25 +3,15 @@ package rueidisblocklist_test
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/ginjwt/ginjwt/rueidisblocklist"
-	"github.com/ginjwt/ginjwt/rueidisblocklist/rueidistest"
+	"github.com/ginjwt/ginjwt/rueidisblocklist/internal/rueidistest"
 	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// heap returns the live heap after a full collection.
-func heap() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
-}
 
 // checkAll checks keys in batches of 100 and returns how many of them
 // Redis was asked about, the others having been answered from memory.
@@ -36,46 +26,65 @@ func checkAll(t *testing.T, store *rueidisblocklist.Store, raw rueidis.Client, k
 	return rueidistest.CommandCalls(t, raw, "get") - before
 }
 
-// The cache holds at most WithCacheSize answers: a flood of distinct token
-// IDs, twenty times what fits, leaves at most that many answered from
-// memory, and the heap grows by a bounded amount per answer. The heap per
-// answer is logged for the README: go test -v -run TestMemoryIsBounded.
-func TestMemoryIsBounded(t *testing.T) {
+// Through Redis, a flood of distinct token IDs, twenty times what the
+// budget holds, while clients keep sending a few hot tokens: the hot
+// tokens stay answered from memory, the flood is not (the heap the budget
+// stands for is held by TestCacheBytesPerAnswer).
+func TestFloodKeepsHotTokensCached(t *testing.T) {
 	srv := rueidistest.Start(t)
 	raw := srv.Raw(t)
-	const size = 1000
+	const budget = 256 << 10 // about 1,200 answers
 	// A long window: this test counts round trips, not pings.
-	store := rueidisblocklist.New(srv.Client(t, "app", nil), rueidisblocklist.WithCacheSize(size),
+	store := mustNew(t, srv.Client(t, "app", nil), rueidisblocklist.WithCacheBytes(budget),
 		rueidisblocklist.WithFreshness(time.Minute))
-	key := func(i int) string { return fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i) } // a UUID's length, as jti
-	warm(t, store, func() int { return rueidistest.CommandCalls(t, raw, "get") }, key(-1))
-
-	keys := make([]string, size-1)
-	for i := range keys {
-		keys[i] = key(i)
-	}
-	flood := make([]string, 20*size)
+	key := func(i int) string { return fmt.Sprintf("%08x-0000-7000-8000-%012x", i, i) }
+	hot := []string{key(-1), key(-2), key(-3), key(-4)}
+	warm(t, store, func() int { return rueidistest.CommandCalls(t, raw, "get") }, hot...)
+	flood := make([]string, 20*budget/200/100*100)
 	for i := range flood {
-		flood[i] = key(size + i)
+		flood[i] = key(i)
 	}
-	base := heap()
-	require.Equal(t, len(keys), checkAll(t, store, raw, keys), "first checks ask Redis")
-	grown := heap() - base
-	require.Zero(t, checkAll(t, store, raw, keys), "they all fit: the second pass is from memory")
-	t.Logf("heap per cached answer (key of %d bytes): %d bytes", len(keys[0]), grown/uint64(len(keys)))
-	if !raceEnabled {
-		assert.Less(t, grown/uint64(len(keys)), uint64(300), "an answer costs a few hundred bytes at most")
+	for i := 0; i < len(flood); i += 100 {
+		assert.Equal(t, 100, checkAll(t, store, raw, flood[i:i+100]), "a flood token is asked once")
+		require.Zero(t, checkAll(t, store, raw, hot), "after %d flood tokens, a hot one was asked again", i+100)
 	}
+	assert.Greater(t, checkAll(t, store, raw, flood), len(flood)*9/10, "the flood was not kept")
+}
 
-	checkAll(t, store, raw, flood)
-	afterFlood := heap() - base
-	kept := len(flood) - checkAll(t, store, raw, flood)
-	t.Logf("after %d distinct checks with WithCacheSize(%d): %d of them answered from memory, heap +%d bytes",
-		len(flood), size, kept, afterFlood)
-	assert.LessOrEqual(t, kept, size, "never more answers than the bound")
-	if !raceEnabled {
-		assert.Less(t, afterFlood, 2*grown+64<<10, "the heap stays at the bound's size")
+// However small the budget, an answer "not revoked" is true under the
+// freshness rule: B checks four times more tokens than it can hold, so its
+// cache evicts all the time, and the first check on B after A's Revoke
+// returned refuses the token, in every trial.
+func TestSmallCacheStaysTrue(t *testing.T) {
+	srv := rueidistest.Start(t)
+	a := mustNew(t, srv.Client(t, "instance-a", nil))
+	b := mustNew(t, srv.Client(t, "instance-b", nil), rueidisblocklist.WithCacheBytes(64<<10)) // about 300 answers
+	ctx := context.Background()
+	keys := make([]string, 1200)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("%08x-0000-7000-8000-%012x", i, i)
 	}
-	checkAll(t, store, raw, keys[:1])
-	assert.Zero(t, checkAll(t, store, raw, keys[:1]), "the cache still answers")
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() { // the churn: B's clients check every token in turn
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_, _ = b.IsRevoked(ctx, keys[i%len(keys)])
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	for trial := range 100 {
+		k := keys[(trial*37)%len(keys)]
+		revoked, err := b.IsRevoked(ctx, k)
+		require.NoError(t, err)
+		require.False(t, revoked)
+		require.NoError(t, a.Revoke(ctx, k, time.Now().Add(time.Hour)))
+		revoked, err = b.IsRevoked(ctx, k)
+		require.NoError(t, err)
+		require.True(t, revoked, "trial %d: B answered 'not revoked' after A's Revoke returned", trial)
+	}
 }

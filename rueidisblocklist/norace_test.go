@@ -1,5 +1,5 @@
 //go:build !race
 
-package rueidisblocklist_test
+package rueidisblocklist
 
 const raceEnabled = false

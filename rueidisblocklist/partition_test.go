@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/ginjwt/ginjwt/rueidisblocklist"
-	"github.com/ginjwt/ginjwt/rueidisblocklist/rueidistest"
+	"github.com/ginjwt/ginjwt/rueidisblocklist/internal/rueidistest"
 	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -93,13 +93,13 @@ func TestPartitionAnswersFromMemoryAtMostTheWindow(t *testing.T) {
 		t.Run(window.String(), func(t *testing.T) {
 			srv := rueidistest.Start(t)
 			px := startProxy(t, srv.Addr)
-			a := rueidisblocklist.New(srv.Client(t, "instance-a", nil), rueidisblocklist.WithFreshness(window))
+			a := mustNew(t, srv.Client(t, "instance-a", nil), rueidisblocklist.WithFreshness(window))
 			opt := rueidisblocklist.ClientOption(px.addr)
 			opt.ClientName = "instance-b"
 			clientB, err := rueidis.NewClient(opt)
 			require.NoError(t, err)
 			t.Cleanup(clientB.Close)
-			b := rueidisblocklist.New(clientB, rueidisblocklist.WithCacheTTL(time.Hour), rueidisblocklist.WithFreshness(window))
+			b := mustNew(t, clientB, rueidisblocklist.WithCacheTTL(time.Hour), rueidisblocklist.WithFreshness(window))
 			check := func() (bool, error) {
 				ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 				defer cancel()

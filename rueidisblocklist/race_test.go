@@ -1,7 +1,7 @@
 //go:build race
 
-package rueidisblocklist_test
+package rueidisblocklist
 
 // raceEnabled: the race detector changes what the heap holds, so the
-// tests that count heap bytes per answer only check the count.
+// tests that measure the heap per answer skip.
 const raceEnabled = true

@@ -7,16 +7,21 @@
 //
 //	client, err := rueidis.NewClient(rueidisblocklist.ClientOption("127.0.0.1:6379"))
 //	...
+//	store, err := rueidisblocklist.New(client)
+//	...
 //	jwt, err := ginjwt.New(
 //		ginjwt.WithSecretKey(secret),
-//		ginjwt.WithBlocklist(rueidisblocklist.New(client)),
+//		ginjwt.WithBlocklist(store),
 //	)
 //
-// It keeps the key layout and the semantics of the redisblocklist module
-// (go-redis): the same prefix, one key per revoked token whose TTL is the
-// token's remaining lifetime (revoking again keeps the longer one), one key
-// per refresh-token family holding its current token ID. Both stores can
-// share one Redis, e.g. while a fleet moves from one to the other. Every
+// A Store implements ginjwt.RotationStore, ginjwt.IdentityRevoker and
+// ginjwt.SessionStore, with the protocol (keys, scripts, TTLs) of the
+// redisblocklist module (go-redis): the same prefix, one key per revoked
+// token whose TTL is the token's remaining lifetime (revoking again keeps
+// the longer one), one key per refresh-token family holding its current
+// token ID, one key per identity holding its RevokeIdentity cutoff, one
+// hash per identity holding its listed sessions. Both stores can share
+// one Redis, e.g. while a fleet moves from one to the other. Every
 // command and script touches one key, so it works with Cluster too.
 //
 // How the cache stays true: the store keeps one tracking connection per
@@ -25,10 +30,13 @@
 // PING on that connection, sent less than the freshness window ago
 // (WithFreshness, 50 ms by default), has been answered: Redis delivers on
 // a connection in order, so by then every earlier revocation has been
-// applied. Revoke returns the window after Redis took the revocation, so
-// a request sent after a logout was acknowledged finds every instance's
-// cache updated or too old to use. A partitioned or hung Redis is
-// therefore answered from memory for at most the window.
+// applied. Revoke and RevokeIdentity return the window after Redis took
+// the revocation, so a request sent after a logout (or a "log out
+// everywhere") was acknowledged finds every instance's cache updated or
+// too old to use: token keys and identities' cutoffs alike are cached
+// under that rule. A partitioned or hung Redis is therefore answered from
+// memory for at most the window. The session list is never cached: it is
+// read for a "your sessions" page, not by the guards.
 //
 // When the tracking connection breaks, cannot be made, or leaves a ping
 // unanswered for DefaultConnTimeout, the store counts Redis as down: its
@@ -40,8 +48,6 @@ package rueidisblocklist
 
 import (
 	"context"
-	"crypto/sha1" //nolint:gosec // G505: Redis names scripts by their SHA-1; not for security
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -50,6 +56,7 @@ import (
 	"time"
 
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/internal/redisproto"
 	"github.com/redis/rueidis"
 )
 
@@ -60,11 +67,12 @@ const (
 	// how long a Revoke waits before it returns.
 	DefaultFreshness = 50 * time.Millisecond
 	// DefaultCacheTTL bounds how long an answer stays in memory without
-	// Redis being asked again, invalidations or not.
-	DefaultCacheTTL = 10 * time.Second
-	// DefaultCacheSize is how many answers the cache holds (WithCacheSize):
-	// about 100 bytes each on the heap for a 36-character jti.
-	DefaultCacheSize = 50000
+	// Redis being asked again, invalidations or not: 15 minutes, the
+	// lifetime of ginjwt's access tokens, so that a token seen once is
+	// answered from memory for as long as it lives. Invalidations and the
+	// freshness window keep answers true, and WithCacheBytes bounds the
+	// memory: the TTL is a backstop, not what keeps the cache small.
+	DefaultCacheTTL = 15 * time.Minute
 	// DefaultProbeEvery is how often a store whose tracking connection
 	// failed tries to open a new one, while calls fail at once.
 	DefaultProbeEvery = 100 * time.Millisecond
@@ -106,9 +114,10 @@ func ClientOption(addrs ...string) rueidis.ClientOption {
 // true by Redis's invalidations. It is safe for concurrent use.
 type Store struct {
 	client      rueidis.Client
-	prefix      string
+	keys        redisproto.Keys
 	now         func() time.Time
 	cacheTTL    time.Duration
+	cacheBytes  int
 	freshness   time.Duration
 	probeEvery  time.Duration
 	pingTimeout time.Duration
@@ -118,36 +127,71 @@ type Store struct {
 	mapper      *mapper // cluster clients only
 }
 
-var _ ginjwt.Blocklist = (*Store)(nil)
+var (
+	_ ginjwt.RotationStore   = (*Store)(nil)
+	_ ginjwt.IdentityRevoker = (*Store)(nil)
+	_ ginjwt.SessionStore    = (*Store)(nil)
+)
 
-// Option configures a Store.
-type Option func(*Store)
+// Option configures a Store. New reports the values an option refuses.
+type Option func(*Store) error
 
-// WithKeyPrefix sets the prefix of the Redis keys. Default:
-// "ginjwt:revoked:", as redisblocklist's.
-func WithKeyPrefix(prefix string) Option { return func(s *Store) { s.prefix = prefix } }
+// WithKeyPrefix sets the prefix of the Redis keys; it must not be empty.
+// Default: "ginjwt:revoked:", as redisblocklist's.
+func WithKeyPrefix(prefix string) Option {
+	return func(s *Store) error {
+		if err := redisproto.CheckPrefix(prefix); err != nil {
+			return fmt.Errorf("WithKeyPrefix: %w", err)
+		}
+		s.keys.Prefix = prefix
+		return nil
+	}
+}
 
 // WithClock sets the clock that turns expiry times into TTLs, for tests.
 // Default: time.Now. (The freshness window runs on the monotonic clock.)
-func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) error {
+		if now == nil {
+			return errors.New("WithClock: nil clock")
+		}
+		s.now = now
+		return nil
+	}
+}
 
 // WithCacheTTL bounds how long an answer of IsRevoked is kept in memory;
 // past it, the next check asks Redis again. Invalidations and the
 // freshness window keep cached answers true whatever the TTL. A revoked
-// key's answer never outlives the key. d <= 0 means DefaultCacheTTL.
+// key's answer never outlives the key. d must be positive. Default:
+// DefaultCacheTTL.
 func WithCacheTTL(d time.Duration) Option {
-	return func(s *Store) {
+	return func(s *Store) error {
 		if d <= 0 {
-			d = DefaultCacheTTL
+			return fmt.Errorf("WithCacheTTL(%v): must be positive", d)
 		}
 		s.cacheTTL = d
+		return nil
 	}
 }
 
-// WithCacheSize bounds the answers kept in memory; past it, storing one
-// evicts an arbitrary other. n <= 0 keeps none: every check asks Redis.
-// Default: DefaultCacheSize.
-func WithCacheSize(n int) Option { return func(s *Store) { s.cache.max = n } }
+// WithCacheBytes sets how much memory the store spends on answers kept
+// in memory: about 210 bytes per answer for a token's ID (36 bytes), and
+// a token needs three (its ID, its session's, its user's cutoff; the
+// session's and the user's are shared by their tokens). Past the budget
+// answers are evicted by S3-FIFO: a flood of tokens seen once leaves the
+// answers of the tokens clients keep sending. 0 keeps none: every check
+// asks Redis; a budget below 64 KiB, or negative, is refused. Default:
+// DefaultCacheBytes.
+func WithCacheBytes(n int) Option {
+	return func(s *Store) error {
+		if n < 0 || (n > 0 && n < minCacheBytes) {
+			return fmt.Errorf("WithCacheBytes(%d): give 0 (no cache) or at least 64 KiB", n)
+		}
+		s.cacheBytes = n
+		return nil
+	}
+}
 
 // WithFreshness sets the window that makes cached answers safe across
 // instances. A check is answered from memory only while the store's
@@ -161,13 +205,14 @@ func WithCacheSize(n int) Option { return func(s *Store) { s.cache.max = n } }
 // d is what a logout costs on top of its round trip, the longest a
 // partitioned or hung Redis is answered for from memory, and it sets the
 // pace of pings: at most about 2/d a second per busy instance and Redis
-// master. d <= 0 means DefaultFreshness.
+// master. d must be positive. Default: DefaultFreshness.
 func WithFreshness(d time.Duration) Option {
-	return func(s *Store) {
+	return func(s *Store) error {
 		if d <= 0 {
-			d = DefaultFreshness
+			return fmt.Errorf("WithFreshness(%v): must be positive", d)
 		}
 		s.freshness = d
+		return nil
 	}
 }
 
@@ -176,18 +221,27 @@ func WithFreshness(d time.Duration) Option {
 // node, Sentinel or Cluster client. The store opens one more connection to
 // each Redis master, on first use, on which Redis pushes an invalidation
 // for every change of a key under the prefix (CLIENT TRACKING BCAST): what
-// keeps the cache true. It closes it after 10 s without checks.
-func New(client rueidis.Client, opts ...Option) *Store {
-	s := &Store{client: client, prefix: "ginjwt:revoked:", now: time.Now, cacheTTL: DefaultCacheTTL,
-		freshness: DefaultFreshness, probeEvery: DefaultProbeEvery, pingTimeout: DefaultConnTimeout}
-	s.cache.max = DefaultCacheSize
-	for _, opt := range opts {
-		opt(s)
+// keeps the cache true. It closes it after 10 s without checks. New
+// reports every option value it refuses at once, as ginjwt.New does.
+func New(client rueidis.Client, opts ...Option) (*Store, error) {
+	if client == nil {
+		return nil, errors.New("rueidisblocklist: nil client")
 	}
-	s.cache.prefix = s.prefix
+	s := &Store{client: client, keys: redisproto.Keys{Prefix: redisproto.DefaultPrefix}, now: time.Now,
+		cacheTTL: DefaultCacheTTL, cacheBytes: DefaultCacheBytes, freshness: DefaultFreshness,
+		probeEvery: DefaultProbeEvery, pingTimeout: DefaultConnTimeout}
+	var errs []error
+	for _, opt := range opts {
+		if err := opt(s); err != nil {
+			errs = append(errs, fmt.Errorf("rueidisblocklist: %w", err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	s.cache.init(s.keys.Prefix, s.cacheBytes)
 	tripped := make(chan struct{})
 	s.tripped.Store(&tripped)
-	s.cache.entries = make(map[string]entry)
 	if client.Mode() == rueidis.ClientModeCluster {
 		s.mapper = &mapper{s: s}
 	} else {
@@ -196,84 +250,27 @@ func New(client rueidis.Client, opts ...Option) *Store {
 			return dc, nil
 		})}})
 	}
-	return s
+	return s, nil
 }
 
-// ttl turns an expiry into a TTL in milliseconds: 0 for none (keep the
-// key), -1 for an expiry already past (nothing to store). It rounds up as
-// redisblocklist does, so both stores write the same TTLs.
-func (s *Store) ttl(until time.Time) int64 {
-	if until.IsZero() {
-		return 0
-	}
-	d := until.Sub(s.now())
-	if d <= 0 {
-		return -1
-	}
-	return (d.Truncate(time.Millisecond) + time.Millisecond).Milliseconds()
-}
+// ttl turns an expiry into a TTL in milliseconds (redisproto.TTL).
+func (s *Store) ttl(until time.Time) int64 { return redisproto.TTL(until, s.now()) }
 
-// script is a Lua script of the store, run by its SHA-1 (EVALSHA), or by
-// its source when Redis does not have it yet.
-type script struct{ src, sha string }
-
-func newScript(src string) script {
-	sum := sha1.Sum([]byte(src)) //nolint:gosec // G401: Redis names scripts by their SHA-1
-	return script{src: src, sha: hex.EncodeToString(sum[:])}
-}
-
-// run runs sc on key with args. Commands are pinned, out of rueidis's
+// run runs sc on key with args: by its SHA-1 (EVALSHA), or by its source
+// when Redis does not have it yet. Commands are pinned, out of rueidis's
 // command pool: rueidis v1.0.79 returns a command to the pool once it has
 // an answer while the pipe of a closing connection may still be writing
 // it, and the next command built from the pool then overwrites what is
 // written (a data race, caught by the soak that kills connections). A
 // pinned command costs one allocation.
-func (s *Store) run(ctx context.Context, sc script, key string, args ...string) rueidis.RedisResult {
+func (s *Store) run(ctx context.Context, sc redisproto.Script, key string, args ...string) rueidis.RedisResult {
 	b := s.client.B()
-	res := s.client.Do(ctx, b.Evalsha().Sha1(sc.sha).Numkeys(1).Key(key).Arg(args...).Build().Pin())
+	res := s.client.Do(ctx, b.Evalsha().Sha1(sc.SHA1).Numkeys(1).Key(key).Arg(args...).Build().Pin())
 	if err, ok := rueidis.IsRedisErr(res.Error()); ok && err.IsNoScript() {
-		res = s.client.Do(ctx, b.Eval().Script(sc.src).Numkeys(1).Key(key).Arg(args...).Build().Pin())
+		res = s.client.Do(ctx, b.Eval().Script(sc.Source).Numkeys(1).Key(key).Arg(args...).Build().Pin())
 	}
 	return res
 }
-
-// revokeScript sets KEYS[1] for ARGV[1] ms (0: no expiry), keeping a
-// longer TTL it already has; redisblocklist runs the same script.
-var revokeScript = newScript(`
-local want = tonumber(ARGV[1])
-local have = redis.call('PTTL', KEYS[1])
-if have == -1 then
-  want = 0
-elseif want > 0 and have > want then
-  want = have
-end
-if want == 0 then
-  redis.call('SET', KEYS[1], '1')
-else
-  redis.call('SET', KEYS[1], '1', 'PX', want)
-end
-return 1
-`)
-
-// rotateScript moves the family record KEYS[1] from ARGV[1] to ARGV[2]
-// for ARGV[3] ms (0: no expiry, -1: already expired, so deleted) when it
-// is absent or holds ARGV[1]; it returns 1 then, else 0 and changes
-// nothing. redisblocklist runs the same script.
-var rotateScript = newScript(`
-local cur = redis.call('GET', KEYS[1])
-if cur and cur ~= ARGV[1] then
-  return 0
-end
-local ms = tonumber(ARGV[3])
-if ms > 0 then
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ms)
-elseif ms == 0 then
-  redis.call('SET', KEYS[1], ARGV[2])
-else
-  redis.call('DEL', KEYS[1])
-end
-return 1
-`)
 
 // Revoke implements ginjwt.Blocklist: the key's TTL becomes the token's
 // remaining lifetime, or stays the longer one it has. Redis then pushes an
@@ -292,18 +289,28 @@ func (s *Store) Revoke(ctx context.Context, key string, until time.Time) error {
 		return fmt.Errorf("rueidisblocklist: revoke: %w", err)
 	}
 	_, err := call(s, ctx, func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, s.run(ctx, revokeScript, s.prefix+key, strconv.FormatInt(ms, 10)).Error()
+		return struct{}{}, s.run(ctx, redisproto.Revoke, s.keys.Token(key), strconv.FormatInt(ms, 10)).Error()
 	})
 	if err != nil {
 		return fmt.Errorf("rueidisblocklist: revoke: %w", err)
 	}
+	if err := s.waitWindow(ctx); err != nil {
+		return fmt.Errorf("rueidisblocklist: revoke: %w", err)
+	}
+	return nil
+}
+
+// waitWindow waits out the freshness window after a revocation Redis
+// took: from then on no instance answers for its key from an older
+// cache.
+func (s *Store) waitWindow(ctx context.Context) error {
 	wait := time.NewTimer(s.freshness)
 	defer wait.Stop()
 	select {
 	case <-wait.C:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("rueidisblocklist: revoke: taken by Redis, but the deadline came before other instances were sure to see it: %w", ctx.Err())
+		return fmt.Errorf("taken by Redis, but the deadline came before other instances were sure to see it: %w", ctx.Err())
 	}
 }
 
@@ -313,25 +320,43 @@ func (s *Store) Revoke(ctx context.Context, key string, until time.Time) error {
 // commands, which Cluster accepts whatever their slots), whose answers are
 // then cached.
 func (s *Store) IsRevoked(ctx context.Context, keys ...string) (bool, error) {
+	return s.check(ctx, keys, nil, "", time.Time{})
+}
+
+// check answers IsRevoked, and IsRevokedFor when idKey (the identity's
+// key without the prefix, as the cache names it) is not nil.
+func (s *Store) check(ctx context.Context, keys []string, idKey []byte, identity string, issued time.Time) (bool, error) {
 	now := mono()
 	s.mapper.want()
 	if topo := s.topo.Load(); topo != nil && topo.fresh(now) {
-		if revoked, ok := s.cache.lookup(keys, now); ok {
+		if revoked, ok := s.cache.lookup(keys, idKey, issued, now); ok {
 			return revoked, nil
 		}
 	}
 	if err := s.failing(); err != nil {
 		return false, fmt.Errorf("rueidisblocklist: check: %w", err)
 	}
-	// Read seq before asking: whatever changes it (an invalidation, a
-	// connection lost or made) until the answer is stored may have
-	// overtaken the answer. Without every tracking connection up, a key
-	// could change with no invalidation to tell: answer, but keep nothing.
-	seq0 := s.cache.seq.Load()
+	// Read each key's version before asking: whatever changes it (an
+	// invalidation, a connection lost or made) until the answer is stored
+	// may have overtaken the answer. Without every tracking connection
+	// up, a key could change with no invalidation to tell: answer, but
+	// keep nothing.
+	cached := keys
+	if idKey != nil {
+		cached = append(keys[:len(keys):len(keys)], string(idKey))
+	}
+	versions := make([]uint64, len(cached))
+	for i, k := range cached {
+		versions[i] = s.cache.version(k)
+	}
 	keep := s.trackingUp()
-	cmds := make(rueidis.Commands, 0, 2*len(keys))
+	cmds := make(rueidis.Commands, 0, 2*len(cached))
 	for _, k := range keys {
-		cmds = append(cmds, s.client.B().Get().Key(s.prefix+k).Build().Pin(), s.client.B().Pttl().Key(s.prefix+k).Build().Pin())
+		cmds = append(cmds, s.client.B().Get().Key(s.keys.Token(k)).Build().Pin(), s.client.B().Pttl().Key(s.keys.Token(k)).Build().Pin())
+	}
+	if idKey != nil {
+		k := s.keys.Identity(identity)
+		cmds = append(cmds, s.client.B().Get().Key(k).Build().Pin(), s.client.B().Pttl().Key(k).Build().Pin())
 	}
 	res, err := call(s, ctx, func(ctx context.Context) ([]rueidis.RedisResult, error) {
 		return s.client.DoMulti(ctx, cmds...), nil
@@ -341,52 +366,61 @@ func (s *Store) IsRevoked(ctx context.Context, keys ...string) (bool, error) {
 	}
 	now = mono()
 	revoked := false
-	for i, k := range keys {
-		r, err := revokedReply(res[2*i])
-		if err == nil {
-			var pttl int64
-			if pttl, err = res[2*i+1].AsInt64(); err == nil && keep {
-				until := now + int64(s.cacheTTL)
-				if r && pttl > 0 {
-					until = min(until, now+pttl*int64(time.Millisecond))
-				}
-				s.cache.store(k, entry{until: until, revoked: r}, seq0)
-			}
-		}
+	for i, k := range cached {
+		a, err := s.answer(res[2*i], res[2*i+1], now, i >= len(keys))
 		if err != nil {
 			s.suspect(err)
 			return false, fmt.Errorf("rueidisblocklist: check: %w", err)
 		}
-		revoked = revoked || r
+		if i < len(keys) {
+			revoked = revoked || a.revoked
+		} else {
+			revoked = revoked || (a.revoked && redisproto.IssuedBefore(issued, a.cutoff))
+		}
+		if keep {
+			s.cache.store(k, a, versions[i])
+		}
 	}
 	return revoked, nil
 }
 
-// revokedReply reads a GET of a revocation key: a value (whatever it is,
-// "1" from either store) means revoked, nil not.
-func revokedReply(res rueidis.RedisResult) (bool, error) {
-	err := res.Error()
+// answer reads the GET and PTTL of a key into the cache's answer, kept
+// until the cache TTL, or the key's TTL if that comes first. A value of
+// a token key (whatever it is, "1" from either store) means revoked; an
+// identity key's is its cutoff.
+func (s *Store) answer(get, pttl rueidis.RedisResult, now int64, identity bool) (answer, error) {
+	v, err := get.ToString()
 	if rueidis.IsRedisNil(err) {
-		return false, nil
+		_, err := pttl.AsInt64()
+		return answer{until: now + int64(s.cacheTTL)}, err
 	}
 	if err != nil {
-		return false, err
+		return answer{}, err
 	}
-	return true, nil
+	ms, err := pttl.AsInt64()
+	if err != nil {
+		return answer{}, err
+	}
+	a := answer{until: now + int64(s.cacheTTL), revoked: true}
+	if ms > 0 {
+		a.until = min(a.until, now+ms*int64(time.Millisecond))
+	}
+	if identity {
+		if a.cutoff, err = redisproto.ParseCutoff(v); err != nil {
+			return answer{}, fmt.Errorf("identity cutoff %q: %w", v, err)
+		}
+	}
+	return a, nil
 }
 
-// familyKey is the key of a family's record, apart from the revoked keys
-// (token IDs and "fam:" + family); the same as redisblocklist's.
-func (s *Store) familyKey(family string) string { return s.prefix + "cur:" + family }
-
-// Rotate implements ginjwt.Blocklist with a compare-and-set script on the
+// Rotate implements ginjwt.RotationStore with a compare-and-set script on the
 // family's one key, which Redis runs atomically (and Cluster accepts).
 func (s *Store) Rotate(ctx context.Context, family, prev, next string, until time.Time) (bool, error) {
 	if err := s.failing(); err != nil {
 		return false, fmt.Errorf("rueidisblocklist: rotate: %w", err)
 	}
 	n, err := call(s, ctx, func(ctx context.Context) (int64, error) {
-		return s.run(ctx, rotateScript, s.familyKey(family), prev, next, strconv.FormatInt(s.ttl(until), 10)).AsInt64()
+		return s.run(ctx, redisproto.Rotate, s.keys.Family(family), prev, next, strconv.FormatInt(s.ttl(until), 10)).AsInt64()
 	})
 	if err != nil {
 		return false, fmt.Errorf("rueidisblocklist: rotate: %w", err)
@@ -394,7 +428,7 @@ func (s *Store) Rotate(ctx context.Context, family, prev, next string, until tim
 	return n == 1, nil
 }
 
-// Current implements ginjwt.Blocklist. It always asks Redis: it runs for
+// Current implements ginjwt.RotationStore. It always asks Redis: it runs for
 // refresh tokens only, which are rare, and right before a Rotate that
 // decides by Redis's value anyway.
 func (s *Store) Current(ctx context.Context, family string) (string, error) {
@@ -402,7 +436,7 @@ func (s *Store) Current(ctx context.Context, family string) (string, error) {
 		return "", fmt.Errorf("rueidisblocklist: current: %w", err)
 	}
 	cur, err := call(s, ctx, func(ctx context.Context) (string, error) {
-		cur, err := s.client.Do(ctx, s.client.B().Get().Key(s.familyKey(family)).Build().Pin()).ToString()
+		cur, err := s.client.Do(ctx, s.client.B().Get().Key(s.keys.Family(family)).Build().Pin()).ToString()
 		if rueidis.IsRedisNil(err) {
 			return "", nil
 		}

@@ -14,12 +14,45 @@ import (
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/blocklisttest"
 	"github.com/ginjwt/ginjwt/rueidisblocklist"
-	"github.com/ginjwt/ginjwt/rueidisblocklist/rueidistest"
+	"github.com/ginjwt/ginjwt/rueidisblocklist/internal/rueidistest"
+	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 const secret = "rueidis-test-secret-0123456789abcdef012"
+
+// mustNew is rueidisblocklist.New for options a test knows to be good.
+func mustNew(t testing.TB, client rueidis.Client, opts ...rueidisblocklist.Option) *rueidisblocklist.Store {
+	t.Helper()
+	s, err := rueidisblocklist.New(client, opts...)
+	require.NoError(t, err)
+	return s
+}
+
+// New refuses the option values that used to be replaced by defaults,
+// every one of them in one error, as ginjwt.New does; 0 answers kept
+// (no cache) is accepted.
+func TestNewReportsBadOptions(t *testing.T) {
+	client := rueidistest.Start(t).Client(t, "options", nil)
+	_, err := rueidisblocklist.New(client,
+		rueidisblocklist.WithKeyPrefix(""),
+		rueidisblocklist.WithClock(nil),
+		rueidisblocklist.WithCacheTTL(0),
+		rueidisblocklist.WithCacheBytes(-1),
+		rueidisblocklist.WithCacheBytes(1000),
+		rueidisblocklist.WithFreshness(-time.Millisecond))
+	require.Error(t, err)
+	for _, want := range []string{"WithKeyPrefix", "WithClock", "WithCacheTTL(0s)", "WithCacheBytes(-1)", "WithCacheBytes(1000)", "WithFreshness(-1ms)"} {
+		assert.ErrorContains(t, err, want)
+	}
+	_, err = rueidisblocklist.New(nil)
+	assert.ErrorContains(t, err, "nil client")
+
+	_, err = rueidisblocklist.New(client, rueidisblocklist.WithCacheBytes(0), rueidisblocklist.WithKeyPrefix("app:"),
+		rueidisblocklist.WithClock(time.Now), rueidisblocklist.WithCacheTTL(time.Second), rueidisblocklist.WithFreshness(time.Second))
+	assert.NoError(t, err)
+}
 
 func TestConformance(t *testing.T) {
 	srv := rueidistest.Start(t)
@@ -28,7 +61,7 @@ func TestConformance(t *testing.T) {
 	blocklisttest.Run(t, blocklisttest.Harness{
 		New: func(t *testing.T) ginjwt.Blocklist {
 			n++ // each subtest in its own key space
-			return rueidisblocklist.New(client, rueidisblocklist.WithKeyPrefix(fmt.Sprintf("conformance:%d:", n)))
+			return mustNew(t, client, rueidisblocklist.WithKeyPrefix(fmt.Sprintf("conformance:%d:", n)))
 		},
 		Now:   time.Now,
 		Sleep: time.Sleep,
@@ -57,7 +90,7 @@ func TestChecksAreAnsweredFromMemory(t *testing.T) {
 	raw := srv.Raw(t)
 	gets := func() int { return rueidistest.CommandCalls(t, raw, "get") }
 	window := rueidisblocklist.WithFreshness(time.Second)
-	store := rueidisblocklist.New(srv.Client(t, "app", nil), window)
+	store := mustNew(t, srv.Client(t, "app", nil), window)
 	ctx := context.Background()
 	warm(t, store, gets, "jti-0")
 	before := gets()
@@ -73,7 +106,7 @@ func TestChecksAreAnsweredFromMemory(t *testing.T) {
 
 	// Another instance revokes: the invalidation reaches this one's cache
 	// before the revocation returns.
-	other := rueidisblocklist.New(srv.Client(t, "other", nil), window)
+	other := mustNew(t, srv.Client(t, "other", nil), window)
 	require.NoError(t, other.Revoke(ctx, "fam:f1", time.Now().Add(time.Hour)))
 	revoked, err := store.IsRevoked(ctx, "jti-2", "fam:f1")
 	require.NoError(t, err)
@@ -88,8 +121,8 @@ func TestChecksAreAnsweredFromMemory(t *testing.T) {
 }
 
 // WithCacheTTL bounds how long an answer is kept without asking Redis;
-// WithCacheSize(0) keeps none, so every check asks Redis.
-func TestCacheTTLAndSize(t *testing.T) {
+// WithCacheBytes(0) keeps none, so every check asks Redis.
+func TestCacheTTLAndBytes(t *testing.T) {
 	srv := rueidistest.Start(t)
 	raw := srv.Raw(t)
 	gets := func() int { return rueidistest.CommandCalls(t, raw, "get") }
@@ -100,7 +133,7 @@ func TestCacheTTLAndSize(t *testing.T) {
 		require.NoError(t, err)
 		require.False(t, revoked)
 	}
-	short := rueidisblocklist.New(srv.Client(t, "short", nil), rueidisblocklist.WithCacheTTL(100*time.Millisecond),
+	short := mustNew(t, srv.Client(t, "short", nil), rueidisblocklist.WithCacheTTL(100*time.Millisecond),
 		rueidisblocklist.WithFreshness(time.Second))
 	warm(t, short, gets, "jti-1")
 	before := gets()
@@ -110,7 +143,7 @@ func TestCacheTTLAndSize(t *testing.T) {
 	check(short, "jti-1")
 	assert.Equal(t, 1, gets()-before, "asked again once the TTL passed")
 
-	uncached := rueidisblocklist.New(srv.Client(t, "uncached", nil), rueidisblocklist.WithCacheSize(0))
+	uncached := mustNew(t, srv.Client(t, "uncached", nil), rueidisblocklist.WithCacheBytes(0))
 	before = gets()
 	for range 3 {
 		check(uncached, "jti-2")
@@ -132,8 +165,8 @@ func quantile(d []time.Duration, q float64) time.Duration { return d[int(q*float
 // token counting from Revoke's call (go test -v -run TestRevocationRefusedByOthersOnceAcknowledged).
 func TestRevocationRefusedByOthersOnceAcknowledged(t *testing.T) {
 	srv := rueidistest.Start(t)
-	a := rueidisblocklist.New(srv.Client(t, "instance-a", nil))
-	b := rueidisblocklist.New(srv.Client(t, "instance-b", nil))
+	a := mustNew(t, srv.Client(t, "instance-a", nil))
+	b := mustNew(t, srv.Client(t, "instance-b", nil))
 	ctx := context.Background()
 	const trials = 200
 	var revokeTook, seen []time.Duration
@@ -218,6 +251,6 @@ func TestBehindGuards(t *testing.T) {
 	n := 0
 	blocklisttest.RunGuarded(t, func(t *testing.T) ginjwt.Blocklist {
 		n++ // a key prefix per subtest: each store starts empty
-		return rueidisblocklist.New(srv.Client(t, fmt.Sprintf("guarded%d", n), nil), rueidisblocklist.WithKeyPrefix(fmt.Sprintf("guarded%d:", n)))
+		return mustNew(t, srv.Client(t, fmt.Sprintf("guarded%d", n), nil), rueidisblocklist.WithKeyPrefix(fmt.Sprintf("guarded%d:", n)))
 	})
 }

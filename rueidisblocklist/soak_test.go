@@ -12,7 +12,7 @@ import (
 
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/rueidisblocklist"
-	"github.com/ginjwt/ginjwt/rueidisblocklist/rueidistest"
+	"github.com/ginjwt/ginjwt/rueidisblocklist/internal/rueidistest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -43,10 +43,10 @@ func soak(t *testing.T, pause time.Duration) {
 	srv := rueidistest.Start(t)
 	raw := srv.Raw(t)
 	mA, err := ginjwt.New(ginjwt.WithSecretKey([]byte(secret)),
-		ginjwt.WithBlocklist(rueidisblocklist.New(srv.Client(t, "instance-a", nil))))
+		ginjwt.WithBlocklist(mustNew(t, srv.Client(t, "instance-a", nil))))
 	require.NoError(t, err)
 	mB, err := ginjwt.New(ginjwt.WithSecretKey([]byte(secret)),
-		ginjwt.WithBlocklist(rueidisblocklist.New(srv.Client(t, "instance-b", nil), rueidisblocklist.WithCacheTTL(time.Hour))),
+		ginjwt.WithBlocklist(mustNew(t, srv.Client(t, "instance-b", nil), rueidisblocklist.WithCacheTTL(time.Hour))),
 		ginjwt.WithBlocklistTimeout(300*time.Millisecond))
 	require.NoError(t, err)
 	var ran atomic.Int32

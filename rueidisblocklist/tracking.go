@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -44,77 +43,6 @@ const idleAfter = 10 * time.Second
 // errConnectTimeout is a tracking connection that could not be set up in
 // time, as against a hung Redis.
 var errConnectTimeout = errors.New("rueidisblocklist: no tracking connection within the timeout")
-
-// cache holds the answers of IsRevoked by key (without the prefix).
-type cache struct {
-	mu      sync.RWMutex
-	entries map[string]entry
-	max     int
-	prefix  string
-	// seq changes with every invalidation and every flush, under mu: an
-	// answer fetched from Redis is stored only if seq did not change
-	// since before it was asked, as one that changed may have overtaken
-	// the answer.
-	seq atomic.Uint64
-}
-
-type entry struct {
-	until   int64 // mono time after which the answer is not used
-	revoked bool
-}
-
-// lookup answers keys from the cache; ok is false when one is missing.
-func (c *cache) lookup(keys []string, now int64) (revoked, ok bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	for _, k := range keys {
-		e, found := c.entries[k]
-		if !found || now >= e.until {
-			return false, false
-		}
-		revoked = revoked || e.revoked
-	}
-	return revoked, true
-}
-
-// store keeps an answer fetched from Redis unless seq moved past seq0.
-func (c *cache) store(key string, e entry, seq0 uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.seq.Load() != seq0 || c.max <= 0 {
-		return
-	}
-	if _, ok := c.entries[key]; !ok && len(c.entries) >= c.max {
-		for k := range c.entries { // an arbitrary one: Go randomizes the order
-			delete(c.entries, k)
-			break
-		}
-	}
-	c.entries[key] = e
-}
-
-// invalidate is the tracking connections' hook: it runs on the
-// connection's reader, before the replies that follow the invalidation
-// are handed out. nil means everything (FLUSHALL, or rueidis closing the
-// connection).
-func (c *cache) invalidate(keys []rueidis.RedisMessage) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.seq.Add(1)
-	if keys == nil {
-		clear(c.entries)
-		return
-	}
-	for _, m := range keys {
-		if k, err := m.ToString(); err == nil {
-			if k, ok := strings.CutPrefix(k, c.prefix); ok {
-				delete(c.entries, k)
-			}
-		}
-	}
-}
-
-func (c *cache) flush() { c.invalidate(nil) }
 
 // tracker keeps one tracking connection to a Redis master: it opens it,
 // pings it when checks want a fresher barrier, and replaces it when it
@@ -338,7 +266,7 @@ func (t *tracker) open() (*trackedConn, error) {
 		// Off first: a client with rueidis's own caching tracks in OPTIN
 		// mode, and Redis switches mode only from off.
 		dc.B().Arbitrary("CLIENT", "TRACKING").Args("OFF").Build().Pin(),
-		dc.B().Arbitrary("CLIENT", "TRACKING").Args("ON", "BCAST", "PREFIX", t.s.prefix).Build().Pin(),
+		dc.B().Arbitrary("CLIENT", "TRACKING").Args("ON", "BCAST", "PREFIX", t.s.keys.Prefix).Build().Pin(),
 		dc.B().ClientInfo().Build().Pin()) // pinned: see Store.run
 	for _, r := range res {
 		if err := r.Error(); err != nil {

@@ -101,7 +101,11 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	r, err := newRouter(secret, redisblocklist.New(redis.NewClient(opts)))
+	store, err := redisblocklist.New(redis.NewClient(opts))
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err := newRouter(secret, store)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -20,7 +20,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginjwt/ginjwt/redisblocklist"
-	"github.com/ginjwt/ginjwt/redisblocklist/redistest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -69,8 +68,10 @@ func login(t *testing.T, base string) (access, refresh string) {
 }
 
 func TestRedisBlocklistFlow(t *testing.T) {
-	client := redistest.Start(t).Client(t)
-	r, err := newRouter([]byte("test-secret-0123456789abcdef0123456789"), redisblocklist.New(client))
+	client := redisClient(t, startRedis(t))
+	store, err := redisblocklist.New(client)
+	require.NoError(t, err)
+	r, err := newRouter([]byte("test-secret-0123456789abcdef0123456789"), store)
 	require.NoError(t, err)
 	srv := httptest.NewServer(r)
 	defer srv.Close()
@@ -96,13 +97,18 @@ func TestRedisBlocklistFlow(t *testing.T) {
 	assert.Equal(t, 401, status, "logout ended the login: its refresh token too")
 	assert.Equal(t, revoked, body)
 
-	ttl, err := client.TTL(context.Background(), "ginjwt:revoked:"+jti(t, access)).Result()
+	// A logout revokes the login (its session, "sid"), not just the token:
+	// kept as long as a token of the login could live, the refresh
+	// token's 30 days.
+	ttl, err := client.TTL(context.Background(), "ginjwt:revoked:fam:"+sid(t, access)).Result()
 	require.NoError(t, err)
-	assert.InDelta(t, float64(15*time.Minute), float64(ttl), float64(5*time.Second), "kept as long as the token lives")
+	assert.InDelta(t, float64(30*24*time.Hour), float64(ttl), float64(5*time.Second), "kept as long as the login's tokens live")
 }
 
 func TestRotationInProcess(t *testing.T) {
-	r, err := newRouter([]byte("test-secret-0123456789abcdef0123456789"), redisblocklist.New(redistest.Start(t).Client(t)))
+	store, err := redisblocklist.New(redisClient(t, startRedis(t)))
+	require.NoError(t, err)
+	r, err := newRouter([]byte("test-secret-0123456789abcdef0123456789"), store)
 	require.NoError(t, err)
 	srv := httptest.NewServer(r)
 	defer srv.Close()
@@ -120,16 +126,16 @@ func TestRotationInProcess(t *testing.T) {
 	assert.Equal(t, revoked, body)
 }
 
-// jti returns the jti claim of a token, read without verification.
-func jti(t *testing.T, token string) string {
+// sid returns the session claim of a token, read without verification.
+func sid(t *testing.T, token string) string {
 	parts := strings.Split(token, ".")
 	require.Len(t, parts, 3)
-	var claims struct{ JTI string }
+	var claims struct{ SID string }
 	data, err := base64.RawURLEncoding.DecodeString(parts[1])
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(data, &claims))
-	require.NotEmpty(t, claims.JTI)
-	return claims.JTI
+	require.NotEmpty(t, claims.SID)
+	return claims.SID
 }
 
 // instance is one process of the example, started by startInstance.
@@ -233,9 +239,9 @@ func startInstance(t *testing.T, bin string, env ...string) instance {
 // behind a load balancer would: what one revokes, all refuse, and a
 // refresh token replayed across them yields one new pair.
 func TestInstancesAsProcesses(t *testing.T) {
-	srv := redistest.Start(t)
+	addr := startRedis(t)
 	bin := buildApp(t)
-	env := []string{"REDIS_URL=redis://" + srv.Addr + "/0", "JWT_SECRET_KEY=shared-secret-of-the-three-instances-0123"}
+	env := []string{"REDIS_URL=redis://" + addr + "/0", "JWT_SECRET_KEY=shared-secret-of-the-three-instances-0123"}
 	apps := []instance{startInstance(t, bin, env...), startInstance(t, bin, env...), startInstance(t, bin, env...)}
 
 	// A logout on one is refused by the two others.
@@ -310,9 +316,9 @@ func TestInstancesAsProcesses(t *testing.T) {
 // says so: its tokens are refused by an instance with another secret, and
 // no secret published in this example signs anything.
 func TestRandomSecretWithoutJWTSecretKey(t *testing.T) {
-	srv := redistest.Start(t)
+	addr := startRedis(t)
 	bin := buildApp(t)
-	redisURL := "REDIS_URL=redis://" + srv.Addr + "/0"
+	redisURL := "REDIS_URL=redis://" + addr + "/0"
 	lonely := startInstance(t, bin, redisURL, "JWT_SECRET_KEY=")
 	other := startInstance(t, bin, redisURL, "JWT_SECRET_KEY=")
 	assert.Contains(t, lonely.logText(), "JWT_SECRET_KEY is not set: generated a random secret")
@@ -327,7 +333,8 @@ func TestRandomSecretWithoutJWTSecretKey(t *testing.T) {
 // A logout Redis does not confirm is not reported as done: here a store
 // that needs a replica's acknowledgement, and Redis has no replica.
 func TestLogoutNotConfirmedByRedis(t *testing.T) {
-	store := redisblocklist.New(redistest.Start(t).Client(t), redisblocklist.WithReplicaAcks(1, 50*time.Millisecond))
+	store, err := redisblocklist.New(redisClient(t, startRedis(t)), redisblocklist.WithReplicaAcks(1, 50*time.Millisecond))
+	require.NoError(t, err)
 	r, err := newRouter([]byte("test-secret-0123456789abcdef0123456789"), store)
 	require.NoError(t, err)
 	srv := httptest.NewServer(r)

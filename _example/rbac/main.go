@@ -112,7 +112,11 @@ func blocklist() (ginjwt.Blocklist, error) {
 	if err != nil {
 		return nil, err
 	}
-	return redisblocklist.New(redis.NewClient(opts)), nil
+	store, err := redisblocklist.New(redis.NewClient(opts))
+	if err != nil {
+		return nil, err
+	}
+	return store, nil
 }
 
 // secretKey reads JWT_SECRET_KEY. Without it the server makes a random

@@ -13,7 +13,6 @@ import (
 
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/redisblocklist"
-	"github.com/ginjwt/ginjwt/redisblocklist/redistest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -79,8 +78,9 @@ func story(t *testing.T, store ginjwt.Blocklist) {
 func TestRBACWithMemoryBlocklist(t *testing.T) { story(t, ginjwt.NewMemoryBlocklist(nil)) }
 
 func TestRBACWithRedis(t *testing.T) {
-	client := redistest.Start(t).Client(t)
-	story(t, redisblocklist.New(client))
+	store, err := redisblocklist.New(redisClient(t, startRedis(t)))
+	require.NoError(t, err)
+	story(t, store)
 }
 
 // publicSecret is the fallback secret this example used to fall back to
@@ -143,8 +143,7 @@ func TestBlocklistFromEnvironment(t *testing.T) {
 	_, err = blocklist()
 	assert.Error(t, err)
 
-	srv := redistest.Start(t)
-	t.Setenv("REDIS_URL", "redis://"+srv.Addr+"/0")
+	t.Setenv("REDIS_URL", "redis://"+startRedis(t)+"/0")
 	store, err = blocklist()
 	require.NoError(t, err)
 	assert.IsType(t, &redisblocklist.Store{}, store)

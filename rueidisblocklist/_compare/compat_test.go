@@ -8,7 +8,7 @@ import (
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/redisblocklist"
 	"github.com/ginjwt/ginjwt/rueidisblocklist"
-	"github.com/ginjwt/ginjwt/rueidisblocklist/rueidistest"
+	"github.com/ginjwt/ginjwt/rueidisblocklist/internal/rueidistest"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,8 +23,10 @@ func TestSharesRedisWithTheGoRedisStore(t *testing.T) {
 	ctx := context.Background()
 	goredis := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	t.Cleanup(func() { _ = goredis.Close() })
-	old := redisblocklist.New(goredis)
-	cached := rueidisblocklist.New(srv.Client(t, "app", nil))
+	old, err := redisblocklist.New(goredis)
+	require.NoError(t, err)
+	cached, err := rueidisblocklist.New(srv.Client(t, "app", nil))
+	require.NoError(t, err)
 
 	// Cached "not revoked" on both sides first, so the invalidation is
 	// what makes the revocations visible.
@@ -73,4 +75,52 @@ func TestSharesRedisWithTheGoRedisStore(t *testing.T) {
 	cur, err = old.Current(ctx, "fam")
 	require.NoError(t, err)
 	assert.Equal(t, "r3", cur)
+}
+
+// Identities and the session list too: a cutoff or a session written
+// through either store is read, merged and ended through the other.
+func TestSharesIdentitiesAndSessions(t *testing.T) {
+	srv := rueidistest.Start(t)
+	ctx := context.Background()
+	goredis := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { _ = goredis.Close() })
+	old, err := redisblocklist.New(goredis)
+	require.NoError(t, err)
+	cached, err := rueidisblocklist.New(srv.Client(t, "app", nil))
+	require.NoError(t, err)
+	stores := []ginjwt.IdentityRevoker{old, cached}
+	now := time.Now().Truncate(time.Millisecond)
+
+	for _, s := range stores { // "not revoked" cached first
+		revoked, err := s.IsRevokedFor(ctx, "alice", now.Add(-time.Second), "jti")
+		require.NoError(t, err)
+		require.False(t, revoked)
+	}
+	require.NoError(t, old.RevokeIdentity(ctx, "alice", now, now.Add(time.Minute)))
+	require.NoError(t, cached.RevokeIdentity(ctx, "alice", now.Add(-time.Hour), now.Add(time.Hour)))
+	for _, s := range stores {
+		require.Eventually(t, func() bool {
+			revoked, err := s.IsRevokedFor(ctx, "alice", now.Add(-time.Millisecond), "jti")
+			return err == nil && revoked
+		}, time.Second, time.Millisecond, "%T does not see the cutoff", s)
+		revoked, err := s.IsRevokedFor(ctx, "alice", now, "jti")
+		require.NoError(t, err)
+		assert.False(t, revoked, "%T: the later cutoff kept, not moved", s)
+	}
+	ttl, err := goredis.PTTL(ctx, "ginjwt:revoked:\xffi:616c696365").Result()
+	require.NoError(t, err)
+	assert.Greater(t, ttl, 59*time.Minute, "the longer record kept")
+
+	s1 := ginjwt.Session{ID: "s-1", Identity: "alice", Created: now, Expires: now.Add(time.Hour), UserAgent: "curl/8", ClientIP: "192.0.2.7"}
+	require.NoError(t, old.SaveSession(ctx, s1))
+	require.NoError(t, cached.TouchSession(ctx, "alice", "s-1", now.Add(time.Second), now.Add(2*time.Hour)))
+	list, err := old.Sessions(ctx, "alice")
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	s1.Renewed, s1.Expires = now.Add(time.Second), now.Add(2*time.Hour)
+	assert.Equal(t, s1, list[0])
+	require.NoError(t, old.DeleteSession(ctx, "alice", "s-1"))
+	list, err = cached.Sessions(ctx, "alice")
+	require.NoError(t, err)
+	assert.Empty(t, list)
 }
