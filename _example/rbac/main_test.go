@@ -65,7 +65,7 @@ func story(t *testing.T, store ginjwt.Blocklist) {
 
 	status, body = call(t, "DELETE", srv.URL+"/logout", alice, "")
 	assert.Equal(t, 200, status)
-	assert.Equal(t, msg("Successfully logged out"), body)
+	assert.Equal(t, msg("Access token successfully revoked"), body)
 	for _, path := range []string{"/me", "/admin"} {
 		status, body = call(t, "GET", srv.URL+path, alice, "")
 		assert.Equal(t, 401, status, path)
@@ -73,6 +73,52 @@ func story(t *testing.T, store ginjwt.Blocklist) {
 	}
 	status, _ = call(t, "GET", srv.URL+"/me", bob, "")
 	assert.Equal(t, 200, status, "bob's token is untouched")
+
+	// A role change ends the user's sessions: a token with the old role
+	// must not keep it.
+	alice = login("alice", "alice-password")
+	status, body = call(t, "PUT", srv.URL+"/users/bob/role", bob, `{"role":"admin"}`)
+	assert.Equal(t, 403, status, "only admins")
+	status, body = call(t, "PUT", srv.URL+"/users/bob/role", alice, `{"role":"admin"}`)
+	assert.Equal(t, 200, status, body)
+	assert.Equal(t, msg("bob is now admin"), body)
+	status, body = call(t, "GET", srv.URL+"/me", bob, "")
+	assert.Equal(t, 401, status, "bob's token says role user")
+	assert.Equal(t, msg("Token has been revoked"), body)
+	bob = login("bob", "bob-password")
+	status, body = call(t, "GET", srv.URL+"/admin", bob, "")
+	assert.Equal(t, 200, status, "a new login carries the new role")
+	assert.Equal(t, msg("Welcome, admin bob"), body)
+
+	// A password change ends every session of the user, a stolen copy's
+	// too, and logs this one in again.
+	stolen := login("bob", "bob-password")
+	status, body = call(t, "POST", srv.URL+"/password", bob, `{"old":"wrong","new":"new-bob-password"}`)
+	assert.Equal(t, 401, status)
+	status, body = call(t, "POST", srv.URL+"/password", bob, `{"old":"bob-password","new":"new-bob-password"}`)
+	require.Equal(t, 200, status, body)
+	fresh := body["access_token"].(string)
+	for _, tok := range []string{bob, stolen} {
+		status, body = call(t, "GET", srv.URL+"/me", tok, "")
+		assert.Equal(t, 401, status)
+		assert.Equal(t, msg("Token has been revoked"), body)
+	}
+	status, _ = call(t, "GET", srv.URL+"/me", fresh, "")
+	assert.Equal(t, 200, status, "the token the change answered with")
+	status, _ = call(t, "POST", srv.URL+"/login", "", `{"username":"bob","password":"bob-password"}`)
+	assert.Equal(t, 401, status, "the old password is gone")
+	login("bob", "new-bob-password")
+
+	// Deleting an account ends its sessions.
+	status, body = call(t, "DELETE", srv.URL+"/users/bob", alice, "")
+	assert.Equal(t, 200, status, body)
+	assert.Equal(t, msg("bob deleted"), body)
+	status, body = call(t, "GET", srv.URL+"/me", fresh, "")
+	assert.Equal(t, 401, status)
+	assert.Equal(t, msg("Token has been revoked"), body)
+	status, body = call(t, "DELETE", srv.URL+"/users/bob", alice, "")
+	assert.Equal(t, 404, status)
+	assert.Equal(t, msg("No such user"), body)
 }
 
 func TestRBACWithMemoryBlocklist(t *testing.T) { story(t, ginjwt.NewMemoryBlocklist(nil)) }
