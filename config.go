@@ -79,6 +79,7 @@ type config struct {
 	userType      reflect.Type
 
 	errorHandler ErrorHandler
+	responder    Responder
 }
 
 func defaultConfig() config {

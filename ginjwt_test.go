@@ -58,6 +58,7 @@ func TestNewRejectsMisconfiguration(t *testing.T) {
 		{"empty header name", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithHeader("", "Bearer")}, "WithHeader: empty header name"},
 		{"negative leeway", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithClaims(ginjwt.ClaimsConfig{Leeway: -time.Second})}, "must not be negative"},
 		{"nil handler", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithErrorHandler(nil)}, "WithErrorHandler: nil handler"},
+		{"nil responder", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithResponder(nil)}, "WithResponder: nil function"},
 		// Names net/http or browsers would silently drop later.
 		{"cookie name with a space", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookies(ginjwt.CookieConfig{AccessName: "a b"})}, `cookie "a b": http: invalid Cookie.Name`},
 		{"CSRF cookie name with a semicolon", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{AccessCookieName: "c", RefreshCookieName: "x;y"}})}, `cookie "x;y": http: invalid Cookie.Name`},

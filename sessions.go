@@ -164,18 +164,24 @@ func errSessionExpired() *Error {
 // own. The errors are *Error values for Abort (503 when the store is
 // down: the login did not happen).
 func (m *Manager) StartSession(c *gin.Context, identity any, opts ...TokenOption) (access, refresh string, err error) {
-	access, refresh, s, err := m.createPair(identity, opts)
+	a, r, err := m.startSession(c, identity, opts)
+	return a.token, r.token, err
+}
+
+// startSession is StartSession telling what it made, for LoginHandler.
+func (m *Manager) startSession(c *gin.Context, identity any, opts []TokenOption) (a, r minted, err error) {
+	a, r, s, err := m.createPair(identity, opts)
 	if err != nil || !m.cfg.sessionList {
-		return access, refresh, err
+		return a, r, err
 	}
 	s.UserAgent = truncateUTF8(c.Request.UserAgent(), maxUserAgent)
 	s.ClientIP = c.ClientIP()
 	ctx := c.Request.Context()
 	if err := m.saveSession(ctx, s); err != nil {
-		return "", "", err
+		return minted{}, minted{}, err
 	}
 	m.emit(ctx, Event{Kind: EventSessionStarted, Identity: s.Identity, SessionID: s.ID})
-	return access, refresh, nil
+	return a, r, nil
 }
 
 // callStore makes one call to the store under the blocklist timeout and
@@ -212,21 +218,20 @@ func (m *Manager) saveSession(ctx context.Context, s Session) error {
 }
 
 // createPair makes the two tokens of a new session, which it describes.
-func (m *Manager) createPair(identity any, opts []TokenOption) (access, refresh string, s Session, err error) {
+func (m *Manager) createPair(identity any, opts []TokenOption) (a, r minted, s Session, err error) {
 	now := m.cfg.now()
 	s = Session{ID: newUUIDv7(now), Created: now.Truncate(time.Millisecond)}
 	login := tokenOption(func(o *tokenOptions) { o.session, o.start = s.ID, now.Unix() })
-	var a, r minted
 	// Never append to opts: it may be a handler's slice shared by
 	// concurrent requests.
-	if access, err = m.createToken(TypeAccess, identity, slices.Concat(opts, []TokenOption{login, a.record()})); err != nil {
-		return "", "", Session{}, err
+	if _, err = m.createToken(TypeAccess, identity, slices.Concat(opts, []TokenOption{login, a.record()})); err != nil {
+		return minted{}, minted{}, Session{}, err
 	}
-	if refresh, err = m.createToken(TypeRefresh, identity, slices.Concat(opts, []TokenOption{login, tokenOption(notFresh), r.record()})); err != nil {
-		return "", "", Session{}, err
+	if _, err = m.createToken(TypeRefresh, identity, slices.Concat(opts, []TokenOption{login, tokenOption(notFresh), r.record()})); err != nil {
+		return minted{}, minted{}, Session{}, err
 	}
 	s.Identity, s.Expires = r.identity, laterOf(a.expires, r.expires)
-	return access, refresh, s, nil
+	return a, r, s, nil
 }
 
 // touchSession records a renewal of tok's session that made tokens
