@@ -365,6 +365,11 @@ func (m *Manager) RevokeIdentity(ctx context.Context, identity string) error {
 	until := time.Time{}
 	if longest := m.longestLifetime(); longest > 0 {
 		until = now.Add(longest)
+		// Legacy tokens (WithLegacyTokensUntil) may outlive this
+		// Manager's lifetimes, and live at most until the window ends.
+		if m.cfg.legacyUntil.After(until) {
+			until = m.cfg.legacyUntil
+		}
 	}
 	if err := m.callStore(ctx, StoreRevokeIdentity, func(ctx context.Context) error {
 		return store.RevokeIdentity(ctx, identity, before, until)
@@ -406,9 +411,17 @@ func (m *Manager) longestLifetime() time.Duration {
 // issuedAt returns when the token was issued, to the millisecond when its
 // ID is a ginjwt UUIDv7 of the same second as "iat", else to the second;
 // the zero time when it has no "iat" (refused by any RevokeIdentity). The
-// ID cannot stretch "iat": only its milliseconds are read.
+// ID cannot stretch "iat": only its milliseconds are read. A legacy token
+// (no "jti", no "sid"; WithLegacyTokensUntil) without "iat" is
+// appleboy/gin-jwt's, whose "orig_iat" is its issue time.
 func (c *Claims) issuedAt() time.Time {
 	if !c.hasIat {
+		if c.SessionID() == "" {
+			v, _ := c.lookup("orig_iat")
+			if sec, ok, e := numericDate(v, ""); e == nil && ok {
+				return time.Unix(sec, 0)
+			}
+		}
 		return time.Time{}
 	}
 	if ms, ok := uuidV7Millis(c.JTI); ok && ms/1000 == c.iat {
