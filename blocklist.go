@@ -43,7 +43,8 @@ type IdentityRevoker interface {
 	// IsRevokedFor reports whether any of keys is revoked, or identity's
 	// tokens issued at issued are (issued is before its cutoff, compared
 	// to the millisecond: the cutoff rounded up, issued down), in one
-	// question to the store.
+	// question to the store. keys is empty for a token with no ID
+	// (WithLegacyTokensUntil): only the cutoff can refuse it.
 	IsRevokedFor(ctx context.Context, identity string, issued time.Time, keys ...string) (bool, error)
 }
 
