@@ -191,7 +191,8 @@ func (m *Manager) checkRevoked(ctx context.Context, c *gin.Context, tok *Token) 
 // directly, without the deadline context and its allocations; any other
 // store is asked under the blocklist timeout, whose timer starts only if
 // the store waits on it (checkContext). With observers, each question is
-// a store call they see.
+// a store call they see. A token without ID or session is a question for
+// an IdentityRevoker alone.
 func (m *Manager) revocationLookup(store Blocklist) func(ctx context.Context, claims *Claims) (bool, error) {
 	var ask func(ctx context.Context, claims *Claims) (bool, error)
 	if mem, ok := store.(*MemoryBlocklist); ok {
@@ -199,17 +200,12 @@ func (m *Manager) revocationLookup(store Blocklist) func(ctx context.Context, cl
 			return mem.revokedToken(claims), nil
 		}
 	} else {
-		// A legacy token (WithLegacyTokensUntil) has no key to ask about;
-		// only its identity's cutoff can end it.
 		keys := func(ctx context.Context, claims *Claims) (bool, error) {
-			if claims.SessionID() == "" {
-				return false, nil
-			}
 			return store.IsRevoked(ctx, claims.JTI, sessionKey(claims.SessionID()))
 		}
 		if ir, ok := store.(IdentityRevoker); ok {
 			keys = func(ctx context.Context, claims *Claims) (bool, error) {
-				if claims.SessionID() == "" {
+				if claims.SessionID() == "" { // a legacy token: no key to ask about
 					return ir.IsRevokedFor(ctx, claims.Identity, claims.issuedAt())
 				}
 				return ir.IsRevokedFor(ctx, claims.Identity, claims.issuedAt(), claims.JTI, sessionKey(claims.SessionID()))
@@ -221,15 +217,26 @@ func (m *Manager) revocationLookup(store Blocklist) func(ctx context.Context, cl
 			return keys(cctx, claims)
 		}
 	}
-	if len(m.observers) == 0 {
-		return ask
+	lookup := ask
+	if len(m.observers) > 0 {
+		lookup = func(ctx context.Context, claims *Claims) (revoked bool, err error) {
+			err = m.storeCall(ctx, StoreIsRevoked, func(ctx context.Context) error {
+				revoked, err = ask(ctx, claims)
+				return err
+			})
+			return revoked, err
+		}
 	}
-	return func(ctx context.Context, claims *Claims) (revoked bool, err error) {
-		err = m.storeCall(ctx, StoreIsRevoked, func(ctx context.Context) error {
-			revoked, err = ask(ctx, claims)
-			return err
-		})
-		return revoked, err
+	if _, ok := store.(IdentityRevoker); ok {
+		return lookup
+	}
+	// A legacy token (WithLegacyTokensUntil) names nothing such a store
+	// holds: there is no question to ask it.
+	return func(ctx context.Context, claims *Claims) (bool, error) {
+		if claims.SessionID() == "" {
+			return false, nil
+		}
+		return lookup(ctx, claims)
 	}
 }
 
