@@ -43,7 +43,8 @@ type IdentityRevoker interface {
 	// IsRevokedFor reports whether any of keys is revoked, or identity's
 	// tokens issued at issued are (issued is before its cutoff, compared
 	// to the millisecond: the cutoff rounded up, issued down), in one
-	// question to the store.
+	// question to the store. keys is empty for a token with no ID
+	// (WithLegacyTokensUntil): only the cutoff can refuse it.
 	IsRevokedFor(ctx context.Context, identity string, issued time.Time, keys ...string) (bool, error)
 }
 
@@ -71,7 +72,8 @@ type SessionStore interface {
 // the store from its blocklist examples). Revoked tokens get 401 "Token has
 // been revoked"; a store error gets 503 and never lets the request through.
 // Tokens without a "jti" are refused when a blocklist is set, since they
-// could not be revoked.
+// could not be revoked (WithLegacyTokensUntil opens a window for those a
+// service minted before).
 func WithBlocklist(store Blocklist) Option {
 	return option(func(c *config) error {
 		if store == nil {
@@ -80,6 +82,40 @@ func WithBlocklist(store Blocklist) Option {
 		c.blocklist = store
 		return nil
 	})
+}
+
+// WithLegacyTokensUntil accepts, until t, tokens that have neither a "jti"
+// nor a "sid" although a blocklist is set: the tokens a service minted
+// before it moved to ginjwt (appleboy/gin-jwt writes none), which would
+// otherwise be refused with 422 "Missing claim: jti" the moment
+// WithBlocklist is turned on, logging every user out. From t on they are
+// refused again, so t is when the last of them has expired (the old
+// service's token lifetime after the last old instance stopped).
+//
+// The trade-off: such a token names no token or session, so a logout
+// cannot end it (LogoutHandler ends nothing for it and unsets the
+// cookies), and Revoke refuses it; until it expires or t comes, it is
+// valid. Only RevokeIdentity ("log out everywhere") ends it, through its
+// "iat" (or, lacking one, appleboy's "orig_iat"; a token with neither is
+// ended by any RevokeIdentity of its identity), with a store that
+// implements IdentityRevoker. Every other check applies as to any token.
+// Needs WithBlocklist; New refuses a t that is not in the future.
+// Default: no such window, tokens without "jti" are refused.
+func WithLegacyTokensUntil(t time.Time) Option {
+	return option(func(c *config) error {
+		if t.IsZero() {
+			return errors.New("WithLegacyTokensUntil: zero time (leave the option out to refuse tokens without jti)")
+		}
+		c.legacyUntil = t
+		return nil
+	})
+}
+
+// acceptsLegacy reports whether a token without "jti" is let through to
+// the revocation check: WithLegacyTokensUntil's window is open and it has
+// no session either.
+func (m *Manager) acceptsLegacy(c *Claims) bool {
+	return c.SessionID() == "" && m.cfg.now().Before(m.cfg.legacyUntil)
 }
 
 // WithTokenInBlocklistLoader adds a revocation check of the application's
@@ -120,7 +156,8 @@ func SkipRevocationCheck() GuardOption {
 // that passed every other check.
 func (m *Manager) checkRevoked(ctx context.Context, c *gin.Context, tok *Token) *Error {
 	if m.isRevoked != nil {
-		if tok.Claims.JTI == "" {
+		legacy := tok.Claims.JTI == ""
+		if legacy && !m.acceptsLegacy(&tok.Claims) {
 			return invalid(ErrInvalidClaims, "Missing claim: jti")
 		}
 		revoked, err := m.isRevoked(ctx, &tok.Claims)
@@ -130,8 +167,10 @@ func (m *Manager) checkRevoked(ctx context.Context, c *gin.Context, tok *Token) 
 		if revoked {
 			return newError(ErrRevoked, http.StatusUnauthorized, "Token has been revoked")
 		}
-		if e := m.checkRotated(ctx, c, tok); e != nil {
-			return e
+		if !legacy { // a legacy token has no session to rotate
+			if e := m.checkRotated(ctx, c, tok); e != nil {
+				return e
+			}
 		}
 	}
 	if m.cfg.revokedCheck != nil {
@@ -152,7 +191,8 @@ func (m *Manager) checkRevoked(ctx context.Context, c *gin.Context, tok *Token) 
 // directly, without the deadline context and its allocations; any other
 // store is asked under the blocklist timeout, whose timer starts only if
 // the store waits on it (checkContext). With observers, each question is
-// a store call they see.
+// a store call they see. A token without ID or session is a question for
+// an IdentityRevoker alone.
 func (m *Manager) revocationLookup(store Blocklist) func(ctx context.Context, claims *Claims) (bool, error) {
 	var ask func(ctx context.Context, claims *Claims) (bool, error)
 	if mem, ok := store.(*MemoryBlocklist); ok {
@@ -165,6 +205,9 @@ func (m *Manager) revocationLookup(store Blocklist) func(ctx context.Context, cl
 		}
 		if ir, ok := store.(IdentityRevoker); ok {
 			keys = func(ctx context.Context, claims *Claims) (bool, error) {
+				if claims.SessionID() == "" { // a legacy token: no key to ask about
+					return ir.IsRevokedFor(ctx, claims.Identity, claims.issuedAt())
+				}
 				return ir.IsRevokedFor(ctx, claims.Identity, claims.issuedAt(), claims.JTI, sessionKey(claims.SessionID()))
 			}
 		}
@@ -174,15 +217,26 @@ func (m *Manager) revocationLookup(store Blocklist) func(ctx context.Context, cl
 			return keys(cctx, claims)
 		}
 	}
-	if len(m.observers) == 0 {
-		return ask
+	lookup := ask
+	if len(m.observers) > 0 {
+		lookup = func(ctx context.Context, claims *Claims) (revoked bool, err error) {
+			err = m.storeCall(ctx, StoreIsRevoked, func(ctx context.Context) error {
+				revoked, err = ask(ctx, claims)
+				return err
+			})
+			return revoked, err
+		}
 	}
-	return func(ctx context.Context, claims *Claims) (revoked bool, err error) {
-		err = m.storeCall(ctx, StoreIsRevoked, func(ctx context.Context) error {
-			revoked, err = ask(ctx, claims)
-			return err
-		})
-		return revoked, err
+	if _, ok := store.(IdentityRevoker); ok {
+		return lookup
+	}
+	// A legacy token (WithLegacyTokensUntil) names nothing such a store
+	// holds: there is no question to ask it.
+	return func(ctx context.Context, claims *Claims) (bool, error) {
+		if claims.SessionID() == "" {
+			return false, nil
+		}
+		return lookup(ctx, claims)
 	}
 }
 

@@ -144,11 +144,13 @@ func (b *MemoryBlocklist) revokedToken(c *Claims) bool {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	now := b.now()
-	if _, inForce := lookup(b.revoked, c.JTI, now); inForce {
-		return true
-	}
-	if e, ok := b.revoked[string(key)]; ok && (e.until.IsZero() || now.Before(e.until)) {
-		return true
+	if c.SessionID() != "" { // else a legacy token, with no key (WithLegacyTokensUntil)
+		if _, inForce := lookup(b.revoked, c.JTI, now); inForce {
+			return true
+		}
+		if e, ok := b.revoked[string(key)]; ok && (e.until.IsZero() || now.Before(e.until)) {
+			return true
+		}
 	}
 	return len(b.identities) > 0 && b.identityRevoked(c.Identity, c.issuedAt(), now)
 }

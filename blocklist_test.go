@@ -3,9 +3,11 @@ package ginjwt_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -412,3 +414,162 @@ type failingWrites struct {
 }
 
 func (f failingWrites) Revoke(context.Context, string, time.Time) error { return f.err }
+
+// appleboyToken is a token as appleboy/gin-jwt v2 and v3 make it with their
+// README's IdentityKey "id" (MapClaims, so in name order): the identity,
+// "exp" and "orig_iat", the issue time; no "iat", "jti", "sub" or "type".
+func appleboyToken(identity string, issued time.Time, life time.Duration) string {
+	return signPayload(fmt.Sprintf(`{"exp":%d,"id":%q,"orig_iat":%d}`,
+		issued.Add(life).Unix(), identity, issued.Unix()))
+}
+
+// recordingRevoker is an IdentityRevoker that is not a MemoryBlocklist, so
+// the guards ask it as they ask a store over the network; it records the
+// keys of each question.
+type recordingRevoker struct {
+	*ginjwt.MemoryBlocklist
+	mu    sync.Mutex
+	asked [][]string
+}
+
+func (s *recordingRevoker) IsRevokedFor(ctx context.Context, identity string, issued time.Time, keys ...string) (bool, error) {
+	s.mu.Lock()
+	s.asked = append(s.asked, keys)
+	s.mu.Unlock()
+	return s.MemoryBlocklist.IsRevokedFor(ctx, identity, issued, keys...)
+}
+
+// plainBlocklist has the core methods only, and counts the questions.
+type plainBlocklist struct {
+	ginjwt.Blocklist
+	asked atomic.Int32
+}
+
+func (s *plainBlocklist) IsRevoked(ctx context.Context, keys ...string) (bool, error) {
+	s.asked.Add(1)
+	return s.Blocklist.IsRevoked(ctx, keys...)
+}
+
+// Turning revocation on does not log out the users of the service ginjwt
+// replaces: their tokens, without "jti", pass until the window closes,
+// and nothing weakens when the option is not given.
+func TestLegacyTokensUntil(t *testing.T) {
+	stores := map[string]func(clock *fakeClock) ginjwt.Blocklist{
+		"MemoryBlocklist": func(clock *fakeClock) ginjwt.Blocklist { return ginjwt.NewMemoryBlocklist(clock.Now) },
+		"an IdentityRevoker": func(clock *fakeClock) ginjwt.Blocklist {
+			return &recordingRevoker{MemoryBlocklist: ginjwt.NewMemoryBlocklist(clock.Now)}
+		},
+		"a plain Blocklist": func(clock *fakeClock) ginjwt.Blocklist {
+			return &plainBlocklist{Blocklist: ginjwt.NewMemoryBlocklist(clock.Now)}
+		},
+	}
+	for name, newStore := range stores {
+		t.Run(name, func(t *testing.T) {
+			clock := newFakeClock()
+			store := newStore(clock)
+			until := clock.Now().Add(2 * time.Hour)
+			m := newManager(t, clock.option(), ginjwt.WithClaims(ginjwt.ClaimsConfig{IdentityClaim: "id"}),
+				ginjwt.WithBlocklist(store), ginjwt.WithLegacyTokensUntil(until))
+			r := logoutRouter(t, m)
+			r.DELETE("/logout-handler", m.LogoutHandler())
+			old := appleboyToken("admin", clock.Now(), 3*time.Hour)
+
+			w := get(r, "/protected", bearer(old))
+			require.Equal(t, 200, w.Code, w.Body.String())
+			assert.Equal(t, "admin", decodeBody(t, w)["identity"])
+			if s, ok := store.(*plainBlocklist); ok {
+				assert.Zero(t, s.asked.Load(), "a plain store has nothing to say about a token without keys")
+			}
+
+			// A token with a session but no ID is not one of the old
+			// service's: it stays refused.
+			withSID := signPayload(fmt.Sprintf(`{"exp":%d,"id":"admin","sid":"s-1"}`, clock.Now().Add(time.Hour).Unix()))
+			w = get(r, "/protected", bearer(withSID))
+			assert.Equal(t, 422, w.Code)
+			assertMsg(t, w, "Missing claim: jti")
+
+			// The trade-off: a logout cannot end such a token.
+			w = request(r, http.MethodDelete, "/logout-handler", bearer(old))
+			require.Equal(t, 200, w.Code)
+			assertMsg(t, w, "logout successful")
+			assert.Equal(t, 200, get(r, "/protected", bearer(old)).Code, "nothing names it on the blocklist")
+			assert.ErrorIs(t, m.Revoke(context.Background(), old), ginjwt.ErrInvalidClaims)
+
+			// The window closes at until, before the token expires.
+			clock.Sleep(until.Add(-time.Second).Sub(clock.Now()))
+			assert.Equal(t, 200, get(r, "/protected", bearer(old)).Code, "a second before until")
+			clock.Sleep(time.Second)
+			w = get(r, "/protected", bearer(old))
+			assert.Equal(t, 422, w.Code, "at until")
+			assertMsg(t, w, "Missing claim: jti")
+		})
+	}
+
+	t.Run("without the option", func(t *testing.T) {
+		clock := newFakeClock()
+		m := newManager(t, clock.option(), ginjwt.WithClaims(ginjwt.ClaimsConfig{IdentityClaim: "id"}),
+			ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(clock.Now)))
+		w := get(logoutRouter(t, m), "/protected", bearer(appleboyToken("admin", clock.Now(), time.Hour)))
+		assert.Equal(t, 422, w.Code)
+		assertMsg(t, w, "Missing claim: jti")
+	})
+}
+
+// "Log out everywhere" ends the old service's tokens during the window,
+// by their "iat", or appleboy's "orig_iat" when they have none.
+func TestRevokeIdentityEndsLegacyTokens(t *testing.T) {
+	stores := map[string]func(clock *fakeClock) ginjwt.IdentityRevoker{
+		"MemoryBlocklist": func(clock *fakeClock) ginjwt.IdentityRevoker { return ginjwt.NewMemoryBlocklist(clock.Now) },
+		"an IdentityRevoker": func(clock *fakeClock) ginjwt.IdentityRevoker {
+			return &recordingRevoker{MemoryBlocklist: ginjwt.NewMemoryBlocklist(clock.Now)}
+		},
+	}
+	for name, newStore := range stores {
+		t.Run(name, func(t *testing.T) {
+			clock := newFakeClock()
+			store := newStore(clock)
+			// This Manager's tokens live two minutes at most; the old
+			// service's a day.
+			m := newManager(t, clock.option(), ginjwt.WithClaims(ginjwt.ClaimsConfig{IdentityClaim: "id"}),
+				ginjwt.WithAccessExpires(time.Minute), ginjwt.WithRefreshExpires(2*time.Minute),
+				ginjwt.WithBlocklist(store), ginjwt.WithLegacyTokensUntil(clock.Now().Add(24*time.Hour)))
+			r := logoutRouter(t, m)
+			now, exp := clock.Now(), clock.Now().Add(12*time.Hour).Unix()
+			tokens := map[string]string{
+				"orig_iat (v2, v3)":        appleboyToken("admin", now.Add(-time.Minute), 12*time.Hour),
+				"iat set by a PayloadFunc": signPayload(fmt.Sprintf(`{"exp":%d,"iat":%d,"id":"admin"}`, exp, now.Unix())),
+				"neither":                  signPayload(fmt.Sprintf(`{"exp":%d,"id":"admin"}`, exp)),
+			}
+			other := appleboyToken("bob", now, 12*time.Hour)
+			for kind, tok := range tokens {
+				require.Equal(t, 200, get(r, "/protected", bearer(tok)).Code, kind)
+			}
+			if s, ok := store.(*recordingRevoker); ok {
+				require.NotEmpty(t, s.asked)
+				for _, keys := range s.asked {
+					assert.Empty(t, keys, "a legacy token has no ID or session to ask about")
+				}
+			}
+
+			require.NoError(t, m.RevokeIdentity(context.Background(), "admin"))
+			for kind, tok := range tokens {
+				w := get(r, "/protected", bearer(tok))
+				assert.Equal(t, 401, w.Code, kind)
+				assertMsg(t, w, "Token has been revoked")
+			}
+			assert.Equal(t, 200, get(r, "/protected", bearer(other)).Code, "another user's token")
+
+			// Tokens issued after the call work, from either service.
+			clock.Sleep(time.Second)
+			assert.Equal(t, 200, get(r, "/protected", bearer(appleboyToken("admin", clock.Now(), time.Hour))).Code)
+			assert.Equal(t, 200, get(r, "/protected", bearer(mustToken(t)(m.CreateAccessToken("admin")))).Code)
+
+			// The cutoff outlives this Manager's two-minute tokens: the old
+			// ones live longer.
+			clock.Sleep(time.Hour)
+			w := get(r, "/protected", bearer(tokens["orig_iat (v2, v3)"]))
+			assert.Equal(t, 401, w.Code, "an hour later")
+			assertMsg(t, w, "Token has been revoked")
+		})
+	}
+}

@@ -67,6 +67,7 @@ type config struct {
 	headersLoader  func(identity any) (map[string]any, error)
 
 	blocklist        Blocklist
+	legacyUntil      time.Time // tokens without jti accepted before it; zero: never
 	revokedCheck     func(c *gin.Context, tok *Token) (bool, error)
 	blocklistTimeout time.Duration
 	rotation         bool
@@ -79,6 +80,7 @@ type config struct {
 	userType      reflect.Type
 
 	errorHandler ErrorHandler
+	responder    Responder
 }
 
 func defaultConfig() config {

@@ -41,14 +41,16 @@ type tokenOptions struct {
 	// custom claims of the token it renews.
 	renewal bool
 	carried map[string]any
-	// minted, when set, receives the new token's ID and expiry.
+	// minted, when set, receives the new token and what it says.
 	minted *minted
 }
 
-// minted is what a login or a rotation records of a token it creates.
+// minted is what a login or a renewal records of a token it creates.
 type minted struct {
+	token    string
 	jti      string
 	identity string
+	issued   time.Time // "iat"
 	expires  time.Time // zero: never
 }
 
@@ -187,13 +189,17 @@ func (m *Manager) createToken(typ string, identity any, opts []TokenOption) (str
 		// the standard ones.
 		*o.minted = minted{identity: id}
 		for _, mb := range claims {
+			var date int64
 			switch mb.key {
 			case "jti":
 				_ = json.Unmarshal(mb.value, &o.minted.jti)
+			case "iat":
+				if json.Unmarshal(mb.value, &date) == nil {
+					o.minted.issued = time.Unix(date, 0)
+				}
 			case "exp":
-				var exp int64
-				if json.Unmarshal(mb.value, &exp) == nil {
-					o.minted.expires = time.Unix(exp, 0)
+				if json.Unmarshal(mb.value, &date) == nil {
+					o.minted.expires = time.Unix(date, 0)
 				}
 			}
 		}
@@ -211,7 +217,11 @@ func (m *Manager) createToken(typ string, identity any, opts []TokenOption) (str
 	}
 	// PyJWT writes header parameters sorted by name.
 	slices.SortFunc(header, func(a, b member) int { return strings.Compare(a.key, b.key) })
-	return m.sign(encodeObject(header), encodeObject(claims), key)
+	token, err := m.sign(encodeObject(header), encodeObject(claims), key)
+	if err == nil && o.minted != nil {
+		o.minted.token = token
+	}
+	return token, err
 }
 
 // identityString turns what the caller passed into the identity claim.
@@ -482,6 +492,6 @@ func mustJSON(v any) []byte {
 // freshness, which only the access token takes. StartSession does the
 // same and adds the session to the list (WithSessionList).
 func (m *Manager) CreateTokenPair(identity any, opts ...TokenOption) (access, refresh string, err error) {
-	access, refresh, _, err = m.createPair(identity, opts)
-	return access, refresh, err
+	a, r, _, err := m.createPair(identity, opts)
+	return a.token, r.token, err
 }

@@ -220,17 +220,27 @@ func (m *Manager) fail(c *gin.Context, e *Error) {
 		c.Abort()
 		return
 	}
-	// Only a status the handler set counts, not one an earlier middleware did.
 	before := c.Writer.Status()
 	m.errorHandler(c, e)
-	if !c.Writer.Written() {
-		if status := c.Writer.Status(); status != before && status != http.StatusOK {
-			c.Writer.WriteHeaderNow()
-		} else {
-			m.writeDefault(c, e)
-		}
+	if !answered(c, before) {
+		m.writeDefault(c, e)
 	}
 	c.Abort()
+}
+
+// answered reports whether a hook (an ErrorHandler, a Responder) answered:
+// it wrote a body, or set a status (sent here, with no body). Only a
+// status the hook set counts, not one an earlier middleware did, and a
+// bare 200 is no answer.
+func answered(c *gin.Context, before int) bool {
+	if c.Writer.Written() {
+		return true
+	}
+	if status := c.Writer.Status(); status != before && status != http.StatusOK {
+		c.Writer.WriteHeaderNow()
+		return true
+	}
+	return false
 }
 
 // writeDefault answers {"<WithErrorMessageKey>": "<message>"}, as flask's

@@ -45,6 +45,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Manager creates and verifies tokens and makes the guards: the
@@ -117,6 +118,14 @@ func New(opts ...Option) (*Manager, error) {
 		m.rotations, _ = cfg.blocklist.(RotationStore)
 		if m.rotations == nil {
 			errs = append(errs, fmt.Errorf("WithRefreshRotation needs WithBlocklist with a store that implements ginjwt.RotationStore (%T does not)", cfg.blocklist))
+		}
+	}
+	if !cfg.legacyUntil.IsZero() {
+		if cfg.blocklist == nil {
+			errs = append(errs, errors.New("WithLegacyTokensUntil needs WithBlocklist: without one, tokens without jti are accepted anyway"))
+		}
+		if !cfg.legacyUntil.After(cfg.now()) {
+			errs = append(errs, fmt.Errorf("WithLegacyTokensUntil(%s): the time is past, so the window is closed: leave the option out", cfg.legacyUntil.Format(time.RFC3339)))
 		}
 	}
 	if cfg.sessionList {

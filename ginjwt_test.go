@@ -58,6 +58,10 @@ func TestNewRejectsMisconfiguration(t *testing.T) {
 		{"empty header name", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithHeader("", "Bearer")}, "WithHeader: empty header name"},
 		{"negative leeway", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithClaims(ginjwt.ClaimsConfig{Leeway: -time.Second})}, "must not be negative"},
 		{"nil handler", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithErrorHandler(nil)}, "WithErrorHandler: nil handler"},
+		{"nil responder", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithResponder(nil)}, "WithResponder: nil function"},
+		{"legacy token window without a blocklist", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithLegacyTokensUntil(time.Now().Add(time.Hour))}, "WithLegacyTokensUntil needs WithBlocklist"},
+		{"legacy token window in the past", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)), ginjwt.WithLegacyTokensUntil(time.Now().Add(-time.Minute))}, "the time is past, so the window is closed"},
+		{"legacy token window at the zero time", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)), ginjwt.WithLegacyTokensUntil(time.Time{})}, "WithLegacyTokensUntil: zero time"},
 		// Names net/http or browsers would silently drop later.
 		{"cookie name with a space", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookies(ginjwt.CookieConfig{AccessName: "a b"})}, `cookie "a b": http: invalid Cookie.Name`},
 		{"CSRF cookie name with a semicolon", []ginjwt.Option{ginjwt.WithSecretKey([]byte(testSecret)), ginjwt.WithCookies(ginjwt.CookieConfig{CSRF: ginjwt.CSRFConfig{AccessCookieName: "c", RefreshCookieName: "x;y"}})}, `cookie "x;y": http: invalid Cookie.Name`},

@@ -1,14 +1,88 @@
 package ginjwt
 
 import (
+	"errors"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
 
 // Ready-made login, refresh and logout routes: the bodies of the routes in
-// flask-jwt-extended's examples, for the Manager's token locations.
+// flask-jwt-extended's examples, for the Manager's token locations, and
+// the hook that answers in a shape of the application's own.
+
+// Response is what a ready-made handler (LoginHandler, RefreshHandler,
+// LogoutHandler) did when it succeeded, for a Responder to answer. Its
+// failures go to the ErrorHandler, as every guard's do.
+type Response struct {
+	// Handler is GuardLogin, GuardRefresh or GuardLogout.
+	Handler Guard
+	// Identity is the identity of the tokens made (login, refresh), or of
+	// the first session a logout ended; "" when a logout ended none.
+	Identity string
+	// AccessToken and RefreshToken are the tokens made: both at a login,
+	// the access token at a refresh (and a refresh token with
+	// WithRefreshRotation), none at a logout.
+	AccessToken, RefreshToken string
+	// AccessExpires and RefreshExpires are their "exp" claims; zero for no
+	// token, or one that never expires.
+	AccessExpires, RefreshExpires time.Time
+	// Cookies reports that the tokens were set as cookies too (the
+	// Cookies location). A body holding them would hand them to the
+	// page's scripts, which HttpOnly cookies keep them from.
+	Cookies bool
+
+	issued time.Time // the access token's "iat"
+}
+
+// ExpiresIn returns the access token's lifetime in seconds, from its "iat"
+// to its "exp": RFC 6749's expires_in. It is 0 for no access token, or one
+// that never expires.
+func (r Response) ExpiresIn() int64 {
+	if r.AccessExpires.IsZero() || r.issued.IsZero() {
+		return 0
+	}
+	return int64(r.AccessExpires.Sub(r.issued) / time.Second)
+}
+
+// Responder writes the answer of a ready-made handler that succeeded
+// (appleboy/gin-jwt's LoginResponse, RefreshResponse and LogoutResponse in
+// one). A Responder that writes nothing, neither a body nor a status,
+// leaves the handler's default answer, so it can shape the handlers it
+// cares about; one that sets a status without a body sends that status
+// with an empty body.
+type Responder func(c *gin.Context, r Response)
+
+// WithResponder replaces the success answers of LoginHandler,
+// RefreshHandler and LogoutHandler (flask's bodies: {"access_token": ...},
+// {"msg": "login successful"}, {"refresh": true}, {"msg": "... successfully
+// revoked"}), so that a service answers in one shape of its own, e.g.
+// RFC 6749's:
+//
+//	ginjwt.WithResponder(func(c *gin.Context, r ginjwt.Response) {
+//		if r.Handler == ginjwt.GuardLogout {
+//			c.JSON(http.StatusOK, gin.H{"code": http.StatusOK, "message": "logged out"})
+//			return
+//		}
+//		c.JSON(http.StatusOK, gin.H{"access_token": r.AccessToken, "token_type": "Bearer",
+//			"expires_in": r.ExpiresIn(), "refresh_token": r.RefreshToken})
+//	})
+//
+// The cookies are set before it runs (the Cookies location) and unset
+// at a logout, whatever it writes. Failures still go to the ErrorHandler
+// (WithErrorHandler), so the two together give every answer of the
+// handlers and guards one shape.
+func WithResponder(respond Responder) Option {
+	return option(func(c *config) error {
+		if respond == nil {
+			return errors.New("WithResponder: nil function")
+		}
+		c.responder = respond
+		return nil
+	})
+}
 
 // LoginHandler returns the handler of a login route. check reads the
 // credentials from the request (c.ShouldBindJSON, or c.PostForm for a
@@ -21,6 +95,8 @@ import (
 //   - with the Cookies location, it sets the JWT and CSRF cookies;
 //   - with any other location, the body is {"access_token": ..., "refresh_token": ...},
 //     else {"msg": "login successful"}.
+//
+// WithResponder answers in a shape of your own instead.
 //
 // With the Cookies location the request must be application/json (415
 // otherwise): a cross-site form can post without a CORS preflight, and
@@ -52,12 +128,14 @@ func (m *Manager) LoginHandler(check func(c *gin.Context) (identity any, err err
 			m.abortAs(c, GuardLogin, err)
 			return
 		}
-		access, refresh, err := m.StartSession(c, identity, opts...)
+		a, r, err := m.startSession(c, identity, opts)
 		if err != nil {
 			m.abortAs(c, GuardLogin, err)
 			return
 		}
-		m.answerTokens(c, m.cfg.locations, access, refresh, gin.H{"msg": "login successful"})
+		if !m.answerTokens(c, GuardLogin, m.cfg.locations, a, r, gin.H{"msg": "login successful"}) {
+			return
+		}
 		if len(m.observers) > 0 {
 			m.report(c, Outcome{Guard: GuardLogin, Context: c.Request.Context(), Reason: ReasonOK})
 		}
@@ -70,7 +148,7 @@ func (m *Manager) LoginHandler(check func(c *gin.Context) (identity any, err err
 // or, for a refresh token from a cookie, as cookies ({"refresh": true}).
 // With WithRefreshRotation it rotates: a new refresh token comes along,
 // and a replayed one gets 401 and revokes its login. opts apply to the
-// new tokens.
+// new tokens. WithResponder answers in a shape of your own instead.
 //
 //	r.POST("/refresh", m.RefreshHandler())
 func (m *Manager) RefreshHandler(opts ...TokenOption) gin.HandlerFunc {
@@ -81,18 +159,18 @@ func (m *Manager) RefreshHandler(opts ...TokenOption) gin.HandlerFunc {
 				return
 			}
 		}
-		var access, refresh string
+		var a, r minted
 		var err error
 		if m.cfg.rotation {
-			access, refresh, err = m.RotateRefreshToken(c, opts...)
+			a, r, err = m.rotateRefreshToken(c, opts)
 		} else {
-			access, err = m.RefreshAccessToken(c, opts...)
+			a, err = m.refreshAccessToken(c, opts)
 		}
 		if err != nil {
 			m.abortAs(c, GuardRefresh, err)
 			return
 		}
-		m.answerTokens(c, []Location{CurrentLocation(c)}, access, refresh, gin.H{"refresh": true})
+		m.answerTokens(c, GuardRefresh, []Location{CurrentLocation(c)}, a, r, gin.H{"refresh": true})
 	}
 }
 
@@ -105,7 +183,7 @@ func (m *Manager) RefreshHandler(opts ...TokenOption) gin.HandlerFunc {
 // blocklist example does, else {"msg": "logout successful"} (no token, or
 // no WithBlocklist). A store that is down gets 503: the logout did not
 // happen. A cookie logout without its CSRF value gets 401 and changes
-// nothing.
+// nothing. WithResponder answers in a shape of your own instead.
 //
 //	r.DELETE("/logout", m.LogoutHandler())
 func (m *Manager) LogoutHandler() gin.HandlerFunc {
@@ -118,41 +196,54 @@ func (m *Manager) LogoutHandler() gin.HandlerFunc {
 		if len(m.observers) > 0 {
 			m.report(c, Outcome{Guard: GuardLogout, Context: c.Request.Context(), Reason: ReasonOK, Token: ended})
 		}
-		msg := "logout successful"
-		switch {
-		case ended == nil:
-		case ended.Claims.Type == TypeRefresh:
-			msg = "Refresh token successfully revoked"
-		default:
+		msg, resp := "logout successful", Response{Handler: GuardLogout}
+		if ended != nil {
+			resp.Identity = ended.Claims.Identity
 			msg = "Access token successfully revoked"
+			if ended.Claims.Type == TypeRefresh {
+				msg = "Refresh token successfully revoked"
+			}
 		}
-		c.JSON(http.StatusOK, gin.H{"msg": msg})
+		m.respond(c, resp, gin.H{"msg": msg})
 	}
 }
 
 // answerTokens answers 200 with new tokens where locs read them: cookies
 // for Cookies, the body for the others; cookiesOnly is the body when no
-// token goes in it.
-func (m *Manager) answerTokens(c *gin.Context, locs []Location, access, refresh string, cookiesOnly gin.H) {
-	inBody := false
-	for _, loc := range locs {
-		if loc != InCookies {
-			inBody = true
-		}
+// token goes in it. It reports whether the tokens went out.
+func (m *Manager) answerTokens(c *gin.Context, h Guard, locs []Location, a, r minted, cookiesOnly gin.H) bool {
+	resp := Response{
+		Handler: h, Identity: a.identity,
+		AccessToken: a.token, AccessExpires: a.expires, issued: a.issued,
+		RefreshToken: r.token, RefreshExpires: r.expires,
 	}
 	if slices.Contains(locs, InCookies) {
-		if err := m.SetJWTCookies(c, access, refresh); err != nil {
+		if err := m.SetJWTCookies(c, a.token, r.token); err != nil {
 			m.Abort(c, err)
-			return
+			return false
+		}
+		resp.Cookies = true
+	}
+	body := cookiesOnly
+	if slices.ContainsFunc(locs, func(l Location) bool { return l != InCookies }) {
+		body = gin.H{"access_token": a.token}
+		if r.token != "" {
+			body["refresh_token"] = r.token
 		}
 	}
-	if !inBody {
-		c.JSON(http.StatusOK, cookiesOnly)
-		return
-	}
-	body := gin.H{"access_token": access}
-	if refresh != "" {
-		body["refresh_token"] = refresh
+	m.respond(c, resp, body)
+	return true
+}
+
+// respond answers a ready-made handler's success through the Responder,
+// or with body when there is none or it wrote nothing.
+func (m *Manager) respond(c *gin.Context, resp Response, body gin.H) {
+	if m.cfg.responder != nil {
+		before := c.Writer.Status()
+		m.cfg.responder(c, resp)
+		if answered(c, before) {
+			return
+		}
 	}
 	c.JSON(http.StatusOK, body)
 }

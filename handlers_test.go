@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -269,4 +271,151 @@ func TestConcurrentLoginsKeepTheirOwnPair(t *testing.T) {
 	for e := range errs {
 		t.Error(e)
 	}
+}
+
+// oneShape answers every refusal {"code", "message"} with 401 for what a
+// front end should answer by logging in again, as many services do.
+func oneShape(c *gin.Context, err *ginjwt.Error) {
+	status := err.Status
+	if errors.Is(err, ginjwt.ErrInvalidToken) {
+		status = http.StatusUnauthorized
+	}
+	c.JSON(status, gin.H{"code": status, "message": err.Message})
+}
+
+// rfc6749 answers the handlers' successes as an OAuth 2.0 token endpoint
+// does (RFC 6749 §5.1), and a logout {"code", "message"}.
+func rfc6749(c *gin.Context, r ginjwt.Response) {
+	if r.Handler == ginjwt.GuardLogout {
+		c.JSON(http.StatusOK, gin.H{"code": http.StatusOK, "message": "logged out " + r.Identity})
+		return
+	}
+	body := gin.H{"access_token": r.AccessToken, "token_type": "Bearer", "expires_in": r.ExpiresIn()}
+	if r.RefreshToken != "" {
+		body["refresh_token"] = r.RefreshToken
+	}
+	c.JSON(http.StatusOK, body)
+}
+
+// With an error handler and a responder, each ready-made handler answers
+// its successes and its failures in the service's own shape.
+func TestResponderAndErrorHandlerGiveOneShape(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	clock := func() time.Time { return now }
+	m := newManager(t, ginjwt.WithClock(clock), ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(clock)),
+		ginjwt.WithRefreshRotation(), ginjwt.WithAccessExpires(time.Hour),
+		ginjwt.WithErrorHandler(oneShape), ginjwt.WithResponder(rfc6749))
+	r := handlersApp(m)
+	fail := func(status int, msg string) map[string]any {
+		return map[string]any{"code": float64(status), "message": msg}
+	}
+
+	// Login.
+	w := postJSON(r, "/login", `{"username":"test","password":"wrong"}`)
+	assert.Equal(t, 401, w.Code)
+	assert.Equal(t, fail(401, "Bad username or password"), decodeBody(t, w))
+	w = postJSON(r, "/login", `{"username":"test","password":"test"}`)
+	require.Equal(t, 200, w.Code)
+	body := decodeBody(t, w)
+	access, refresh := body["access_token"].(string), body["refresh_token"].(string)
+	assert.Equal(t, map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": float64(3600),
+		"refresh_token": refresh}, body)
+	assert.Equal(t, "test", mustDecode(t, m, access).Claims.Identity)
+	assert.Equal(t, ginjwt.TypeRefresh, mustDecode(t, m, refresh).Claims.Type)
+
+	// Refresh, rotating.
+	w = request(r, http.MethodPost, "/refresh", bearer(access))
+	assert.Equal(t, 401, w.Code, "422 mapped to 401 by the error handler")
+	assert.Equal(t, fail(401, "Only refresh tokens are allowed"), decodeBody(t, w))
+	w = request(r, http.MethodPost, "/refresh", bearer(refresh))
+	require.Equal(t, 200, w.Code)
+	body = decodeBody(t, w)
+	renewed, rotated := body["access_token"].(string), body["refresh_token"].(string)
+	assert.Equal(t, map[string]any{"access_token": renewed, "token_type": "Bearer", "expires_in": float64(3600),
+		"refresh_token": rotated}, body)
+	w = request(r, http.MethodPost, "/refresh", bearer(refresh))
+	assert.Equal(t, 401, w.Code)
+	assert.Equal(t, fail(401, "Token has been revoked"), decodeBody(t, w), "a replayed refresh token")
+
+	// Logout.
+	login := decodeBody(t, postJSON(r, "/login", `{"username":"test","password":"test"}`))
+	w = request(r, http.MethodDelete, "/logout", bearer("not-a-token"))
+	assert.Equal(t, 401, w.Code)
+	assert.Equal(t, fail(401, "Not enough segments"), decodeBody(t, w))
+	w = request(r, http.MethodDelete, "/logout", bearer(login["access_token"].(string)))
+	require.Equal(t, 200, w.Code)
+	assert.Equal(t, map[string]any{"code": float64(200), "message": "logged out test"}, decodeBody(t, w))
+	w = request(r, http.MethodPost, "/protected", bearer(login["access_token"].(string)))
+	assert.Equal(t, 401, w.Code)
+	assert.Equal(t, fail(401, "Token has been revoked"), decodeBody(t, w), "the responder does not stop the logout")
+	w = request(r, http.MethodDelete, "/logout")
+	require.Equal(t, 200, w.Code)
+	assert.Equal(t, map[string]any{"code": float64(200), "message": "logged out "}, decodeBody(t, w), "no session ended")
+}
+
+// The Manager sets and unsets its cookies whatever the responder writes,
+// and says so in Response.Cookies.
+func TestResponderWithCookies(t *testing.T) {
+	var seen []ginjwt.Response
+	m := newManager(t, ginjwt.WithTokenLocations(ginjwt.InCookies), ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)),
+		ginjwt.WithResponder(func(c *gin.Context, r ginjwt.Response) {
+			seen = append(seen, r)
+			c.JSON(http.StatusOK, gin.H{"code": http.StatusOK, "handler": r.Handler})
+		}))
+	r := handlersApp(m)
+
+	w := postJSON(r, "/login", `{"username":"test","password":"test"}`)
+	require.Equal(t, 200, w.Code)
+	assert.JSONEq(t, `{"code":200,"handler":"login"}`, w.Body.String())
+	jar := cookieJar(w)
+	require.Len(t, seen, 1)
+	assert.True(t, seen[0].Cookies)
+	assert.Equal(t, jar["access_token_cookie"], seen[0].AccessToken)
+	assert.Equal(t, jar["refresh_token_cookie"], seen[0].RefreshToken)
+	assert.Equal(t, mustDecode(t, m, seen[0].AccessToken).Claims.ExpiresAt(), seen[0].AccessExpires)
+	assert.Equal(t, mustDecode(t, m, seen[0].RefreshToken).Claims.ExpiresAt(), seen[0].RefreshExpires)
+	assert.Equal(t, int64(15*60), seen[0].ExpiresIn())
+
+	w = req{method: "POST", target: "/refresh", cookies: map[string]string{"refresh_token_cookie": jar["refresh_token_cookie"]},
+		headers: map[string]string{"X-CSRF-TOKEN": jar["csrf_refresh_token"]}}.send(r)
+	require.Equal(t, 200, w.Code, w.Body.String())
+	assert.JSONEq(t, `{"code":200,"handler":"refresh"}`, w.Body.String())
+	assert.NotEmpty(t, cookieJar(w)["access_token_cookie"], "the new access cookie is set")
+	require.Len(t, seen, 2)
+	assert.True(t, seen[1].Cookies)
+	assert.Empty(t, seen[1].RefreshToken, "no rotation: no new refresh token")
+	assert.True(t, seen[1].RefreshExpires.IsZero())
+
+	w = req{method: "DELETE", target: "/logout", cookies: jar, headers: map[string]string{"X-CSRF-TOKEN": jar["csrf_access_token"]}}.send(r)
+	require.Equal(t, 200, w.Code)
+	assert.JSONEq(t, `{"code":200,"handler":"logout"}`, w.Body.String())
+	assert.Len(t, w.Result().Cookies(), 4, "the cookies are unset")
+	for _, ck := range w.Result().Cookies() {
+		assert.Empty(t, ck.Value, ck.Name)
+	}
+	require.Len(t, seen, 3)
+	assert.Equal(t, ginjwt.Response{Handler: ginjwt.GuardLogout, Identity: "test"}, seen[2])
+}
+
+// A responder that writes nothing leaves flask's answer; one that sets a
+// status alone sends it with no body.
+func TestResponderFallsThrough(t *testing.T) {
+	m := newManager(t, ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)),
+		ginjwt.WithResponder(func(c *gin.Context, r ginjwt.Response) {
+			if r.Handler == ginjwt.GuardLogout {
+				c.Status(http.StatusNoContent)
+			}
+		}))
+	r := handlersApp(m)
+	w := postJSON(r, "/login", `{"username":"test","password":"test"}`)
+	require.Equal(t, 200, w.Code)
+	body := decodeBody(t, w)
+	assert.Equal(t, []string{"access_token", "refresh_token"}, slices.Sorted(maps.Keys(body)), "flask's login body")
+	w = request(r, http.MethodPost, "/refresh", bearer(body["refresh_token"].(string)))
+	require.Equal(t, 200, w.Code)
+	assert.Contains(t, decodeBody(t, w), "access_token")
+	w = request(r, http.MethodDelete, "/logout", bearer(body["access_token"].(string)))
+	assert.Equal(t, http.StatusNoContent, w.Code)
+	assert.Empty(t, w.Body.String())
+	assert.Equal(t, 401, request(r, http.MethodPost, "/protected", bearer(body["access_token"].(string))).Code)
 }

@@ -25,19 +25,25 @@ import (
 // refresh token on the request it returns ErrNoTokenInContext; past the
 // session's end, an *Error (401 "Token has expired") for Abort.
 func (m *Manager) RefreshAccessToken(c *gin.Context, opts ...TokenOption) (string, error) {
+	made, err := m.refreshAccessToken(c, opts)
+	return made.token, err
+}
+
+// refreshAccessToken is RefreshAccessToken telling what it made, for
+// RefreshHandler.
+func (m *Manager) refreshAccessToken(c *gin.Context, opts []TokenOption) (minted, error) {
 	tok, err := currentRefreshToken(c)
 	if err != nil {
-		return "", err
+		return minted{}, err
 	}
 	var made minted
-	token, err := m.createToken(TypeAccess, tok.Claims.Identity, slices.Concat(opts, []TokenOption{m.renewalOf(tok), made.record()}))
-	if err != nil {
-		return "", err
+	if _, err := m.createToken(TypeAccess, tok.Claims.Identity, slices.Concat(opts, []TokenOption{m.renewalOf(tok), made.record()})); err != nil {
+		return minted{}, err
 	}
 	if err := m.touchSession(c.Request.Context(), tok, made.expires); err != nil {
-		return "", err
+		return minted{}, err
 	}
-	return token, nil
+	return made, nil
 }
 
 // renewalOf makes a new token continue tok: same session and login time,

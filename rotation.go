@@ -64,29 +64,35 @@ type RotationStore interface {
 // tokens never expire after the session's end (WithSessionLifetime). The
 // errors are *Error values for Abort.
 func (m *Manager) RotateRefreshToken(c *gin.Context, opts ...TokenOption) (access, refresh string, err error) {
+	a, r, err := m.rotateRefreshToken(c, opts)
+	return a.token, r.token, err
+}
+
+// rotateRefreshToken is RotateRefreshToken telling what it made, for
+// RefreshHandler.
+func (m *Manager) rotateRefreshToken(c *gin.Context, opts []TokenOption) (a, next minted, err error) {
 	if !m.cfg.rotation {
-		return "", "", errors.New("ginjwt: RotateRefreshToken needs WithRefreshRotation")
+		return a, next, errors.New("ginjwt: RotateRefreshToken needs WithRefreshRotation")
 	}
 	tok, err := currentRefreshToken(c)
 	if err != nil {
-		return "", "", err
+		return a, next, err
 	}
 	if tok.Claims.JTI == "" {
-		return "", "", invalid(ErrInvalidClaims, "Missing claim: jti")
+		return a, next, invalid(ErrInvalidClaims, "Missing claim: jti")
 	}
 	// A refresh token from before sessions has none: its own ID names the
 	// session its successors continue.
 	session := tok.Claims.SessionID()
 	renewal := slices.Concat(opts, []TokenOption{m.renewalOf(tok)})
-	var a, next minted
-	if access, err = m.createToken(TypeAccess, tok.Claims.Identity, append(renewal, a.record())); err != nil {
-		return "", "", err
+	if _, err = m.createToken(TypeAccess, tok.Claims.Identity, append(renewal, a.record())); err != nil {
+		return minted{}, minted{}, err
 	}
-	if refresh, err = m.createToken(TypeRefresh, tok.Claims.Identity, append(renewal, tokenOption(notFresh), next.record())); err != nil {
-		return "", "", err
+	if _, err = m.createToken(TypeRefresh, tok.Claims.Identity, append(renewal, tokenOption(notFresh), next.record())); err != nil {
+		return minted{}, minted{}, err
 	}
 	if next.jti == "" {
-		return "", "", errors.New(`ginjwt: a rotated refresh token needs a string "jti"`)
+		return minted{}, minted{}, errors.New(`ginjwt: a rotated refresh token needs a string "jti"`)
 	}
 	// The compare-and-set decides, not the old token's remaining life: a
 	// token that expires while this request runs is still used up.
@@ -99,19 +105,19 @@ func (m *Manager) RotateRefreshToken(c *gin.Context, opts ...TokenOption) (acces
 		return err
 	})
 	if err != nil {
-		return "", "", m.unavailable(err)
+		return minted{}, minted{}, m.unavailable(err)
 	}
 	if !won {
 		m.endReusedSession(c.Request.Context(), c, tok)
 		e := newError(ErrRevoked, http.StatusUnauthorized, "Token has been revoked")
 		e.Token, e.cause = tok, ErrRefreshTokenReused
-		return "", "", e
+		return minted{}, minted{}, e
 	}
 	m.emit(c.Request.Context(), Event{Kind: EventRotated, Identity: tok.Claims.Identity, SessionID: session})
 	if err := m.touchSession(c.Request.Context(), tok, laterOf(a.expires, next.expires)); err != nil {
-		return "", "", err
+		return minted{}, minted{}, err
 	}
-	return access, refresh, nil
+	return a, next, nil
 }
 
 // checkRotated refuses a refresh token that is no longer its session's

@@ -164,18 +164,24 @@ func errSessionExpired() *Error {
 // own. The errors are *Error values for Abort (503 when the store is
 // down: the login did not happen).
 func (m *Manager) StartSession(c *gin.Context, identity any, opts ...TokenOption) (access, refresh string, err error) {
-	access, refresh, s, err := m.createPair(identity, opts)
+	a, r, err := m.startSession(c, identity, opts)
+	return a.token, r.token, err
+}
+
+// startSession is StartSession telling what it made, for LoginHandler.
+func (m *Manager) startSession(c *gin.Context, identity any, opts []TokenOption) (a, r minted, err error) {
+	a, r, s, err := m.createPair(identity, opts)
 	if err != nil || !m.cfg.sessionList {
-		return access, refresh, err
+		return a, r, err
 	}
 	s.UserAgent = truncateUTF8(c.Request.UserAgent(), maxUserAgent)
 	s.ClientIP = c.ClientIP()
 	ctx := c.Request.Context()
 	if err := m.saveSession(ctx, s); err != nil {
-		return "", "", err
+		return minted{}, minted{}, err
 	}
 	m.emit(ctx, Event{Kind: EventSessionStarted, Identity: s.Identity, SessionID: s.ID})
-	return access, refresh, nil
+	return a, r, nil
 }
 
 // callStore makes one call to the store under the blocklist timeout and
@@ -212,21 +218,20 @@ func (m *Manager) saveSession(ctx context.Context, s Session) error {
 }
 
 // createPair makes the two tokens of a new session, which it describes.
-func (m *Manager) createPair(identity any, opts []TokenOption) (access, refresh string, s Session, err error) {
+func (m *Manager) createPair(identity any, opts []TokenOption) (a, r minted, s Session, err error) {
 	now := m.cfg.now()
 	s = Session{ID: newUUIDv7(now), Created: now.Truncate(time.Millisecond)}
 	login := tokenOption(func(o *tokenOptions) { o.session, o.start = s.ID, now.Unix() })
-	var a, r minted
 	// Never append to opts: it may be a handler's slice shared by
 	// concurrent requests.
-	if access, err = m.createToken(TypeAccess, identity, slices.Concat(opts, []TokenOption{login, a.record()})); err != nil {
-		return "", "", Session{}, err
+	if _, err = m.createToken(TypeAccess, identity, slices.Concat(opts, []TokenOption{login, a.record()})); err != nil {
+		return minted{}, minted{}, Session{}, err
 	}
-	if refresh, err = m.createToken(TypeRefresh, identity, slices.Concat(opts, []TokenOption{login, tokenOption(notFresh), r.record()})); err != nil {
-		return "", "", Session{}, err
+	if _, err = m.createToken(TypeRefresh, identity, slices.Concat(opts, []TokenOption{login, tokenOption(notFresh), r.record()})); err != nil {
+		return minted{}, minted{}, Session{}, err
 	}
 	s.Identity, s.Expires = r.identity, laterOf(a.expires, r.expires)
-	return access, refresh, s, nil
+	return a, r, s, nil
 }
 
 // touchSession records a renewal of tok's session that made tokens
@@ -360,6 +365,11 @@ func (m *Manager) RevokeIdentity(ctx context.Context, identity string) error {
 	until := time.Time{}
 	if longest := m.longestLifetime(); longest > 0 {
 		until = now.Add(longest)
+		// Legacy tokens (WithLegacyTokensUntil) may outlive this
+		// Manager's lifetimes, and live at most until the window ends.
+		if m.cfg.legacyUntil.After(until) {
+			until = m.cfg.legacyUntil
+		}
 	}
 	if err := m.callStore(ctx, StoreRevokeIdentity, func(ctx context.Context) error {
 		return store.RevokeIdentity(ctx, identity, before, until)
@@ -401,9 +411,17 @@ func (m *Manager) longestLifetime() time.Duration {
 // issuedAt returns when the token was issued, to the millisecond when its
 // ID is a ginjwt UUIDv7 of the same second as "iat", else to the second;
 // the zero time when it has no "iat" (refused by any RevokeIdentity). The
-// ID cannot stretch "iat": only its milliseconds are read.
+// ID cannot stretch "iat": only its milliseconds are read. A legacy token
+// (no "jti", no "sid"; WithLegacyTokensUntil) without "iat" is
+// appleboy/gin-jwt's, whose "orig_iat" is its issue time.
 func (c *Claims) issuedAt() time.Time {
 	if !c.hasIat {
+		if c.SessionID() == "" {
+			v, _ := c.lookup("orig_iat")
+			if sec, ok, e := numericDate(v, ""); e == nil && ok {
+				return time.Unix(sec, 0)
+			}
+		}
 		return time.Time{}
 	}
 	if ms, ok := uuidV7Millis(c.JTI); ok && ms/1000 == c.iat {
