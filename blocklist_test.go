@@ -562,7 +562,7 @@ func TestRevokeIdentityEndsLegacyTokens(t *testing.T) {
 			// Tokens issued after the call work, from either service.
 			clock.Sleep(time.Second)
 			assert.Equal(t, 200, get(r, "/protected", bearer(appleboyToken("admin", clock.Now(), time.Hour))).Code)
-			assert.Equal(t, 200, get(r, "/protected", bearer(mustToken(t)(m.CreateAccessToken("admin")))).Code)
+			assert.Equal(t, 200, get(r, "/protected", bearer(ginjwttest.Access(t, m, "admin"))).Code)
 
 			// The cutoff outlives this Manager's two-minute tokens: the old
 			// ones live longer.
