@@ -18,7 +18,8 @@ import (
 // options and calls need besides. Implementations must be safe for
 // concurrent use; MemoryBlocklist serves one process, the redisblocklist,
 // rueidisblocklist and sqlblocklist modules several, and the blocklisttest
-// package checks any of them.
+// package checks any of them. Keys and identities are valid UTF-8: the
+// guards refuse tokens whose strings are not.
 type Blocklist interface {
 	// Revoke marks key revoked until until, after which the store may
 	// forget it (the token has expired by then). A zero until means for
