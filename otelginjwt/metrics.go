@@ -26,7 +26,6 @@ const (
 	AttrLocation       = attribute.Key("ginjwt.token.location")  // headers, cookies, query_string, json (spans)
 	AttrAlgorithm      = attribute.Key("ginjwt.token.algorithm") // the token's alg (spans)
 	AttrKeyID          = attribute.Key("ginjwt.token.key_id")    // the token's kid, when it has one (spans)
-	AttrTokenType      = attribute.Key("ginjwt.token.type")      // access or refresh (spans)
 	AttrEnduserID      = attribute.Key("enduser.id")             // the identity, with WithIdentity only (spans)
 	AttrUserName       = attribute.Key("user.name")              // the user name a refused login tried, with WithIdentity only (spans)
 )
@@ -128,7 +127,7 @@ type outcomeKey struct {
 type outcomeSet struct {
 	count    []metric.AddOption    // guard, reason, outcome
 	duration []metric.RecordOption // guard, outcome
-	span     []attribute.KeyValue  // reason, outcome
+	span     []attribute.KeyValue  // guard, reason, outcome
 }
 
 func outcomeSetOf(k outcomeKey) *outcomeSet {
@@ -140,7 +139,7 @@ func outcomeSetOf(k outcomeKey) *outcomeSet {
 	return &outcomeSet{
 		count:    addOptions(guard, reason, result),
 		duration: []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(guard, result))},
-		span:     []attribute.KeyValue{reason, result},
+		span:     []attribute.KeyValue{guard, reason, result},
 	}
 }
 
@@ -177,6 +176,7 @@ type storeSet struct {
 	errors   []metric.AddOption
 	name     string // the span's
 	start    []trace.SpanStartOption
+	span     []attribute.KeyValue // set at the span's end, in one call
 }
 
 func storeSetOf(k storeKey) *storeSet {
@@ -190,7 +190,8 @@ func storeSetOf(k storeKey) *storeSet {
 		duration: []metric.RecordOption{metric.WithAttributeSet(set)},
 		errors:   []metric.AddOption{metric.WithAttributeSet(set)},
 		name:     "ginjwt.store " + string(k.op),
-		start:    []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(op)},
+		start:    []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal)},
+		span:     kv,
 	}
 }
 
@@ -215,7 +216,7 @@ func (o *observer) storeDone(ctx context.Context, op ginjwt.StoreOp, err error, 
 	if err != nil {
 		o.storeErrors.Add(ctx, 1, set.errors...)
 	}
-	endStoreSpan(ctx, err)
+	endStoreSpan(ctx, err, set)
 }
 
 // event records what happens beside outcomes.

@@ -24,6 +24,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
 // ScopeName is the instrumentation scope of the meter and the tracer.
@@ -101,10 +102,9 @@ func Observer(opts ...Option) (ginjwt.Observer, error) {
 	if err := errors.Join(errs...); err != nil {
 		return ginjwt.Observer{}, err
 	}
-	o := &observer{
-		instruments: inst,
-		tracer:      c.tracers.Tracer(ScopeName),
-		identity:    c.identity,
+	o := &observer{instruments: inst, identity: c.identity}
+	if _, off := c.tracers.(tracenoop.TracerProvider); !off {
+		o.tracer = c.tracers.Tracer(ScopeName)
 	}
 	o.outcomeSets.build = outcomeSetOf
 	o.guardStarts.build = guardStartOptions
@@ -122,7 +122,7 @@ func Observer(opts ...Option) (ginjwt.Observer, error) {
 // out once per guard, reason and store operation.
 type observer struct {
 	*instruments
-	tracer   trace.Tracer
+	tracer   trace.Tracer // nil: tracing off (a no-op TracerProvider)
 	identity bool
 
 	outcomeSets sets[outcomeKey, *outcomeSet]

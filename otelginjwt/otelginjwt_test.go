@@ -649,7 +649,6 @@ func TestSpans(t *testing.T) {
 
 	ok := okSpan(t, spans, "headers")
 	assert.Equal(t, "HS256", attr(ok, otelginjwt.AttrAlgorithm))
-	assert.Equal(t, "access", attr(ok, otelginjwt.AttrTokenType))
 	assert.Equal(t, "allowed", attr(ok, otelginjwt.AttrOutcome))
 	assert.Equal(t, codes.Unset, ok.Status().Code)
 	assert.False(t, hasAttr(ok, otelginjwt.AttrKeyID), "no kid, no attribute")

@@ -19,22 +19,24 @@ type (
 	storeSpanKey struct{}
 )
 
-// guardStart is what starting a guard's span needs, per guard.
+// guardStart is what a guard's span needs, per guard: its name. The
+// attributes are all set at its end, in one call: an SDK span given some
+// at its start and more later copies and deduplicates them again.
 type guardStart struct {
 	name string
 	opts []trace.SpanStartOption
 }
 
 func guardStartOptions(g ginjwt.Guard) *guardStart {
-	return &guardStart{
-		name: "ginjwt " + string(g),
-		opts: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(AttrGuard.String(string(g)))},
-	}
+	return &guardStart{name: "ginjwt " + string(g), opts: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal)}}
 }
 
 // guardStart opens the guard's span, a child of the request's, under which
 // the guard's store calls run.
 func (o *observer) guardStart(ctx context.Context, _ *gin.Context, g ginjwt.Guard) context.Context {
+	if o.tracer == nil {
+		return ctx
+	}
 	s := o.guardStarts.get(g)
 	spanCtx, span := o.tracer.Start(ctx, s.name, s.opts...)
 	if !span.IsRecording() {
@@ -47,6 +49,9 @@ func (o *observer) guardStart(ctx context.Context, _ *gin.Context, g ginjwt.Guar
 // ready-made handlers report a success without a GuardStart: their span is
 // opened here, a mark of the moment in the request's trace.
 func (o *observer) endGuardSpan(ctx context.Context, out ginjwt.Outcome, set *outcomeSet) {
+	if o.tracer == nil {
+		return
+	}
 	span, ok := ctx.Value(guardKey{}).(trace.Span)
 	if !ok {
 		s := o.guardStarts.get(out.Guard)
@@ -55,26 +60,31 @@ func (o *observer) endGuardSpan(ctx context.Context, out ginjwt.Outcome, set *ou
 	if !span.IsRecording() {
 		return
 	}
-	kv := make([]attribute.KeyValue, 0, 8)
-	kv = append(kv, set.span...)
-	if out.Location != 0 {
-		kv = append(kv, AttrLocation.String(out.Location.String()))
-	}
-	// Only a token whose signature verified says anything: the header of
-	// a forged one is whatever its sender wrote.
-	if tok := out.Token; tok != nil {
-		kv = append(kv, AttrAlgorithm.String(tok.Header.Alg), AttrTokenType.String(tok.Claims.Type))
-		if tok.Header.Kid != "" {
-			kv = append(kv, AttrKeyID.String(tok.Header.Kid))
+	tok := out.Token
+	if tok == nil && out.Location == 0 && out.Username == "" {
+		span.SetAttributes(set.span...)
+	} else {
+		kv := make([]attribute.KeyValue, 0, len(set.span)+5)
+		kv = append(kv, set.span...)
+		if out.Location != 0 {
+			kv = append(kv, AttrLocation.String(out.Location.String()))
 		}
-		if o.identity && tok.Claims.Identity != "" {
-			kv = append(kv, AttrEnduserID.String(tok.Claims.Identity))
+		// Only a token whose signature verified says anything: the header
+		// of a forged one is whatever its sender wrote.
+		if tok != nil {
+			kv = append(kv, AttrAlgorithm.String(tok.Header.Alg))
+			if tok.Header.Kid != "" {
+				kv = append(kv, AttrKeyID.String(tok.Header.Kid))
+			}
+			if o.identity && tok.Claims.Identity != "" {
+				kv = append(kv, AttrEnduserID.String(tok.Claims.Identity))
+			}
 		}
+		if o.identity && out.Username != "" {
+			kv = append(kv, AttrUserName.String(out.Username))
+		}
+		span.SetAttributes(kv...)
 	}
-	if o.identity && out.Username != "" {
-		kv = append(kv, AttrUserName.String(out.Username))
-	}
-	span.SetAttributes(kv...)
 	// A refusal is the guard doing its job; a 5xx is the service failing.
 	if out.Err != nil && out.Err.Status >= http.StatusInternalServerError {
 		span.SetStatus(codes.Error, string(out.Reason))
@@ -84,6 +94,9 @@ func (o *observer) endGuardSpan(ctx context.Context, out ginjwt.Outcome, set *ou
 
 // storeStart opens a store call's span, a child of the guard's.
 func (o *observer) storeStart(ctx context.Context, op ginjwt.StoreOp) context.Context {
+	if o.tracer == nil {
+		return ctx
+	}
 	s := o.storeSets.get(storeKey{op: op})
 	spanCtx, span := o.tracer.Start(ctx, s.name, s.start...)
 	if !span.IsRecording() {
@@ -92,14 +105,15 @@ func (o *observer) storeStart(ctx context.Context, op ginjwt.StoreOp) context.Co
 	return context.WithValue(spanCtx, storeSpanKey{}, span)
 }
 
-// endStoreSpan ends the store call's span, with its error.
-func endStoreSpan(ctx context.Context, err error) {
+// endStoreSpan ends the store call's span, with its operation and, for a
+// failure, its error.
+func endStoreSpan(ctx context.Context, err error, set *storeSet) {
 	span, ok := ctx.Value(storeSpanKey{}).(trace.Span)
 	if !ok {
 		return
 	}
+	span.SetAttributes(set.span...)
 	if err != nil {
-		span.SetAttributes(AttrErrorType.String(errorType(err)))
 		span.SetStatus(codes.Error, err.Error())
 	}
 	span.End()
@@ -109,6 +123,9 @@ func endStoreSpan(ctx context.Context, err error) {
 // context: a session started, renewed or ended, a rotation, a revocation,
 // the breaker. The cache's events are too frequent and belong to no span.
 func (o *observer) spanEvent(ctx context.Context, e ginjwt.Event) {
+	if o.tracer == nil {
+		return
+	}
 	switch e.Kind {
 	case ginjwt.EventCacheHit, ginjwt.EventCacheMiss, ginjwt.EventCacheEviction:
 		return
