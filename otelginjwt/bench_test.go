@@ -29,9 +29,9 @@ type benchSetup struct {
 	req           *http.Request
 }
 
-func newBenchSetup(b *testing.B, store bool) *benchSetup {
+func newBenchSetup(b *testing.B, store bool, sampler sdktrace.Sampler) *benchSetup {
 	gin.SetMode(gin.ReleaseMode)
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()),
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler),
 		sdktrace.WithBatcher(tracetest.NewNoopExporter()))
 	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
@@ -116,7 +116,7 @@ func serve(b *testing.B, h http.Handler, req *http.Request) {
 // in-memory blocklist, whose call is a span of its own.
 func BenchmarkGuardedRequest(b *testing.B) {
 	for _, store := range []bool{false, true} {
-		s := newBenchSetup(b, store)
+		s := newBenchSetup(b, store, sdktrace.AlwaysSample())
 		name := "no_store/"
 		if store {
 			name = "memory_store/"
@@ -130,41 +130,53 @@ func BenchmarkGuardedRequest(b *testing.B) {
 }
 
 // BenchmarkCostRatio times otelgin_otelginjwt against otelgin_only (and
-// otelgin_only against bare) in alternating blocks of 256 requests, so
-// that both see the same load on a shared machine, and reports the median
-// of the blocks' ratios: on/off and otelgin/bare.
+// otelgin against bare, and the observer with metrics only or traces
+// only against otelgin_only) in alternating blocks of 256 requests, so
+// that all see the same load on a shared machine, and reports the median
+// of the blocks' ratios. Every request is traced, or one in ten (a
+// ParentBased(TraceIDRatioBased(0.1)) sampler, as services often run).
 func BenchmarkCostRatio(b *testing.B) {
-	for _, store := range []bool{false, true} {
-		s := newBenchSetup(b, store)
-		name := "no_store"
-		if store {
-			name = "memory_store"
+	for _, sampling := range []struct {
+		name    string
+		sampler sdktrace.Sampler
+	}{
+		{"all_traced", sdktrace.AlwaysSample()},
+		{"one_in_ten_traced", sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.1))},
+	} {
+		for _, store := range []bool{false, true} {
+			s := newBenchSetup(b, store, sampling.sampler)
+			name := sampling.name + "/no_store"
+			if store {
+				name = sampling.name + "/memory_store"
+			}
+			b.Run(name, func(b *testing.B) { costRatio(b, s) })
 		}
-		b.Run(name, func(b *testing.B) {
-			out := &sink{header: http.Header{}}
-			block := func(h http.Handler) time.Duration {
-				start := time.Now()
-				for range 256 {
-					clear(out.header)
-					h.ServeHTTP(out, s.req)
-				}
-				return time.Since(start)
-			}
-			var onOff, metricsOff, tracesOff, otelBare []float64
-			for b.Loop() {
-				bare, off, on := block(s.bare), block(s.off), block(s.on)
-				metrics, traces := block(s.metricsOnly), block(s.tracesOnly)
-				onOff = append(onOff, float64(on)/float64(off))
-				metricsOff = append(metricsOff, float64(metrics)/float64(off))
-				tracesOff = append(tracesOff, float64(traces)/float64(off))
-				otelBare = append(otelBare, float64(off)/float64(bare))
-			}
-			b.ReportMetric(median(onOff), "on/off")
-			b.ReportMetric(median(metricsOff), "metrics/off")
-			b.ReportMetric(median(tracesOff), "traces/off")
-			b.ReportMetric(median(otelBare), "otelgin/bare")
-		})
 	}
+}
+
+func costRatio(b *testing.B, s *benchSetup) {
+	out := &sink{header: http.Header{}}
+	block := func(h http.Handler) time.Duration {
+		start := time.Now()
+		for range 256 {
+			clear(out.header)
+			h.ServeHTTP(out, s.req)
+		}
+		return time.Since(start)
+	}
+	var onOff, metricsOff, tracesOff, otelBare []float64
+	for b.Loop() {
+		bare, off, on := block(s.bare), block(s.off), block(s.on)
+		metrics, traces := block(s.metricsOnly), block(s.tracesOnly)
+		onOff = append(onOff, float64(on)/float64(off))
+		metricsOff = append(metricsOff, float64(metrics)/float64(off))
+		tracesOff = append(tracesOff, float64(traces)/float64(off))
+		otelBare = append(otelBare, float64(off)/float64(bare))
+	}
+	b.ReportMetric(median(onOff), "on/off")
+	b.ReportMetric(median(metricsOff), "metrics/off")
+	b.ReportMetric(median(tracesOff), "traces/off")
+	b.ReportMetric(median(otelBare), "otelgin/bare")
 }
 
 func median(xs []float64) float64 {

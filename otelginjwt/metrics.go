@@ -176,14 +176,15 @@ type storeSet struct {
 	errors   []metric.AddOption
 	name     string // the span's
 	start    []trace.SpanStartOption
-	span     []attribute.KeyValue // set at the span's end, in one call
+	span     []attribute.KeyValue // error.type for a failure, set at the span's end
 }
 
 func storeSetOf(k storeKey) *storeSet {
-	op := AttrStoreOperation.String(string(k.op))
-	kv := []attribute.KeyValue{op}
+	kv := []attribute.KeyValue{AttrStoreOperation.String(string(k.op))}
+	var failure []attribute.KeyValue // the span's: the operation is its name
 	if k.errorType != "" {
-		kv = append(kv, AttrErrorType.String(k.errorType))
+		failure = []attribute.KeyValue{AttrErrorType.String(k.errorType)}
+		kv = append(kv, failure...)
 	}
 	set := attribute.NewSet(kv...)
 	return &storeSet{
@@ -191,7 +192,7 @@ func storeSetOf(k storeKey) *storeSet {
 		errors:   []metric.AddOption{metric.WithAttributeSet(set)},
 		name:     "ginjwt.store " + string(k.op),
 		start:    []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal)},
-		span:     kv,
+		span:     failure,
 	}
 }
 

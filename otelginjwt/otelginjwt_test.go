@@ -29,6 +29,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/github.com/gin-gonic/gin/otelgin"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -624,12 +625,12 @@ func TestSpans(t *testing.T) {
 			stores++
 			if !s.Parent().IsValid() {
 				// A call outside a request (the test's Revoke): a root.
-				assert.NotEqual(t, "is_revoked", attr(s, otelginjwt.AttrStoreOperation))
+				assert.NotEqual(t, "ginjwt.store is_revoked", s.Name())
 				continue
 			}
 			parent, ok := byID[s.Parent().SpanID()]
 			require.True(t, ok, "the parent of %s was recorded", s.Name())
-			if attr(s, otelginjwt.AttrStoreOperation) == "is_revoked" {
+			if s.Name() == "ginjwt.store is_revoked" {
 				assert.True(t, strings.HasPrefix(parent.Name(), "ginjwt "), "is_revoked runs under a guard, not %s", parent.Name())
 			}
 		case strings.HasPrefix(s.Name(), "ginjwt "):
@@ -908,4 +909,37 @@ func TestConcurrentFirstSights(t *testing.T) {
 	wg.Wait()
 	got := sums(t, tel.collect(t)[otelginjwt.MetricGuardOutcomes], otelginjwt.AttrGuard, otelginjwt.AttrReason)
 	assert.Equal(t, map[string]int64{"access/ok": 40, "access/no_token": 40, "fresh/not_fresh": 40, "access/store_unavailable": 40}, got)
+}
+
+// A request whose trace was not sampled upstream gets no ginjwt span (they
+// follow their parent's decision), and is still counted; one sampled
+// upstream gets its guard span in that trace.
+func TestSpansFollowTheParentsSampling(t *testing.T) {
+	tel := newTelemetry(t)
+	m, err := ginjwt.New(ginjwt.WithSecretKey([]byte(secret)), ginjwt.WithObserver(tel.observer(t)),
+		ginjwt.WithBlocklist(ginjwt.NewMemoryBlocklist(nil)))
+	require.NoError(t, err)
+	r := gin.New()
+	r.Use(otelgin.Middleware("test", otelgin.WithTracerProvider(tel.tp), otelgin.WithPropagators(propagation.TraceContext{})))
+	r.GET("/p", m.JWTRequired(), func(c *gin.Context) { c.Status(http.StatusOK) })
+	tok, err := m.CreateAccessToken("alice")
+	require.NoError(t, err)
+	send := func(flags string) {
+		req := httptest.NewRequest(http.MethodGet, "/p", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-"+flags)
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		require.Equal(t, http.StatusOK, w.Code)
+	}
+
+	send("00")
+	assert.Empty(t, tel.spans.Ended(), "nothing sampled")
+	assert.Equal(t, map[string]int64{"ok": 1}, sums(t, tel.collect(t)[otelginjwt.MetricGuardOutcomes], otelginjwt.AttrReason))
+
+	send("01")
+	guard := spanNamed(t, tel.spans.Ended(), "ginjwt access")
+	assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", guard.SpanContext().TraceID().String())
+	store := spanNamed(t, tel.spans.Ended(), "ginjwt.store is_revoked")
+	assert.Equal(t, guard.SpanContext().SpanID(), store.Parent().SpanID())
 }

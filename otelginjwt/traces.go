@@ -34,7 +34,7 @@ func guardStartOptions(g ginjwt.Guard) *guardStart {
 // guardStart opens the guard's span, a child of the request's, under which
 // the guard's store calls run.
 func (o *observer) guardStart(ctx context.Context, _ *gin.Context, g ginjwt.Guard) context.Context {
-	if o.tracer == nil {
+	if o.tracer == nil || unsampled(ctx) {
 		return ctx
 	}
 	s := o.guardStarts.get(g)
@@ -43,6 +43,14 @@ func (o *observer) guardStart(ctx context.Context, _ *gin.Context, g ginjwt.Guar
 		return ctx // not sampled: nothing to end, and nothing to parent
 	}
 	return context.WithValue(spanCtx, guardKey{}, span)
+}
+
+// unsampled says whether ctx holds a span its sampler left out: ginjwt's
+// spans follow their parent's decision (as the SDK's default ParentBased
+// sampler would decide), without starting a span to be told so.
+func unsampled(ctx context.Context) bool {
+	sc := trace.SpanContextFromContext(ctx)
+	return sc.IsValid() && !sc.IsSampled()
 }
 
 // endGuardSpan sets the outcome on the guard's span and ends it. The
@@ -54,6 +62,9 @@ func (o *observer) endGuardSpan(ctx context.Context, out ginjwt.Outcome, set *ou
 	}
 	span, ok := ctx.Value(guardKey{}).(trace.Span)
 	if !ok {
+		if unsampled(ctx) {
+			return
+		}
 		s := o.guardStarts.get(out.Guard)
 		_, span = o.tracer.Start(ctx, s.name, s.opts...)
 	}
@@ -94,7 +105,7 @@ func (o *observer) endGuardSpan(ctx context.Context, out ginjwt.Outcome, set *ou
 
 // storeStart opens a store call's span, a child of the guard's.
 func (o *observer) storeStart(ctx context.Context, op ginjwt.StoreOp) context.Context {
-	if o.tracer == nil {
+	if o.tracer == nil || unsampled(ctx) {
 		return ctx
 	}
 	s := o.storeSets.get(storeKey{op: op})
@@ -105,15 +116,16 @@ func (o *observer) storeStart(ctx context.Context, op ginjwt.StoreOp) context.Co
 	return context.WithValue(spanCtx, storeSpanKey{}, span)
 }
 
-// endStoreSpan ends the store call's span, with its operation and, for a
-// failure, its error.
+// endStoreSpan ends the store call's span, with its error.
 func endStoreSpan(ctx context.Context, err error, set *storeSet) {
 	span, ok := ctx.Value(storeSpanKey{}).(trace.Span)
 	if !ok {
 		return
 	}
-	span.SetAttributes(set.span...)
+	// Attributes cost a success a copy and a deduplication map in the
+	// SDK: its span says all in its name; a failure adds error.type.
 	if err != nil {
+		span.SetAttributes(set.span...)
 		span.SetStatus(codes.Error, err.Error())
 	}
 	span.End()
