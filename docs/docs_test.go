@@ -27,6 +27,7 @@ import (
 	_ "github.com/ginjwt/ginjwt"
 	_ "github.com/ginjwt/ginjwt/blocklisttest"
 	_ "github.com/ginjwt/ginjwt/ginjwttest"
+	_ "github.com/ginjwt/ginjwt/otelginjwt"
 	_ "github.com/ginjwt/ginjwt/redisblocklist"
 	_ "github.com/ginjwt/ginjwt/rueidisblocklist"
 	_ "github.com/ginjwt/ginjwt/sqlblocklist"
@@ -107,6 +108,7 @@ var snippetImports = map[string]string{
 	"sync": "sync", "atomic": "sync/atomic",
 	"gin": "github.com/gin-gonic/gin", "ginjwt": "github.com/ginjwt/ginjwt",
 	"ginjwttest":       "github.com/ginjwt/ginjwt/ginjwttest",
+	"otelginjwt":       "github.com/ginjwt/ginjwt/otelginjwt",
 	"redisblocklist":   "github.com/ginjwt/ginjwt/redisblocklist",
 	"redis":            "github.com/redis/go-redis/v9",
 	"rueidisblocklist": "github.com/ginjwt/ginjwt/rueidisblocklist",
