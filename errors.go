@@ -3,11 +3,13 @@ package ginjwt
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -277,6 +279,39 @@ func (m *Manager) Abort(c *gin.Context, err error) {
 // abortAs is Abort for a guard or handler of g's kind, telling the
 // observers.
 func (m *Manager) abortAs(c *gin.Context, g Guard, err error) {
+	m.abortRun(c, guardRun{g: g}, err)
+}
+
+// guardRun is a ready-made handler's observed run: its guard kind and,
+// once begun, the context and start time its outcome is reported with.
+type guardRun struct {
+	g     Guard
+	ctx   context.Context
+	start time.Time
+}
+
+// beginRun starts an observed run of a ready-made handler, so that its
+// outcome's duration covers its work.
+func (m *Manager) beginRun(c *gin.Context, g Guard) guardRun {
+	r := guardRun{g: g}
+	if len(m.observers) > 0 {
+		r.ctx, r.start = m.startGuard(c, g)
+	}
+	return r
+}
+
+// done reports a run that succeeded.
+func (m *Manager) done(c *gin.Context, r guardRun, tok *Token) {
+	if len(m.observers) > 0 {
+		if r.ctx == nil {
+			r.ctx, r.start = c.Request.Context(), time.Now()
+		}
+		m.report(c, Outcome{Guard: r.g, Context: r.ctx, Reason: ReasonOK, Token: tok, Duration: time.Since(r.start)})
+	}
+}
+
+// abortRun is Abort for run r.
+func (m *Manager) abortRun(c *gin.Context, r guardRun, err error) {
 	var e *Error
 	if !errors.As(err, &e) {
 		e = m.sentinelError(c, err)
@@ -290,13 +325,15 @@ func (m *Manager) abortAs(c *gin.Context, g Guard, err error) {
 		m.fail(c, e)
 	}
 	if len(m.observers) > 0 && !e.observed {
-		ctx, start := m.startGuard(c, g)
+		if r.ctx == nil {
+			r.ctx, r.start = m.startGuard(c, r.g)
+		}
 		var username string
 		var ce *credentialsError
 		if errors.As(err, &ce) {
 			username = ce.username
 		}
-		m.refused(c, g, ctx, start, e, username)
+		m.refused(c, r.g, r.ctx, r.start, e, username)
 	}
 }
 

@@ -119,26 +119,26 @@ func (m *Manager) LoginHandler(check func(c *gin.Context) (identity any, err err
 	opts = slices.Concat([]TokenOption{Fresh()}, opts)
 	setsCookies := slices.Contains(m.cfg.locations, InCookies)
 	return func(c *gin.Context) {
+		run := m.beginRun(c, GuardLogin)
 		if setsCookies && !isJSONContentType(c.GetHeader("Content-Type")) {
-			m.abortAs(c, GuardLogin, ErrNotJSON)
+			m.abortRun(c, run, ErrNotJSON)
 			return
 		}
 		identity, err := check(c)
 		if err != nil {
-			m.abortAs(c, GuardLogin, err)
+			m.abortRun(c, run, err)
 			return
 		}
 		a, r, err := m.startSession(c, identity, opts)
 		if err != nil {
-			m.abortAs(c, GuardLogin, err)
+			m.abortRun(c, run, err)
 			return
 		}
-		if !m.answerTokens(c, GuardLogin, m.cfg.locations, a, r, gin.H{"msg": "login successful"}) {
+		if err := m.answerTokens(c, GuardLogin, m.cfg.locations, a, r, gin.H{"msg": "login successful"}); err != nil {
+			m.abortRun(c, run, err)
 			return
 		}
-		if len(m.observers) > 0 {
-			m.report(c, Outcome{Guard: GuardLogin, Context: c.Request.Context(), Reason: ReasonOK})
-		}
+		m.done(c, run, nil)
 	}
 }
 
@@ -170,7 +170,9 @@ func (m *Manager) RefreshHandler(opts ...TokenOption) gin.HandlerFunc {
 			m.abortAs(c, GuardRefresh, err)
 			return
 		}
-		m.answerTokens(c, GuardRefresh, []Location{CurrentLocation(c)}, a, r, gin.H{"refresh": true})
+		if err := m.answerTokens(c, GuardRefresh, []Location{CurrentLocation(c)}, a, r, gin.H{"refresh": true}); err != nil {
+			m.abortAs(c, GuardRefresh, err)
+		}
 	}
 }
 
@@ -188,14 +190,13 @@ func (m *Manager) RefreshHandler(opts ...TokenOption) gin.HandlerFunc {
 //	r.DELETE("/logout", m.LogoutHandler())
 func (m *Manager) LogoutHandler() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		run := m.beginRun(c, GuardLogout)
 		ended, err := m.logout(c)
 		if err != nil {
-			m.abortAs(c, GuardLogout, err)
+			m.abortRun(c, run, err)
 			return
 		}
-		if len(m.observers) > 0 {
-			m.report(c, Outcome{Guard: GuardLogout, Context: c.Request.Context(), Reason: ReasonOK, Token: ended})
-		}
+		m.done(c, run, ended)
 		msg, resp := "logout successful", Response{Handler: GuardLogout}
 		if ended != nil {
 			resp.Identity = ended.Claims.Identity
@@ -210,8 +211,9 @@ func (m *Manager) LogoutHandler() gin.HandlerFunc {
 
 // answerTokens answers 200 with new tokens where locs read them: cookies
 // for Cookies, the body for the others; cookiesOnly is the body when no
-// token goes in it. It reports whether the tokens went out.
-func (m *Manager) answerTokens(c *gin.Context, h Guard, locs []Location, a, r minted, cookiesOnly gin.H) bool {
+// token goes in it. A cookie that cannot be set is its error; nothing is
+// answered then.
+func (m *Manager) answerTokens(c *gin.Context, h Guard, locs []Location, a, r minted, cookiesOnly gin.H) error {
 	resp := Response{
 		Handler: h, Identity: a.identity,
 		AccessToken: a.token, AccessExpires: a.expires, issued: a.issued,
@@ -219,8 +221,7 @@ func (m *Manager) answerTokens(c *gin.Context, h Guard, locs []Location, a, r mi
 	}
 	if slices.Contains(locs, InCookies) {
 		if err := m.SetJWTCookies(c, a.token, r.token); err != nil {
-			m.Abort(c, err)
-			return false
+			return err
 		}
 		resp.Cookies = true
 	}
@@ -232,7 +233,7 @@ func (m *Manager) answerTokens(c *gin.Context, h Guard, locs []Location, a, r mi
 		}
 	}
 	m.respond(c, resp, body)
-	return true
+	return nil
 }
 
 // respond answers a ready-made handler's success through the Responder,
