@@ -9,31 +9,10 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// WithAuditLog records the security events of the Manager on logger: each
-// refused request ("ginjwt: request refused"), a reused refresh token
-// ending its session ("ginjwt: refresh token reused"), a user's sessions
-// ended everywhere ("ginjwt: identity revoked"). It is an Observer (see
-// WithObserver) whose records carry:
-//
-//   - reason: the stable code of the refusal (Reason, e.g. "expired",
-//     "bad_signature"), what an alert matches;
-//   - status and message: the answer's status and message;
-//   - guard, method, route (Gin's route pattern, not the path, so IDs in
-//     URLs stay out) and client (gin's ClientIP);
-//   - identity: the token's identity claim, once its signature verified
-//     (an expired, revoked or forbidden token; never a forged one); kid and
-//     jti the same way; username: the user name a refused login tried
-//     (InvalidCredentials), never the password;
-//   - cause: what failed underneath, when a store or key source did.
-//
-// An attribute without a value is left out. The token, cookies and
-// headers are never logged. Levels follow severity: Debug for a request
-// without a token (every anonymous visit); Info for the routine (an
-// expired token, a token logged out, not fresh or of the wrong type, a
-// wrong password); Warn for what a client should never send (a bad
-// signature, algorithm or CSRF value, a malformed token, a forbidden
-// route); Error for a replayed refresh token and for 5xx answers (a store
-// or key source down, a route set up wrongly).
+// WithAuditLog is an Observer that records refusals, replayed refresh
+// tokens and RevokeIdentity on logger, at levels by severity; tokens,
+// cookies and headers are never logged. docs/observability.md shows the
+// records.
 func WithAuditLog(logger *slog.Logger) Option {
 	return option(func(c *config) error {
 		if logger == nil {

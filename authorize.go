@@ -19,13 +19,9 @@ import (
 // "" when satisfied, or the reason sent to the client.
 type requirement func(c *gin.Context, st *requestState) string
 
-// RequireClaim lets a token through only if claim name has value (compared
-// as JSON values: 7 equals 7.0). An object value is a subset to match
-// recursively — every key it names must match, however deep — and a list
-// value must all be present in the claim's list. On failure the guard
-// answers 403.
-//
-//	m.JWTRequired(ginjwt.RequireClaim("org", map[string]any{"id": 7, "plan": "pro"}))
+// RequireClaim lets a token through only if claim name has value, compared
+// as JSON (7 equals 7.0): an object as a subset, however deep, a list as
+// elements the claim's list must all hold.
 func RequireClaim(name string, value any) Requirement {
 	want, err := normalize(value)
 	return requirementFunc(func(g *guard) {
@@ -43,17 +39,10 @@ func RequireClaim(name string, value any) Requirement {
 	})
 }
 
-// RequireClaimParam lets a token through only if claim name equals the
-// route parameter param, as Flask-PyJWT's require_token(sub="username")
-// does for a route /users/:username. A string claim must equal the
-// parameter exactly. A number claim must equal it exactly, written the
-// usual way: 42 matches "42" but not "042", "+42", "42.0" or "4.2e1", and
-// two 64-bit IDs that differ in the last digit never match. On failure the
-// guard answers 403. On a route without the parameter (a typo, or the
-// guard on a group whose routes lack it) every request would be refused as
-// if unauthorized: the guard answers 500 instead, with ErrRouteParamMissing
-// in c.Errors, and logs the route once (on WithAuditLog's logger, else
-// Gin's error writer).
+// RequireClaimParam lets a token through only if claim name equals route
+// parameter param exactly (Flask-PyJWT's require_token(sub="username")): a
+// number as usually written, 42 but not "042" or "42.0". On a route without
+// param the guard answers 500 (ErrRouteParamMissing), logging it once.
 func RequireClaimParam(name, param string) Requirement {
 	reason := fmt.Sprintf("Claim '%s' does not match the route parameter '%s'", name, param)
 	return requirementFunc(func(g *guard) {
@@ -72,14 +61,9 @@ func RequireClaimParam(name, param string) Requirement {
 	})
 }
 
-// RequireAll lets a token through only if claim name holds every one of
-// values. The claim may be a list of strings (["read", "write"]), a
-// space-delimited string ("read write", OAuth's scope) or an object of
-// booleans ({"admin": true}). Use it for roles and scopes:
-//
-//	admin := m.JWTRequired(ginjwt.RequireAll("roles", "admin"))
-//
-// On failure the guard answers 403 naming what is missing.
+// RequireAll lets a token through only if claim name, a list of strings,
+// a space-delimited string (OAuth's scope) or an object of booleans, holds
+// every one of values: roles and scopes. The 403 names what is missing.
 func RequireAll(name string, values ...string) Requirement {
 	return requirementFunc(func(g *guard) {
 		if len(values) == 0 {
@@ -103,9 +87,8 @@ func RequireAll(name string, values ...string) Requirement {
 	})
 }
 
-// Require lets a token through only if check returns true: the escape
-// hatch for rules the other requirements cannot say. reason is sent to the
-// client with the 403.
+// Require lets a token through only if check returns true; reason is the
+// 403's message.
 func Require(reason string, check func(c *gin.Context, tok *Token) bool) Requirement {
 	return requirementFunc(func(g *guard) {
 		if check == nil {
@@ -121,11 +104,10 @@ func Require(reason string, check func(c *gin.Context, tok *Token) bool) Require
 	})
 }
 
-// Override lets a token through whatever the other requirements of the
-// same guard say when it has every claim in claims (matched as
-// RequireClaim does), as Flask-PyJWT's override={"admin": True}. Several
-// Override options grant access when any one of them matches. Type and
-// freshness checks still apply.
+// Override lets a token through whatever the guard's other requirements
+// say when it has every claim in claims (as RequireClaim matches), as
+// Flask-PyJWT's override={"admin": True}; any one of several suffices. Type
+// and freshness are still checked.
 func Override(claims map[string]any) Requirement {
 	want, err := normalize(claims)
 	return requirementFunc(func(g *guard) {
@@ -191,18 +173,9 @@ func (g *guard) paramMissing(c *gin.Context, m *Manager, param string) *Error {
 	return e
 }
 
-// Authorize returns a middleware that checks requirements (RequireClaim,
-// RequireAll, Override, ...) against the token an earlier guard verified,
-// without verifying it again: put the guard on a group and the
-// requirements on the routes that need them.
-//
-//	api := r.Group("/api", m.JWTRequired())
-//	api.DELETE("/users/:id", m.Authorize(ginjwt.RequireAll("roles", "admin")), deleteUser)
-//
-// Without a verified token it answers 401 "Missing Authorization Header"
-// (the route lacks a guard, or an Optional guard found no token); OPTIONS
-// requests never get here, the guard before it answers them. It takes
-// requirements only: type, freshness and Optional belong to the guard.
+// Authorize returns a middleware that checks requirements against the token
+// an earlier guard verified (a group's, say), without verifying it again.
+// Without one it answers 401 "Missing Authorization Header".
 func (m *Manager) Authorize(reqs ...Requirement) gin.HandlerFunc {
 	var g guard
 	for _, r := range reqs {

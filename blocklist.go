@@ -10,71 +10,56 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// Blocklist stores revoked tokens until they expire, so that a token is
-// refused after logout even though its signature stays valid: the store
-// behind flask-jwt-extended's token_in_blocklist_loader examples. Keys are
-// token IDs (the "jti" claim) and sessions. It is the core every store
-// has; RotationStore, IdentityRevoker and SessionStore are what some
-// options and calls need besides. Implementations must be safe for
-// concurrent use; MemoryBlocklist serves one process, the redisblocklist,
-// rueidisblocklist and sqlblocklist modules several, and the blocklisttest
-// package checks any of them. Keys and identities are valid UTF-8: the
-// guards refuse tokens whose strings are not.
+// Blocklist stores revoked token IDs ("jti") and sessions until their
+// tokens expire: the store of flask's token_in_blocklist_loader examples,
+// and the core every store has; RotationStore, IdentityRevoker and
+// SessionStore are capabilities some options need. Implementations must
+// be safe for concurrent use (blocklisttest checks one). Keys and
+// identities are valid UTF-8.
 type Blocklist interface {
-	// Revoke marks key revoked until until, after which the store may
-	// forget it (the token has expired by then). A zero until means for
-	// as long as the store lives. Revoking a key again keeps the longer
-	// of the two lifetimes, so no acknowledged revocation is cut short;
-	// an until already past stores nothing.
+	// Revoke marks key revoked until until (zero: for as long as the store
+	// lives; past: nothing is stored). Revoking again keeps the longer
+	// lifetime.
 	Revoke(ctx context.Context, key string, until time.Time) error
 	// IsRevoked reports whether any of keys is revoked.
 	IsRevoked(ctx context.Context, keys ...string) (bool, error)
 }
 
-// IdentityRevoker is a Blocklist that can also refuse every token of one
-// identity issued before a time, for Manager.RevokeIdentity. When the
-// blocklist implements it, the guards ask IsRevokedFor instead of
-// IsRevoked.
+// IdentityRevoker is a Blocklist that can also refuse every token of an
+// identity issued before a time, for Manager.RevokeIdentity; the guards
+// then ask IsRevokedFor instead of IsRevoked.
 type IdentityRevoker interface {
 	Blocklist
-	// RevokeIdentity refuses the tokens of identity issued before before,
-	// until until (zero: for as long as the store lives). Revoking again
-	// keeps the later before and the longer until.
+	// RevokeIdentity refuses identity's tokens issued before before, until
+	// until (zero: as Revoke). Again, it keeps the later before and until.
 	RevokeIdentity(ctx context.Context, identity string, before, until time.Time) error
-	// IsRevokedFor reports whether any of keys is revoked, or identity's
-	// tokens issued at issued are (issued is before its cutoff, compared
-	// to the millisecond: the cutoff rounded up, issued down), in one
-	// question to the store. keys is empty for a token with no ID
-	// (WithLegacyTokensUntil): only the cutoff can refuse it.
+	// IsRevokedFor reports, in one question to the store, whether any of
+	// keys (none for a legacy token) is revoked or issued is before
+	// identity's cutoff, in milliseconds: the cutoff rounded up, issued down.
 	IsRevokedFor(ctx context.Context, identity string, issued time.Time, keys ...string) (bool, error)
 }
 
 // SessionStore is a Blocklist that also keeps each identity's live
-// sessions, for WithSessionList. Sessions are keyed by identity and ID; a
-// session whose Expires is past is gone.
+// sessions, keyed by identity and ID until their Expires, for
+// WithSessionList.
 type SessionStore interface {
 	Blocklist
-	// SaveSession stores s, replacing a session of the same identity and
-	// ID, until s.Expires (zero: for as long as the store lives).
+	// SaveSession stores or replaces s until s.Expires (zero: as Revoke).
 	SaveSession(ctx context.Context, s Session) error
-	// TouchSession records a renewal of a stored session: Renewed becomes
-	// renewed and Expires the later of expires and its own (zero: never).
-	// A session not stored (ended, expired) stays absent.
+	// TouchSession sets a stored session's Renewed, and its Expires to the
+	// later of expires and its own (zero: never); an absent one stays so.
 	TouchSession(ctx context.Context, identity, id string, renewed, expires time.Time) error
-	// Sessions returns the live sessions of identity, in any order.
+	// Sessions returns identity's live sessions, in any order.
 	Sessions(ctx context.Context, identity string) ([]Session, error)
 	// DeleteSession removes a session; an absent one is no error.
 	DeleteSession(ctx context.Context, identity, id string) error
 }
 
-// WithBlocklist makes every guard check the token's "jti" (and, with
-// WithRefreshRotation, its family) against store, after the signature,
-// expiry, type and freshness checks (flask's token_in_blocklist_loader with
-// the store from its blocklist examples). Revoked tokens get 401 "Token has
-// been revoked"; a store error gets 503 and never lets the request through.
-// Tokens without a "jti" are refused when a blocklist is set, since they
-// could not be revoked (WithLegacyTokensUntil opens a window for those a
-// service minted before).
+// WithBlocklist makes every guard check the token and its session against
+// store after the other checks (flask's token_in_blocklist_loader
+// examples): revoked gets 401 "Token has been revoked", a store error 503,
+// failing closed. Tokens without "jti" get 422 "Missing claim: jti" (see
+// WithLegacyTokensUntil).
 func WithBlocklist(store Blocklist) Option {
 	return option(func(c *config) error {
 		if store == nil {
@@ -85,23 +70,11 @@ func WithBlocklist(store Blocklist) Option {
 	})
 }
 
-// WithLegacyTokensUntil accepts, until t, tokens that have neither a "jti"
-// nor a "sid" although a blocklist is set: the tokens a service minted
-// before it moved to ginjwt (appleboy/gin-jwt writes none), which would
-// otherwise be refused with 422 "Missing claim: jti" the moment
-// WithBlocklist is turned on, logging every user out. From t on they are
-// refused again, so t is when the last of them has expired (the old
-// service's token lifetime after the last old instance stopped).
-//
-// The trade-off: such a token names no token or session, so a logout
-// cannot end it (LogoutHandler ends nothing for it and unsets the
-// cookies), and Revoke refuses it; until it expires or t comes, it is
-// valid. Only RevokeIdentity ("log out everywhere") ends it, through its
-// "iat" (or, lacking one, appleboy's "orig_iat"; a token with neither is
-// ended by any RevokeIdentity of its identity), with a store that
-// implements IdentityRevoker. Every other check applies as to any token.
-// Needs WithBlocklist; New refuses a t that is not in the future.
-// Default: no such window, tokens without "jti" are refused.
+// WithLegacyTokensUntil accepts, until t (in the future), tokens without
+// "jti" or "sid" despite WithBlocklist: those a service issued before it
+// moved to ginjwt (appleboy/gin-jwt's). Set t to when the last expires. A
+// logout cannot end such a token, only RevokeIdentity can
+// (docs/coming-from-appleboy.md). Default: no window (422).
 func WithLegacyTokensUntil(t time.Time) Option {
 	return option(func(c *config) error {
 		if t.IsZero() {
@@ -119,10 +92,9 @@ func (m *Manager) acceptsLegacy(c *Claims) bool {
 	return c.SessionID() == "" && m.cfg.now().Before(m.cfg.legacyUntil)
 }
 
-// WithTokenInBlocklistLoader adds a revocation check of the application's
-// own (flask's token_in_blocklist_loader): it sees the whole token and
-// returns true for a revoked one. An error fails closed, as with
-// WithBlocklist. Both may be set; either one revoking suffices.
+// WithTokenInBlocklistLoader adds a revocation check of your own (flask's
+// token_in_blocklist_loader), true for revoked, beside any WithBlocklist.
+// An error fails closed (503).
 func WithTokenInBlocklistLoader(revoked func(c *gin.Context, tok *Token) (bool, error)) Option {
 	return option(func(c *config) error {
 		if revoked == nil {
@@ -133,9 +105,8 @@ func WithTokenInBlocklistLoader(revoked func(c *gin.Context, tok *Token) (bool, 
 	})
 }
 
-// WithBlocklistTimeout bounds each revocation check and revocation of a
-// store over the network, so a slow store fails closed quickly instead of
-// holding requests. Default: 1 second. (MemoryBlocklist needs none.)
+// WithBlocklistTimeout bounds each call to a networked store, so that a
+// slow one fails closed quickly. Default: 1 second.
 func WithBlocklistTimeout(d time.Duration) Option {
 	return option(func(c *config) error {
 		if d <= 0 {
@@ -147,8 +118,7 @@ func WithBlocklistTimeout(d time.Duration) Option {
 }
 
 // SkipRevocationCheck lets the guard accept revoked tokens
-// (skip_revocation_check=True), e.g. on a route that reports a token's
-// status.
+// (skip_revocation_check=True).
 func SkipRevocationCheck() GuardOption {
 	return guardFunc(func(g *guard) { g.skipRevocation = true })
 }
@@ -247,11 +217,9 @@ func (m *Manager) unavailable(err error) *Error {
 	return e
 }
 
-// Revoke ends the sessions of raw tokens, as a logout does: every token
-// of each session (access, refresh, every renewal) is refused from now on,
-// on every instance. The raw tokens are all verified first, and none is
-// revoked if one is invalid (an expired one is accepted: revoking it is
-// harmless). A request's logout is Logout or LogoutHandler.
+// Revoke ends the sessions of raw tokens, as a logout does, on every
+// instance. All are verified first (expired ones pass): one invalid token
+// revokes nothing.
 func (m *Manager) Revoke(ctx context.Context, raw ...string) error {
 	if m.cfg.blocklist == nil {
 		return ErrNoBlocklist

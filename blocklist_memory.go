@@ -6,15 +6,10 @@ import (
 	"time"
 )
 
-// MemoryBlocklist is a Blocklist for a single process, with every
-// capability (RotationStore, IdentityRevoker, SessionStore). Its entries
-// go away once their tokens have expired, a few at a time on each write, so
-// a sweep never holds the lock that guarded requests read under. Memory
-// follows what is live: one entry per revoked, unexpired session or token,
-// per rotating session, per revoked identity and per listed session
-// (about 150 bytes each, a listed session plus its user agent). Several
-// instances of a service need a shared store such as the redisblocklist
-// module.
+// MemoryBlocklist is a Blocklist, with every capability, for one process;
+// it forgets on restart, and several instances need a shared store. It
+// holds an entry (about 150 bytes) per live revocation, rotating or listed
+// session and revoked identity, dropping expired ones as it writes.
 type MemoryBlocklist struct {
 	mu         sync.RWMutex
 	revoked    map[string]memEntry              // key → revocation
@@ -44,8 +39,8 @@ type memSession struct {
 // lock stays short however many entries expire at once.
 const sweepBudget = 16
 
-// NewMemoryBlocklist returns an empty MemoryBlocklist. now is the clock
-// used to expire entries; nil means time.Now.
+// NewMemoryBlocklist returns an empty MemoryBlocklist with clock now (nil:
+// time.Now).
 func NewMemoryBlocklist(now func() time.Time) *MemoryBlocklist {
 	if now == nil {
 		now = time.Now

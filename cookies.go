@@ -45,53 +45,31 @@ func defaultCookies() cookieConfig {
 	}
 }
 
-// CookieConfig configures the JWT cookies and their CSRF protection, the
-// JWT_*COOKIE* and JWT_*CSRF* settings of flask-jwt-extended. Its zero
-// value is the secure default: Secure session cookies with flask's names
-// and paths, no Domain, no SameSite attribute, and CSRF double-submit
-// protection on. Whether guards look in cookies at all is
-// WithTokenLocations' choice, not this one's.
+// CookieConfig configures the JWT cookies (flask's JWT_*COOKIE* settings)
+// and their CSRF protection. Its zero value is the secure default: Secure
+// session cookies with flask's names and paths, no Domain or SameSite, and
+// CSRF protection on.
 type CookieConfig struct {
-	// AccessName is the access token's cookie (JWT_ACCESS_COOKIE_NAME).
-	// Default: "access_token_cookie".
-	AccessName string
-	// RefreshName is the refresh token's cookie (JWT_REFRESH_COOKIE_NAME).
-	// Default: "refresh_token_cookie".
-	RefreshName string
-	// AccessPath is the access cookie's Path (JWT_ACCESS_COOKIE_PATH).
-	// Default: "/".
-	AccessPath string
-	// RefreshPath is the refresh cookie's Path (JWT_REFRESH_COOKIE_PATH),
-	// e.g. "/refresh" so the refresh token only travels to the refresh
-	// route. Default: "/".
-	RefreshPath string
-	// Insecure drops the Secure attribute from every cookie, for plain-HTTP
-	// development on localhost (JWT_COOKIE_SECURE = False). flask defaults
-	// to not Secure; ginjwt sends Secure cookies unless told.
+	// The cookies' names (JWT_ACCESS_COOKIE_NAME, JWT_REFRESH_COOKIE_NAME;
+	// default "access_token_cookie", "refresh_token_cookie") and paths
+	// (*_COOKIE_PATH, "/"; e.g. "/refresh" keeps the refresh token there).
+	AccessName, RefreshName string
+	AccessPath, RefreshPath string
+	// Insecure drops the Secure attribute, as flask does by default
+	// (JWT_COOKIE_SECURE = False): for plain-HTTP development only.
 	Insecure bool
-	// Domain is the cookies' Domain (JWT_COOKIE_DOMAIN). Default: none, the
-	// host that set them. CookieDomain overrides it for one call.
-	Domain string
-	// SameSite is the cookies' SameSite attribute (JWT_COOKIE_SAMESITE).
-	// Default: not sent (the browser's default, Lax in current browsers).
-	SameSite http.SameSite
-	// Persistent makes the cookies last about a year, Max-Age 31540000,
-	// instead of ending with the browser session (JWT_SESSION_COOKIE =
-	// False). The cookie's life does not follow the token's.
+	Domain   string        // JWT_COOKIE_DOMAIN; default: none
+	SameSite http.SameSite // JWT_COOKIE_SAMESITE; default: not sent
+	// Persistent sets Max-Age 31540000 (a year, whatever the token's life)
+	// instead of session cookies (JWT_SESSION_COOKIE = False).
 	Persistent bool
-	// CSRF configures the double-submit protection of cookie tokens.
-	CSRF CSRFConfig
+	CSRF       CSRFConfig
 }
 
-// WithCookies sets the cookie and CSRF settings. A field left at its zero
-// value keeps its default, so WithCookies(CookieConfig{}) changes nothing.
-// The settings are checked by New (names and paths browsers accept, the
-// rules of the __Host- and __Secure- prefixes, SameSite=None only with
-// Secure). New refuses a second WithCookies, which would otherwise reset
-// the first one's hardening (a SameSite, a refresh path) without a word,
-// and a WithCookies without Cookies among WithTokenLocations, where no
-// guard would read them by default (a route that alone reads cookies,
-// with Locations, still needs Cookies there: narrow the other routes).
+// WithCookies sets the cookie and CSRF settings; zero fields keep their
+// default. New checks them (names and paths browsers keep, the __Host- and
+// __Secure- rules, SameSite=None only with Secure), takes one WithCookies
+// only, and needs InCookies among WithTokenLocations.
 func WithCookies(ck CookieConfig) Option {
 	return option(func(c *config) error {
 		if c.cookiesSet {
@@ -119,8 +97,8 @@ func setIf(dst *string, v string) {
 	}
 }
 
-// CookieOption adjusts one call of the cookie helpers, as the max_age and
-// domain arguments of flask's set_access_cookies and unset_jwt_cookies do.
+// CookieOption adjusts one call of the cookie helpers (flask's max_age and
+// domain arguments).
 type CookieOption interface{ applyCookie(cc *cookieCall) }
 
 // cookieOption is a CookieOption of a function.
@@ -133,15 +111,14 @@ type cookieCall struct {
 	domain string
 }
 
-// CookieMaxAge makes the cookies of one SetAccessCookies or
-// SetRefreshCookies call last d (Max-Age), whatever CookieConfig.Persistent
-// says; d <= 0 keeps the Manager's choice, as flask's max_age=None.
+// CookieMaxAge sets the Max-Age of one call's cookies instead of
+// CookieConfig.Persistent's; d <= 0 is max_age=None.
 func CookieMaxAge(d time.Duration) CookieOption {
 	return cookieOption(func(cc *cookieCall) { cc.maxAge = d })
 }
 
-// CookieDomain sets the Domain of the cookies of one call instead of
-// CookieConfig.Domain (flask's domain argument); "" means the host.
+// CookieDomain sets the Domain of one call's cookies instead of
+// CookieConfig.Domain (flask's domain); "": the host.
 func CookieDomain(domain string) CookieOption {
 	return cookieOption(func(cc *cookieCall) { cc.domain = domain })
 }
@@ -165,10 +142,8 @@ func (m *Manager) cookieCall(opts []CookieOption) (cookieCall, error) {
 	return cc, nil
 }
 
-// SetAccessCookies sets the access token cookie and, with CSRF protection,
-// the readable csrf_access_token cookie whose value the front end sends
-// back in X-CSRF-TOKEN (flask's set_access_cookies). The token is verified
-// first: its csrf claim is the cookie's value.
+// SetAccessCookies verifies token and sets it as the access cookie, with its
+// readable CSRF cookie (flask's set_access_cookies).
 func (m *Manager) SetAccessCookies(c *gin.Context, token string, opts ...CookieOption) error {
 	return m.setCookies(c, token, &m.cfg.cookies.access, opts)
 }
@@ -179,15 +154,8 @@ func (m *Manager) SetRefreshCookies(c *gin.Context, token string, opts ...Cookie
 	return m.setCookies(c, token, &m.cfg.cookies.refresh, opts)
 }
 
-// SetJWTCookies sets the access and the refresh cookies at once, as a
-// login does; an empty token is skipped. Nothing is set if either token
-// fails to verify.
-//
-//	access, refresh, err := m.CreateTokenPair(user.ID, ginjwt.Fresh())
-//	if err == nil {
-//		err = m.SetJWTCookies(c, access, refresh)
-//	}
-//	if err != nil { ... }
+// SetJWTCookies sets the access and refresh cookies at once, skipping an
+// empty token; nothing is set if either fails to verify.
 func (m *Manager) SetJWTCookies(c *gin.Context, access, refresh string, opts ...CookieOption) error {
 	cc, err := m.cookieCall(opts)
 	if err != nil {
@@ -212,8 +180,7 @@ func (m *Manager) SetJWTCookies(c *gin.Context, access, refresh string, opts ...
 }
 
 // UnsetJWTCookies expires every cookie the Manager sets (flask's
-// unset_jwt_cookies), e.g. at logout. Pass CookieDomain when the cookies
-// were set with one.
+// unset_jwt_cookies); pass the CookieDomain they were set with.
 func (m *Manager) UnsetJWTCookies(c *gin.Context, opts ...CookieOption) {
 	m.UnsetAccessCookies(c, opts...)
 	m.UnsetRefreshCookies(c, opts...)
@@ -397,14 +364,10 @@ func (m *Manager) writeCookie(c *gin.Context, name, value, path string, httpOnly
 	http.SetCookie(c.Writer, ck)
 }
 
-// WithImplicitRefresh renews access cookies that are about to expire: when
-// a guard accepts an access token from a cookie that expires within window,
-// the response sets a new access cookie (same identity and session, not
-// fresh), as flask's implicit_refresh example does in after_request. The
-// renewals end with the session (WithSessionLifetime): a copied cookie
-// cannot be kept alive past its login's end, nor past a logout. Tokens
-// from headers, the query string or a JSON body are left alone; their
-// clients refresh explicitly. It needs the Cookies location.
+// WithImplicitRefresh renews an access cookie that a guard accepts within
+// window of its expiry (flask's implicit_refresh example): a new token of
+// the same session, not fresh, never past WithSessionLifetime. Other
+// locations are left alone. Needs InCookies.
 func WithImplicitRefresh(window time.Duration) Option {
 	return option(func(c *config) error {
 		if window <= 0 {

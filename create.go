@@ -15,8 +15,8 @@ import (
 	"time"
 )
 
-// TokenOption configures one CreateAccessToken or CreateRefreshToken call,
-// as the keyword arguments of flask's create_access_token do.
+// TokenOption configures one token's creation, as the keyword arguments
+// of flask's create_access_token do.
 type TokenOption interface{ applyToken(o *tokenOptions) }
 
 // tokenOption is a TokenOption of a function.
@@ -59,26 +59,21 @@ func (n *minted) record() TokenOption {
 	return tokenOption(func(o *tokenOptions) { o.minted = n })
 }
 
-// Fresh marks an access token as fresh (fresh=True): it passes
-// FreshRequired guards for its whole life. Create fresh tokens only right
-// after the user has given their password.
+// Fresh marks an access token fresh for its whole life (fresh=True): only
+// right after the user gave their password.
 func Fresh() TokenOption {
 	return tokenOption(func(o *tokenOptions) { o.fresh = true })
 }
 
-// FreshFor marks an access token as fresh for d from now
-// (fresh=timedelta(...)); it is written as a timestamp, as flask does.
+// FreshFor marks an access token fresh for d from now
+// (fresh=timedelta(...)).
 func FreshFor(d time.Duration) TokenOption {
 	return tokenOption(func(o *tokenOptions) { o.freshFor = d })
 }
 
-// ExpiresIn sets this token's lifetime instead of the Manager's
-// (expires_delta=timedelta(...)); ExpiresIn(NeverExpires) makes a token
-// that never expires (expires_delta=False), the start of a login without
-// an end (see WithSessionLifetime). A negative d makes a token that is
-// already expired, which tests of expiry handling want. Unlike flask,
-// ExpiresIn(0) does not mean "never": a zero that silently disables expiry
-// is a trap.
+// ExpiresIn sets this token's lifetime (expires_delta); NeverExpires
+// (expires_delta=False) starts a login without an end. A negative d makes
+// an expired token, for tests. Unlike flask, 0 does not mean never.
 func ExpiresIn(d time.Duration) TokenOption {
 	if d == NeverExpires {
 		return tokenOption(func(o *tokenOptions) { o.noExpiry, o.expiresSet = true, false })
@@ -86,24 +81,20 @@ func ExpiresIn(d time.Duration) TokenOption {
 	return tokenOption(func(o *tokenOptions) { o.expires, o.expiresSet, o.noExpiry = d, true, false })
 }
 
-// AdditionalClaims adds claims to this token (additional_claims). They are
-// merged over the claims of WithAdditionalClaimsLoader and, as in flask,
-// may replace the standard ones.
+// AdditionalClaims adds claims to this token (additional_claims), over the
+// loader's; as in flask, they may replace the standard ones.
 func AdditionalClaims(claims map[string]any) TokenOption {
 	return tokenOption(func(o *tokenOptions) { o.claims = claims })
 }
 
 // AdditionalHeaders adds JOSE header parameters to this token
-// (additional_headers), merged over those of WithAdditionalHeadersLoader.
-// "alg" cannot be set: the Manager's algorithm signs every token.
+// (additional_headers), over the loader's; "alg" cannot be set.
 func AdditionalHeaders(headers map[string]any) TokenOption {
 	return tokenOption(func(o *tokenOptions) { o.headers = headers })
 }
 
-// CreateAccessToken returns a signed access token for identity
-// (flask's create_access_token). identity is turned into the identity claim
-// by WithUserIdentityLoader, or else must be a string, an integer or a
-// fmt.Stringer.
+// CreateAccessToken returns a signed access token for identity (flask's
+// create_access_token); see WithUserIdentityLoader.
 func (m *Manager) CreateAccessToken(identity any, opts ...TokenOption) (string, error) {
 	return m.createToken(TypeAccess, identity, opts)
 }
@@ -488,9 +479,7 @@ func mustJSON(v any) []byte {
 }
 
 // CreateTokenPair returns an access and a refresh token of a new session
-// for identity, as a login does; opts apply to both tokens, except
-// freshness, which only the access token takes. StartSession does the
-// same and adds the session to the list (WithSessionList).
+// for identity; opts apply to both, freshness to the access token only.
 func (m *Manager) CreateTokenPair(identity any, opts ...TokenOption) (access, refresh string, err error) {
 	a, r, _, err := m.createPair(identity, opts)
 	return a.token, r.token, err

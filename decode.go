@@ -11,10 +11,8 @@ import (
 	"github.com/ginjwt/ginjwt/internal/jsonindex"
 )
 
-// DecodeToken verifies an encoded token and returns it, as flask's
-// decode_token: signature, algorithm, "exp", "nbf", "iat", the configured
-// issuer and audience, and the claim types. It does not check the token
-// type or freshness. The error is an *Error, as from a guard.
+// DecodeToken verifies a token, but not its type or freshness, and returns
+// it (flask's decode_token). The error is an *Error, as from a guard.
 func (m *Manager) DecodeToken(raw string) (*Token, error) {
 	tok, err := m.decode(raw)
 	if err != nil {
@@ -23,9 +21,8 @@ func (m *Manager) DecodeToken(raw string) (*Token, error) {
 	return tok, nil
 }
 
-// DecodeExpiredToken is DecodeToken with allow_expired=True: an expired but
-// otherwise valid token is returned without error; an expired token with
-// another defect gets that defect's error, as from DecodeToken.
+// DecodeExpiredToken is DecodeToken with allow_expired=True: only a token's
+// expiry is forgiven.
 func (m *Manager) DecodeExpiredToken(raw string) (*Token, error) {
 	tok, err := m.decodeExpired(raw)
 	if err != nil {

@@ -14,17 +14,13 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// Groups of guard failure kinds, for an ErrorHandler that answers a whole
-// flask loader's worth of kinds at once: errors.Is(err, ErrInvalidToken)
-// holds for every kind in its group.
+// Groups of guard failure kinds, one per flask loader: errors.Is(err,
+// ErrInvalidToken) holds for every kind in its group.
 var (
-	// ErrUnauthorized groups the kinds of flask's unauthorized_loader: no
-	// token (ErrNoToken) and a failed CSRF check (ErrCSRF). 401.
+	// ErrUnauthorized is unauthorized_loader's group, 401: ErrNoToken and
+	// ErrCSRF.
 	ErrUnauthorized = errors.New("ginjwt: unauthorized")
-	// ErrInvalidToken groups the kinds of flask's invalid_token_loader: a
-	// bad header or query parameter, or a token that is malformed, signed
-	// with a wrong algorithm or key (ErrUnknownKey included), not valid
-	// yet, with bad claims or of the wrong type. 422.
+	// ErrInvalidToken is invalid_token_loader's group: every 422 kind below.
 	ErrInvalidToken = errors.New("ginjwt: invalid token")
 )
 
@@ -38,89 +34,71 @@ type kindError struct {
 func (k *kindError) Error() string { return k.msg }
 func (k *kindError) Unwrap() error { return k.group }
 
-// Kinds of guard failure, usable with errors.Is on the error a guard records
-// in c.Errors and passes to the ErrorHandler. The comment gives the default
-// response, flask-jwt-extended's, and the flask loader that replaces it.
+// Kinds of guard failure, for errors.Is on the *Error a guard records in
+// c.Errors and passes to the ErrorHandler. Each gives its default response
+// (flask's) and the flask exception or loader behind it; docs/errors.md
+// has every message.
 var (
-	// ErrNoToken: no token where the route looks for one (flask's
-	// NoAuthorizationError). 401, e.g. "Missing Authorization Header".
+	// ErrNoToken: none where the guard looks (NoAuthorizationError). 401,
+	// e.g. "Missing Authorization Header".
 	ErrNoToken error = &kindError{"ginjwt: no token in request", ErrUnauthorized}
-	// ErrInvalidHeader: a header that names the type but is not
-	// "<type> <JWT>" (flask's InvalidHeaderError). 422.
+	// ErrInvalidHeader: not "<type> <JWT>" (InvalidHeaderError). 422.
 	ErrInvalidHeader error = &kindError{"ginjwt: bad authorization header", ErrInvalidToken}
-	// ErrInvalidQueryParam: the query parameter lacks the configured
-	// prefix (flask's InvalidQueryParamError). 422.
+	// ErrInvalidQueryParam: no configured prefix (InvalidQueryParamError). 422.
 	ErrInvalidQueryParam error = &kindError{"ginjwt: bad query parameter", ErrInvalidToken}
-	// ErrCSRF: a cookie token on a CSRF method without the double-submit
-	// value, or with another one (flask's CSRFError). 401 "Missing CSRF
-	// token" / "CSRF double submit tokens do not match".
+	// ErrCSRF: a cookie token's double-submit value missing or wrong
+	// (CSRFError). 401 "Missing CSRF token" / "CSRF double submit tokens do
+	// not match".
 	ErrCSRF error = &kindError{"ginjwt: CSRF check failed", ErrUnauthorized}
 	// ErrTokenMalformed: not a JWT (segments, base64, JSON, size). 422.
 	ErrTokenMalformed error = &kindError{"ginjwt: malformed token", ErrInvalidToken}
-	// ErrAlgorithmNotAllowed: the token's "alg" is not on the allow-list
-	// (this includes "none"). 422 "The specified alg value is not allowed".
+	// ErrAlgorithmNotAllowed: "alg" not allowed, "none" included. 422 "The
+	// specified alg value is not allowed".
 	ErrAlgorithmNotAllowed error = &kindError{"ginjwt: algorithm not allowed", ErrInvalidToken}
-	// ErrSignatureInvalid: the signature does not match. 422 "Signature
-	// verification failed".
+	// ErrSignatureInvalid: 422 "Signature verification failed".
 	ErrSignatureInvalid error = &kindError{"ginjwt: signature verification failed", ErrInvalidToken}
-	// ErrTokenExpired: "exp" is past and the token has no other defect
-	// (as in flask, a missing claim, a wrong issuer or audience or a CSRF
-	// mismatch is reported first). 401 "Token has expired"; flask's
-	// expired_token_loader. err.Token holds the expired token.
+	// ErrTokenExpired: "exp" is past, the token's only defect
+	// (expired_token_loader). 401 "Token has expired"; err.Token is set.
 	ErrTokenExpired = errors.New("ginjwt: token has expired")
-	// ErrTokenNotValidYet: "nbf" or "iat" is in the future. 422.
+	// ErrTokenNotValidYet: "nbf" or "iat" in the future. 422.
 	ErrTokenNotValidYet error = &kindError{"ginjwt: token not valid yet", ErrInvalidToken}
-	// ErrInvalidClaims: a claim is missing or has the wrong type or value
-	// (identity, iss, aud, sub, jti, type, fresh, csrf). 422, e.g.
-	// "Missing claim: sub".
+	// ErrInvalidClaims: a claim missing or of a wrong type or value. 422,
+	// e.g. "Missing claim: sub".
 	ErrInvalidClaims error = &kindError{"ginjwt: invalid claims", ErrInvalidToken}
-	// ErrWrongTokenType: a refresh token on an access route or the other way
-	// round. 422 "Only non-refresh tokens are allowed" / "Only refresh
-	// tokens are allowed".
+	// ErrWrongTokenType: 422 "Only non-refresh tokens are allowed" / "Only
+	// refresh tokens are allowed".
 	ErrWrongTokenType error = &kindError{"ginjwt: wrong token type", ErrInvalidToken}
-	// ErrFreshTokenRequired: a non-fresh token on a fresh route. 401 "Fresh
-	// token required"; flask's needs_fresh_token_loader. err.Token holds the
-	// token.
+	// ErrFreshTokenRequired: not fresh (needs_fresh_token_loader). 401
+	// "Fresh token required"; err.Token is set.
 	ErrFreshTokenRequired = errors.New("ginjwt: fresh token required")
-	// ErrClaimsVerification: WithTokenVerifier's check returned false. 400
-	// "User claims verification failed"; flask's
-	// token_verification_failed_loader.
+	// ErrClaimsVerification: WithTokenVerifier said no
+	// (token_verification_failed_loader). 400 "User claims verification
+	// failed".
 	ErrClaimsVerification = errors.New("ginjwt: user claims verification failed")
-	// ErrUserLookup: LoadUser found no user (401 "Error loading the user
-	// <identity>") or the lookup failed (500, same message); flask's
-	// user_lookup_error_loader.
+	// ErrUserLookup: LoadUser found no user (401) or failed (500), "Error
+	// loading the user <identity>" (user_lookup_error_loader).
 	ErrUserLookup = errors.New("ginjwt: error loading the user")
-	// ErrForbidden: a valid token failed a route's requirement. 403 with
-	// the requirement's reason.
+	// ErrForbidden: a route requirement failed. 403 with its reason.
 	ErrForbidden = errors.New("ginjwt: forbidden")
-	// ErrRevoked: the token (or its login) is on the blocklist, or
-	// WithTokenInBlocklistLoader says so. 401 "Token has been revoked";
-	// flask's revoked_token_loader.
+	// ErrRevoked: on the blocklist, or WithTokenInBlocklistLoader said so
+	// (revoked_token_loader). 401 "Token has been revoked".
 	ErrRevoked = errors.New("ginjwt: token has been revoked")
-	// ErrRevocationUnavailable: the revocation check failed (the store is
-	// down or slow). The guard fails closed: 503 "Token revocation status
-	// is unavailable", and the route's handler does not run.
+	// ErrRevocationUnavailable: the store failed; the guard fails closed.
+	// 503 "Token revocation status is unavailable".
 	ErrRevocationUnavailable = errors.New("ginjwt: revocation status unavailable")
-	// ErrUnknownKey: the token's "kid" names no key the Manager has (or a
-	// retired one). 422 "Unknown key ID".
+	// ErrUnknownKey: "kid" names no key the Manager has. 422 "Unknown key ID".
 	ErrUnknownKey error = &kindError{"ginjwt: unknown key ID", ErrInvalidToken}
-	// ErrKeysUnavailable: the verification keys could not be had (a key
-	// loader failed, or a JWKS was never fetched). The guard fails closed:
-	// 503 "Verification keys unavailable"; 503 "Verification keys out of
-	// date" for a JWKS not fetched for longer than JWKSConfig.MaxStale.
+	// ErrKeysUnavailable: a key loader or JWKS failed; fails closed. 503
+	// "Verification keys unavailable" ("... out of date" past MaxStale).
 	ErrKeysUnavailable = errors.New("ginjwt: verification keys unavailable")
-	// ErrRouteParamMissing: RequireClaimParam names a parameter its route
-	// does not have, a programmer's error rather than an authorization
-	// failure. 500 "Internal Server Error".
+	// ErrRouteParamMissing: RequireClaimParam's parameter is not on the
+	// route, a programmer's error. 500 "Internal Server Error".
 	ErrRouteParamMissing = errors.New("ginjwt: route has no such parameter")
-	// ErrInvalidCredentials: what a LoginHandler credential check returns
-	// (or wraps) for a wrong user name or password. 401 "Bad username or
-	// password", the message of flask-jwt-extended's examples.
+	// ErrInvalidCredentials: a login's wrong user name or password (see
+	// InvalidCredentials). 401 "Bad username or password".
 	ErrInvalidCredentials = errors.New("ginjwt: bad username or password")
-	// ErrNotJSON: a LoginHandler request whose body is not
-	// application/json. 415 with Werkzeug's message for request.json: "Did
-	// not attempt to load JSON data because the request Content-Type was
-	// not 'application/json'."
+	// ErrNotJSON: a cookie login whose body is not application/json. 415
+	// with Werkzeug's message.
 	ErrNotJSON = errors.New("ginjwt: request body is not JSON")
 )
 
@@ -128,43 +106,35 @@ var (
 var (
 	// ErrConfig wraps every error New reports.
 	ErrConfig = errors.New("ginjwt: invalid configuration")
-	// ErrNoTokenInContext is returned by the accessors when no guard stored
-	// a token: the route has no guard, or an optional guard found none.
+	// ErrNoTokenInContext: no guard stored a token (none on the route, or
+	// an Optional one found none).
 	ErrNoTokenInContext = errors.New("ginjwt: no verified token in this request")
-	// ErrInvalidIdentity is returned when a token is created for an
-	// identity that cannot become the identity claim.
+	// ErrInvalidIdentity: a token's identity cannot become its claim.
 	ErrInvalidIdentity = errors.New("ginjwt: invalid identity")
-	// ErrNoSigningKey is returned when a token is created by a Manager that
-	// only verifies (it was given a public key only).
+	// ErrNoSigningKey: a verify-only Manager (a public key only) cannot
+	// create tokens.
 	ErrNoSigningKey = errors.New("ginjwt: no signing key")
-	// ErrNoBlocklist is returned by the revocation helpers of a Manager
-	// without WithBlocklist.
+	// ErrNoBlocklist: a revocation call without WithBlocklist.
 	ErrNoBlocklist = errors.New("ginjwt: no blocklist configured (WithBlocklist)")
-	// ErrNoUserLookup is returned by CurrentUser when the Manager has no
-	// WithUserLookup.
+	// ErrNoUserLookup: CurrentUser without WithUserLookup.
 	ErrNoUserLookup = errors.New("ginjwt: no user lookup configured (WithUserLookup)")
-	// ErrUserNotFound is what a user lookup returns (or wraps) when the
-	// token's user does not exist (any more): the guard answers 401 "Error
-	// loading the user <identity>", as flask does when user_lookup_loader
-	// returns None.
+	// ErrUserNotFound is what a user lookup returns (or wraps) for a user
+	// that does not exist: 401 "Error loading the user <identity>".
 	ErrUserNotFound = errors.New("ginjwt: user not found")
-	// ErrRefreshTokenReused is the cause (errors.Is) of the refusal of a
-	// refresh token presented after it was rotated; its login is revoked.
-	// 401 "Token has been revoked".
+	// ErrRefreshTokenReused is the cause of refusing a rotated refresh
+	// token presented again; its login is revoked. 401, as ErrRevoked.
 	ErrRefreshTokenReused = errors.New("ginjwt: refresh token reused")
 )
 
-// Error is a guard failure: the HTTP status and client-safe message of the
-// default response, the kind (one of the Err... sentinels above, reachable
-// with errors.Is) and, when the token itself was readable, the token.
+// Error is a guard failure: its kind (a sentinel above, for errors.Is) and
+// cause, and the default response.
 type Error struct {
-	// Status is the HTTP status of the default response.
-	Status int
-	// Message is the default response's message, safe to show clients.
+	// Status and Message are the default response's; Message is safe to
+	// show clients.
+	Status  int
 	Message string
-	// Token is the decoded token when the failure concerns a genuine token
-	// (expired, wrong type, not fresh); nil otherwise. It is what
-	// flask-jwt-extended passes to expired_token_loader and its siblings.
+	// Token is the token when it was genuine (expired, wrong type, not
+	// fresh), as flask's expired_token_loader and siblings get it; else nil.
 	Token *Token
 
 	kind  error
@@ -174,9 +144,8 @@ type Error struct {
 	observed bool
 }
 
-// Error returns the client-safe message followed by the cause, when a
-// store, a key source or a wrapped error is behind the failure: what
-// c.Errors and logs show. The response body has Message alone.
+// Error returns Message followed by the cause (a store's, a key source's),
+// for c.Errors and logs; the response body has Message alone.
 func (e *Error) Error() string {
 	if e.cause == nil {
 		return e.Message
@@ -200,16 +169,10 @@ func invalid(kind error, msg string) *Error {
 	return newError(kind, http.StatusUnprocessableEntity, msg)
 }
 
-// ErrorHandler writes the response for a failed guard: the one hook for
-// every kind, which tells them apart with errors.Is (flask's loaders map to
-// kinds: unauthorized_loader to ErrUnauthorized, invalid_token_loader to
-// ErrInvalidToken, expired_token_loader to ErrTokenExpired, and so on; see
-// the sentinels). The guard aborts the chain whatever the handler does.
-// A handler that writes nothing, neither a body nor a status, leaves the
-// default response (flask's) to be sent, so it can answer the kinds it
-// cares about and fall through for the rest; headers it set are kept. A
-// handler that sets a status without a body sends that status with an
-// empty body (a bare c.Status(200) counts as no status).
+// ErrorHandler writes the response of a refusal, telling kinds apart with
+// errors.Is. One that writes nothing (no body, no status) leaves the
+// default response, headers it set kept; a status alone is sent with an
+// empty body (a bare 200 counts as none). The chain is aborted anyway.
 type ErrorHandler func(c *gin.Context, err *Error)
 
 // fail records err on the context, lets the configured handler answer and
@@ -265,13 +228,10 @@ func (m *Manager) errorBody(msg string) []byte {
 	return b.Bytes()
 }
 
-// Abort answers the request as a guard would for err: an *Error returned
-// by a Manager method gets its response; one of the sentinels above (or an
-// error wrapping one), such as a hand-written login's
-// ErrInvalidCredentials, gets the response of its kind (the table in
-// docs/errors.md); either goes through the configured ErrorHandler and the
-// audit log. Any other error is a 500 with an empty body. The chain is
-// aborted and err recorded.
+// Abort answers the request as a guard would for err, an *Error or a
+// sentinel, bare or wrapped (docs/errors.md has each response), through the
+// ErrorHandler and the observers; any other error gets a 500 with an empty
+// body. The chain is aborted and err recorded in c.Errors.
 func (m *Manager) Abort(c *gin.Context, err error) {
 	m.abortAs(c, GuardAbort, err)
 }
@@ -337,11 +297,8 @@ func (m *Manager) abortRun(c *gin.Context, r guardRun, err error) {
 	}
 }
 
-// InvalidCredentials is ErrInvalidCredentials (401 "Bad username or
-// password") naming the user name tried, which the audit log and the
-// observers record (Outcome.Username); never pass the password.
-//
-//	return nil, ginjwt.InvalidCredentials(in.Username)
+// InvalidCredentials is ErrInvalidCredentials naming the user name tried,
+// for the observers (Outcome.Username); never pass the password.
 func InvalidCredentials(username string) error { return &credentialsError{username} }
 
 type credentialsError struct{ username string }

@@ -16,24 +16,18 @@
 // CurrentIdentity, CurrentClaims and CurrentHeader are get_jwt_identity,
 // get_jwt and get_jwt_header.
 //
-// Tokens keep flask-jwt-extended's claim layout (fresh, iat, jti, type, sub,
-// nbf, csrf, exp, then the login's session: auth_time, sid), so with the
-// same secret a token minted by a Flask service is accepted here and the
-// other way round; failed guards answer with flask's status codes and
-// {"msg": ...} bodies, so front ends written against a Flask API keep
-// working. A logout ends the whole login (LogoutHandler, RevokeIdentity,
-// WithSessionList).
+// Tokens keep flask-jwt-extended's claim layout, so with the same secret a
+// Flask service's tokens are accepted here and the other way round, and
+// refusals get flask's status codes and {"msg": ...} bodies
+// (docs/errors.md). A logout ends the whole login (LogoutHandler,
+// RevokeIdentity, WithSessionList).
 //
-// Options come three ways: With... for the Manager (New), a Config struct
-// for a group of settings (ClaimsConfig, CookieConfig, JWKSConfig), and
-// plain names for one route or one call (guard options such as Optional,
-// requirements such as RequireClaim, token options such as Fresh, cookie
-// options such as CookieMaxAge). New reports every misconfiguration at
-// once.
-//
-// A Manager is immutable once New returns and safe for concurrent use;
-// nothing is kept in package variables, so several Managers with different
-// keys can serve one process.
+// Options are With... for the Manager, a Config struct for a group of
+// settings, and plain names for one route or call (GuardOption,
+// Requirement, TokenOption, CookieOption). New reports every
+// misconfiguration at once; the Manager it returns is immutable, safe for
+// concurrent use, and shares nothing with other Managers. The docs
+// directory is the long form.
 package ginjwt
 
 import (

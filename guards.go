@@ -11,9 +11,9 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// GuardOption configures one guard, as the arguments of flask's
-// jwt_required do: Optional, VerifyType, Locations, LoadUser,
-// SkipRevocationCheck, and the requirements (RequireClaim, ...).
+// GuardOption configures one guard, as flask's jwt_required arguments do:
+// Optional, VerifyType, Locations, LoadUser, SkipRevocationCheck and the
+// Requirements.
 type GuardOption interface {
 	applyGuard(g *guard)
 }
@@ -23,10 +23,9 @@ type guardFunc func(*guard)
 
 func (f guardFunc) applyGuard(g *guard) { f(g) }
 
-// Requirement is a condition on the verified token beyond its validity,
-// made by RequireClaim, RequireClaimParam, RequireAll, Require and
-// Override. It is a GuardOption, and the only kind Authorize takes, so
-// that m.Authorize(ginjwt.Optional()) does not compile.
+// Requirement is a condition on a valid token: RequireClaim,
+// RequireClaimParam, RequireAll, Require, Override. A refusal is 403
+// (ErrForbidden). It is the only GuardOption Authorize takes.
 type Requirement interface {
 	GuardOption
 	isRequirement()
@@ -66,62 +65,39 @@ func (g *guard) check() error {
 	return fmt.Errorf("ginjwt: guard options: %w", errors.Join(g.configErr...))
 }
 
-// Optional lets requests without a token through to the handler, which then
-// sees no identity (optional=True). A token that is present but invalid,
-// expired or of the wrong type is still rejected, as in flask. Requirements
-// (RequireClaim, RequireAll, ...) cannot be combined with it: an anonymous
-// request would never meet them; the guard panics at setup instead.
+// Optional lets requests without a token through (optional=True); a
+// token that is there must still be valid. With Requirements, which an
+// anonymous request would skip, the guard panics at setup.
 func Optional() GuardOption {
 	return guardFunc(func(g *guard) { g.optional = true })
 }
 
-// VerifyType sets whether the guard checks the token type: VerifyType(false)
-// accepts access and refresh tokens alike
-// (verify_type=False), e.g. on a logout route that revokes either.
-// Default: true.
+// VerifyType sets whether the guard checks the token type; false accepts
+// access and refresh tokens alike (verify_type=False). Default: true.
 func VerifyType(verify bool) GuardOption {
 	return guardFunc(func(g *guard) { g.verifyType = verify })
 }
 
-// JWTRequired returns a middleware that lets a request through only with a
-// valid access token (flask's @jwt_required()). It works on one route or a
-// group:
-//
-//	r.GET("/me", m.JWTRequired(), me)
-//	api := r.Group("/api", m.JWTRequired())
-//
-// The verified token is stored in the gin.Context for CurrentIdentity and
-// the other accessors. On failure the chain is aborted with flask's
-// response (or the configured handler's) and the error is added to
-// c.Errors. Options that cannot work (a RequireClaim value that is not
-// JSON, LoadUser without WithUserLookup) panic here, while routes are set
-// up, never during a request.
-//
-// OPTIONS requests that reach the guard get 204 with no body, and the
-// handler never runs: flask exempts OPTIONS because Flask answers it
-// before any view, while Gin would run the route's handler for an
-// unauthenticated request. They reach it on a route registered for
-// OPTIONS (r.Any, r.OPTIONS, r.Handle), and on any path when the guard is
-// installed on the engine with r.Use, which Gin runs for unmatched
-// requests too. On a route without an OPTIONS handler, Gin answers an
-// OPTIONS request itself before any guard: 404, or 405 with
-// engine.HandleMethodNotAllowed. A CORS middleware installed with r.Use
-// before the guard answers preflights either way.
+// JWTRequired returns a middleware, for a route or a group, that lets a
+// request through only with a valid access token (flask's @jwt_required()),
+// stored for CurrentIdentity and the other accessors. A refusal aborts the
+// chain with flask's response (or the ErrorHandler's) and goes to c.Errors.
+// Options that cannot work (LoadUser without WithUserLookup) panic here,
+// at setup. An OPTIONS request it sees gets 204 and never reaches the
+// handler (docs/locations-and-csrf.md: OPTIONS and CORS).
 func (m *Manager) JWTRequired(opts ...GuardOption) gin.HandlerFunc {
 	return m.newGuard(guard{verifyType: true}, opts)
 }
 
 // RefreshRequired is JWTRequired for refresh tokens
-// (@jwt_required(refresh=True)): access tokens are rejected with 422 "Only
-// refresh tokens are allowed".
+// (@jwt_required(refresh=True)); others get 422 (ErrWrongTokenType).
 func (m *Manager) RefreshRequired(opts ...GuardOption) gin.HandlerFunc {
 	return m.newGuard(guard{refresh: true, verifyType: true}, opts)
 }
 
 // FreshRequired is JWTRequired for fresh access tokens
-// (@jwt_required(fresh=True)): a token that is not fresh, or no longer, is
-// rejected with 401 "Fresh token required". Guard sensitive actions with
-// it, such as changing a password.
+// (@jwt_required(fresh=True)), for sensitive actions such as a password
+// change; others get 401 "Fresh token required".
 func (m *Manager) FreshRequired(opts ...GuardOption) gin.HandlerFunc {
 	return m.newGuard(guard{fresh: true, verifyType: true}, opts)
 }

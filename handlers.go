@@ -13,33 +13,26 @@ import (
 // flask-jwt-extended's examples, for the Manager's token locations, and
 // the hook that answers in a shape of the application's own.
 
-// Response is what a ready-made handler (LoginHandler, RefreshHandler,
-// LogoutHandler) did when it succeeded, for a Responder to answer. Its
-// failures go to the ErrorHandler, as every guard's do.
+// Response is what a ready-made handler did when it succeeded, for a
+// Responder.
 type Response struct {
-	// Handler is GuardLogin, GuardRefresh or GuardLogout.
-	Handler Guard
-	// Identity is the identity of the tokens made (login, refresh), or of
-	// the first session a logout ended; "" when a logout ended none.
+	Handler Guard // GuardLogin, GuardRefresh or GuardLogout
+	// Identity is the tokens' identity, or the first ended session's at a
+	// logout ("" for none).
 	Identity string
-	// AccessToken and RefreshToken are the tokens made: both at a login,
-	// the access token at a refresh (and a refresh token with
-	// WithRefreshRotation), none at a logout.
-	AccessToken, RefreshToken string
-	// AccessExpires and RefreshExpires are their "exp" claims; zero for no
-	// token, or one that never expires.
+	// AccessToken and RefreshToken are the tokens made, if any, and
+	// AccessExpires and RefreshExpires their "exp" (zero: none).
+	AccessToken, RefreshToken     string
 	AccessExpires, RefreshExpires time.Time
-	// Cookies reports that the tokens were set as cookies too (the
-	// Cookies location). A body holding them would hand them to the
-	// page's scripts, which HttpOnly cookies keep them from.
+	// Cookies reports that the tokens were set as cookies: then keep them
+	// out of the body, away from the page's scripts.
 	Cookies bool
 
 	issued time.Time // the access token's "iat"
 }
 
-// ExpiresIn returns the access token's lifetime in seconds, from its "iat"
-// to its "exp": RFC 6749's expires_in. It is 0 for no access token, or one
-// that never expires.
+// ExpiresIn returns the access token's lifetime in seconds, RFC 6749's
+// expires_in; 0 for none, or one that never expires.
 func (r Response) ExpiresIn() int64 {
 	if r.AccessExpires.IsZero() || r.issued.IsZero() {
 		return 0
@@ -47,33 +40,15 @@ func (r Response) ExpiresIn() int64 {
 	return int64(r.AccessExpires.Sub(r.issued) / time.Second)
 }
 
-// Responder writes the answer of a ready-made handler that succeeded
+// Responder writes the success answer of a ready-made handler
 // (appleboy/gin-jwt's LoginResponse, RefreshResponse and LogoutResponse in
-// one). A Responder that writes nothing, neither a body nor a status,
-// leaves the handler's default answer, so it can shape the handlers it
-// cares about; one that sets a status without a body sends that status
-// with an empty body.
+// one). One that writes nothing leaves the default, as with ErrorHandler.
 type Responder func(c *gin.Context, r Response)
 
 // WithResponder replaces the success answers of LoginHandler,
-// RefreshHandler and LogoutHandler (flask's bodies: {"access_token": ...},
-// {"msg": "login successful"}, {"refresh": true}, {"msg": "... successfully
-// revoked"}), so that a service answers in one shape of its own, e.g.
-// RFC 6749's:
-//
-//	ginjwt.WithResponder(func(c *gin.Context, r ginjwt.Response) {
-//		if r.Handler == ginjwt.GuardLogout {
-//			c.JSON(http.StatusOK, gin.H{"code": http.StatusOK, "message": "logged out"})
-//			return
-//		}
-//		c.JSON(http.StatusOK, gin.H{"access_token": r.AccessToken, "token_type": "Bearer",
-//			"expires_in": r.ExpiresIn(), "refresh_token": r.RefreshToken})
-//	})
-//
-// The cookies are set before it runs (the Cookies location) and unset
-// at a logout, whatever it writes. Failures still go to the ErrorHandler
-// (WithErrorHandler), so the two together give every answer of the
-// handlers and guards one shape.
+// RefreshHandler and LogoutHandler (flask's bodies), e.g. with RFC 6749's
+// (docs/coming-from-appleboy.md). Cookies are set or unset whatever it
+// writes; failures still go to the ErrorHandler.
 func WithResponder(respond Responder) Option {
 	return option(func(c *config) error {
 		if respond == nil {
@@ -84,33 +59,12 @@ func WithResponder(respond Responder) Option {
 	})
 }
 
-// LoginHandler returns the handler of a login route. check reads the
-// credentials from the request (c.ShouldBindJSON, or c.PostForm for a
-// form) and returns the identity the tokens are for, or an error wrapping
-// ErrInvalidCredentials (401 "Bad username or password"); an *Error is
-// answered as such, any other error is a 500. On success it starts a
-// session (StartSession): a fresh access token and a refresh token (with
-// opts, e.g. AdditionalClaims), and answers 200:
-//
-//   - with the Cookies location, it sets the JWT and CSRF cookies;
-//   - with any other location, the body is {"access_token": ..., "refresh_token": ...},
-//     else {"msg": "login successful"}.
-//
-// WithResponder answers in a shape of your own instead.
-//
-// With the Cookies location the request must be application/json (415
-// otherwise): a cross-site form can post without a CORS preflight, and
-// would log the victim's browser into the attacker's account (login CSRF).
-// A login that only answers with tokens in the body takes any content
-// type, a form post included: a cross-site page cannot read the answer.
-//
-//	r.POST("/login", m.LoginHandler(func(c *gin.Context) (any, error) {
-//		var in struct{ Username, Password string }
-//		if err := c.ShouldBindJSON(&in); err != nil || !users.Check(in.Username, in.Password) {
-//			return nil, ginjwt.ErrInvalidCredentials
-//		}
-//		return in.Username, nil
-//	}))
+// LoginHandler returns a login route's handler. check reads the request's
+// credentials and returns the identity, or ErrInvalidCredentials (401; an
+// *Error is answered as such, any other error is a 500). It then starts a
+// session (StartSession) with a fresh access token and a refresh token,
+// set as cookies with InCookies, else in the body. With InCookies the body
+// must be application/json (else 415), against login CSRF.
 func (m *Manager) LoginHandler(check func(c *gin.Context) (identity any, err error), opts ...TokenOption) gin.HandlerFunc {
 	if check == nil {
 		panic("ginjwt: LoginHandler: nil credential check")
@@ -142,15 +96,11 @@ func (m *Manager) LoginHandler(check func(c *gin.Context) (identity any, err err
 	}
 }
 
-// RefreshHandler returns the handler of a refresh route (flask's /refresh):
-// it verifies the refresh token unless RefreshRequired already did, and
-// answers 200 with a new access token, in the body ({"access_token": ...})
-// or, for a refresh token from a cookie, as cookies ({"refresh": true}).
-// With WithRefreshRotation it rotates: a new refresh token comes along,
-// and a replayed one gets 401 and revokes its login. opts apply to the
-// new tokens. WithResponder answers in a shape of your own instead.
-//
-//	r.POST("/refresh", m.RefreshHandler())
+// RefreshHandler returns a refresh route's handler (flask's /refresh): it
+// verifies the refresh token, unless RefreshRequired did, and answers with
+// a new access token: {"access_token": ...}, or as a cookie and
+// {"refresh": true} for a cookie token.
+// With WithRefreshRotation it rotates (RotateRefreshToken).
 func (m *Manager) RefreshHandler(opts ...TokenOption) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if _, ok := CurrentToken(c); !ok {
@@ -176,18 +126,10 @@ func (m *Manager) RefreshHandler(opts ...TokenOption) gin.HandlerFunc {
 	}
 }
 
-// LogoutHandler returns the handler of a logout route: it ends the
-// sessions of the tokens the request carries, whichever they are (access
-// or refresh, valid or expired, from a cookie, the header, the query
-// string or the JSON body), and unsets the JWT cookies; see Logout. It
-// answers 200 {"msg": "Access token successfully revoked"} (or "Refresh
-// token ...", after the kind of the first token it ended) as flask's
-// blocklist example does, else {"msg": "logout successful"} (no token, or
-// no WithBlocklist). A store that is down gets 503: the logout did not
-// happen. A cookie logout without its CSRF value gets 401 and changes
-// nothing. WithResponder answers in a shape of your own instead.
-//
-//	r.DELETE("/logout", m.LogoutHandler())
+// LogoutHandler returns a logout route's handler: Logout, answered 200
+// {"msg": "Access token successfully revoked"} ("Refresh token ..." after
+// the first token's kind), as flask's blocklist example, or {"msg":
+// "logout successful"} when it ended nothing.
 func (m *Manager) LogoutHandler() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		run := m.beginRun(c, GuardLogout)

@@ -8,12 +8,9 @@ import (
 
 // Header is a token's JOSE header (flask-jwt-extended's get_jwt_header).
 type Header struct {
-	// Alg is the signing algorithm, already checked against the allow-list.
-	Alg string
-	// Typ is the "typ" parameter, usually "JWT"; empty when absent.
-	Typ string
-	// Kid is the key ID; empty when absent.
-	Kid string
+	// Alg is checked against the allow-list; Typ (usually "JWT") and Kid
+	// are empty when absent.
+	Alg, Typ, Kid string
 
 	// raw is the signed JSON text. Its parse is read into the fields
 	// and not kept: nothing reads the header again.
@@ -36,10 +33,9 @@ func (h Header) Map() (map[string]any, error) {
 // it has no Manager, and so no WithMaxTokenSize.
 const maxUnverifiedHeader = 8 << 10
 
-// UnverifiedHeader returns the JOSE header of an encoded token without
-// verifying anything (flask's get_unverified_jwt_headers), for choosing a
-// key or a tenant before verification. Nothing in it can be trusted: Alg is
-// not checked against any allow-list. Use DecodeToken for a verified token.
+// UnverifiedHeader returns the JOSE header of a token without verifying
+// anything (flask's get_unverified_jwt_headers), to pick a key or tenant.
+// Nothing in it can be trusted, Alg included.
 func UnverifiedHeader(raw string) (Header, error) {
 	h64, _, ok := strings.Cut(raw, ".")
 	if !ok {

@@ -23,9 +23,8 @@ func currentState(c *gin.Context) (*requestState, bool) {
 	return st, ok && st != nil
 }
 
-// CurrentToken returns the token a guard verified for this request, and
-// false when there is none: no guard ran, or an Optional guard found no
-// token.
+// CurrentToken returns the token a guard verified for this request; false
+// when none did, or an Optional guard found none.
 func CurrentToken(c *gin.Context) (*Token, bool) {
 	st, ok := currentState(c)
 	if !ok {
@@ -34,10 +33,8 @@ func CurrentToken(c *gin.Context) (*Token, bool) {
 	return &st.tok, true
 }
 
-// CurrentIdentity returns the identity of the verified token (flask's
-// get_jwt_identity), or "" when there is no token. On a route that no
-// guard ran on, a forgotten guard, Gin's debug mode prints a warning
-// naming the route.
+// CurrentIdentity returns the verified token's identity (flask's
+// get_jwt_identity), or "". Where no guard ran, Gin's debug mode warns.
 func CurrentIdentity(c *gin.Context) string {
 	if tok, ok := tokenOrWarn(c, "CurrentIdentity"); ok {
 		return tok.Claims.Identity
@@ -97,10 +94,9 @@ func (st *requestState) claim(name string) (jsonindex.Value, bool) {
 	return st.tok.Claims.lookup(name)
 }
 
-// CurrentUser returns the user that WithUserLookup loads for this
-// request's token (flask's current_user), loading it on the first call.
-// U must be the type the lookup returns. It returns ErrNoTokenInContext
-// without a verified token and ErrNoUserLookup without a lookup.
+// CurrentUser returns the user WithUserLookup loads, of type U, for this
+// request's token (flask's current_user), loading it on the first call. See
+// ErrNoTokenInContext and ErrNoUserLookup.
 func CurrentUser[U any](c *gin.Context) (U, error) {
 	var zero U
 	st, ok := currentState(c)

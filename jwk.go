@@ -20,15 +20,9 @@ import (
 // JSON Web Keys (RFC 7517): encoding this Manager's public keys
 // (JWKSHandler) and decoding a fetched JWK Set (JWKS).
 
-// JWKSHandler serves the public keys that verify this Manager's tokens as a
-// JWK Set (RFC 7517): the signing key and the verification keys, never a
-// secret. Mount it where other services look, e.g.
-//
-//	r.GET("/.well-known/jwks.json", m.JWKSHandler())
-//
-// Keys without an ID get their RFC 7638 thumbprint as "kid". The answer
-// may be cached for five minutes: keep a retired key published at least
-// that long after you stop signing with it.
+// JWKSHandler serves the public keys that verify this Manager's tokens, as
+// a JWK Set (e.g. at /.well-known/jwks.json), never a secret. Answers are
+// cached five minutes: keep a retired key published that long.
 func (m *Manager) JWKSHandler() gin.HandlerFunc {
 	body, err := json.Marshal(map[string]any{"keys": m.publicJWKs()})
 	return func(c *gin.Context) {

@@ -13,17 +13,10 @@ import (
 	"time"
 )
 
-// JWKS verifies tokens with the public keys an issuer publishes as a JWK
-// Set at a URL (an OIDC provider's jwks_uri, or another ginjwt service's
-// JWKSHandler). It fetches the set on first use, keeps it for a while,
-// fetches again when a token names an unknown "kid" (at most once per
-// minimum interval, so forged kids cannot hammer the issuer), and keeps
-// verifying with the keys it has while the issuer is briefly unreachable,
-// for at most JWKSConfig.MaxStale since the last fetch that worked: a key the
-// issuer removed stops verifying within that bound even if the issuer is
-// never reached again. Symmetric ("oct") keys in the set are ignored.
-// Create it with NewJWKS and give it to WithJWKS; it reads the time from
-// the Manager's clock (WithClock).
+// JWKS verifies tokens with the public keys of a JWK Set at a URL (an OIDC
+// jwks_uri, another service's JWKSHandler), fetched on first use, again
+// when stale or on an unknown "kid", and trusted while the issuer is down
+// for at most JWKSConfig.MaxStale. It uses the Manager's clock.
 type JWKS struct {
 	url         string
 	client      *http.Client
@@ -44,32 +37,24 @@ type jwkSet struct {
 	fetched time.Time
 }
 
-// JWKSConfig configures a JWKS, given to NewJWKS. Its zero value is the
-// default: fields left zero take it. A negative duration is reported by
-// New (through WithJWKS), with the Manager's other configuration errors.
+// JWKSConfig configures a JWKS; zero fields take their default, and New
+// reports bad values.
 type JWKSConfig struct {
-	// Client fetches the set. nil: a client with a 5-second timeout.
-	Client *http.Client
-	// Refresh is how long a fetched set is used before it is fetched
-	// again. 0: 5 minutes.
-	Refresh time.Duration
-	// MinInterval is the shortest time between two fetches, whatever the
-	// tokens say. 0: 30 seconds.
-	MinInterval time.Duration
-	// MaxStale bounds how long the set is trusted after the last fetch
-	// that worked, while later fetches fail: past it, guards answer 503
-	// "Verification keys out of date" (ErrKeysUnavailable) until a fetch
-	// works again. It must be at least Refresh and MinInterval. 0:
-	// DefaultJWKSMaxStale.
+	Client *http.Client // nil: a 5-second timeout
+	// Refresh is how long a set is used before it is fetched again (0: 5
+	// minutes); MinInterval the least time between fetches (0: 30 s).
+	Refresh, MinInterval time.Duration
+	// MaxStale bounds trust in the last fetched set while fetches fail:
+	// past it, 503 "Verification keys out of date". At least Refresh and
+	// MinInterval; 0: DefaultJWKSMaxStale.
 	MaxStale time.Duration
 }
 
 // DefaultJWKSMaxStale is JWKSConfig.MaxStale's default.
 const DefaultJWKSMaxStale = time.Hour
 
-// NewJWKS returns a key source for the JWK Set at url, an http or https
-// URL. Problems with url or cfg are reported by New, which the JWKS is
-// given to through WithJWKS.
+// NewJWKS returns a key source for the JWK Set at an http or https URL,
+// for WithJWKS; New reports problems with it.
 func NewJWKS(rawURL string, cfg JWKSConfig) *JWKS {
 	s := &JWKS{
 		url:         rawURL,
@@ -106,10 +91,9 @@ func (s *JWKS) LastError() error {
 	return nil
 }
 
-// WithJWKS verifies tokens with the keys of a remote JWK Set (see JWKS).
-// Such tokens come from another service, so ClaimsConfig.DecodeIssuers
-// and DecodeAudience (WithClaims) are required with it. The algorithms
-// allowed are still the Manager's (WithAlgorithm, WithDecodeAlgorithms).
+// WithJWKS verifies tokens with the keys of a JWKS, for the Manager's
+// algorithms. It requires ClaimsConfig's DecodeIssuers and DecodeAudience:
+// the tokens come from another service.
 func WithJWKS(src *JWKS) Option {
 	return option(func(c *config) error {
 		switch {

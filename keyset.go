@@ -15,27 +15,18 @@ type namedKey struct {
 	secret bool
 }
 
-// VerificationKey is a key that only verifies tokens whose "kid" header is
-// its ID, typically a previous signing key during a rotation. Set exactly
-// one of PublicKey and Secret: the field says which kind of key it is, and
-// a key serves the allowed algorithms of its kind only.
+// VerificationKey only verifies tokens whose "kid" is its ID, such as a
+// previous signing key. Set one of PublicKey (as WithPublicKey takes) and
+// Secret (HS*); it serves the allowed algorithms of its kind only.
 type VerificationKey struct {
-	// ID is the "kid" the key's tokens carry.
-	ID string
-	// PublicKey is a public key for RS*, PS*, ES* and EdDSA tokens: PEM or
-	// a crypto key, as WithPublicKey takes.
+	ID        string
 	PublicKey any
-	// Secret is an HMAC secret for HS* tokens.
-	Secret []byte
+	Secret    []byte
 }
 
-// WithKeyID names the Manager's key kid: new tokens carry it as the "kid"
-// header, and tokens with that kid are checked with it. previous are keys
-// that still verify tokens with their own kid. To rotate keys, sign with
-// the new key under a new ID, keep the old one in previous until its
-// tokens have expired, then drop it:
-//
-//	ginjwt.WithKeyID("k2", ginjwt.VerificationKey{ID: "k1", PublicKey: oldPublicKeyPEM})
+// WithKeyID names the Manager's key kid, written as new tokens' "kid";
+// previous keys still verify their own tokens, for a rotation
+// (docs/keys-and-jwks.md).
 func WithKeyID(kid string, previous ...VerificationKey) Option {
 	return option(func(c *config) error {
 		if kid == "" {
@@ -152,12 +143,9 @@ func keysUnavailable(err error) *Error {
 	return e
 }
 
-// WithEncodeKeyLoader chooses the signing key per token (flask's
-// encode_key_loader), e.g. one key per tenant. It receives the value given
-// to CreateAccessToken and returns the key's ID (written as "kid"; may be
-// empty) and the key: a secret for HS*, a private key (PEM or crypto key)
-// otherwise. The algorithm stays the Manager's: a key that does not fit it
-// is an error.
+// WithEncodeKeyLoader chooses the signing key per token, from the identity
+// (flask's encode_key_loader): its "kid" (may be empty) and a key for the
+// Manager's algorithm, a secret or a private key.
 func WithEncodeKeyLoader[U any](load func(identity U) (kid string, key any, err error)) Option {
 	return option(func(c *config) error {
 		if load == nil {
@@ -174,14 +162,10 @@ func WithEncodeKeyLoader[U any](load func(identity U) (kid string, key any, err 
 	})
 }
 
-// WithDecodeKeyLoader chooses the verification key per token (flask's
-// decode_key_loader): it sees the header and the claims before the
-// signature is checked, so it must only use them to pick a key (by "kid",
-// "iss" or a tenant claim), never to trust them. It returns a secret for
-// HS* or a public key (PEM or crypto key) for the others; the token's
-// algorithm must be on the allow-list and fit the key. Return an error
-// wrapping ErrUnknownKey for a token whose key does not exist (422); other
-// errors fail closed (503).
+// WithDecodeKeyLoader chooses the verification key per token, a secret or
+// a public key (flask's decode_key_loader). It sees the token before its
+// signature is checked: use it to pick a key, never trust it. Return
+// ErrUnknownKey for no such key (422); other errors fail closed (503).
 func WithDecodeKeyLoader(load func(tok *Token) (key any, err error)) Option {
 	return option(func(c *config) error {
 		if load == nil {

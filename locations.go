@@ -18,21 +18,16 @@ import (
 // Location is where a guard looks for the token (JWT_TOKEN_LOCATION).
 type Location int
 
-// The token locations, as flask-jwt-extended names them.
+// The token locations, flask's "headers", "cookies", "query_string" and
+// "json": set with WithHeader, WithCookies, WithQueryString, WithJSONKeys.
 const (
-	// InHeaders: the Authorization header (WithHeader).
 	InHeaders Location = iota + 1
-	// InCookies: the access_token_cookie / refresh_token_cookie cookies, with
-	// CSRF double-submit protection.
 	InCookies
-	// InQueryString: the jwt query parameter.
 	InQueryString
-	// InJSONBody: the access_token / refresh_token key of a JSON body.
 	InJSONBody
 )
 
-// String returns flask's name of the location: "headers", "cookies",
-// "query_string" or "json".
+// String returns flask's name of the location.
 func (l Location) String() string {
 	switch l {
 	case InHeaders:
@@ -63,7 +58,7 @@ func checkLocations(locs []Location) error {
 }
 
 // WithTokenLocations sets where guards look for tokens, in order
-// (JWT_TOKEN_LOCATION). Default: Headers only.
+// (JWT_TOKEN_LOCATION). Default: InHeaders.
 func WithTokenLocations(locs ...Location) Option {
 	return option(func(c *config) error {
 		if err := checkLocations(locs); err != nil {
@@ -75,8 +70,7 @@ func WithTokenLocations(locs ...Location) Option {
 }
 
 // Locations overrides the Manager's token locations for one guard
-// (jwt_required(locations=...)): e.g. the refresh route reads a cookie
-// while the API reads headers.
+// (jwt_required(locations=...)).
 func Locations(locs ...Location) GuardOption {
 	err := checkLocations(locs)
 	return guardFunc(func(g *guard) {
@@ -421,15 +415,11 @@ func trimPySpace(s string) string {
 	return s
 }
 
-// WithQueryString sets the query parameter that carries the token and the
-// prefix its value must start with (JWT_QUERY_STRING_NAME,
-// JWT_QUERY_STRING_VALUE_PREFIX). Default: "jwt" and no prefix.
-//
-// A token in a URL leaks: access logs (gin.Logger prints the query; use
-// Manager.Logger, which redacts it), proxies, browser history and the
-// Referer header of the next page all see it. Use the QueryString location
-// only where a client cannot send a header or a cookie (a WebSocket
-// handshake, a download link), with short-lived tokens.
+// WithQueryString sets the token's query parameter and the prefix its value
+// must start with (JWT_QUERY_STRING_NAME, JWT_QUERY_STRING_VALUE_PREFIX).
+// Default: "jwt", no prefix. A token in a URL leaks to logs (use
+// Manager.Logger), proxies, history and Referer: use InQueryString only
+// where a client can send neither header nor cookie.
 func WithQueryString(name, prefix string) Option {
 	return option(func(c *config) error {
 		if name == "" {
@@ -453,9 +443,8 @@ func WithJSONKeys(access, refresh string) Option {
 	})
 }
 
-// WithMaxBodySize bounds how much of a body the guards read: the JSON
-// location's body, and the form that CSRFConfig.CheckForm looks in. Default:
-// 1 MiB.
+// WithMaxBodySize bounds the body the guards read (InJSONBody,
+// CSRFConfig.CheckForm). Default: 1 MiB.
 func WithMaxBodySize(n int64) Option {
 	return option(func(c *config) error {
 		if n <= 0 {

@@ -12,18 +12,9 @@ import (
 // redacted replaces a token in what is logged.
 const redacted = "REDACTED"
 
-// Logger returns Gin's access-log middleware (gin.LoggerWithConfig) with
-// the query-string token replaced by "REDACTED". A token in the URL
-// (QueryString location) is otherwise written to the access log by
-// gin.Logger, which gin.Default installs, and ends up wherever logs go;
-// use gin.New with this middleware instead:
-//
-//	r := gin.New()
-//	r.Use(m.Logger(gin.LoggerConfig{}), gin.Recovery())
-//
-// conf is used as given, its Formatter (nil: a line like gin.Logger's)
-// receiving the redacted path. Proxies, browser history and Referer
-// headers can still see the URL: prefer headers or cookies.
+// Logger returns gin.LoggerWithConfig(conf) with the query-string token
+// replaced by "REDACTED": use it with gin.New instead of gin.Default, whose
+// gin.Logger writes the token to the access log.
 func (m *Manager) Logger(conf gin.LoggerConfig) gin.HandlerFunc {
 	format := conf.Formatter
 	if format == nil {
@@ -36,10 +27,8 @@ func (m *Manager) Logger(conf gin.LoggerConfig) gin.HandlerFunc {
 	return gin.LoggerWithConfig(conf)
 }
 
-// RedactQuery returns uri (a path with its query, as access logs show it)
-// with the value of the token's query parameter (WithQueryString's name,
-// however its name is percent-encoded) replaced by "REDACTED", for
-// loggers other than Gin's.
+// RedactQuery returns uri (a path and query) with the token's query
+// parameter, however encoded, replaced by "REDACTED", for other loggers.
 func (m *Manager) RedactQuery(uri string) string {
 	path, query, ok := strings.Cut(uri, "?")
 	if !ok || !strings.Contains(query, "=") {

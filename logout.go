@@ -7,33 +7,12 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// Logout ends the sessions of the tokens the request carries, as
-// LogoutHandler does, without answering: for a logout route of your own.
-//
-//	r.POST("/logout", func(c *gin.Context) {
-//		if err := m.Logout(c); err != nil {
-//			m.Abort(c, err)
-//			return
-//		}
-//		c.JSON(200, gin.H{"msg": "bye"})
-//	})
-//
-// It reads every token location of the Manager: the access and the
-// refresh cookie, the header, the query string, and the JSON body's access
-// and refresh keys, plus the token a guard on the route verified. Each
-// token names its session, and with WithBlocklist every session named is
-// ended: all its tokens, access, refresh and renewals, are refused from
-// now on, on every instance. An expired token still names its session, so
-// a logout works after the access token has expired. Then the JWT cookies
-// are unset (with the Cookies location), whatever the request carried.
-//
-// A cookie logout needs its CSRF value, as a guard does: a cross-site
-// request can carry the cookies but not the value, and logs nobody out.
-// A cookie that is not a valid token is unset and ends nothing; a
-// header, query or body token that is not valid (a bad signature, a
-// malformed token) gets the guard's answer and nothing ends. Logging out
-// twice is harmless. The errors are *Error values for Abort (503 when the
-// store is down: the logout did not happen, and the cookies stay).
+// Logout ends, with WithBlocklist, the session of every token the request
+// carries in any of the Manager's locations, expired ones included, and of
+// the guard's token; then it unsets the JWT cookies. A cookie logout needs
+// its CSRF value (else 401, nothing ends); an invalid header, query or
+// body token gets the guard's answer. Errors are *Error values for Abort
+// (503: the store is down, nothing ended). See docs/revocation.md.
 func (m *Manager) Logout(c *gin.Context) error {
 	if _, err := m.logout(c); err != nil {
 		return err

@@ -9,34 +9,22 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// Observer is told what a Manager does, for metrics, traces and audit
-// logs: every request a guard or a ready-made handler decides (Outcome,
-// with a stable Reason), every call to the blocklist store, and the events
-// in between (sessions, revocations, rotations, the verified-token cache,
-// the store's breaker). Set it with WithObserver; WithAuditLog is one, the
-// otelginjwt module another. A nil field costs nothing, and a Manager
-// without observers pays nothing at all. The functions run on the
+// Observer is told what a Manager does, for metrics, traces and logs
+// (docs/observability.md). Any field may be nil. The functions run on the
 // request's goroutine: they must be quick and safe for concurrent use.
 type Observer struct {
-	// GuardStart is called as a guard starts on a request, with the
-	// request's context. It returns the context the guard's store calls
-	// run under: ctx, or a child of it carrying a span.
+	// GuardStart returns the context, ctx or a child (a span's), that the
+	// guard's store calls run under; GuardDone gets its Outcome.
 	GuardStart func(ctx context.Context, c *gin.Context, guard Guard) context.Context
-	// GuardDone is called once the guard (or the ready-made handler, or
-	// Abort) has decided, with its outcome.
-	GuardDone func(c *gin.Context, out Outcome)
-	// StoreStart is called before each call to the blocklist store and
-	// returns the context of the call.
+	GuardDone  func(c *gin.Context, out Outcome)
+	// StoreStart returns the context of a store call; StoreDone gets it.
 	StoreStart func(ctx context.Context, op StoreOp) context.Context
-	// StoreDone is called when the call returns, with the context
-	// StoreStart returned.
-	StoreDone func(ctx context.Context, op StoreOp, err error, took time.Duration)
-	// Event is called for what happens beside a request's outcome.
-	Event func(ctx context.Context, e Event)
+	StoreDone  func(ctx context.Context, op StoreOp, err error, took time.Duration)
+	Event      func(ctx context.Context, e Event)
 }
 
-// WithObserver adds o to the Manager's observers; given several times,
-// every observer sees everything, in the order given.
+// WithObserver adds o to the Manager's observers, called in the order
+// given. A Manager without observers pays nothing for them.
 func WithObserver(o Observer) Option {
 	return option(func(c *config) error {
 		c.observers = append(c.observers, o)
@@ -44,11 +32,11 @@ func WithObserver(o Observer) Option {
 	})
 }
 
-// Guard names what ended a request: a guard, a ready-made handler, or
-// Abort in a handler of your own.
+// Guard names what decided a request: a guard, a ready-made handler, or
+// Abort.
 type Guard string
 
-// The Guard values.
+// The Guard values, with what reports each.
 const (
 	GuardAccess    Guard = "access"    // JWTRequired, VerifyRequest
 	GuardRefresh   Guard = "refresh"   // RefreshRequired, VerifyRefreshRequest
@@ -59,32 +47,24 @@ const (
 	GuardAbort     Guard = "abort"     // Abort in a handler of your own
 )
 
-// Outcome is how a request ended at a guard or a ready-made handler.
+// Outcome is how a request ended at a Guard.
 type Outcome struct {
-	Guard Guard
-	// Context is the context the guard ran under: what GuardStart
-	// returned (a span's, say), else the request's.
-	Context context.Context
-	// Reason is the stable code of the outcome, for alerts and metrics:
-	// ReasonOK or ReasonAnonymous when the request went through, else
-	// Err.Reason().
+	Guard   Guard
+	Context context.Context // GuardStart's, else the request's
+	// Reason is ReasonOK or ReasonAnonymous, else Err.Reason(); Err is nil
+	// when the request went through.
 	Reason Reason
-	// Err is the refusal, nil when the request went through.
-	Err *Error
-	// Token is the request's token once its signature verified, refused
-	// or not (expired, revoked, of the wrong type...); nil before.
-	Token *Token
-	// Location is where the token was found; 0 when none was.
+	Err    *Error
+	// Token is set once its signature verified, even if refused; Location
+	// is where it was found (0: nowhere).
+	Token    *Token
 	Location Location
-	// Username is the user name a refused login tried, when the
-	// credential check said so (InvalidCredentials); never the password.
-	Username string
-	// Duration is how long the guard took.
+	Username string // InvalidCredentials' user name
 	Duration time.Duration
 }
 
-// Reason is the stable code of an outcome: what a metric's label or an
-// alert matches. docs/observability.md lists them with their status.
+// Reason is the stable code of an outcome, for metrics and alerts;
+// docs/observability.md lists them with their status and message.
 type Reason string
 
 // The reasons of requests that went through.
@@ -93,7 +73,7 @@ const (
 	ReasonAnonymous Reason = "anonymous" // an Optional guard, no token
 )
 
-// The reasons of refusals, one for each way a request is refused.
+// The reasons of refusals, one per way a request is refused.
 const (
 	ReasonNoToken            Reason = "no_token"
 	ReasonInvalidHeader      Reason = "invalid_header"
@@ -125,7 +105,7 @@ const (
 	ReasonInternal           Reason = "internal" // a programmer's error: 500
 )
 
-// Reason returns the stable code of the failure (see Reason).
+// Reason returns the failure's stable code.
 func (e *Error) Reason() Reason {
 	switch {
 	case errors.Is(e.kind, ErrCSRF):
@@ -177,9 +157,10 @@ var kindReasons = map[error]Reason{
 // StoreOp names a call to the blocklist store.
 type StoreOp string
 
-// The StoreOp values, one for each method of the store interfaces.
+// The StoreOp values, one per store method (IsRevoked and IsRevokedFor
+// are StoreIsRevoked).
 const (
-	StoreIsRevoked      StoreOp = "is_revoked" // IsRevoked or IsRevokedFor: a guard's check
+	StoreIsRevoked      StoreOp = "is_revoked"
 	StoreRevoke         StoreOp = "revoke"
 	StoreRotate         StoreOp = "rotate"
 	StoreCurrent        StoreOp = "current"
@@ -191,21 +172,15 @@ const (
 )
 
 // Event is something a Manager (or its store) did beside a request's
-// outcome.
+// outcome, with the user and session concerned when it has them.
 type Event struct {
-	Kind EventKind
-	// Identity and SessionID name the user and the session concerned,
-	// when the event has them.
+	Kind                EventKind
 	Identity, SessionID string
-	// Reason is why a session ended (EventSessionEnded): ReasonLogout,
-	// ReasonEndSession, ReasonSessionLimit, ReasonRefreshReused or
-	// ReasonIdentityRevoked.
-	Reason Reason
-	// Evicted counts the entries an EventCacheEviction evicted.
-	Evicted int
+	Reason              Reason // why an EventSessionEnded
+	Evicted             int    // entries an EventCacheEviction evicted
 }
 
-// The reasons a session ended.
+// The reasons a session ended, besides ReasonRefreshReused.
 const (
 	ReasonLogout          Reason = "logout"
 	ReasonEndSession      Reason = "end_session"
@@ -216,23 +191,23 @@ const (
 // EventKind names an Event.
 type EventKind string
 
-// The EventKind values.
+// The EventKind values: sessions, rotations, the verified-token cache and
+// an ObservedStore's breaker (docs/observability.md says when each comes).
 const (
-	EventSessionStarted  EventKind = "session_started"  // a login: StartSession, LoginHandler
-	EventSessionRenewed  EventKind = "session_renewed"  // a refresh, a rotation or an implicit refresh
-	EventSessionEnded    EventKind = "session_ended"    // see Event.Reason
-	EventIdentityRevoked EventKind = "identity_revoked" // RevokeIdentity
-	EventRotated         EventKind = "rotated"          // a refresh token used up for a new pair
-	EventCacheHit        EventKind = "cache_hit"        // the verified-token cache spared a signature check
-	EventCacheMiss       EventKind = "cache_miss"       // a public-key token checked and cached
-	EventCacheEviction   EventKind = "cache_eviction"   // entries evicted to stay in the budget
-	EventBreakerOpened   EventKind = "breaker_opened"   // a store stopped asking its server (ObservedStore)
-	EventBreakerClosed   EventKind = "breaker_closed"   // ... and found it back
+	EventSessionStarted  EventKind = "session_started"
+	EventSessionRenewed  EventKind = "session_renewed"
+	EventSessionEnded    EventKind = "session_ended"
+	EventIdentityRevoked EventKind = "identity_revoked"
+	EventRotated         EventKind = "rotated"
+	EventCacheHit        EventKind = "cache_hit"
+	EventCacheMiss       EventKind = "cache_miss"
+	EventCacheEviction   EventKind = "cache_eviction"
+	EventBreakerOpened   EventKind = "breaker_opened"
+	EventBreakerClosed   EventKind = "breaker_closed"
 )
 
-// ObservedStore is a Blocklist that reports events of its own (its
-// breaker, its cache) to the Manager's observers: New hands it their
-// Event function.
+// ObservedStore is a Blocklist that reports events of its own (a breaker)
+// to the observers' Event, which New hands it.
 type ObservedStore interface {
 	Blocklist
 	Observe(event func(ctx context.Context, e Event))

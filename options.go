@@ -21,11 +21,9 @@ type option func(*config) error
 
 func (f option) apply(c *config) error { return f(c) }
 
-// WithSecretKey sets the HMAC secret (JWT_SECRET_KEY). Required for the HS*
-// algorithms, and at least as long as the hash (32 bytes for HS256, 48 for
-// HS384, 64 for HS512) unless WithInsecureShortSecret is given. New
-// refuses a second WithSecretKey: the last one would win without a word.
-// Older secrets that still verify tokens go in WithKeyID.
+// WithSecretKey sets the HMAC secret (JWT_SECRET_KEY), required for HS*: at
+// least as long as the hash (32 bytes for HS256) unless
+// WithInsecureShortSecret. Given once; older secrets go in WithKeyID.
 func WithSecretKey(secret []byte) Option {
 	return option(func(c *config) error {
 		if c.secretSet {
@@ -42,9 +40,8 @@ func WithSecretKey(secret []byte) Option {
 }
 
 // WithInsecureShortSecret accepts an HMAC secret shorter than the hash, as
-// flask-jwt-extended does. Short secrets can be brute-forced offline from
-// one token; use it only to verify tokens from an existing Flask service
-// until its secret is rotated.
+// flask does. Such a secret can be brute-forced offline from one token: use
+// it only for a Flask service's tokens until its secret is rotated.
 func WithInsecureShortSecret() Option {
 	return option(func(c *config) error {
 		c.allowShortSecret = true
@@ -62,11 +59,9 @@ func WithAlgorithm(alg string) Option {
 	})
 }
 
-// WithDecodeAlgorithms sets the algorithms accepted in incoming tokens
-// (JWT_DECODE_ALGORITHMS). The signing algorithm is always accepted too.
-// Default: the signing algorithm alone. Each needs a key of its kind: the
-// secret for HS*, the public (or private) key for the others, so a token
-// can never be checked with a key meant for another algorithm.
+// WithDecodeAlgorithms sets the algorithms incoming tokens may use
+// (JWT_DECODE_ALGORITHMS), each verified only with a key of its kind. The
+// signing algorithm is always allowed, and alone by default.
 func WithDecodeAlgorithms(algs ...string) Option {
 	return option(func(c *config) error {
 		c.decodeAlgorithms = append([]string(nil), algs...)
@@ -75,9 +70,8 @@ func WithDecodeAlgorithms(algs ...string) Option {
 }
 
 // WithPrivateKey sets the signing key for RS*, PS*, ES* and EdDSA
-// (JWT_PRIVATE_KEY): PEM (PKCS#8, PKCS#1 or SEC 1) as a string or []byte,
-// or an *rsa.PrivateKey, *ecdsa.PrivateKey or ed25519.PrivateKey. Its
-// public half verifies tokens unless WithPublicKey is given.
+// (JWT_PRIVATE_KEY): PEM (PKCS#8, PKCS#1, SEC 1) or a crypto private key.
+// Its public half verifies unless WithPublicKey is given.
 func WithPrivateKey(key any) Option {
 	return option(func(c *config) error {
 		c.privateKey = key
@@ -86,9 +80,8 @@ func WithPrivateKey(key any) Option {
 }
 
 // WithPublicKey sets the verification key for RS*, PS*, ES* and EdDSA
-// (JWT_PUBLIC_KEY): PEM (SubjectPublicKeyInfo, PKCS#1 or a certificate) as a
-// string or []byte, or an *rsa.PublicKey, *ecdsa.PublicKey or
-// ed25519.PublicKey. A Manager with a public key only verifies tokens.
+// (JWT_PUBLIC_KEY): PEM (SubjectPublicKeyInfo, PKCS#1, a certificate) or a
+// crypto public key. Without a private key, the Manager only verifies.
 func WithPublicKey(key any) Option {
 	return option(func(c *config) error {
 		c.publicKey = key
@@ -96,11 +89,9 @@ func WithPublicKey(key any) Option {
 	})
 }
 
-// NeverExpires is the lifetime that, given to WithAccessExpires or
-// WithRefreshExpires, makes tokens that never expire (JWT_ACCESS_TOKEN_EXPIRES /
-// JWT_REFRESH_TOKEN_EXPIRES = False). They stay valid until the key changes
-// or they are revoked. It is a value no duration arithmetic produces by
-// accident. For one token, ExpiresIn(NeverExpires).
+// NeverExpires is the lifetime of tokens that never expire (flask's False),
+// for WithAccessExpires, WithRefreshExpires and ExpiresIn. Such tokens stay
+// valid until the key changes or they are revoked.
 const NeverExpires time.Duration = math.MinInt64
 
 // WithAccessExpires sets the lifetime of access tokens
@@ -129,10 +120,9 @@ func withExpires(name string, d time.Duration, field func(*config) *time.Duratio
 	})
 }
 
-// WithHeader sets the request header that carries the token
-// (JWT_HEADER_NAME, default "Authorization") and the scheme word before the
-// token (JWT_HEADER_TYPE, default "Bearer"), matched case-sensitively; an
-// empty typ means the header holds the bare token.
+// WithHeader sets the token's header (JWT_HEADER_NAME, default
+// "Authorization") and the word before it (JWT_HEADER_TYPE, default
+// "Bearer", case-sensitive; "": the bare token).
 func WithHeader(name, typ string) Option {
 	return option(func(c *config) error {
 		if name == "" {
@@ -152,48 +142,31 @@ func WithErrorMessageKey(key string) Option {
 	})
 }
 
-// ClaimsConfig says which registered claims new tokens carry and which
-// incoming tokens must carry. Its zero value is flask-jwt-extended's
-// default: identity in "sub", which must be a string; "nbf" written; no
-// "iss" or "aud" written or checked; no leeway.
+// ClaimsConfig says which registered claims new tokens carry and incoming
+// ones must carry. Its zero value is flask's default: identity in "sub",
+// a string; "nbf" written; no "iss" or "aud" written or checked; no leeway.
 type ClaimsConfig struct {
-	// IdentityClaim is the claim that holds the identity
-	// (JWT_IDENTITY_CLAIM). "": "sub".
-	IdentityClaim string
-	// EncodeIssuer is the "iss" claim of new tokens (JWT_ENCODE_ISSUER).
-	// "": none.
-	EncodeIssuer string
-	// EncodeAudience is the "aud" claim of new tokens
-	// (JWT_ENCODE_AUDIENCE): a string for one value, a list for several.
-	// Empty: none.
+	IdentityClaim string // JWT_IDENTITY_CLAIM; "": "sub"
+	// EncodeIssuer and EncodeAudience (one value written as a string) go
+	// into new tokens (JWT_ENCODE_ISSUER, JWT_ENCODE_AUDIENCE).
+	EncodeIssuer   string
 	EncodeAudience []string
-	// DecodeIssuers, when not empty, makes incoming tokens carry an "iss"
-	// equal to one of them (JWT_DECODE_ISSUER; compared exactly, never as
-	// a substring). Empty: "iss" is not checked.
-	DecodeIssuers []string
-	// DecodeAudience, when not empty, makes incoming tokens carry an "aud"
-	// that includes one of its values (JWT_DECODE_AUDIENCE). Empty: "aud"
-	// is not checked.
+	// DecodeIssuers and DecodeAudience, when not empty, are checked: "iss"
+	// must equal one issuer, "aud" include one audience (JWT_DECODE_ISSUER,
+	// JWT_DECODE_AUDIENCE).
+	DecodeIssuers  []string
 	DecodeAudience []string
-	// Leeway allows clock skew when checking "exp", "nbf" and "iat"
-	// (JWT_DECODE_LEEWAY). Must not be negative.
+	// Leeway is the clock skew allowed on "exp", "nbf" and "iat"
+	// (JWT_DECODE_LEEWAY), not negative.
 	Leeway time.Duration
-	// AllowNonStringSub accepts a "sub" of any JSON type
-	// (JWT_VERIFY_SUB = False). false: "sub" must be a string, as flask's
-	// default True.
-	AllowNonStringSub bool
-	// OmitNBF leaves "nbf" out of new tokens (JWT_ENCODE_NBF = False).
-	// false: new tokens get an "nbf" equal to "iat", as flask's default.
-	OmitNBF bool
+	// AllowNonStringSub (JWT_VERIFY_SUB = False) accepts any JSON "sub";
+	// OmitNBF (JWT_ENCODE_NBF = False) leaves "nbf" out of new tokens.
+	AllowNonStringSub, OmitNBF bool
 }
 
-// WithClaims sets the registered claims new tokens carry and incoming
-// tokens must carry (JWT_IDENTITY_CLAIM, JWT_ENCODE_ISSUER,
-// JWT_ENCODE_AUDIENCE, JWT_DECODE_ISSUER, JWT_DECODE_AUDIENCE,
-// JWT_DECODE_LEEWAY, JWT_VERIFY_SUB, JWT_ENCODE_NBF; see ClaimsConfig),
-// all in one ClaimsConfig: fields left at their zero value get the
-// default. New refuses a second WithClaims, which would otherwise reset
-// the first one's checks (an audience, an issuer) without a word.
+// WithClaims sets the registered-claim settings (see ClaimsConfig); zero
+// fields keep their default. Given once, so that a second one cannot reset
+// the first one's checks.
 func WithClaims(cc ClaimsConfig) Option {
 	return option(func(c *config) error {
 		if c.claimsSet {
@@ -215,8 +188,8 @@ func WithClaims(cc ClaimsConfig) Option {
 	})
 }
 
-// WithMaxTokenSize sets the length above which a token is rejected before
-// it is parsed. Default: 8 KiB.
+// WithMaxTokenSize sets the length above which a token is refused
+// unparsed. Default: 8 KiB.
 func WithMaxTokenSize(n int) Option {
 	return option(func(c *config) error {
 		if n <= 0 {
@@ -239,12 +212,9 @@ func WithClock(now func() time.Time) Option {
 	})
 }
 
-// WithUserIdentityLoader turns the value given to CreateAccessToken or
-// CreateRefreshToken into the identity claim (flask's user_identity_loader),
-// so handlers can pass their user type directly. A string identity that is
-// not a U is already an identity and is used as is, so the refresh flow
-// CreateAccessToken(CurrentIdentity(c)) keeps working. Default: the
-// identity must be a string, an integer or a fmt.Stringer.
+// WithUserIdentityLoader turns the identity given to the Create methods
+// into the identity claim (user_identity_loader); a string that is not a U
+// is used as is. Default: a string, an integer or a fmt.Stringer.
 func WithUserIdentityLoader[U any](load func(user U) (string, error)) Option {
 	return option(func(c *config) error {
 		if load == nil {
@@ -264,10 +234,9 @@ func WithUserIdentityLoader[U any](load func(user U) (string, error)) Option {
 }
 
 // WithAdditionalClaimsLoader adds claims to every new token
-// (flask's additional_claims_loader). It receives the value given to
-// CreateAccessToken / CreateRefreshToken; a value that is not a U is an
-// error (use U = any to accept several types). AdditionalClaims given to
-// one call win over the loader's.
+// (additional_claims_loader), from the identity given to the Create
+// methods; one that is not a U is an error (U = any takes all).
+// AdditionalClaims win over it.
 func WithAdditionalClaimsLoader[U any](load func(identity U) (map[string]any, error)) Option {
 	return option(func(c *config) error {
 		if load == nil {
@@ -278,9 +247,8 @@ func WithAdditionalClaimsLoader[U any](load func(identity U) (map[string]any, er
 	})
 }
 
-// WithAdditionalHeadersLoader adds JOSE header parameters to every new
-// token (flask's additional_headers_loader), with the same typing rule as
-// WithAdditionalClaimsLoader. "alg" cannot be set this way.
+// WithAdditionalHeadersLoader is WithAdditionalClaimsLoader for JOSE
+// header parameters (additional_headers_loader), "alg" excepted.
 func WithAdditionalHeadersLoader[U any](load func(identity U) (map[string]any, error)) Option {
 	return option(func(c *config) error {
 		if load == nil {
@@ -313,14 +281,9 @@ type wrongLoaderType struct{ msg string }
 func (e *wrongLoaderType) Error() string { return e.msg }
 func (e *wrongLoaderType) Unwrap() error { return ErrInvalidIdentity }
 
-// WithErrorHandler replaces the default response of guard failures
-// (flask's unauthorized_loader, invalid_token_loader, expired_token_loader,
-// needs_fresh_token_loader, revoked_token_loader,
-// token_verification_failed_loader and user_lookup_error_loader, in one):
-// h tells the kinds apart with errors.Is (ErrUnauthorized, ErrInvalidToken,
-// ErrTokenExpired, ErrFreshTokenRequired, ErrRevoked,
-// ErrClaimsVerification, ErrUserLookup, ErrForbidden, ...) and writes
-// nothing for a kind whose default response it keeps (see ErrorHandler).
+// WithErrorHandler replaces the response of every refusal: flask's
+// unauthorized_loader, invalid_token_loader, expired_token_loader and the
+// other error loaders in one (each sentinel names its). Default: flask's.
 func WithErrorHandler(h ErrorHandler) Option {
 	return option(func(c *config) error {
 		if h == nil {
@@ -331,10 +294,9 @@ func WithErrorHandler(h ErrorHandler) Option {
 	})
 }
 
-// WithTokenVerifier adds a check of every verified token (flask's
-// token_verification_loader): when it returns false the guard answers 400
-// "User claims verification failed". It runs after the type, freshness and
-// revocation checks, before the route's requirements.
+// WithTokenVerifier adds a check of every verified token
+// (token_verification_loader), after revocation, before requirements; false
+// gets 400 "User claims verification failed" (ErrClaimsVerification).
 func WithTokenVerifier(verify func(c *gin.Context, tok *Token) bool) Option {
 	return option(func(c *config) error {
 		if verify == nil {

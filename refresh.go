@@ -7,23 +7,10 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// RefreshAccessToken creates a new access token for the identity of the
-// refresh token that RefreshRequired verified on this request: the body of
-// flask's usual /refresh route.
-//
-//	r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
-//		token, err := m.RefreshAccessToken(c)
-//		...
-//		c.JSON(200, gin.H{"access_token": token})
-//	})
-//
-// The new token is not fresh (a refresh proves no password) unless opts
-// say otherwise; it belongs to the refresh token's session, never expires
-// after the session's end (WithSessionLifetime), and keeps the refresh
-// token's custom claims (the claims loader, when typed on a user type,
-// cannot compute them from the identity string). Without a verified
-// refresh token on the request it returns ErrNoTokenInContext; past the
-// session's end, an *Error (401 "Token has expired") for Abort.
+// RefreshAccessToken returns a new access token for the refresh token that
+// RefreshRequired verified (flask's /refresh route): not fresh unless opts
+// say so, of the same session and custom claims, never past the session's
+// end, after which it returns an *Error (401 "Token has expired").
 func (m *Manager) RefreshAccessToken(c *gin.Context, opts ...TokenOption) (string, error) {
 	made, err := m.refreshAccessToken(c, opts)
 	return made.token, err

@@ -15,12 +15,8 @@ import (
 // needs, the rotation, and the guards' check for a replayed token.
 
 // WithRefreshRotation turns on refresh-token rotation with reuse detection
-// (OAuth 2.0 Security BCP, §4.14): RotateRefreshToken uses up the refresh
-// token it is given and returns a new pair, and a refresh token presented a
-// second time ends its whole session, access tokens included, and gets
-// 401. Needs WithBlocklist with a store that implements RotationStore;
-// with several instances the store must be shared (redisblocklist), so
-// that "used once" holds across them.
+// (OAuth 2.0 Security BCP §4.14; see RotateRefreshToken). Needs
+// WithBlocklist with a RotationStore, shared between instances.
 func WithRefreshRotation() Option {
 	return option(func(c *config) error {
 		c.rotation = true
@@ -32,37 +28,19 @@ func WithRefreshRotation() Option {
 // refresh token, for WithRefreshRotation.
 type RotationStore interface {
 	Blocklist
-	// Rotate moves session's refresh token on from token ID prev to token
-	// ID next, atomically: it succeeds when the session has no current
-	// token stored, or its current token is prev, and then stores next as
-	// the session's current token until until (zero: no expiry). Of
-	// concurrent calls with the same session and prev exactly one gets
-	// true; a false answer changes nothing. Rotation keeps one such record
-	// per session, so storage follows live logins, not rotations.
+	// Rotate atomically makes next the session's current token ID until
+	// until (zero: no expiry) if the current one is prev or none: of
+	// concurrent calls exactly one gets true; false changes nothing.
 	Rotate(ctx context.Context, session, prev, next string, until time.Time) (bool, error)
-	// Current returns the session's current refresh token ID, or "" when
-	// none is stored (never rotated, or expired).
+	// Current returns the session's current token ID, "" for none.
 	Current(ctx context.Context, session string) (string, error)
 }
 
-// RotateRefreshToken uses up the refresh token that RefreshRequired
-// verified on this request and returns a new access and refresh token of
-// the same session: the /refresh route of WithRefreshRotation.
-//
-//	r.POST("/refresh", m.RefreshRequired(), func(c *gin.Context) {
-//		access, refresh, err := m.RotateRefreshToken(c)
-//		if err != nil {
-//			m.Abort(c, err) // 401 on reuse, 503 when the store is down
-//			return
-//		}
-//		c.JSON(200, gin.H{"access_token": access, "refresh_token": refresh})
-//	})
-//
-// Of concurrent requests with one refresh token, exactly one gets a new
-// pair; the others count as reuse. The session keeps one record in the
-// store, its current refresh token, however often it rotates; the new
-// tokens never expire after the session's end (WithSessionLifetime). The
-// errors are *Error values for Abort.
+// RotateRefreshToken uses up the refresh token RefreshRequired verified
+// and returns a new pair of the same session, never past its end. A
+// refresh token presented again, or by a losing concurrent request, is
+// reuse: 401 "Token has been revoked", and its whole session ends. Errors
+// are *Error values for Abort (503: the store is down).
 func (m *Manager) RotateRefreshToken(c *gin.Context, opts ...TokenOption) (access, refresh string, err error) {
 	a, r, err := m.rotateRefreshToken(c, opts)
 	return a.token, r.token, err

@@ -34,13 +34,11 @@ const (
 // versions still hold; it keeps them apart from token IDs, which are UUIDs.
 func sessionKey(id string) string { return "fam:" + id }
 
-// SessionID returns the ID of the token's session (login): its "sid"
-// claim; for a token without one (made by flask-jwt-extended, or by ginjwt
-// before sessions) its own "jti", a session of its own.
+// SessionID returns the ID of the token's session (login): its "sid", or
+// for a token without one (flask's) its "jti".
 func (c *Claims) SessionID() string { return cmp.Or(c.sid, c.JTI) }
 
-// AuthTime returns when the token's session began (the "auth_time" claim,
-// the login), or the zero time when the token has none.
+// AuthTime returns the login time ("auth_time"), or the zero time.
 func (c *Claims) AuthTime() time.Time { return unixOrZero(c.authTime, c.hasAuthTime) }
 
 // sessionStart returns when the token's login began, if the login has an
@@ -80,28 +78,18 @@ func laterOf(a, b time.Time) time.Time {
 	return b
 }
 
-// WithSessionLifetime sets the absolute lifetime of a login, counted from
-// it: no renewal (refresh, rotation, implicit refresh) makes a token that
-// expires later, and a renewal asked after it is refused with 401 "Token
-// has expired", so a stolen cookie dies with its login at the latest.
-// NeverExpires lets logins be renewed forever. Default: the refresh-token
-// lifetime (WithRefreshExpires), the flask behaviour of a login that ends
-// when its refresh token does; none when access or refresh tokens never
-// expire (NeverExpires). Every token of a login expires by its end, those
-// asked never to expire by the Manager's configuration included; a token
-// made with ExpiresIn(NeverExpires) starts a login without an end.
+// WithSessionLifetime sets a login's absolute lifetime: no renewal makes a
+// token that outlives it, and a renewal after it gets 401 "Token has
+// expired" (ErrSessionExpired). NeverExpires: renewed forever. Default:
+// the refresh-token lifetime, as in flask (none if tokens never expire).
 func WithSessionLifetime(d time.Duration) Option {
 	return withExpires("WithSessionLifetime", d, func(c *config) *time.Duration { return &c.sessionLifetime })
 }
 
-// WithSessionList keeps a list of each user's live sessions in the
-// blocklist, which must implement SessionStore (MemoryBlocklist and the
-// redisblocklist, rueidisblocklist and sqlblocklist stores do): a login
-// through StartSession or LoginHandler adds one (with the user agent and
-// the client address), every renewal updates it, and Sessions and
-// EndSession read and end them, for a "your sessions" page. A user keeps
-// at most max sessions: a login beyond them ends the oldest. max <= 0
-// means DefaultMaxSessions.
+// WithSessionList keeps each user's live sessions in the blocklist, a
+// SessionStore, for Sessions and EndSession: StartSession adds one,
+// renewals update it. A login beyond max sessions ends the oldest; max <= 0
+// is DefaultMaxSessions.
 func WithSessionList(max int) Option {
 	return option(func(c *config) error {
 		c.sessionList = true
@@ -113,41 +101,34 @@ func WithSessionList(max int) Option {
 	})
 }
 
-// DefaultMaxSessions is how many sessions WithSessionList keeps per user
-// by default.
+// DefaultMaxSessions is WithSessionList's default bound per user.
 const DefaultMaxSessions = 100
 
 // maxUserAgent bounds the user agent a session keeps, so that a client
 // cannot make the list grow by what it sends.
 const maxUserAgent = 256
 
-// Session is one login as the session list (WithSessionList) holds it.
+// Session is one login in the session list (WithSessionList). Its times
+// are UTC; zero Renewed (never) and Expires (never) are left out of JSON.
 type Session struct {
-	// ID is the session's ID, the "sid" claim of its tokens.
-	ID string `json:"id"`
-	// Identity is the user's identity, the identity claim of its tokens.
-	Identity string `json:"identity"`
-	// Created is when the login happened ("auth_time"), in UTC as every
-	// time here.
-	Created time.Time `json:"created"`
-	// Renewed is when a token of the session was last renewed (refresh,
-	// rotation, implicit refresh); zero (left out of JSON) when never.
-	Renewed time.Time `json:"renewed,omitzero"`
-	// Expires is when the last token of the session expires; zero when
-	// never. The store forgets the session then.
+	ID       string    `json:"id"`               // the "sid" claim
+	Identity string    `json:"identity"`         // the identity claim
+	Created  time.Time `json:"created"`          // the login, "auth_time"
+	Renewed  time.Time `json:"renewed,omitzero"` // the last renewal
+	// Expires is when the session's last token expires and the store
+	// forgets it.
 	Expires time.Time `json:"expires,omitzero"`
-	// UserAgent and ClientIP are the request's at login: the User-Agent
-	// header (at most 256 bytes) and gin's ClientIP.
+	// UserAgent (at most 256 bytes) and ClientIP are the login request's.
 	UserAgent string `json:"user_agent"`
 	ClientIP  string `json:"client_ip"`
 }
 
-// ErrSessionNotFound is EndSession's error for a session the user does not
-// have (any more): ended, expired, or another user's.
+// ErrSessionNotFound is EndSession's error for a session ended, expired
+// or another user's. 404 "Session not found" from Abort.
 var ErrSessionNotFound = errors.New("ginjwt: no such session")
 
-// ErrSessionExpired is the cause (errors.Is) of a renewal refused because
-// its login reached WithSessionLifetime: 401 "Token has expired".
+// ErrSessionExpired is the cause of a renewal refused past
+// WithSessionLifetime; 401, as ErrTokenExpired.
 var ErrSessionExpired = errors.New("ginjwt: session has expired")
 
 func errSessionExpired() *Error {
@@ -156,13 +137,9 @@ func errSessionExpired() *Error {
 	return e
 }
 
-// StartSession logs identity in: it returns an access and a refresh token
-// of a new session, as CreateTokenPair does, and with WithSessionList adds
-// the session to the user's list with the request's user agent and client
-// address. The tokens are not fresh unless opts say so (Fresh, right after
-// a password). LoginHandler calls it; call it from a login route of your
-// own. The errors are *Error values for Abort (503 when the store is
-// down: the login did not happen).
+// StartSession logs identity in: CreateTokenPair, and with WithSessionList
+// the session added to the user's list. Tokens are fresh only if opts say
+// so. Errors are *Error values for Abort (503: the store is down).
 func (m *Manager) StartSession(c *gin.Context, identity any, opts ...TokenOption) (access, refresh string, err error) {
 	a, r, err := m.startSession(c, identity, opts)
 	return a.token, r.token, err
@@ -249,9 +226,8 @@ func (m *Manager) touchSession(ctx context.Context, tok *Token, expires time.Tim
 	return err
 }
 
-// Sessions returns the live sessions of identity, oldest first: the
-// "your sessions" page of WithSessionList. Compare an entry's ID with
-// CurrentClaims(c).SessionID() to mark the one making the request.
+// Sessions returns identity's live sessions, oldest first
+// (WithSessionList); the request's own has CurrentClaims(c).SessionID().
 func (m *Manager) Sessions(ctx context.Context, identity string) ([]Session, error) {
 	if !m.cfg.sessionList {
 		return nil, errNoSessionList
@@ -276,12 +252,9 @@ func (m *Manager) Sessions(ctx context.Context, identity string) ([]Session, err
 
 var errNoSessionList = errors.New("ginjwt: no session list (WithSessionList)")
 
-// EndSession ends session id of identity, as a logout on that device
-// would: every token of it is refused from now on, on every instance, and
-// it leaves the list. It returns ErrSessionNotFound when identity has no
-// such live session, so that a user can end only their own: pass the
-// identity of the request (CurrentIdentity), never one from the request's
-// body. Needs WithSessionList.
+// EndSession ends identity's session id as a logout would (WithSessionList),
+// or returns ErrSessionNotFound. Pass CurrentIdentity, never an identity
+// from the request, so that a user ends only their own.
 func (m *Manager) EndSession(ctx context.Context, identity, id string) error {
 	list, err := m.Sessions(ctx, identity)
 	if err != nil {
@@ -332,23 +305,11 @@ func (m *Manager) revokeSession(ctx context.Context, tok *Token, why Reason) err
 	return nil
 }
 
-// RevokeIdentity ends every session of identity ("log out everywhere",
-// after a password change, an account deletion, an admin's sign-out):
-// every token issued to it before the call is refused from then on, on
-// every instance, and a login after it works. Tokens are told apart to the
-// millisecond (ginjwt's token IDs carry their issue time), and to the
-// second for tokens without such an ID, such as flask-jwt-extended's: one
-// issued in the same second as the call is refused too. Across instances
-// it is as exact as their clocks agree.
-//
-// The store keeps one record per identity, for the longest lifetime a
-// token can have (the largest of WithAccessExpires, WithRefreshExpires and
-// WithSessionLifetime; forever when one of them is NeverExpires). The
-// blocklist must implement IdentityRevoker (every store ginjwt ships
-// does); the guards then check it with the token's own revocation, in one
-// round trip. It replaces flask's recipe of a token_in_blocklist_loader
-// comparing "iat" with a per-user timestamp. The errors are *Error values
-// for Abort (503 when the store is down: nothing was revoked).
+// RevokeIdentity ends every session of identity ("log out everywhere"):
+// tokens issued before the call are refused on every instance, to the
+// millisecond (to the second for tokens without ginjwt's ID, flask's), and
+// a login after it works. The blocklist must be an IdentityRevoker. Errors
+// are *Error values for Abort (503: the store is down, nothing revoked).
 func (m *Manager) RevokeIdentity(ctx context.Context, identity string) error {
 	store, ok := m.cfg.blocklist.(IdentityRevoker)
 	if !ok {

@@ -9,14 +9,10 @@ import (
 	"github.com/ginjwt/ginjwt/internal/jsonindex"
 )
 
-// Token is a verified JWT: what a guard stores in the gin.Context and what
-// DecodeToken returns.
+// Token is a verified JWT, as received (Raw) and decoded.
 type Token struct {
-	// Raw is the encoded token as it was received.
-	Raw string
-	// Header is the JOSE header.
+	Raw    string
 	Header Header
-	// Claims is the payload.
 	Claims Claims
 }
 
@@ -26,22 +22,17 @@ const (
 	TypeRefresh = "refresh"
 )
 
-// Claims is a token's payload. The fields hold the claims flask-jwt-extended
-// writes, with its defaults filled in for tokens from other issuers: Type is
-// "access" and Fresh is false when the claim is absent. The registered
-// claims have methods; every other claim is reachable through Get, Decode
-// and Map.
+// Claims is a token's payload: flask's claims as fields (Type "access"
+// when absent), the registered ones as methods, any claim through Get,
+// Decode and Map.
 type Claims struct {
-	// Identity is the identity claim ("sub" unless
-	// ClaimsConfig.IdentityClaim says otherwise): its string value, or the JSON text of a non-string value,
-	// which only tokens from other issuers have.
+	// Identity is the identity claim's string, or the JSON text of a
+	// non-string one (other issuers' tokens).
 	Identity string
-	// Type is "access" or "refresh".
-	Type string
-	// JTI is the token's unique ID; empty when absent.
-	JTI string
-	// CSRF is the double-submit value of cookie tokens; empty when absent.
-	CSRF string
+	Type     string // TypeAccess or TypeRefresh
+	// JTI (the token's ID) and CSRF (the double-submit value of cookie
+	// tokens) are empty when absent.
+	JTI, CSRF string
 
 	// Unix seconds of "exp", "nbf", "iat", and the microseconds of a
 	// timestamp "fresh": kept as numbers, the state every request
@@ -78,8 +69,8 @@ func (c *Claims) NotBefore() time.Time { return unixOrZero(c.nbf, c.hasNbf) }
 // IssuedAt returns the "iat" claim, or the zero time when absent.
 func (c *Claims) IssuedAt() time.Time { return unixOrZero(c.iat, c.hasIat) }
 
-// FreshUntil returns the end of a time-limited freshness (flask writes it
-// as a timestamp in the "fresh" claim), or the zero time.
+// FreshUntil returns the end of a time-limited freshness (a timestamp
+// "fresh" claim), or the zero time.
 func (c *Claims) FreshUntil() time.Time {
 	if !c.hasFU {
 		return time.Time{}
@@ -87,8 +78,8 @@ func (c *Claims) FreshUntil() time.Time {
 	return time.UnixMicro(c.freshUntil)
 }
 
-// IsFresh reports whether the token counts as fresh at now, flask's rule:
-// "fresh" is true, or a timestamp that is not in the past.
+// IsFresh reports whether the token is fresh at now: "fresh" is true, or a
+// timestamp not past.
 func (c *Claims) IsFresh(now time.Time) bool {
 	return c.fresh || (c.hasFU && !now.After(time.UnixMicro(c.freshUntil)))
 }
@@ -100,8 +91,8 @@ func (c *Claims) Issuer() string {
 	return iss
 }
 
-// Audience returns the "aud" claim as a list (a single string becomes a
-// list of one), or nil when absent or malformed.
+// Audience returns the "aud" claim as a list, or nil when absent or
+// malformed.
 func (c *Claims) Audience() []string {
 	v, ok := c.lookup("aud")
 	if !ok {
@@ -114,11 +105,9 @@ func (c *Claims) Audience() []string {
 // JSON returns the payload as the JSON text that was signed.
 func (c *Claims) JSON() string { return c.doc.Text() }
 
-// IdentityJSON returns the identity claim as the JSON text the token holds,
-// keeping its JSON type: "alice" (quoted) for a string, 42 for a number.
-// It is what flask's get_jwt_identity() returns, where Identity is always a
-// Go string. It is nil for the zero Claims; a nil json.RawMessage encodes as
-// null, as flask's None does.
+// IdentityJSON returns the identity claim's JSON text, "alice" (quoted) or
+// 42, as flask's get_jwt_identity() types it; nil (JSON null) for the zero
+// Claims.
 func (c *Claims) IdentityJSON() json.RawMessage {
 	if c.identityRaw == "" {
 		return nil
@@ -126,12 +115,9 @@ func (c *Claims) IdentityJSON() json.RawMessage {
 	return json.RawMessage(c.identityRaw)
 }
 
-// Get returns the value of one claim as Python's json module reads it,
-// which is what flask's get_jwt() gives: strings, bool, nil, []any,
-// map[string]any, and numbers that stay exact: an integer is an int64
-// (json.Number beyond the int64 range, digit for digit), any other number
-// a float64. A 64-bit ID such as 12345678901234567 would not survive a
-// float64, as encoding/json would decode it.
+// Get returns one claim as flask's get_jwt() reads it: strings, bool, nil,
+// []any, map[string]any, an integer as an int64 (json.Number beyond it,
+// exact) and other numbers as float64.
 func (c *Claims) Get(name string) (any, bool) {
 	raw, ok := c.lookup(name)
 	if !ok {
@@ -192,17 +178,8 @@ func (c *Claims) lookup(name string) (jsonindex.Value, bool) {
 	return c.doc.Lookup(name)
 }
 
-// Decode unmarshals the payload into v, typically the application's own
-// claims struct:
-//
-//	var claims struct {
-//		Sub   string   `json:"sub"`
-//		Roles []string `json:"roles"`
-//	}
-//	err := ginjwt.CurrentClaims(c).Decode(&claims)
-//
-// It decodes the verified JSON; nothing is parsed or verified again. The
-// zero Claims (no token) gives ErrNoTokenInContext.
+// Decode unmarshals the payload into v, typically the application's claims
+// struct. The zero Claims (no token) gives ErrNoTokenInContext.
 func (c *Claims) Decode(v any) error {
 	if c.doc.Text() == "" {
 		return ErrNoTokenInContext
@@ -210,11 +187,9 @@ func (c *Claims) Decode(v any) error {
 	return json.Unmarshal([]byte(c.doc.Text()), v)
 }
 
-// Map returns every claim, as flask's get_jwt() does, with its defaults for
-// absent "type" ("access"), "fresh" (false) and "jti" (nil). Numbers are
-// read as Get reads them, so integers stay exact as Python's do, and
-// c.JSON(200, claims) writes them back digit for digit. The zero Claims
-// (no token) gives an empty map.
+// Map returns every claim as flask's get_jwt() does, read as Get reads them,
+// with its defaults for absent "type", "fresh" and "jti"; the zero Claims
+// gives an empty map.
 func (c *Claims) Map() (map[string]any, error) {
 	if c.doc.Text() == "" {
 		return map[string]any{}, nil

@@ -29,22 +29,17 @@ import (
 // (a scan, a flood) passes through the small queue without pushing out the
 // tokens clients keep sending.
 
-// DefaultVerifiedTokenCacheBytes is the memory a Manager that verifies
-// public-key algorithms spends by default on remembering verified tokens:
-// 32 MiB, about 41,000 RS256 or 61,000 ES256 tokens in flask's layout. An
-// entry costs its token's length plus about 170 bytes.
+// DefaultVerifiedTokenCacheBytes is the verified-token cache's default
+// budget: about 41,000 RS256 tokens (each its length plus 170 bytes).
 const DefaultVerifiedTokenCacheBytes = 32 << 20
 
 // minVerifiedTokenCacheBytes leaves each shard room for a few tokens.
 const minVerifiedTokenCacheBytes = 64 << 10
 
-// WithVerifiedTokenCacheBytes sets how much memory the Manager spends on
-// remembering verified tokens, so that a token seen again skips its
-// public-key signature check (everything else is still checked on every
-// request). 0 turns the cache off; a budget below 64 KiB is refused. It
-// applies to public-key algorithms only: an HMAC check is cheaper than the
-// lookup. A flood of distinct valid tokens evicts tokens seen once before
-// those clients keep sending. Default: DefaultVerifiedTokenCacheBytes.
+// WithVerifiedTokenCacheBytes sets the memory spent on remembering
+// public-key tokens whose signature verified, so that only that check is
+// skipped when they come again: 0 (off) or at least 64 KiB. Default:
+// DefaultVerifiedTokenCacheBytes.
 func WithVerifiedTokenCacheBytes(n int) Option {
 	return option(func(c *config) error {
 		if n < 0 || (n > 0 && n < minVerifiedTokenCacheBytes) {

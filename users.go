@@ -8,12 +8,9 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// WithUserLookup loads the application's user for a verified token
-// (flask's user_lookup_loader), for CurrentUser. It runs at most once per
-// request, and only on requests that ask for the user: a guard with the
-// LoadUser option, or a handler calling CurrentUser. Return ErrUserNotFound
-// (or an error wrapping it) for a user that does not exist; other errors
-// count as failures of the lookup itself.
+// WithUserLookup loads the user of a verified token (user_lookup_loader),
+// at most once per request, when LoadUser or CurrentUser asks. It returns
+// ErrUserNotFound for no such user; any other error is a failed lookup.
 func WithUserLookup[U any](lookup func(c *gin.Context, tok *Token) (U, error)) Option {
 	return option(func(c *config) error {
 		if lookup == nil {
@@ -27,10 +24,8 @@ func WithUserLookup[U any](lookup func(c *gin.Context, tok *Token) (U, error)) O
 	})
 }
 
-// LoadUser makes the guard load the user with WithUserLookup before the
-// handler runs, so a missing user gets flask's 401 "Error loading the user
-// <identity>" (or WithErrorHandler's response) and the handler
-// can count on CurrentUser.
+// LoadUser makes the guard load the user before the handler, so that a
+// missing one gets 401 "Error loading the user <identity>" (ErrUserLookup).
 func LoadUser() GuardOption {
 	return guardFunc(func(g *guard) { g.loadUser = true })
 }

@@ -4,27 +4,10 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// VerifyRequest runs JWTRequired's checks on c without answering: flask's
-// verify_jwt_in_request, the heart of custom decorators. On success the
-// token is stored in the context for CurrentIdentity and the others; on
-// failure the *Error is returned and nothing is written, so the caller
-// decides:
-//
-//	func adminRequired(m *ginjwt.Manager) gin.HandlerFunc {
-//		return func(c *gin.Context) {
-//			if err := m.VerifyRequest(c); err != nil {
-//				m.Abort(c, err) // flask's response for err
-//				return
-//			}
-//			if role, _ := ginjwt.CurrentClaims(c).Get("role"); role != "admin" {
-//				c.AbortWithStatusJSON(403, gin.H{"msg": "Admins only!"})
-//			}
-//		}
-//	}
-//
-// Unlike the guards it checks OPTIONS requests like any other, so a
-// middleware built on it never hands the handler an unverified request.
-// Options that cannot work together are returned as an error.
+// VerifyRequest runs JWTRequired's checks without answering (flask's
+// verify_jwt_in_request), for custom guards: it stores the token, or
+// returns the *Error (for Abort) and writes nothing. Unlike the guards it
+// checks OPTIONS requests too; options that cannot work are an error.
 func (m *Manager) VerifyRequest(c *gin.Context, opts ...GuardOption) error {
 	return m.verifyAs(c, guard{verifyType: true}, opts)
 }
